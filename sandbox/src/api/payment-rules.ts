@@ -1,0 +1,141 @@
+import { checkWalletLimits, money, type WalletId, walletWindow } from '@scan-to-bind/shared/domain';
+import { isoWithOffset } from '../core/clock.ts';
+import type { SandboxContext } from '../core/context.ts';
+import type { Account, PaymentRecord } from '../core/state.ts';
+import { DANA_TIER_CAPS } from '../wallet/accounts.ts';
+import { tokenProblem } from './authorizations.ts';
+
+/** Scan to Link debits expire one minute after the request by default (API.md §7.1, §14). */
+export const PAYMENT_EXPIRY_MS = 60_000;
+
+/** The outcome of the business rules for one debit. */
+export type Evaluation = { ok: true; account: Account } | { ok: false; code: string; message: string };
+
+/** Money this account paid successfully in [start, end). */
+function paidBetween(ctx: SandboxContext, loginId: string, start: number, end: number): number {
+  let total = 0;
+  for (const p of ctx.store.state.payments) {
+    if (p.status === 'SUCCESS' && p.loginId === loginId && p.paidAt !== undefined && p.paidAt >= start && p.paidAt < end) total += p.amount;
+  }
+  return total;
+}
+
+/**
+ * The rules a debit must pass, in Antom's order: token, currency, the wallet's caps from
+ * shared/domain (minimum, per transaction, day, year), the account tier's caps (DANA), balance.
+ * Code choices: below the minimum is PARAM_ILLEGAL; above the wallet's per-transaction cap is
+ * PAYMENT_AMOUNT_EXCEED_LIMIT; any user window (day, month, year) is USER_AMOUNT_EXCEED_LIMIT.
+ */
+export function evaluateDebit(ctx: SandboxContext, wallet: WalletId, accessToken: string, currency: string, amount: number): Evaluation {
+  const problem = tokenProblem(ctx, accessToken, wallet);
+  if (problem) return { ok: false, code: 'INVALID_ACCESS_TOKEN', message: problem };
+  const token = ctx.store.state.tokens.find((t) => t.accessToken === accessToken);
+  const account = ctx.store.state.accounts.find((a) => a.loginId === token?.loginId);
+  if (!account) return { ok: false, code: 'USER_NOT_EXIST', message: 'the wallet account does not exist' };
+  const walletCurrency = wallet === 'ALIPAY_HK' ? 'HKD' : 'IDR';
+  if (currency !== walletCurrency) return { ok: false, code: 'CURRENCY_NOT_SUPPORT', message: `${wallet} only pays in ${walletCurrency}` };
+  const now = ctx.clock.now();
+  const at = new Date(now);
+  const day = walletWindow(wallet, at, 'day');
+  const year = walletWindow(wallet, at, 'year');
+  const limit = checkWalletLimits(wallet, money(amount, walletCurrency), {
+    today: money(paidBetween(ctx, account.loginId, day.start.getTime(), day.end.getTime()), walletCurrency),
+    thisYear: money(paidBetween(ctx, account.loginId, year.start.getTime(), year.end.getTime()), walletCurrency),
+  });
+  if (!limit.ok) {
+    if (limit.reason === 'BELOW_MIN') return { ok: false, code: 'PARAM_ILLEGAL', message: 'paymentAmount: below the minimum of the payment method' };
+    if (limit.reason === 'ABOVE_PER_TRANSACTION') return { ok: false, code: 'PAYMENT_AMOUNT_EXCEED_LIMIT', message: 'the amount exceeds the payment method limit per transaction' };
+    if (limit.reason === 'CURRENCY_MISMATCH') return { ok: false, code: 'CURRENCY_NOT_SUPPORT', message: 'currency not supported' };
+    return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the user's ${limit.reason === 'ABOVE_DAILY' ? 'daily' : 'yearly'} limit` };
+  }
+  if (account.tier) {
+    const caps = DANA_TIER_CAPS[account.tier];
+    const month = walletWindow(wallet, at, 'month');
+    if (paidBetween(ctx, account.loginId, day.start.getTime(), day.end.getTime()) + amount > caps.daily) {
+      return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the daily limit of a ${account.tier} account` };
+    }
+    if (paidBetween(ctx, account.loginId, month.start.getTime(), month.end.getTime()) + amount > caps.monthly) {
+      return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the monthly limit of a ${account.tier} account` };
+    }
+  }
+  if (account.balance < amount) return { ok: false, code: 'USER_BALANCE_NOT_ENOUGH', message: 'the user balance is not enough' };
+  return { ok: true, account };
+}
+
+/** Runs the rules and settles the payment as SUCCESS (debiting the account) or FAIL. */
+export function settle(ctx: SandboxContext, p: PaymentRecord): void {
+  const result = evaluateDebit(ctx, p.wallet, p.accessToken, p.currency, p.amount);
+  const now = ctx.clock.now();
+  p.pending = undefined;
+  if (result.ok) {
+    result.account.balance -= p.amount;
+    p.loginId = result.account.loginId;
+    p.status = 'SUCCESS';
+    p.resultCode = 'SUCCESS';
+    p.resultMessage = 'success';
+    p.paidAt = now;
+  } else {
+    p.status = 'FAIL';
+    p.resultCode = result.code;
+    p.resultMessage = result.message;
+  }
+  ctx.store.save();
+}
+
+/** Sends notifyPayment with the payment's final result (API.md §8.1). */
+export function notifyPaymentResult(ctx: SandboxContext, p: PaymentRecord): void {
+  ctx.notifier.enqueue('notifyPayment', p.paymentNotifyUrl, {
+    notifyType: 'PAYMENT_RESULT',
+    result: { resultCode: p.resultCode, resultStatus: p.status === 'SUCCESS' ? 'S' : 'F', resultMessage: p.resultMessage },
+    ...paymentFields(ctx, p),
+  });
+}
+
+/** Fields shared by pay responses, inquiries and notifications. */
+export function paymentFields(ctx: SandboxContext, p: PaymentRecord): Record<string, unknown> {
+  const account = ctx.store.state.accounts.find((a) => a.loginId === p.loginId);
+  return {
+    paymentRequestId: p.paymentRequestId,
+    paymentId: p.paymentId,
+    paymentAmount: { currency: p.currency, value: String(p.amount) },
+    paymentCreateTime: isoWithOffset(p.createdAt),
+    ...(p.paidAt !== undefined ? { paymentTime: isoWithOffset(p.paidAt) } : {}),
+    paymentMethodType: p.wallet,
+    ...(account ? { pspCustomerInfo: { pspName: p.wallet, pspCustomerId: account.userId } } : {}),
+  };
+}
+
+
+/** Resolves a U payment now (its fault said S or F). */
+export function resolvePending(ctx: SandboxContext, p: PaymentRecord): void {
+  if (p.status !== 'PROCESSING' || !p.pending || p.pending.resolveAs === 'never') return;
+  if (p.pending.resolveAs === 'F') {
+    p.status = 'FAIL';
+    p.resultCode = p.pending.failCode;
+    p.resultMessage = 'the payment failed';
+    p.pending = undefined;
+    ctx.store.save();
+  } else settle(ctx, p);
+  notifyPaymentResult(ctx, p);
+}
+
+/**
+ * Moves time-driven payment states on: U payments whose resolution time came, and payments
+ * still PROCESSING past their expiry, which close as FAIL / ORDER_IS_CLOSED (API.md §7.5;
+ * the code is the sandbox's choice, the pay code table has no expiry row).
+ */
+export function sweepPayments(ctx: SandboxContext): void {
+  const now = ctx.clock.now();
+  for (const p of ctx.store.state.payments) {
+    if (p.status !== 'PROCESSING') continue;
+    if (p.pending?.resolveAt !== undefined && p.pending.resolveAt <= now && p.pending.resolveAt < p.expiresAt) resolvePending(ctx, p);
+    if (p.status === 'PROCESSING' && p.expiresAt <= now) {
+      p.status = 'FAIL';
+      p.resultCode = 'ORDER_IS_CLOSED';
+      p.resultMessage = 'the payment expired before it was completed';
+      p.pending = undefined;
+      ctx.store.save();
+      notifyPaymentResult(ctx, p);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { checkRefund, money } from '@scan-to-bind/shared/domain';
+import type { z } from 'zod';
+import { isoWithOffset } from '../core/clock.ts';
+import type { SandboxContext } from '../core/context.ts';
+import { antomId } from '../core/ids.ts';
+import type { RefundRecord } from '../core/state.ts';
+import { type AntomBody, canonicalJson, fail, ok } from './result.ts';
+import type { RefundLookup, RefundRequest } from './schemas.ts';
+
+/**
+ * refund (§10.1): partial and multiple refunds while the total stays within what was paid,
+ * within 365 days, at least the wallet minimum; idempotent on refundRequestId. Codes for the
+ * refusals (REFUND_AMOUNT_EXCEED, REFUND_WINDOW_EXCEED) are Antom's vocabulary as the sandbox
+ * reads it; API.md §16 Q4 could not confirm the refund table. A refund refused by the rules is
+ * recorded (same id → same F). notifyRefund is sent only when refundNotifyUrl is given (§16 Q13).
+ */
+export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>, raw: unknown): AntomBody {
+  const { state } = ctx.store;
+  const fingerprint = canonicalJson(raw);
+  const existing = state.refunds.find((r) => r.refundRequestId === body.refundRequestId);
+  if (existing) {
+    if (existing.fingerprint !== fingerprint) return fail('REPEAT_REQ_INCONSISTENT', 'refundRequestId was already used with different parameters');
+    return refundResponse(existing);
+  }
+  const p = state.payments.find((x) => x.paymentId === body.paymentId);
+  if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
+  if (p.status !== 'SUCCESS') return fail('ORDER_STATUS_INVALID', `the payment is ${p.status}; only a successful payment can be refunded`);
+  const now = ctx.clock.now();
+  const currency = p.wallet === 'ALIPAY_HK' ? 'HKD' : 'IDR';
+  if (body.refundAmount.currency !== currency) return fail('CURRENCY_NOT_SUPPORT', 'refundAmount.currency differs from the payment currency');
+  const already = state.refunds.filter((r) => r.paymentId === p.paymentId && r.status === 'SUCCESS').reduce((s, r) => s + r.amount, 0);
+  const requested = Number(body.refundAmount.value);
+  if (!Number.isSafeInteger(requested)) return fail('PARAM_ILLEGAL', 'refundAmount.value: too large');
+  const check = checkRefund(p.wallet, {
+    paid: money(p.amount, currency),
+    paidAt: new Date(p.paidAt ?? p.createdAt),
+    alreadyRefunded: money(already, currency),
+    requested: money(requested, currency),
+    now: new Date(now),
+  });
+  if (!check.ok && check.reason === 'BELOW_MIN') return fail('PARAM_ILLEGAL', 'refundAmount: below the minimum of the payment method');
+  if (!check.ok && check.reason === 'CURRENCY_MISMATCH') return fail('CURRENCY_NOT_SUPPORT', 'currency not supported');
+  const r: RefundRecord = {
+    refundId: antomId(now, '21', ctx.store.nextSeq()),
+    refundRequestId: body.refundRequestId,
+    fingerprint,
+    paymentId: p.paymentId,
+    currency,
+    amount: requested,
+    status: check.ok ? 'SUCCESS' : 'FAIL',
+    resultCode: check.ok ? 'SUCCESS' : check.reason === 'REFUND_WINDOW_EXCEEDED' ? 'REFUND_WINDOW_EXCEED' : 'REFUND_AMOUNT_EXCEED',
+    resultMessage: check.ok
+      ? 'success'
+      : check.reason === 'REFUND_WINDOW_EXCEEDED'
+        ? 'the refund period has passed'
+        : 'the total refund amount exceeds the payment amount',
+    createdAt: now,
+    refundNotifyUrl: body.refundNotifyUrl,
+  };
+  state.refunds.push(r);
+  if (r.status === 'SUCCESS') {
+    const account = state.accounts.find((a) => a.loginId === p.loginId);
+    if (account) account.balance += requested;
+    if (r.refundNotifyUrl) {
+      ctx.notifier.enqueue('notifyRefund', r.refundNotifyUrl, {
+        notifyType: 'REFUND_RESULT',
+        result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+        refundStatus: 'SUCCESS',
+        refundRequestId: r.refundRequestId,
+        refundId: r.refundId,
+        paymentId: r.paymentId,
+        refundAmount: { currency: r.currency, value: String(r.amount) },
+        refundTime: isoWithOffset(r.createdAt),
+      });
+    }
+  }
+  ctx.store.save();
+  return refundResponse(r);
+}
+
+function refundFields(r: RefundRecord): Record<string, unknown> {
+  return {
+    refundRequestId: r.refundRequestId,
+    paymentId: r.paymentId,
+    refundAmount: { currency: r.currency, value: String(r.amount) },
+    ...(r.status === 'SUCCESS' ? { refundId: r.refundId, refundTime: isoWithOffset(r.createdAt) } : {}),
+  };
+}
+
+function refundResponse(r: RefundRecord): AntomBody {
+  return r.status === 'SUCCESS' ? ok(refundFields(r)) : fail(r.resultCode, r.resultMessage, refundFields(r));
+}
+
+/** inquiryRefund (§10.2): refundId wins over refundRequestId. */
+export function inquiryRefund(ctx: SandboxContext, body: z.infer<typeof RefundLookup>): AntomBody {
+  const { refunds } = ctx.store.state;
+  const r = body.refundId ? refunds.find((x) => x.refundId === body.refundId) : refunds.find((x) => x.refundRequestId === body.refundRequestId);
+  if (!r) return fail('ORDER_NOT_EXIST', 'the refund does not exist');
+  return ok({
+    ...refundFields(r),
+    refundId: r.refundId,
+    refundStatus: r.status,
+    ...(r.status === 'FAIL' ? { refundResultCode: r.resultCode } : {}),
+  });
+}

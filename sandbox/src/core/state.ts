@@ -1,0 +1,241 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WalletId } from '@scan-to-bind/shared/domain';
+import { seedAccounts } from '../wallet/accounts.ts';
+import { writeFileAtomic } from './files.ts';
+
+/** DANA account tiers (API.md §14: daily/monthly caps differ for unverified and Premium users). */
+export type DanaTier = 'UNVERIFIED' | 'PREMIUM';
+
+/** A wallet account of the simulated wallet app. */
+export interface Account {
+  loginId: string;
+  wallet: WalletId;
+  /** Antom-side user id (pspCustomerId). */
+  userId: string;
+  displayName: string;
+  /** Balance in minor units of the wallet currency. */
+  balance: number;
+  tier?: DanaTier;
+  isDefault: boolean;
+}
+
+/** A QR code handed out by consult; single use, dead after 15 minutes (API.md §3). */
+export interface AuthQrCode {
+  codeId: string;
+  /** Canonical consult body (an identical retry gets the same code). */
+  fingerprint: string;
+  wallet: WalletId;
+  authState: string;
+  scopes: string[];
+  authNotifyUrl?: string;
+  authRedirectUrl: string;
+  createdAt: number;
+  status: 'PENDING' | 'AUTHORIZED' | 'DECLINED';
+  usedAt?: number;
+}
+
+/** An authCode sent in AUTHCODE_CREATED; single use, dead one minute after issue. */
+export interface AuthCodeRecord {
+  authCode: string;
+  codeId: string;
+  wallet: WalletId;
+  loginId: string;
+  issuedAt: number;
+  usedAt?: number;
+}
+
+/** An access token with its refresh token. */
+export interface TokenRecord {
+  accessToken: string;
+  refreshToken: string;
+  wallet: WalletId;
+  loginId: string;
+  authState: string;
+  authNotifyUrl?: string;
+  createdAt: number;
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+  /** ACTIVE; REVOKED (merchant revoke); CANCELED (wallet-side unlink); REPLACED (refreshed). */
+  status: 'ACTIVE' | 'REVOKED' | 'CANCELED' | 'REPLACED';
+  refreshUsedAt?: number;
+  endedAt?: number;
+}
+
+/** How a payment that answered U resolves (set by a 'U' fault). */
+export interface PendingResolution {
+  resolveAs: 'S' | 'F' | 'never';
+  inquiriesLeft?: number;
+  resolveAt?: number;
+  failCode: string;
+}
+
+/** A payment as Antom keeps it. */
+export interface PaymentRecord {
+  paymentId: string;
+  paymentRequestId: string;
+  /** Canonical JSON of the request body: the idempotency fingerprint. */
+  fingerprint: string;
+  wallet: WalletId;
+  accessToken: string;
+  loginId?: string;
+  currency: string;
+  amount: number;
+  referenceOrderId?: string;
+  orderDescription?: string;
+  paymentNotifyUrl?: string;
+  createdAt: number;
+  expiresAt: number;
+  status: 'SUCCESS' | 'FAIL' | 'PROCESSING' | 'CANCELLED';
+  resultCode: string;
+  resultMessage: string;
+  paidAt?: number;
+  cancelledAt?: number;
+  pending?: PendingResolution;
+}
+
+/** A refund. */
+export interface RefundRecord {
+  refundId: string;
+  refundRequestId: string;
+  fingerprint: string;
+  paymentId: string;
+  currency: string;
+  amount: number;
+  status: 'SUCCESS' | 'FAIL';
+  resultCode: string;
+  resultMessage: string;
+  createdAt: number;
+  refundNotifyUrl?: string;
+}
+
+/** A customs declaration request. */
+export interface DeclarationRecord {
+  declarationRequestId: string;
+  fingerprint: string;
+  paymentId: string;
+  customsPaymentId: string;
+  customsOrderId: string;
+  customs: { customsCode: string; region: string };
+  merchantCustomsInfo: { merchantCustomsCode: string; merchantCustomsName: string };
+  declarationAmount: { currency: string; value: string };
+  splitOrder: boolean;
+  subOrderId?: string;
+  identityCheckResult?: string;
+  createdAt: number;
+}
+
+/** One delivery attempt of a notification. */
+export interface DeliveryAttempt {
+  at: number;
+  httpStatus?: number;
+  acknowledged: boolean;
+  error?: string;
+  responseExcerpt?: string;
+}
+
+/** A notification Antom sends to the merchant, with its delivery history. */
+export interface NotificationRecord {
+  id: string;
+  kind: 'notifyAuthorization' | 'notifyPayment' | 'notifyRefund';
+  url?: string;
+  body: string;
+  createdAt: number;
+  /** PENDING: will be tried at nextAttemptAt. HELD: withheld or buffered by a fault. */
+  status: 'PENDING' | 'HELD' | 'DELIVERED' | 'FAILED' | 'NO_URL';
+  nextAttemptAt?: number;
+  attempts: DeliveryAttempt[];
+  /** Delivery rounds done (a duplicated round sends twice but counts once). */
+  rounds: number;
+  heldBy?: 'withhold' | 'reorder';
+}
+
+/** Settings the admin API may change. */
+export interface Settings {
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  paymentDelayMs: number;
+}
+
+/** Everything the sandbox persists in `<dataDir>/state.json`. */
+export interface SandboxState {
+  version: 1;
+  clockOffsetMs: number;
+  settings: Settings;
+  accounts: Account[];
+  codes: AuthQrCode[];
+  authCodes: AuthCodeRecord[];
+  tokens: TokenRecord[];
+  payments: PaymentRecord[];
+  refunds: RefundRecord[];
+  declarations: DeclarationRecord[];
+  notifications: NotificationRecord[];
+  seq: number;
+}
+
+const DAY = 86_400_000;
+
+/** Default settings: access tokens 30 days, refresh tokens 365 days. */
+export function defaultSettings(paymentDelayMs = 0): Settings {
+  return { accessTokenTtlMs: 30 * DAY, refreshTokenTtlMs: 365 * DAY, paymentDelayMs };
+}
+
+/** A freshly seeded state. */
+export function seedState(paymentDelayMs = 0): SandboxState {
+  return {
+    version: 1,
+    clockOffsetMs: 0,
+    settings: defaultSettings(paymentDelayMs),
+    accounts: seedAccounts(),
+    codes: [],
+    authCodes: [],
+    tokens: [],
+    payments: [],
+    refunds: [],
+    declarations: [],
+    notifications: [],
+    seq: 0,
+  };
+}
+
+/**
+ * Holds the state in memory and writes it to `<dataDir>/state.json` atomically, coalescing
+ * writes that follow each other within a few milliseconds.
+ */
+export class StateStore {
+  state: SandboxState;
+  readonly #path: string;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(dataDir: string, paymentDelayMs = 0) {
+    this.#path = join(dataDir, 'state.json');
+    this.state = existsSync(this.#path) ? load(this.#path) : seedState(paymentDelayMs);
+    if (!existsSync(this.#path)) this.flush();
+  }
+
+  /** Marks the state changed; it is written shortly after. */
+  save(): void {
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => this.flush(), 20);
+    this.#timer.unref();
+  }
+
+  /** Writes now. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    writeFileAtomic(this.#path, JSON.stringify(this.state));
+  }
+
+  /** A new sequence number (ids). */
+  nextSeq(): number {
+    this.state.seq += 1;
+    return this.state.seq;
+  }
+}
+
+function load(path: string): SandboxState {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as SandboxState;
+  if (parsed.version !== 1) throw new Error(`unsupported state version in ${path}`);
+  return parsed;
+}
