@@ -1,0 +1,144 @@
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
+
+/** The Antom APIs the relay calls, by name, with their production path (API.md §2.1). */
+export const ANTOM_ENDPOINTS = {
+  consult: '/ams/api/v1/authorizations/consult',
+  applyToken: '/ams/api/v1/authorizations/applyToken',
+  revoke: '/ams/api/v1/authorizations/revoke',
+  pay: '/ams/api/v1/payments/pay',
+  inquiryPayment: '/ams/api/v1/payments/inquiryPayment',
+  cancel: '/ams/api/v1/payments/cancel',
+} as const;
+/** The name of an Antom API the relay calls. */
+export type AntomEndpoint = keyof typeof ANTOM_ENDPOINTS;
+
+/** Antom's `result` object (API.md §2.6). */
+export interface AntomResult {
+  resultStatus: 'S' | 'F' | 'U';
+  resultCode: string;
+  resultMessage?: string;
+}
+
+/**
+ * What one call produced. `answer` is a signed (or legitimately unsigned, see below) Antom
+ * response with its `result`; `unknown` means the outcome cannot be known from this call
+ * (timeout, network, HTTP error, bad or missing signature) and must be treated like `U`.
+ */
+export type AntomOutcome =
+  | { kind: 'answer'; result: AntomResult; body: Record<string, unknown> }
+  | { kind: 'unknown'; reason: 'timeout' | 'network' | 'http' | 'unverified' | 'malformed'; detail: string };
+
+/** Everything the client needs; keys are parsed once, at start. */
+export interface AntomClientOptions {
+  baseUrl: string;
+  clientId: string;
+  keyVersion: string;
+  merchantPrivateKey: KeyObject;
+  antomPublicKey: KeyObject;
+  timeoutMs: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Codes Antom answers without a signature header (the request was refused before any processing). */
+const UNSIGNED_REFUSALS = new Set(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID']);
+
+/** The path actually called: sandbox client ids use `/ams/sandbox/api/...` (API.md §2.1). */
+export function antomPath(endpoint: AntomEndpoint, clientId: string): string {
+  const path = ANTOM_ENDPOINTS[endpoint];
+  return clientId.startsWith('SANDBOX_') ? path.replace('/ams/api', '/ams/sandbox/api') : path;
+}
+
+function parseResult(body: unknown): AntomResult | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const result = (body as Record<string, unknown>)['result'];
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { resultStatus, resultCode, resultMessage } = result as Record<string, unknown>;
+  if (resultStatus !== 'S' && resultStatus !== 'F' && resultStatus !== 'U') return undefined;
+  if (typeof resultCode !== 'string') return undefined;
+  return { resultStatus, resultCode, ...(typeof resultMessage === 'string' ? { resultMessage } : {}) };
+}
+
+/**
+ * The signed Antom client. Every request is signed exactly as API.md §2.4 says; every response
+ * signature is verified with Antom's public key. A call is sent once: this client never
+ * re-sends a POST by itself. Callers decide, per API, whether and how to retry (same request
+ * id, or an inquiry instead).
+ */
+export class AntomClient {
+  readonly #o: AntomClientOptions;
+
+  constructor(options: AntomClientOptions) {
+    this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/u, '') };
+  }
+
+  /** Sends one signed request and verifies the answer. Never throws for transport failures. */
+  async call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
+    const { clientId, keyVersion, merchantPrivateKey, timeoutMs, logger } = this.#o;
+    const path = antomPath(endpoint, clientId);
+    const body = JSON.stringify(payload);
+    const requestTime = String(this.#o.clock.now());
+    const signature = signBase64(merchantPrivateKey, signContent('POST', path, clientId, requestTime, body));
+    const started = Date.now();
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.#o.baseUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json; charset=UTF-8',
+          'Client-Id': clientId,
+          'Request-Time': requestTime,
+          Signature: signatureHeader(keyVersion, signature),
+        },
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } catch (err) {
+      const e = err as Error;
+      const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'timeout' : 'network';
+      logger.warn({ endpoint, reason, ms: Date.now() - started }, 'antom call without answer');
+      return { kind: 'unknown', reason, detail: e.message };
+    }
+    const ms = Date.now() - started;
+    if (response.status !== 200) {
+      logger.warn({ endpoint, httpStatus: response.status, ms }, 'antom http error');
+      return { kind: 'unknown', reason: 'http', detail: `HTTP ${response.status}` };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text) as unknown;
+    } catch {
+      return { kind: 'unknown', reason: 'malformed', detail: 'response is not JSON' };
+    }
+    const result = parseResult(parsed);
+    if (!result) return { kind: 'unknown', reason: 'malformed', detail: 'response has no result' };
+    const verified = this.#verifyResponse(path, response.headers, text);
+    if (verified === 'missing' && result.resultStatus === 'F' && UNSIGNED_REFUSALS.has(result.resultCode)) {
+      logger.error({ endpoint, resultCode: result.resultCode }, 'antom refused the request signature: check keys and client id');
+      return { kind: 'answer', result, body: parsed as Record<string, unknown> };
+    }
+    if (verified !== 'ok') {
+      logger.error({ endpoint, verified, ms }, 'antom response signature not verified; treating as unknown');
+      return { kind: 'unknown', reason: 'unverified', detail: `response signature ${verified}` };
+    }
+    logger.info({ endpoint, resultStatus: result.resultStatus, resultCode: result.resultCode, ms }, 'antom call');
+    return { kind: 'answer', result, body: parsed as Record<string, unknown> };
+  }
+
+  #verifyResponse(path: string, headers: Headers, text: string): 'ok' | 'missing' | 'bad' {
+    const header = headers.get('signature');
+    const time = headers.get('response-time');
+    if (!header || !time) return 'missing';
+    const clientId = headers.get('client-id') ?? this.#o.clientId;
+    if (clientId !== this.#o.clientId) return 'bad';
+    const parsed = parseSignatureHeader(header);
+    if (!parsed) return 'bad';
+    const content = signContent('POST', path, clientId, time, text);
+    return verifyBase64(this.#o.antomPublicKey, content, parsed.signature) ? 'ok' : 'bad';
+  }
+}

@@ -1,0 +1,145 @@
+import {
+  type BindingEvent,
+  type BindingState,
+  bindingTransition,
+  DomainError,
+  type ErrorCode,
+  errorMessage,
+  type WalletId,
+  walletInfo,
+} from '@scan-to-bind/shared/domain';
+import type { Transaction } from 'kysely';
+import type { Clock } from '../clock.ts';
+import type { EventHub } from '../events.ts';
+import type { Store } from '../store/db.ts';
+import type { BindingsTable, Database } from '../store/schema.ts';
+
+/** A binding row. */
+export type BindingRow = BindingsTable;
+
+/** What a device sees of a binding; never a token or a full account id. */
+export interface BindingStatus {
+  bindingId: string;
+  state: BindingState;
+  wallet: WalletId;
+  version: number;
+  refreshesLeft: number;
+  maskedAccount?: string;
+  codeValue?: string;
+  codeExpiresAt?: string;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** Builds the device-facing status of a binding row. */
+export function bindingStatus(row: BindingRow): BindingStatus {
+  const wallet = row.wallet as WalletId;
+  const status: BindingStatus = {
+    bindingId: row.id,
+    state: row.state as BindingState,
+    wallet,
+    version: row.version,
+    refreshesLeft: row.refreshes_left,
+  };
+  if (row.masked_account) status.maskedAccount = row.masked_account;
+  if (row.state === 'QR_SHOWN' && row.code_value && row.code_expires_at !== null) {
+    status.codeValue = row.code_value;
+    status.codeExpiresAt = new Date(row.code_expires_at).toISOString();
+  }
+  if (row.error_code) {
+    const code = row.error_code as ErrorCode;
+    status.error = { code, message: errorMessage(code, 'en', { wallet: walletInfo(wallet).displayName }) };
+  }
+  return status;
+}
+
+/** Extra writes that must commit together with a binding transition. */
+export type TransitionExtra = (trx: Transaction<Database>, next: BindingRow, before: BindingRow) => Promise<void>;
+
+/**
+ * Binding state changes, always through `bindingTransition`: the row is locked (PostgreSQL
+ * `FOR UPDATE`; SQLite transactions are serialised), the event applied, the patch and any
+ * extra writes committed in one transaction, and the new status published.
+ */
+export class BindingRepo {
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+    readonly hub: EventHub,
+  ) {}
+
+  /** Reads one binding (any owner). */
+  get(id: string): Promise<BindingRow | undefined> {
+    return this.store.db.selectFrom('bindings').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Reads one binding of an owner; BINDING_NOT_FOUND otherwise (other owners' ids look unknown). */
+  async getOwned(owner: string, id: string): Promise<BindingRow> {
+    const row = await this.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .executeTakeFirst();
+    if (!row) throw new DomainError('BINDING_NOT_FOUND');
+    return row;
+  }
+
+  /**
+   * Applies an event. Returns the new row, or undefined when the machine refuses the event
+   * (the caller decides whether that is an error). A repeat without a patch changes nothing.
+   */
+  async apply(
+    id: string,
+    event: BindingEvent,
+    patch: Partial<BindingRow> | ((row: BindingRow) => Partial<BindingRow>) = {},
+    extra?: TransitionExtra,
+  ): Promise<{ row: BindingRow; changed: boolean } | undefined> {
+    const result = await this.store.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('bindings').selectAll().where('id', '=', id);
+      if (this.store.dialect === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row) return undefined;
+      const t = bindingTransition(row.state as BindingState, event);
+      if (!t.ok) return undefined;
+      const p = typeof patch === 'function' ? patch(row) : patch;
+      if (!t.changed && Object.keys(p).length === 0) return { row, changed: false };
+      const now = this.clock.now();
+      const next: BindingRow = { ...row, ...p, state: t.state, version: row.version + 1, updated_at: now, touched_at: Date.now() };
+      const { id: _id, ...values } = next;
+      await trx.updateTable('bindings').set(values).where('id', '=', id).execute();
+      if (extra) await extra(trx, next, row);
+      return { row: next, changed: true };
+    });
+    if (result?.changed) this.publish(result.row);
+    return result;
+  }
+
+  /** Pushes a binding's status to its owner's streams. */
+  publish(row: BindingRow): void {
+    this.hub.publish({ kind: 'binding', owner: row.owner, id: row.id, version: row.version, status: { ...bindingStatus(row) } });
+  }
+
+  /** Takes the worker lease of a row; true when this process now owns the next Antom call for it. */
+  async claim(id: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const res = await this.store.db
+      .updateTable('bindings')
+      .set({ lease_until: now + leaseMs })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Releases the lease and sets when the worker should look again. */
+  async release(id: string, nextActionAt: number | null): Promise<void> {
+    await this.store.db.updateTable('bindings').set({ lease_until: null, next_action_at: nextActionAt }).where('id', '=', id).execute();
+  }
+}
+
+/** The mask shown to players: `••••` and the last four characters of the wallet login id. */
+export function maskAccount(loginId: string | undefined): string {
+  if (!loginId) return '••••';
+  const tail = loginId.replace(/[^A-Za-z0-9]/gu, '').slice(-4);
+  return `••••${tail}`;
+}

@@ -1,0 +1,268 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { DomainError, isWalletId } from '@scan-to-bind/shared/domain';
+import type { Logger } from 'pino';
+import type { AntomClient } from '../antom/client.ts';
+import { consultCodeValue } from '../antom/messages.ts';
+import type { RelayConfig } from '../config.ts';
+import type { Caller } from '../devices/device-service.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
+
+/** What the binding service needs. */
+export interface BindingDeps {
+  repo: BindingRepo;
+  box: SecretBox;
+  antom: AntomClient;
+  logger: Logger;
+  settings: RelayConfig['bindings'];
+  authNotifyUrl: string;
+  authRedirectUrl: string;
+  /** Wakes the worker (token exchange, revocations) without waiting for its next tick. */
+  kick(): void;
+}
+
+const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
+
+/** Context string binding a sealed value to its row and column. */
+export function sealContext(bindingId: string, column: 'auth_code' | 'access_token' | 'refresh_token'): string {
+  return `binding:${bindingId}:${column}`;
+}
+
+/**
+ * Bindings as devices and Antom's authorization notifications drive them: start (consult), a
+ * fresh code, withdraw, unlink, and the AUTHCODE_CREATED / TOKEN_CANCELED notifications. Calls
+ * that take time (applyToken, refresh, revoke retries) run in the worker from database rows.
+ */
+export class BindingService {
+  readonly #d: BindingDeps;
+
+  constructor(deps: BindingDeps) {
+    this.#d = deps;
+  }
+
+  /** Starts a binding: records a fresh authState, consults Antom, and returns the QR status. */
+  async start(caller: Caller, wallet: unknown): Promise<BindingStatus> {
+    if (!isWalletId(wallet)) throw new DomainError('WALLET_NOT_AVAILABLE', String(wallet).slice(0, 32));
+    const { repo } = this.#d;
+    // A kiosk visit has one binding: starting again ends whatever the last visitor left.
+    // A launcher player's older pending codes are withdrawn; an active link stays until the new one is active.
+    const others = await repo.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('owner', '=', caller.owner)
+      .where('state', 'in', caller.kind === 'kiosk' ? LIVE_STATES : ['QR_SHOWN'])
+      .execute();
+    for (const other of others) await this.#end(other, 'kiosk_new_visit');
+    const now = repo.clock.now();
+    const id = randomUUID();
+    const row: BindingRow = {
+      id,
+      owner: caller.owner,
+      device_id: caller.deviceId,
+      player_id: caller.player?.id ?? null,
+      wallet,
+      state: 'NONE',
+      version: 0,
+      error_code: null,
+      auth_state: null,
+      code_value: null,
+      code_expires_at: null,
+      refreshes_left: this.#d.settings.maxCodeRefreshes,
+      key_id: null,
+      auth_code_enc: null,
+      auth_code_at: null,
+      access_token_enc: null,
+      access_token_hash: null,
+      access_token_expires_at: null,
+      refresh_token_enc: null,
+      refresh_token_expires_at: null,
+      masked_account: null,
+      account_ref: null,
+      next_action_at: null,
+      lease_until: null,
+      created_at: now,
+      updated_at: now,
+      activated_at: null,
+      touched_at: Date.now(),
+    };
+    await repo.store.db.insertInto('bindings').values(row).execute();
+    const issued = await this.issueCode(row, false);
+    if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
+    return bindingStatus(issued);
+  }
+
+  /**
+   * Consults Antom with a new authState and shows its code. The authState is written before
+   * the call, so even an instant notification finds it. `countsAsRefresh` spends one refresh.
+   */
+  async issueCode(row: BindingRow, countsAsRefresh: boolean): Promise<BindingRow | undefined> {
+    const { repo, antom, logger } = this.#d;
+    const authState = `st_${randomBytes(24).toString('base64url')}`;
+    await repo.store.db
+      .insertInto('auth_states')
+      .values({ auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: repo.clock.now() })
+      .execute();
+    const outcome = await antom.call('consult', {
+      customerBelongsTo: row.wallet,
+      authRedirectUrl: this.#d.authRedirectUrl,
+      scopes: ['AGREEMENT_PAY'],
+      authState,
+      env: { terminalType: 'WEB' },
+      terminalType: 'WEB',
+      authNotifyUrl: this.#d.authNotifyUrl,
+    });
+    const codeValue = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? consultCodeValue(outcome.body) : undefined;
+    if (!codeValue) {
+      logger.warn({ bindingId: row.id, outcome: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason }, 'consult failed');
+      await repo.store.db.updateTable('auth_states').set({ status: 'withdrawn' }).where('auth_state', '=', authState).execute();
+      return undefined;
+    }
+    const now = repo.clock.now();
+    const expiresAt = now + this.#d.settings.qrLifetimeMs;
+    const result = await repo.apply(
+      row.id,
+      'QR_ISSUED',
+      (current) => ({
+        auth_state: authState,
+        code_value: codeValue,
+        code_expires_at: expiresAt,
+        next_action_at: expiresAt,
+        error_code: null,
+        refreshes_left: countsAsRefresh ? Math.max(0, current.refreshes_left - 1) : current.refreshes_left,
+      }),
+      async (trx) => {
+        await trx
+          .updateTable('auth_states')
+          .set({ status: 'replaced' })
+          .where('binding_id', '=', row.id)
+          .where('status', '=', 'current')
+          .where('auth_state', '!=', authState)
+          .execute();
+      },
+    );
+    if (!result) {
+      // The binding moved on meanwhile (authorized, withdrawn): this code is not shown to anyone.
+      await repo.store.db
+        .updateTable('auth_states')
+        .set({ status: 'withdrawn' })
+        .where('auth_state', '=', authState)
+        .where('status', '=', 'current')
+        .execute();
+      return repo.get(row.id);
+    }
+    return result.row;
+  }
+
+  /** A fresh code for a binding still showing one; the old authState is withdrawn. */
+  async refreshCode(caller: Caller, id: string): Promise<BindingStatus> {
+    const row = await this.#d.repo.getOwned(caller.owner, id);
+    if (row.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${row.state}`);
+    if (row.refreshes_left <= 0) throw new DomainError('QR_REFRESH_LIMIT');
+    const issued = await this.issueCode(row, true);
+    if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
+    return bindingStatus(issued);
+  }
+
+  /** Withdraws a shown code (player closed the dialog, kiosk reset). */
+  async withdraw(caller: Caller, id: string): Promise<BindingStatus> {
+    const row = await this.#d.repo.getOwned(caller.owner, id);
+    if (row.state !== 'QR_SHOWN' && row.state !== 'FAILED' && row.state !== 'AUTHORIZED') {
+      throw new DomainError('ILLEGAL_TRANSITION', `cannot withdraw a binding that is ${row.state}`);
+    }
+    const ended = await this.#end(row, 'withdrawn');
+    return bindingStatus(ended);
+  }
+
+  /** Unlinks: the binding stops at once; its token is revoked at Antom (retried from the outbox). */
+  async unlink(caller: Caller, id: string): Promise<BindingStatus> {
+    const row = await this.#d.repo.getOwned(caller.owner, id);
+    const ended = await this.#end(row, 'unlinked');
+    return bindingStatus(ended);
+  }
+
+  /**
+   * Ends a binding whatever its state: a shown code is withdrawn, an authorization or a token
+   * is moved to the revocation outbox in the same transaction as the state change.
+   */
+  async #end(row: BindingRow, reason: string): Promise<BindingRow> {
+    const { repo, box } = this.#d;
+    if (row.state === 'QR_SHOWN' || row.state === 'NONE') {
+      const res = await repo.apply(row.id, 'QR_WITHDRAWN', { code_value: null, next_action_at: null }, async (trx) => {
+        await trx.updateTable('auth_states').set({ status: 'withdrawn' }).where('binding_id', '=', row.id).where('status', '=', 'current').execute();
+      });
+      if (res) return res.row;
+      return (await repo.get(row.id)) ?? row;
+    }
+    if (row.state === 'AUTHORIZED' || row.state === 'ACTIVE' || row.state === 'REFRESHING') {
+      const res = await repo.apply(
+        row.id,
+        'REVOKED',
+        {
+          auth_code_enc: null,
+          access_token_enc: null,
+          refresh_token_enc: null,
+          next_action_at: null,
+          error_code: reason === 'unlinked' ? null : 'BINDING_REVOKED',
+        },
+        async (trx, _next, fresh) => {
+          const now = repo.clock.now();
+          const authCode = fresh.auth_code_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.auth_code_enc }, sealContext(row.id, 'auth_code')) : undefined;
+          const access = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
+          if (!authCode && !access) return;
+          const outboxId = randomUUID();
+          const sealedCode = authCode ? box.seal(authCode, `revocation:${outboxId}:auth_code`) : undefined;
+          const sealedToken = access ? box.seal(access, `revocation:${outboxId}:access_token`) : undefined;
+          await trx
+            .insertInto('token_revocations')
+            .values({
+              id: outboxId,
+              reason,
+              binding_id: row.id,
+              auth_state: null,
+              wallet: row.wallet,
+              key_id: box.activeKeyId,
+              auth_code_enc: sealedCode?.data ?? null,
+              access_token_enc: sealedToken?.data ?? null,
+              state: access ? 'PENDING_REVOKE' : 'PENDING_TOKEN',
+              attempts: 0,
+              next_attempt_at: now,
+              lease_until: null,
+              last_code: null,
+              created_at: now,
+              updated_at: now,
+            })
+            .execute();
+        },
+      );
+      this.#d.kick();
+      if (res) return res.row;
+    }
+    return (await repo.get(row.id)) ?? row;
+  }
+
+  /** Ends a binding from the worker (kiosk visit over, replaced by a newer link). */
+  endFromWorker(row: BindingRow, reason: string): Promise<BindingRow> {
+    return this.#end(row, reason);
+  }
+
+  /** The owner's current binding: the newest live one, else the newest of any state. */
+  async current(caller: Caller): Promise<BindingStatus> {
+    const rows = await this.#d.repo.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('owner', '=', caller.owner)
+      .where('state', '!=', 'NONE')
+      .orderBy('created_at', 'desc')
+      .limit(20)
+      .execute();
+    const rank = (s: string): number => (s === 'ACTIVE' || s === 'REFRESHING' ? 0 : s === 'AUTHORIZED' || s === 'QR_SHOWN' ? 1 : 2);
+    const best = [...rows].sort((a, b) => rank(a.state) - rank(b.state))[0];
+    if (!best) throw new DomainError('BINDING_NOT_FOUND');
+    return bindingStatus(best);
+  }
+
+  /** One binding of the caller. */
+  async status(caller: Caller, id: string): Promise<BindingStatus> {
+    return bindingStatus(await this.#d.repo.getOwned(caller.owner, id));
+  }
+}

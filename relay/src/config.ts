@@ -1,0 +1,227 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+const positiveMs = z.number().int().positive();
+const majorAmount = z.string().regex(/^\d{1,16}(?:\.\d{1,2})?$/u, 'a plain decimal amount such as "500.00"');
+
+const capsSchema = z.strictObject({ daily: majorAmount.optional(), monthly: majorAmount.optional() });
+
+/** The catalogue: every item a device can buy, priced per currency in major units ("12.00"). */
+export const catalogueFileSchema = z.strictObject({
+  items: z
+    .array(
+      z.strictObject({
+        sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/u),
+        title: z.string().min(1).max(256),
+        prices: z.strictObject({ HKD: majorAmount.optional(), IDR: majorAmount.optional() }),
+      }),
+    )
+    .min(1),
+});
+/** The catalogue as written in its file. */
+export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
+
+/** Every setting of the relay. Each one can also come from the environment (see ENV_SETTINGS). */
+export const configSchema = z.strictObject({
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8787),
+  /** The URL Antom and devices reach the relay at; its path prefixes the notification paths. */
+  publicUrl: z.url().optional(),
+  dataDir: z.string().default('.data/relay'),
+  /** `postgres://…` runs on PostgreSQL; absent = SQLite file `relay.sqlite` in dataDir. */
+  databaseUrl: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  antom: z.strictObject({
+    baseUrl: z.url(),
+    clientId: z.string().min(1),
+    keyVersion: z.string().regex(/^\d+$/u).default('1'),
+    /** PEM (PKCS#8) or Antom's base64 PKCS#8 DER; or a file holding either. */
+    merchantPrivateKey: z.string().optional(),
+    merchantPrivateKeyFile: z.string().optional(),
+    /** PEM (SPKI) or Antom's base64 X.509 SubjectPublicKeyInfo DER; or a file holding either. */
+    antomPublicKey: z.string().optional(),
+    antomPublicKeyFile: z.string().optional(),
+    timeoutMs: positiveMs.default(15_000),
+    authRedirectUrl: z.url().optional(),
+  }),
+  encryption: z.strictObject({
+    activeKeyId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u),
+    /** key id → base64 of 32 random bytes. Old ids stay until every row is re-encrypted. */
+    keys: z.record(z.string(), z.string()),
+  }),
+  players: z
+    .strictObject({
+      issuer: z.string().min(1),
+      audience: z.string().min(1),
+      publicKey: z.string().optional(),
+      publicKeyFile: z.string().optional(),
+      jwksFile: z.string().optional(),
+      jwksUrl: z.url().optional(),
+      maxLifetimeSeconds: z.number().int().positive().default(86_400),
+      /** Development only: the private key `npm run relay -- player-assertion` signs demo players with. */
+      devIssuerPrivateKeyFile: z.string().optional(),
+    })
+    .optional(),
+  catalogueFile: z.string().optional(),
+  catalogue: catalogueFileSchema.optional(),
+  /** Studio per-player caps per currency (major units); absent = no studio cap. */
+  spendingCaps: z.strictObject({ HKD: capsSchema.optional(), IDR: capsSchema.optional() }).default({}),
+  payments: z
+    .strictObject({
+      inquiryIntervalMs: positiveMs.default(3_000),
+      /** Antom's default payment expiry for Scan to Link debits (API.md §10, §14). */
+      expiryMs: positiveMs.default(60_000),
+      /** DANA cannot be cancelled: after expiry keep inquiring at this pace. */
+      unresolvedInquiryIntervalMs: positiveMs.default(30_000),
+      leaseMs: positiveMs.default(30_000),
+    })
+    .default({ inquiryIntervalMs: 3_000, expiryMs: 60_000, unresolvedInquiryIntervalMs: 30_000, leaseMs: 30_000 }),
+  bindings: z
+    .strictObject({
+      qrLifetimeMs: positiveMs.default(15 * 60_000),
+      maxCodeRefreshes: z.number().int().min(0).max(20).default(3),
+      tokenRefreshLeadMs: positiveMs.default(5 * 60_000),
+      kioskVisitMs: positiveMs.default(30 * 60_000),
+    })
+    .default({ qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 3, tokenRefreshLeadMs: 5 * 60_000, kioskVisitMs: 30 * 60_000 }),
+  worker: z.strictObject({ tickMs: positiveMs.default(500) }).default({ tickMs: 500 }),
+  events: z
+    .strictObject({ longPollTimeoutMs: positiveMs.default(25_000), crossProcessPollMs: positiveMs.default(1_000) })
+    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000 }),
+  enrollment: z.strictObject({ codeLifetimeMs: positiveMs.default(86_400_000) }).default({ codeLifetimeMs: 86_400_000 }),
+});
+
+/** The relay configuration as accepted by `startRelay`. */
+export type RelayConfig = z.infer<typeof configSchema>;
+/** The configuration before defaults are applied (what a file or a test writes). */
+export type RelayConfigInput = z.input<typeof configSchema>;
+
+type EnvKind = 'string' | 'int' | 'json';
+
+/** Environment variables and the setting each one sets; the environment wins over the file. */
+export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKind])[] = [
+  ['RELAY_HOST', ['host'], 'string'],
+  ['RELAY_PORT', ['port'], 'int'],
+  ['RELAY_PUBLIC_URL', ['publicUrl'], 'string'],
+  ['RELAY_DATA_DIR', ['dataDir'], 'string'],
+  ['DATABASE_URL', ['databaseUrl'], 'string'],
+  ['RELAY_LOG_LEVEL', ['logLevel'], 'string'],
+  ['ANTOM_BASE_URL', ['antom', 'baseUrl'], 'string'],
+  ['ANTOM_CLIENT_ID', ['antom', 'clientId'], 'string'],
+  ['ANTOM_KEY_VERSION', ['antom', 'keyVersion'], 'string'],
+  ['ANTOM_MERCHANT_PRIVATE_KEY', ['antom', 'merchantPrivateKey'], 'string'],
+  ['ANTOM_MERCHANT_PRIVATE_KEY_FILE', ['antom', 'merchantPrivateKeyFile'], 'string'],
+  ['ANTOM_PUBLIC_KEY', ['antom', 'antomPublicKey'], 'string'],
+  ['ANTOM_PUBLIC_KEY_FILE', ['antom', 'antomPublicKeyFile'], 'string'],
+  ['ANTOM_TIMEOUT_MS', ['antom', 'timeoutMs'], 'int'],
+  ['ANTOM_AUTH_REDIRECT_URL', ['antom', 'authRedirectUrl'], 'string'],
+  ['RELAY_ENCRYPTION_ACTIVE_KEY', ['encryption', 'activeKeyId'], 'string'],
+  ['RELAY_ENCRYPTION_KEYS', ['encryption', 'keys'], 'json'],
+  ['PLAYER_ISSUER', ['players', 'issuer'], 'string'],
+  ['PLAYER_AUDIENCE', ['players', 'audience'], 'string'],
+  ['PLAYER_PUBLIC_KEY', ['players', 'publicKey'], 'string'],
+  ['PLAYER_PUBLIC_KEY_FILE', ['players', 'publicKeyFile'], 'string'],
+  ['PLAYER_JWKS_FILE', ['players', 'jwksFile'], 'string'],
+  ['PLAYER_JWKS_URL', ['players', 'jwksUrl'], 'string'],
+  ['PLAYER_MAX_LIFETIME_SECONDS', ['players', 'maxLifetimeSeconds'], 'int'],
+  ['PLAYER_DEV_ISSUER_PRIVATE_KEY_FILE', ['players', 'devIssuerPrivateKeyFile'], 'string'],
+  ['RELAY_CATALOGUE_FILE', ['catalogueFile'], 'string'],
+  ['RELAY_SPENDING_CAPS', ['spendingCaps'], 'json'],
+  ['RELAY_INQUIRY_INTERVAL_MS', ['payments', 'inquiryIntervalMs'], 'int'],
+  ['RELAY_PAYMENT_EXPIRY_MS', ['payments', 'expiryMs'], 'int'],
+  ['RELAY_UNRESOLVED_INQUIRY_INTERVAL_MS', ['payments', 'unresolvedInquiryIntervalMs'], 'int'],
+  ['RELAY_PAYMENT_LEASE_MS', ['payments', 'leaseMs'], 'int'],
+  ['RELAY_QR_LIFETIME_MS', ['bindings', 'qrLifetimeMs'], 'int'],
+  ['RELAY_MAX_CODE_REFRESHES', ['bindings', 'maxCodeRefreshes'], 'int'],
+  ['RELAY_TOKEN_REFRESH_LEAD_MS', ['bindings', 'tokenRefreshLeadMs'], 'int'],
+  ['RELAY_KIOSK_VISIT_MS', ['bindings', 'kioskVisitMs'], 'int'],
+  ['RELAY_WORKER_TICK_MS', ['worker', 'tickMs'], 'int'],
+  ['RELAY_LONG_POLL_TIMEOUT_MS', ['events', 'longPollTimeoutMs'], 'int'],
+  ['RELAY_CROSS_PROCESS_POLL_MS', ['events', 'crossProcessPollMs'], 'int'],
+  ['RELAY_ENROLL_CODE_LIFETIME_MS', ['enrollment', 'codeLifetimeMs'], 'int'],
+];
+
+/** Thrown for a configuration that cannot start the relay. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function parseEnvValue(name: string, raw: string, kind: EnvKind): unknown {
+  if (kind === 'string') return raw;
+  if (kind === 'int') {
+    if (!/^\d+$/u.test(raw)) throw new ConfigError(`${name} must be a whole number`);
+    return Number(raw);
+  }
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new ConfigError(`${name} must be JSON`);
+  }
+}
+
+/** Resolves a path of the config file relative to the file's folder. */
+function resolveFrom(base: string | undefined, p: string | undefined): string | undefined {
+  return p === undefined ? undefined : base ? resolve(base, p) : resolve(p);
+}
+
+/**
+ * Reads the config file (JSON, optional), overlays the environment, validates, and makes the
+ * file paths inside absolute. The result is plain data; keys are parsed once by `startRelay`.
+ */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } = {}): RelayConfig {
+  const env = options.env ?? process.env;
+  let raw: Record<string, unknown> = {};
+  const base = options.file ? dirname(resolve(options.file)) : undefined;
+  if (options.file) {
+    try {
+      raw = JSON.parse(readFileSync(options.file, 'utf8')) as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`cannot read config ${options.file}: ${(err as Error).message}`);
+    }
+  }
+  for (const [name, path, kind] of ENV_SETTINGS) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(raw, path, parseEnvValue(name, value, kind));
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid config: ${z.prettifyError(parsed.error)}`);
+  }
+  const c = parsed.data;
+  const fromEnv = (name: string): boolean => Boolean(env[name]);
+  const rel = (name: string, p: string | undefined): string | undefined => (fromEnv(name) ? resolveFrom(undefined, p) : resolveFrom(base, p));
+  return {
+    ...c,
+    dataDir: rel('RELAY_DATA_DIR', c.dataDir) as string,
+    catalogueFile: rel('RELAY_CATALOGUE_FILE', c.catalogueFile),
+    antom: {
+      ...c.antom,
+      merchantPrivateKeyFile: rel('ANTOM_MERCHANT_PRIVATE_KEY_FILE', c.antom.merchantPrivateKeyFile),
+      antomPublicKeyFile: rel('ANTOM_PUBLIC_KEY_FILE', c.antom.antomPublicKeyFile),
+    },
+    players: c.players && {
+      ...c.players,
+      publicKeyFile: rel('PLAYER_PUBLIC_KEY_FILE', c.players.publicKeyFile),
+      jwksFile: rel('PLAYER_JWKS_FILE', c.players.jwksFile),
+      devIssuerPrivateKeyFile: rel('PLAYER_DEV_ISSUER_PRIVATE_KEY_FILE', c.players.devIssuerPrivateKeyFile),
+    },
+  };
+}
+
+/** Validates a config object built in code (tests, embedding) and applies defaults. */
+export function parseConfig(input: RelayConfigInput): RelayConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(`invalid config: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}

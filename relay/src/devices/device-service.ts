@@ -1,0 +1,150 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DomainError } from '@scan-to-bind/shared/domain';
+import type { Clock } from '../clock.ts';
+import { isUniqueViolation, type Store } from '../store/db.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from '../http/client-signature.ts';
+import type { Player, PlayerAssertionVerifier } from './player-assertion.ts';
+
+/** A launcher names its player with a studio assertion; a kiosk serves anonymous visitors. */
+export type DeviceKind = 'launcher' | 'kiosk';
+
+/** The identity behind an authenticated client request. */
+export interface Caller {
+  deviceId: string;
+  kind: DeviceKind;
+  player?: Player;
+  /** Whose bindings and purchases these are: `player:<sub>` for launchers, `device:<id>` for kiosks. */
+  owner: string;
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+function normaliseCode(code: string): string {
+  return code.toUpperCase().replace(/[^A-Z0-9]/gu, '');
+}
+
+function hashCode(code: string): string {
+  return createHash('sha256').update(normaliseCode(code), 'utf8').digest('hex');
+}
+
+function secretContext(deviceId: string): string {
+  return `device:${deviceId}:secret`;
+}
+
+/** Device enrolment and request authentication. */
+export class DeviceService {
+  readonly #store: Store;
+  readonly #box: SecretBox;
+  readonly #clock: Clock;
+  readonly #players: PlayerAssertionVerifier | undefined;
+
+  constructor(deps: { store: Store; box: SecretBox; clock: Clock; players?: PlayerAssertionVerifier | undefined }) {
+    this.#store = deps.store;
+    this.#box = deps.box;
+    this.#clock = deps.clock;
+    this.#players = deps.players;
+  }
+
+  /** Mints a one-time enrolment code (printed by the CLI); only its hash is stored. */
+  async createEnrollmentCode(input: { label: string; kind: DeviceKind; lifetimeMs: number }): Promise<{ code: string; expiresAt: number }> {
+    const bytes = randomBytes(15);
+    let raw = '';
+    for (const b of bytes) raw += CODE_ALPHABET[b % CODE_ALPHABET.length];
+    const code = raw.match(/.{5}/gu)?.join('-') ?? raw;
+    const now = this.#clock.now();
+    const expiresAt = now + input.lifetimeMs;
+    await this.#store.db
+      .insertInto('enrollment_codes')
+      .values({ code_hash: hashCode(code), label: input.label, kind: input.kind, created_at: now, expires_at: expiresAt, used_at: null, device_id: null })
+      .execute();
+    return { code, expiresAt };
+  }
+
+  /** Redeems a code once: creates the device and returns its id and secret (shown only now). */
+  async enroll(input: { code: string; label?: string | undefined }): Promise<{ deviceId: string; deviceSecret: string; kind: DeviceKind }> {
+    const now = this.#clock.now();
+    const deviceId = randomUUID();
+    const deviceSecret = randomBytes(32).toString('base64url');
+    const sealed = this.#box.seal(deviceSecret, secretContext(deviceId));
+    return this.#store.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .updateTable('enrollment_codes')
+        .set({ used_at: now, device_id: deviceId })
+        .where('code_hash', '=', hashCode(input.code))
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .returning(['label', 'kind'])
+        .executeTakeFirst();
+      if (!claimed) throw new DomainError('DEVICE_UNAUTHORIZED', 'unknown, used or expired enrolment code');
+      await trx
+        .insertInto('devices')
+        .values({
+          id: deviceId,
+          label: input.label ?? claimed.label,
+          kind: claimed.kind,
+          secret_enc: sealed.data,
+          key_id: sealed.keyId,
+          created_at: now,
+          revoked_at: null,
+        })
+        .execute();
+      return { deviceId, deviceSecret, kind: claimed.kind };
+    });
+  }
+
+  /**
+   * Authenticates a signed client request. Checks, in order: headers present and well formed,
+   * device enrolled, HMAC over the canonical string, timestamp within 5 minutes, player
+   * assertion (launchers), then records the nonce (its primary key rejects a replay). Nothing
+   * is written for a request that fails any earlier check.
+   */
+  async authenticate(req: {
+    method: string;
+    pathWithQuery: string;
+    headers: Record<string, string | string[] | undefined>;
+    rawBody: Buffer;
+  }): Promise<Caller> {
+    const h = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return typeof v === 'string' ? v : undefined;
+    };
+    const deviceId = h('x-device-id');
+    const timestamp = h('x-timestamp');
+    const nonce = h('x-nonce');
+    const signature = h('x-signature');
+    if (!deviceId || !timestamp || !nonce || !signature) throw new DomainError('DEVICE_UNAUTHORIZED', 'missing signature headers');
+    if (!/^[0-9a-f-]{36}$/u.test(deviceId) || !/^\d{1,16}$/u.test(timestamp) || !/^[A-Za-z0-9_-]{22,128}$/u.test(nonce)) {
+      throw new DomainError('DEVICE_UNAUTHORIZED', 'malformed signature headers');
+    }
+    if (Buffer.from(nonce, 'base64url').length < 16) throw new DomainError('DEVICE_UNAUTHORIZED', 'nonce too short');
+    const device = await this.#store.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
+    const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, secretContext(deviceId));
+    const input = { method: req.method, pathWithQuery: req.pathWithQuery, timestamp, nonce, body: req.rawBody };
+    if (!verifyClientSignature(secret, input, signature)) throw new DomainError('DEVICE_UNAUTHORIZED', 'bad signature');
+    const now = this.#clock.now();
+    if (Math.abs(now - Number(timestamp)) > MAX_CLOCK_SKEW_MS) throw new DomainError('REQUEST_EXPIRED', 'timestamp out of range');
+    let player: Player | undefined;
+    if (device.kind === 'launcher') {
+      if (!this.#players) throw new DomainError('PLAYER_UNAUTHORIZED', 'no studio key configured');
+      player = await this.#players.verify(h('x-player-assertion'), deviceId);
+    }
+    try {
+      await this.#store.db.insertInto('nonces').values({ device_id: deviceId, nonce, seen_at: now }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DomainError('REQUEST_REPLAYED', 'nonce reused');
+      throw err;
+    }
+    const owner = player ? `player:${player.id}` : `device:${deviceId}`;
+    return { deviceId, kind: device.kind, owner, ...(player ? { player } : {}) };
+  }
+
+  /** Forgets nonces old enough that their timestamp would be refused anyway. */
+  async pruneNonces(): Promise<void> {
+    await this.#store.db
+      .deleteFrom('nonces')
+      .where('seen_at', '<', this.#clock.now() - 2 * MAX_CLOCK_SKEW_MS)
+      .execute();
+  }
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { KeyObject } from 'node:crypto';
+import { NOTIFICATION_ACK, verifyNotification } from '../antom/notification-verifier.ts';
+import type { AuthorizationNotifications, NotificationOutcome } from '../bindings/authorization-notifications.ts';
+import type { PaymentNotifications } from '../payments/payment-notifications.ts';
+import type { Store } from '../store/db.ts';
+import type { Clock } from '../clock.ts';
+
+/** The notification paths, relative to the relay's public URL. */
+export const NOTIFY_PATHS = { authorization: '/antom/notify/authorization', payment: '/antom/notify/payment' } as const;
+
+const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
+
+/**
+ * Antom's notifications. The signature is checked over the relay's own public path (the path
+ * Antom was given), the exact body and the request-time header; an unverified notification
+ * gets 401 and changes nothing. A verified one is handled, recorded for audit and acknowledged
+ * with the exact SUCCESS body (API.md §8.3).
+ */
+export function registerAntomRoutes(
+  app: FastifyInstance,
+  deps: {
+    antomPublicKey: KeyObject;
+    clientId: string;
+    publicPathPrefix: () => string;
+    authorization: AuthorizationNotifications;
+    payment: PaymentNotifications;
+    store: Store;
+    clock: Clock;
+  },
+): void {
+  const route = (kind: keyof typeof NOTIFY_PATHS, handle: (body: Record<string, unknown>) => Promise<NotificationOutcome>) => {
+    app.post(NOTIFY_PATHS[kind], async (req: FastifyRequest, reply) => {
+      const header = (name: string): string | undefined => {
+        const v = req.headers[name];
+        return typeof v === 'string' ? v : undefined;
+      };
+      const ok = verifyNotification({
+        antomPublicKey: deps.antomPublicKey,
+        expectedClientId: deps.clientId,
+        path: `${deps.publicPathPrefix()}${NOTIFY_PATHS[kind]}`,
+        headers: { clientId: header('client-id'), requestTime: header('request-time'), signature: header('signature') },
+        rawBody: req.rawBody.toString('utf8'),
+      });
+      if (!ok || typeof req.body !== 'object' || req.body === null) {
+        req.log.warn({ kind }, 'antom notification refused: signature not verified');
+        return reply.code(401).type('application/json').send(REFUSED);
+      }
+      const outcome = await handle(req.body as Record<string, unknown>);
+      await deps.store.db
+        .insertInto('notifications')
+        .values({ id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() })
+        .execute();
+      req.log.info({ kind, outcome }, 'antom notification');
+      return reply.code(200).type('application/json').send(NOTIFICATION_ACK);
+    });
+  };
+  route('authorization', (b) => deps.authorization.handle(b));
+  route('payment', (b) => deps.payment.handle(b));
+}

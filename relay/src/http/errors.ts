@@ -1,0 +1,49 @@
+import { DomainError, type ErrorCode, errorMessage } from '@scan-to-bind/shared/domain';
+import type { FastifyReply } from 'fastify';
+import { ZodError } from 'zod';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  INVALID_INPUT: 400,
+  INVALID_MONEY: 400,
+  UNKNOWN_CURRENCY: 400,
+  DEVICE_NOT_ENROLLED: 401,
+  DEVICE_UNAUTHORIZED: 401,
+  REQUEST_EXPIRED: 401,
+  PLAYER_UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  BINDING_NOT_FOUND: 404,
+  REQUEST_REPLAYED: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  ILLEGAL_TRANSITION: 409,
+  BINDING_NOT_ACTIVE: 409,
+  BINDING_EXPIRED: 409,
+  BINDING_REVOKED: 409,
+  BINDING_FAILED: 409,
+  QR_REFRESH_LIMIT: 409,
+  QR_EXPIRED: 409,
+  WALLET_NOT_AVAILABLE: 422,
+  UNKNOWN_SKU: 422,
+  CURRENCY_MISMATCH: 422,
+  INVALID_QUANTITY: 422,
+  RATE_LIMITED: 429,
+  PROVIDER_ERROR: 502,
+  TIMEOUT: 504,
+};
+
+/** The error body every client endpoint answers with: `{error: {code, message}}`. */
+export function errorBody(code: ErrorCode): { error: { code: ErrorCode; message: string } } {
+  return { error: { code, message: errorMessage(code, 'en') } };
+}
+
+/** Sends a typed error for anything thrown by a handler. */
+export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof DomainError) return reply.code(STATUS[err.code] ?? 400).send(errorBody(err.code));
+  if (err instanceof ZodError) return reply.code(400).send(errorBody('INVALID_INPUT'));
+  const e = err as { statusCode?: number; code?: string };
+  if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(errorBody('INVALID_INPUT'));
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return reply.code(e.statusCode).send(errorBody('INVALID_INPUT'));
+  }
+  reply.log.error({ err }, 'unhandled error');
+  return reply.code(500).send(errorBody('INTERNAL'));
+}

@@ -1,0 +1,72 @@
+import { DomainError } from '@scan-to-bind/shared/domain';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Caller, DeviceService } from '../devices/device-service.ts';
+import { sendError } from './errors.ts';
+
+/** Largest request body the relay reads (16 KB). */
+export const BODY_LIMIT = 16 * 1024;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes received (signatures are checked over these, never a re-serialisation). */
+    rawBody: Buffer;
+    /** Set by `authenticated` for signed client requests. */
+    caller: Caller | undefined;
+  }
+}
+
+/**
+ * The Fastify instance with the relay's body handling: JSON is read as raw bytes (kept for
+ * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed.
+ */
+export function createServer(logger: Logger): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+  });
+  const empty = Buffer.alloc(0);
+  const bodies = new WeakMap<object, Buffer>();
+  app.decorateRequest('rawBody', {
+    getter(this: FastifyRequest) {
+      return bodies.get(this) ?? empty;
+    },
+    setter(this: FastifyRequest, value: Buffer) {
+      bodies.set(this, value);
+    },
+  });
+  app.decorateRequest('caller', undefined);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (req, body, done) => {
+    const raw = body as Buffer;
+    req.rawBody = raw;
+    if (raw.length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')) as unknown);
+    } catch {
+      done(new DomainError('INVALID_INPUT', 'body is not JSON'), undefined);
+    }
+  });
+  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));
+  return app;
+}
+
+/** A preHandler that authenticates a signed client request (see DeviceService.authenticate). */
+export function authenticated(devices: DeviceService) {
+  return async (req: FastifyRequest): Promise<void> => {
+    req.caller = await devices.authenticate({
+      method: req.method,
+      pathWithQuery: req.url,
+      headers: req.headers,
+      rawBody: req.rawBody,
+    });
+  };
+}
+
+/** The authenticated caller of a request (set by `authenticated`). */
+export function callerOf(req: FastifyRequest): Caller {
+  if (!req.caller) throw new DomainError('DEVICE_UNAUTHORIZED');
+  return req.caller;
+}

@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import {
+  canPayWith,
+  checkWalletLimits,
+  type CurrencyCode,
+  DomainError,
+  type ErrorCode,
+  type Money,
+  money,
+  parseMajor,
+  toAntomAmount,
+  type WalletId,
+  walletInfo,
+  walletWindow,
+} from '@scan-to-bind/shared/domain';
+import type { Transaction } from 'kysely';
+import type { Logger } from 'pino';
+import type { AntomClient } from '../antom/client.ts';
+import type { BindingRepo } from '../bindings/binding-repo.ts';
+import { sealContext } from '../bindings/binding-service.ts';
+import type { RelayConfig } from '../config.ts';
+import type { Caller } from '../devices/device-service.ts';
+import { isUniqueViolation } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
+import type { SecretBox } from '../store/secret-box.ts';
+import type { Catalogue } from './catalogue.ts';
+import { applyPayAnswer } from './pay-outcome.ts';
+import { type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
+
+/** A purchase request as the device sends it (amounts are never accepted from a device). */
+export interface PurchaseRequest {
+  bindingId: string;
+  sku: string;
+  quantity: number;
+  purchaseIntentId: string;
+}
+
+/** What the purchase service needs. */
+export interface PurchaseDeps {
+  repo: PurchaseRepo;
+  bindings: BindingRepo;
+  box: SecretBox;
+  antom: AntomClient;
+  catalogue: Catalogue;
+  logger: Logger;
+  payments: RelayConfig['payments'];
+  spendingCaps: RelayConfig['spendingCaps'];
+  paymentNotifyUrl: string;
+}
+
+const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
+
+/** The request fingerprint: the same intent id must always carry the same purchase. */
+export function requestHash(req: PurchaseRequest): string {
+  return createHash('sha256').update(JSON.stringify([req.bindingId, req.sku, req.quantity])).digest('hex');
+}
+
+/**
+ * Purchases: price from the catalogue, check wallet limits and studio caps, write the intent,
+ * then call pay once; S/F settle it, U or silence leave it PROCESSING for the worker.
+ */
+export class PurchaseService {
+  readonly #d: PurchaseDeps;
+
+  constructor(deps: PurchaseDeps) {
+    this.#d = deps;
+  }
+
+  /** Creates (or replays) a purchase and returns its status. */
+  async create(caller: Caller, req: PurchaseRequest): Promise<PurchaseStatus> {
+    const { repo } = this.#d;
+    const hash = requestHash(req);
+    const existing = await repo.get(req.purchaseIntentId);
+    if (existing) return this.#replay(caller, existing, hash);
+    const binding = await this.#d.bindings.getOwned(caller.owner, req.bindingId);
+    const wallet = binding.wallet as WalletId;
+    if (!canPayWith(binding.state as never)) {
+      const code: ErrorCode =
+        binding.state === 'REVOKED' ? 'BINDING_REVOKED' : binding.state === 'EXPIRED' ? 'BINDING_EXPIRED' : binding.state === 'FAILED' ? 'BINDING_FAILED' : 'BINDING_NOT_ACTIVE';
+      throw new DomainError(code);
+    }
+    const currency = walletInfo(wallet).currency;
+    const { item, total } = this.#d.catalogue.price(req.sku, req.quantity, currency);
+    const now = repo.clock.now();
+    const row: PurchaseRow = {
+      intent_id: req.purchaseIntentId,
+      owner: caller.owner,
+      device_id: caller.deviceId,
+      player_id: caller.player?.id ?? null,
+      binding_id: binding.id,
+      wallet,
+      account_ref: binding.account_ref,
+      sku: item.sku,
+      quantity: req.quantity,
+      request_hash: hash,
+      currency,
+      amount_minor: total.minor,
+      state: 'SUBMITTED',
+      version: 1,
+      payment_request_id: `pay_${req.purchaseIntentId.replace(/-/gu, '')}`,
+      payment_id: null,
+      result_code: null,
+      error_code: null,
+      created_at: now,
+      updated_at: now,
+      submitted_at: now,
+      expires_at: now + this.#d.payments.expiryMs,
+      paid_at: null,
+      finished_at: null,
+      next_check_at: now + this.#d.payments.inquiryIntervalMs,
+      lease_until: now + this.#d.payments.leaseMs,
+      inquiries: 0,
+      cancel_attempts: 0,
+      unresolved_reported_at: null,
+      touched_at: Date.now(),
+    };
+    let refusal: { code: ErrorCode } | undefined;
+    try {
+      await repo.store.db.transaction().execute(async (trx) => {
+        await this.#lock(trx, [`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`]);
+        refusal = await this.#checkLimits(trx, row, total, now);
+        const values = refusal
+          ? { ...row, state: 'FAILED', error_code: refusal.code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now }
+          : row;
+        await trx.insertInto('purchases').values(values).execute();
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) {
+        const raced = await repo.get(req.purchaseIntentId);
+        if (raced) return this.#replay(caller, raced, hash);
+      }
+      throw err;
+    }
+    const written = (await repo.get(req.purchaseIntentId)) as PurchaseRow;
+    repo.publish(written);
+    if (refusal) return purchaseStatus(written);
+    return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total);
+  }
+
+  #replay(caller: Caller, row: PurchaseRow, hash: string): PurchaseStatus {
+    if (row.owner !== caller.owner || row.request_hash !== hash) {
+      throw new DomainError('IDEMPOTENCY_CONFLICT', 'intent id already used for another purchase');
+    }
+    return purchaseStatus(row);
+  }
+
+  /** Serialises spending checks per player and wallet account (row locks on PostgreSQL). */
+  async #lock(trx: Transaction<Database>, keys: string[]): Promise<void> {
+    if (this.#d.repo.store.dialect !== 'postgres') return;
+    const sorted = [...new Set(keys)].sort();
+    for (const key of sorted) {
+      await trx.insertInto('spend_locks').values({ lock_key: key }).onConflict((oc) => oc.column('lock_key').doNothing()).execute();
+    }
+    await trx.selectFrom('spend_locks').select('lock_key').where('lock_key', 'in', sorted).orderBy('lock_key').forUpdate().execute();
+  }
+
+  async #spent(trx: Transaction<Database>, column: 'owner' | 'account_ref', value: string, currency: string, from: number, to: number): Promise<number> {
+    const r = await trx
+      .selectFrom('purchases')
+      .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
+      .where(column, '=', value)
+      .where('currency', '=', currency)
+      .where('state', 'in', COUNTED)
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .executeTakeFirst();
+    return Number(r?.total ?? 0);
+  }
+
+  /** Wallet caps of shared/domain (per wallet account), then the studio's per-player caps. */
+  async #checkLimits(trx: Transaction<Database>, row: PurchaseRow, total: Money, now: number): Promise<{ code: ErrorCode } | undefined> {
+    const wallet = row.wallet as WalletId;
+    const currency = row.currency as CurrencyCode;
+    const at = new Date(now);
+    const day = walletWindow(wallet, at, 'day');
+    const month = walletWindow(wallet, at, 'month');
+    const year = walletWindow(wallet, at, 'year');
+    const account = row.account_ref ?? row.binding_id;
+    const today = await this.#spent(trx, 'account_ref', account, currency, day.start.getTime(), day.end.getTime());
+    const thisYear = await this.#spent(trx, 'account_ref', account, currency, year.start.getTime(), year.end.getTime());
+    const wl = checkWalletLimits(wallet, total, { today: money(today, currency), thisYear: money(thisYear, currency) });
+    if (!wl.ok) return { code: wl.reason };
+    const caps = this.#d.spendingCaps[currency];
+    if (caps?.daily !== undefined) {
+      const spent = await this.#spent(trx, 'owner', row.owner, currency, day.start.getTime(), day.end.getTime());
+      if (spent + total.minor > parseMajor(caps.daily, currency).minor) return { code: 'SPENDING_CAP_DAILY' };
+    }
+    if (caps?.monthly !== undefined) {
+      const spent = await this.#spent(trx, 'owner', row.owner, currency, month.start.getTime(), month.end.getTime());
+      if (spent + total.minor > parseMajor(caps.monthly, currency).minor) return { code: 'SPENDING_CAP_MONTHLY' };
+    }
+    return undefined;
+  }
+
+  async #pay(row: PurchaseRow, keyId: string | null, tokenEnc: string | null, title: string, total: Money): Promise<PurchaseStatus> {
+    const { repo, antom, box } = this.#d;
+    if (!keyId || !tokenEnc) {
+      const res = await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: 'BINDING_NOT_ACTIVE' });
+      return purchaseStatus(res?.row ?? row);
+    }
+    const accessToken = box.open({ keyId, data: tokenEnc }, sealContext(row.binding_id, 'access_token'));
+    const amount = toAntomAmount(total);
+    const unit = toAntomAmount(money(total.minor / row.quantity, total.currency));
+    const outcome = await antom.call('pay', {
+      productCode: 'AGREEMENT_PAYMENT',
+      paymentRequestId: row.payment_request_id,
+      paymentAmount: amount,
+      order: {
+        referenceOrderId: row.intent_id,
+        orderDescription: `${title} x${row.quantity}`.slice(0, 256),
+        orderAmount: amount,
+        goods: [{ referenceGoodsId: row.sku, goodsName: title.slice(0, 256), goodsQuantity: String(row.quantity), goodsUnitAmount: unit }],
+        env: { terminalType: 'WEB' },
+      },
+      paymentMethod: { paymentMethodType: row.wallet, paymentMethodId: accessToken },
+      paymentNotifyUrl: this.#d.paymentNotifyUrl,
+      env: { terminalType: 'WEB' },
+    });
+    const settled = await applyPayAnswer(repo, this.#d.bindings, row, outcome, this.#d.payments.inquiryIntervalMs);
+    return purchaseStatus(settled);
+  }
+
+  /** One purchase of the caller. */
+  async status(caller: Caller, intentId: string): Promise<PurchaseStatus> {
+    const row = await this.#d.repo.get(intentId);
+    if (!row || row.owner !== caller.owner) throw new DomainError('NOT_FOUND');
+    return purchaseStatus(row);
+  }
+
+  /** The caller's purchases: unsettled ones (after a crash), or the 50 most recent. */
+  async list(caller: Caller, pendingOnly: boolean): Promise<PurchaseStatus[]> {
+    let q = this.#d.repo.store.db.selectFrom('purchases').selectAll().where('owner', '=', caller.owner);
+    if (pendingOnly) q = q.where('state', 'in', ['CREATED', 'SUBMITTED', 'PROCESSING']);
+    const rows = await q.orderBy('created_at', 'desc').limit(50).execute();
+    return rows.map(purchaseStatus);
+  }
+}

@@ -1,0 +1,149 @@
+/** An enrolled PC (launcher) or kiosk. Its HMAC secret is sealed with the SecretBox. */
+export interface DevicesTable {
+  id: string;
+  label: string;
+  kind: 'launcher' | 'kiosk';
+  secret_enc: string;
+  key_id: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+/** One-time enrolment codes (only their hash is stored). */
+export interface EnrollmentCodesTable {
+  code_hash: string;
+  label: string;
+  kind: 'launcher' | 'kiosk';
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  device_id: string | null;
+}
+
+/** Nonces seen per device; the primary key rejects a replay even across relay processes. */
+export interface NoncesTable {
+  device_id: string;
+  nonce: string;
+  seen_at: number;
+}
+
+/** One wallet binding. Tokens and the auth code are sealed; `key_id` names the sealing key. */
+export interface BindingsTable {
+  id: string;
+  owner: string;
+  device_id: string;
+  player_id: string | null;
+  wallet: string;
+  state: string;
+  version: number;
+  error_code: string | null;
+  auth_state: string | null;
+  code_value: string | null;
+  code_expires_at: number | null;
+  refreshes_left: number;
+  key_id: string | null;
+  auth_code_enc: string | null;
+  auth_code_at: number | null;
+  access_token_enc: string | null;
+  access_token_hash: string | null;
+  access_token_expires_at: number | null;
+  refresh_token_enc: string | null;
+  refresh_token_expires_at: number | null;
+  masked_account: string | null;
+  account_ref: string | null;
+  next_action_at: number | null;
+  lease_until: number | null;
+  created_at: number;
+  updated_at: number;
+  activated_at: number | null;
+  touched_at: number;
+}
+
+/** Every authState ever sent in a consult, so a late authorization can be recognised. */
+export interface AuthStatesTable {
+  auth_state: string;
+  binding_id: string;
+  wallet: string;
+  status: 'current' | 'withdrawn' | 'replaced' | 'expired' | 'used';
+  created_at: number;
+}
+
+/** Outbox of tokens to revoke at Antom (our unlink, kiosk visit end, late authorizations). */
+export interface TokenRevocationsTable {
+  id: string;
+  reason: string;
+  binding_id: string | null;
+  auth_state: string | null;
+  wallet: string;
+  key_id: string;
+  auth_code_enc: string | null;
+  access_token_enc: string | null;
+  state: 'PENDING_TOKEN' | 'PENDING_REVOKE' | 'DONE' | 'FAILED';
+  attempts: number;
+  next_attempt_at: number;
+  lease_until: number | null;
+  last_code: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One purchase intent = one paymentRequestId. Amounts in minor units. */
+export interface PurchasesTable {
+  intent_id: string;
+  owner: string;
+  device_id: string;
+  player_id: string | null;
+  binding_id: string;
+  wallet: string;
+  account_ref: string | null;
+  sku: string;
+  quantity: number;
+  request_hash: string;
+  currency: string;
+  amount_minor: number;
+  state: string;
+  version: number;
+  payment_request_id: string;
+  payment_id: string | null;
+  result_code: string | null;
+  error_code: string | null;
+  created_at: number;
+  updated_at: number;
+  submitted_at: number | null;
+  expires_at: number | null;
+  paid_at: number | null;
+  finished_at: number | null;
+  next_check_at: number | null;
+  lease_until: number | null;
+  inquiries: number;
+  cancel_attempts: number;
+  unresolved_reported_at: number | null;
+  touched_at: number;
+}
+
+/** Rows locked (SELECT … FOR UPDATE on PostgreSQL) to serialise spending checks per player and wallet account. */
+export interface SpendLocksTable {
+  lock_key: string;
+}
+
+/** Received Antom notifications (verified), for audit; no secrets are stored. */
+export interface NotificationsTable {
+  id: string;
+  kind: string;
+  ref: string | null;
+  outcome: string;
+  received_at: number;
+}
+
+/** The relay database. */
+export interface Database {
+  devices: DevicesTable;
+  enrollment_codes: EnrollmentCodesTable;
+  nonces: NoncesTable;
+  bindings: BindingsTable;
+  auth_states: AuthStatesTable;
+  token_revocations: TokenRevocationsTable;
+  purchases: PurchasesTable;
+  spend_locks: SpendLocksTable;
+  notifications: NotificationsTable;
+}

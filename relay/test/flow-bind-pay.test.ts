@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, uuid } from './support/env.ts';
+import { approveOnPhone, bind, type Stack, startStack, waitFor } from './support/stack.ts';
+
+for (const engine of engines()) {
+  describe.skipIf(engine.skip !== undefined)(`bind and pay against the sandbox (${engine.name})`, () => {
+    if (engine.skip) console.warn(engine.skip);
+    let s: Stack;
+    beforeAll(async () => {
+      s = await startStack(engine.name, { spendingCaps: { HKD: { daily: '200.00', monthly: '1000.00' } } });
+    });
+    afterAll(async () => s?.close());
+
+    it('binds AlipayHK on a kiosk: QR, phone approval, applyToken, ACTIVE with a masked account', async () => {
+      const started = await s.kiosk.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' });
+      expect(started.status).toBe(201);
+      expect(started.body).toMatchObject({ state: 'QR_SHOWN', wallet: 'ALIPAY_HK', refreshesLeft: 3 });
+      expect(String(started.body['codeValue'])).toContain('/wallet/scan/');
+      expect(Date.parse(String(started.body['codeExpiresAt']))).toBeGreaterThan(Date.now() + 14 * 60_000);
+      const id = String(started.body['bindingId']);
+      const waiting = s.kiosk.request('GET', `/v1/bindings/${id}?waitForChange=${started.body['version']}`);
+      expect(await approveOnPhone(String(started.body['codeValue']))).toBeLessThan(300);
+      const changed = await waiting;
+      expect(['AUTHORIZED', 'ACTIVE']).toContain(changed.body['state']);
+      const active = await waitFor(async () => {
+        const r = await s.kiosk.request('GET', '/v1/bindings/current');
+        return r.body['state'] === 'ACTIVE' ? r.body : undefined;
+      });
+      expect(active).toMatchObject({ bindingId: id, maskedAccount: '••••8812' });
+      expect(active['codeValue']).toBeUndefined();
+      expect(JSON.stringify(active)).not.toMatch(/token/i);
+    });
+
+    it('pays S: priced from the catalogue, one intent = one purchase', async () => {
+      const bindingId = await bind(s.launcher, 'ALIPAY_HK');
+      const intent = uuid();
+      const body = { bindingId, sku: 'gems-100', quantity: 2, purchaseIntentId: intent };
+      const paid = await s.launcher.request('POST', '/v1/purchases', body);
+      expect(paid.status).toBe(200);
+      expect(paid.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED', total: { currency: 'HKD', minor: 2400 } });
+      const again = await s.launcher.request('POST', '/v1/purchases', body);
+      expect(again.body).toMatchObject({ state: 'SUCCEEDED', version: paid.body['version'] });
+      const conflict = await s.launcher.request('POST', '/v1/purchases', { ...body, quantity: 3 });
+      expect(conflict.status).toBe(409);
+      expect(conflict.body).toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } });
+      const state = await s.admin('GET', '/state');
+      const payments = (state.body['payments'] as { paymentRequestId: string }[]).filter((p) => p.paymentRequestId.includes(intent.replace(/-/g, '')));
+      expect(payments).toHaveLength(1);
+    });
+
+    it('refuses a studio spending cap before calling pay', async () => {
+      const bindingId = await bind(s.kiosk, 'ALIPAY_HK');
+      const first = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-1000', quantity: 2, purchaseIntentId: uuid() });
+      expect(first.body['state']).toBe('SUCCEEDED');
+      const capped = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+      expect(capped.body).toMatchObject({ state: 'FAILED', error: { code: 'SPENDING_CAP_DAILY' } });
+    });
+
+    it('refuses the wallet per-transaction limit of shared/domain, and maps a wallet-side limit from Antom', async () => {
+      const bindingId = await bind(s.kiosk, 'ALIPAY_HK');
+      const over = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'vault', quantity: 2, purchaseIntentId: uuid() });
+      expect(over.body).toMatchObject({ state: 'FAILED', error: { code: 'ABOVE_PER_TRANSACTION' } });
+      const dana = await bind(s.kiosk, 'DANA', '62-812-0000-0002');
+      await s.admin('POST', '/accounts/balance', { loginId: '62-812-0000-0002', balance: { currency: 'IDR', value: '5000000000' } });
+      const walletSide = await s.kiosk.request('POST', '/v1/purchases', { bindingId: dana, sku: 'vault', quantity: 1, purchaseIntentId: uuid() });
+      expect(walletSide.body).toMatchObject({ state: 'FAILED', error: { code: 'WALLET_LIMIT_REACHED' } });
+    });
+  });
+}

@@ -1,0 +1,153 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DomainError } from '@scan-to-bind/shared/domain';
+import { describe, expect, it } from 'vitest';
+import { offsetClock } from '../src/clock.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { type AssertionAlg, PlayerAssertionVerifier, signPlayerAssertion } from '../src/devices/player-assertion.ts';
+import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/http/client-signature.ts';
+import { Catalogue } from '../src/payments/catalogue.ts';
+import { SecretBox } from '../src/store/secret-box.ts';
+import { TEST_CATALOGUE } from './support/env.ts';
+
+const key = (): string => randomBytes(32).toString('base64');
+
+describe('SecretBox (AES-256-GCM at rest)', () => {
+  it('seals with the active key and opens with the key id stored beside it', () => {
+    const k1 = key();
+    const old = new SecretBox({ k1 }, 'k1');
+    const sealed = old.seal('token-123', 'binding:b1:access_token');
+    expect(sealed.keyId).toBe('k1');
+    expect(sealed.data).not.toContain('token-123');
+    const rotated = new SecretBox({ k1, k2: key() }, 'k2');
+    expect(rotated.open(sealed, 'binding:b1:access_token')).toBe('token-123');
+    expect(rotated.seal('x', 'c').keyId).toBe('k2');
+    expect(rotated.needsRotation('k1')).toBe(true);
+  });
+
+  it('refuses another row context, altered data or a missing key', () => {
+    const box = new SecretBox({ k1: key() }, 'k1');
+    const sealed = box.seal('secret', 'binding:b1:access_token');
+    expect(() => box.open(sealed, 'binding:b2:access_token')).toThrow();
+    const bytes = Buffer.from(sealed.data, 'base64');
+    bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 1;
+    expect(() => box.open({ keyId: 'k1', data: bytes.toString('base64') }, 'binding:b1:access_token')).toThrow();
+    expect(() => box.open({ keyId: 'k9', data: sealed.data }, 'binding:b1:access_token')).toThrow(/k9/);
+    expect(() => new SecretBox({ k1: 'c2hvcnQ=' }, 'k1')).toThrow(/32 bytes/);
+  });
+});
+
+describe('client request signature', () => {
+  const input = { method: 'post', pathWithQuery: '/v1/purchases', timestamp: '1700000000000', nonce: 'AAAAAAAAAAAAAAAAAAAAAA', body: '{"a":1}' };
+
+  it('signs the documented canonical string', () => {
+    expect(clientCanonicalString(input)).toBe(
+      'POST\n/v1/purchases\n1700000000000\nAAAAAAAAAAAAAAAAAAAAAA\n015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862',
+    );
+    const sig = signClientRequest('secret', input);
+    expect(sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(verifyClientSignature('secret', input, sig)).toBe(true);
+    expect(verifyClientSignature('secret', { ...input, body: '{"a":2}' }, sig)).toBe(false);
+    expect(verifyClientSignature('other', input, sig)).toBe(false);
+  });
+});
+
+describe('player assertion (JWT)', () => {
+  const clock = offsetClock();
+  const make = (alg: AssertionAlg) => {
+    const pair =
+      alg === 'RS256'
+        ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+        : alg === 'ES256'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          : generateKeyPairSync('ed25519');
+    const verifier = new PlayerAssertionVerifier({
+      issuer: 'https://studio.example',
+      audience: 'relay',
+      maxLifetimeSeconds: 3600,
+      source: { kind: 'pem', pem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+      clock,
+    });
+    return { pair, verifier };
+  };
+
+  for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
+    it(`verifies ${alg}`, async () => {
+      const { pair, verifier } = make(alg);
+      const token = signPlayerAssertion(pair.privateKey, { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 }, { alg });
+      await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1' });
+    });
+  }
+
+  it('refuses wrong issuer, audience, expiry, lifetime, device pin, tampering and alg none', async () => {
+    const { pair, verifier } = make('ES256');
+    const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
+    const bad = [
+      signPlayerAssertion(pair.privateKey, { ...base, iss: 'https://evil.example' }, { alg: 'ES256' }),
+      signPlayerAssertion(pair.privateKey, { ...base, aud: 'other' }, { alg: 'ES256' }),
+      signPlayerAssertion(pair.privateKey, base, { alg: 'ES256', now: Date.now() - 3_600_000 }),
+      signPlayerAssertion(pair.privateKey, { ...base, ttlSeconds: 7200 }, { alg: 'ES256' }),
+      signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }),
+    ];
+    const good = signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' });
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString());
+    bad.push(`${h}.${Buffer.from(JSON.stringify({ ...claims, sub: 'p-2' })).toString('base64url')}.${s}`);
+    bad.push(`${Buffer.from('{"alg":"none"}').toString('base64url')}.${p}.`);
+    bad.push(`${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${p}.${s}`);
+    for (const token of bad) {
+      await expect(verifier.verify(token, 'dev-1')).rejects.toSatisfy((e: unknown) => e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED');
+    }
+    await expect(verifier.verify(undefined, 'dev-1')).rejects.toBeInstanceOf(DomainError);
+  });
+
+  it('reads keys from a JWKS file by kid', async () => {
+    const pair = generateKeyPairSync('ed25519');
+    const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
+    const file = join(dir, 'jwks.json');
+    writeFileSync(file, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'studio-2025' }] }));
+    const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, source: { kind: 'jwks-file', path: file }, clock });
+    const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60 }, { alg: 'EdDSA', kid: 'studio-2025' });
+    await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p' });
+  });
+});
+
+describe('catalogue', () => {
+  const catalogue = new Catalogue(TEST_CATALOGUE);
+
+  it('prices per currency in minor units from major-unit text', () => {
+    expect(catalogue.price('gems-100', 2, 'HKD').total).toEqual({ currency: 'HKD', minor: 2400 });
+    expect(catalogue.price('gems-100', 1, 'IDR').total).toEqual({ currency: 'IDR', minor: 1_500_000 });
+    expect(catalogue.list('HKD').map((i) => i.sku)).toEqual(['gems-100', 'gems-1000', 'vault']);
+  });
+
+  it('refuses unknown skus and bad quantities with typed errors', () => {
+    expect(() => catalogue.price('nope', 1, 'HKD')).toThrow(/UNKNOWN_SKU/);
+    expect(() => catalogue.price('gems-100', 0, 'HKD')).toThrow(/INVALID_QUANTITY/);
+    expect(() => catalogue.price('gems-100', 100, 'HKD')).toThrow(/INVALID_QUANTITY/);
+    expect(() => new Catalogue({ items: [{ sku: 'a', title: 'A', prices: { HKD: '1.234' } }] })).toThrow();
+  });
+});
+
+describe('config', () => {
+  it('takes every setting from the environment over the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'relay.json');
+    writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://open-sea-global.alipay.com', clientId: 'LIVE_1' }, encryption: { activeKeyId: 'k1', keys: {} }, catalogueFile: 'cat.json' }));
+    const config = loadConfig({
+      file,
+      env: { RELAY_PORT: '9000', ANTOM_CLIENT_ID: 'SANDBOX_2', RELAY_ENCRYPTION_KEYS: '{"k1":"x"}', RELAY_SPENDING_CAPS: '{"HKD":{"daily":"100.00"}}' },
+    });
+    expect(config.port).toBe(9000);
+    expect(config.antom.clientId).toBe('SANDBOX_2');
+    expect(config.antom.timeoutMs).toBe(15_000);
+    expect(config.encryption.keys).toEqual({ k1: 'x' });
+    expect(config.catalogueFile).toBe(join(dir, 'cat.json'));
+    expect(config.spendingCaps.HKD?.daily).toBe('100.00');
+    expect(() => loadConfig({ file, env: { RELAY_PORT: 'abc' } })).toThrow(ConfigError);
+    writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://x.example', clientId: 'A', surprise: 1 }, encryption: { activeKeyId: 'k1', keys: {} } }));
+    expect(() => loadConfig({ file, env: {} })).toThrow(/surprise|Unrecognized/);
+  });
+});

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offsetClock } from '../src/clock.ts';
+import { DeviceService } from '../src/devices/device-service.ts';
+import { signClientRequest } from '../src/http/client-signature.ts';
+import { reencryptAll } from '../src/store/rotate-keys.ts';
+import { SecretBox } from '../src/store/secret-box.ts';
+import { EventHub } from '../src/events.ts';
+import { createLogger } from '../src/logger.ts';
+import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
+import { isUniqueViolation, migrate, openStore, type Store } from '../src/store/db.ts';
+import { createTestDatabase, engines, type TestDatabase, uuid } from './support/env.ts';
+
+function purchase(intentId: string, now: number): PurchaseRow {
+  return {
+    intent_id: intentId,
+    owner: 'device:d1',
+    device_id: 'd1',
+    player_id: null,
+    binding_id: 'b1',
+    wallet: 'DANA',
+    account_ref: 'acc',
+    sku: 'vault',
+    quantity: 99,
+    request_hash: 'h',
+    currency: 'IDR',
+    amount_minor: 89_100_000_000, // above 2^32: bigint columns must round-trip as numbers
+    state: 'SUBMITTED',
+    version: 1,
+    payment_request_id: `pay_${intentId}`,
+    payment_id: null,
+    result_code: null,
+    error_code: null,
+    created_at: now,
+    updated_at: now,
+    submitted_at: now,
+    expires_at: now + 60_000,
+    paid_at: null,
+    finished_at: null,
+    next_check_at: now,
+    lease_until: null,
+    inquiries: 0,
+    cancel_attempts: 0,
+    unresolved_reported_at: null,
+    touched_at: now,
+  };
+}
+
+for (const engine of engines()) {
+  describe.skipIf(engine.skip !== undefined)(`store on ${engine.name}`, () => {
+    if (engine.skip) console.warn(engine.skip);
+    let db: TestDatabase;
+    let store: Store;
+    const clock = offsetClock();
+    const logger = createLogger('silent');
+
+    beforeAll(async () => {
+      db = await createTestDatabase(engine.name);
+      store = await openStore({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await db?.drop();
+    });
+
+    it('migrates idempotently', async () => {
+      await migrate(store);
+      const rows = await store.db.selectFrom('purchases').selectAll().execute();
+      expect(rows).toEqual([]);
+    });
+
+    it('rejects a reused nonce and a second intent with the same paymentRequestId by constraint', async () => {
+      await store.db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 1 }).execute();
+      const again = store.db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 2 }).execute();
+      await expect(again).rejects.toSatisfy(isUniqueViolation);
+      const id = uuid();
+      await store.db.insertInto('purchases').values(purchase(id, clock.now())).execute();
+      const dup = { ...purchase(uuid(), clock.now()), payment_request_id: `pay_${id}` };
+      await expect(store.db.insertInto('purchases').values(dup).execute()).rejects.toSatisfy(isUniqueViolation);
+      const read = await store.db.selectFrom('purchases').selectAll().where('intent_id', '=', id).executeTakeFirstOrThrow();
+      expect(read.amount_minor).toBe(89_100_000_000);
+      expect(typeof read.created_at).toBe('number');
+    });
+
+    it('moves purchases only through purchaseTransition: one success, duplicates are no-ops, contradictions refused', async () => {
+      const repo = new PurchaseRepo(store, clock, new EventHub(), logger);
+      const id = uuid();
+      await store.db.insertInto('purchases').values(purchase(id, clock.now())).execute();
+      expect((await repo.apply(id, 'PAY_UNKNOWN'))?.row.state).toBe('PROCESSING');
+      const ok = await repo.apply(id, 'PAY_SUCCEEDED', { payment_id: 'p1' });
+      expect(ok?.row).toMatchObject({ state: 'SUCCEEDED', version: 3, payment_id: 'p1', next_check_at: null });
+      expect((await repo.apply(id, 'PAY_SUCCEEDED'))?.changed).toBe(false);
+      expect(await repo.apply(id, 'PAY_FAILED')).toBeUndefined();
+      expect((await repo.get(id))?.state).toBe('SUCCEEDED');
+    });
+
+    it('gives a worker lease to one claimant at a time', async () => {
+      const repo = new PurchaseRepo(store, clock, new EventHub(), logger);
+      const id = uuid();
+      await store.db.insertInto('purchases').values(purchase(id, clock.now())).execute();
+      const claims = await Promise.all([repo.claim(id, 10_000), repo.claim(id, 10_000), repo.claim(id, 10_000)]);
+      expect(claims.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('rotates the encryption key: rows re-sealed with the new key id still open', async () => {
+      const k1 = randomBytes(32).toString('base64');
+      const k2 = randomBytes(32).toString('base64');
+      const old = new DeviceService({ store, box: new SecretBox({ k1 }, 'k1'), clock });
+      const { code } = await old.createEnrollmentCode({ label: 'K', kind: 'kiosk', lifetimeMs: 60_000 });
+      const { deviceId, deviceSecret } = await old.enroll({ code });
+      const box = new SecretBox({ k1, k2 }, 'k2');
+      expect(await reencryptAll(store, box)).toBeGreaterThan(0);
+      const row = await store.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirstOrThrow();
+      expect(row.key_id).toBe('k2');
+      const rotated = new DeviceService({ store, box: new SecretBox({ k2 }, 'k2'), clock });
+      const timestamp = String(clock.now());
+      const nonce = randomBytes(16).toString('base64url');
+      const input = { method: 'GET', pathWithQuery: '/v1/wallets', timestamp, nonce, body: '' };
+      const caller = await rotated.authenticate({
+        method: 'GET',
+        pathWithQuery: '/v1/wallets',
+        rawBody: Buffer.alloc(0),
+        headers: { 'x-device-id': deviceId, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signClientRequest(deviceSecret, input) },
+      });
+      expect(caller).toMatchObject({ deviceId, kind: 'kiosk', owner: `device:${deviceId}` });
+    });
+  });
+}

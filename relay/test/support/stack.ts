@@ -1,0 +1,138 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { startSandbox } from '@scan-to-bind/sandbox/src/index.ts';
+import { type OffsetClock, offsetClock } from '../../src/clock.ts';
+import type { RelayConfigInput } from '../../src/config.ts';
+import { signPlayerAssertion } from '../../src/devices/player-assertion.ts';
+import { type Relay, startRelay } from '../../src/index.ts';
+import { enroll, type JsonResponse, TestDevice } from './client.ts';
+import { createTestDatabase, rsaKeys, type TestDatabase, testConfig } from './env.ts';
+
+/** The sandbox, a relay on one engine, and two enrolled devices (a kiosk and a launcher). */
+export interface Stack {
+  relay: Relay;
+  sandboxUrl: string;
+  clock: OffsetClock;
+  db: TestDatabase;
+  kiosk: TestDevice;
+  launcher: TestDevice;
+  /** Every JSON log line the relay wrote. */
+  logs: string[];
+  /** Secrets the log scan must never find. */
+  secrets: { merchantPrivateKeyPem: string; encryptionKey: string; studioPrivateKey: KeyObject };
+  admin(method: string, path: string, body?: unknown): Promise<JsonResponse>;
+  assertion(player: string, deviceId?: string): string;
+  close(): Promise<void>;
+}
+
+/** Starts sandbox + relay (+ devices) for one test file. */
+export async function startStack(engine: 'sqlite' | 'postgres', overrides: Partial<RelayConfigInput> = {}): Promise<Stack> {
+  const db = await createTestDatabase(engine);
+  const merchant = rsaKeys();
+  const sandboxDir = mkdtempSync(join(tmpdir(), 'relay-sbx-'));
+  const clientId = 'SANDBOX_5YTEST0000000001';
+  const sandbox = await startSandbox({
+    port: 0,
+    dataDir: sandboxDir,
+    clientId,
+    merchantPublicKeyPem: merchant.publicKeyPem,
+    notifyTimeScale: 0.001,
+    adminToken: 'test-admin-token',
+  });
+  const studio = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const clock = offsetClock();
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = testConfig({
+    db,
+    antomBaseUrl: sandbox.url,
+    clientId,
+    merchantPrivateKeyPem: merchant.privateKeyPem,
+    antomPublicKeyPem: sandbox.publicKeyPem,
+    studioPublicKeyPem: studio.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    overrides,
+  });
+  const relay = await startRelay(config, { clock, logDestination: destination });
+  const kioskCode = await relay.devices.createEnrollmentCode({ label: 'Kiosk 12', kind: 'kiosk', lifetimeMs: 86_400_000 });
+  const launcherCode = await relay.devices.createEnrollmentCode({ label: 'Launcher', kind: 'launcher', lifetimeMs: 86_400_000 });
+  const kioskCreds = await enroll(relay.url, kioskCode.code);
+  const launcherCreds = await enroll(relay.url, launcherCode.code);
+  const assertion = (player: string, deviceId?: string): string =>
+    signPlayerAssertion(
+      studio.privateKey,
+      { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: player, ttlSeconds: 3600, ...(deviceId ? { did: deviceId } : {}) },
+      { alg: 'ES256', now: clock.now() },
+    );
+  const launcher = new TestDevice(relay.url, launcherCreds, assertion('demo-1'), () => clock.now());
+  const kiosk = new TestDevice(relay.url, kioskCreds, undefined, () => clock.now());
+  return {
+    relay,
+    sandboxUrl: sandbox.url,
+    clock,
+    db,
+    kiosk,
+    launcher,
+    logs,
+    secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
+    assertion,
+    async admin(method, path, body) {
+      const res = await fetch(`${sandbox.url}/__admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${sandbox.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+    async close() {
+      await relay.close();
+      await sandbox.close();
+      await db.drop();
+      rmSync(sandboxDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The phone: scans the code and approves in the wallet app (sandbox wallet page). */
+export async function approveOnPhone(codeValue: string, account?: string): Promise<number> {
+  const res = await fetch(`${codeValue}/authorize`, {
+    method: 'POST',
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(account ? { account } : {}),
+  });
+  await res.text();
+  return res.status;
+}
+
+/** Polls until the check returns a value (test-side only; the relay itself never polls like this). */
+export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 40));
+  }
+}
+
+/** Binds a wallet end to end and returns the active binding id. */
+export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', account?: string): Promise<string> {
+  const started = await device.request('POST', '/v1/bindings', { wallet });
+  if (started.status !== 201) throw new Error(`bind start failed: ${JSON.stringify(started.body)}`);
+  const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
+  const approved = await approveOnPhone(codeValue, account);
+  if (approved >= 300) throw new Error(`phone approval failed: ${approved}`);
+  await waitFor(async () => {
+    const s = await device.request('GET', `/v1/bindings/${bindingId}`);
+    return s.body['state'] === 'ACTIVE' ? s : undefined;
+  }, 10_000, 'binding ACTIVE');
+  return bindingId;
+}
