@@ -1,0 +1,268 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import * as electron from 'electron';
+import type { BrowserWindow } from 'electron';
+import { createKeytarSecretStore } from '../adapters/secret-store.keytar.ts';
+import { createElectronSettingsStore } from '../adapters/settings-store.electron-store.ts';
+import { createGotRelayHttp } from '../adapters/relay-client.got.ts';
+import { createFilePendingStore } from '../adapters/pending-store.file.ts';
+import { createRedactingLogger, fileSink, stderrSink } from '../adapters/logger.plain.ts';
+import { type EmbedEvents, bindingEvent, purchaseEvent } from '../embed/events.ts';
+import { buildHandlers } from '../ipc/handlers.ts';
+import { createHandle, registerHandlers } from '../ipc/handle.ts';
+import { createPush } from '../ipc/push.ts';
+import { appUrlFor } from '../security/app-origin.ts';
+import { registerAppProtocol } from '../security/app-protocol.ts';
+import { buildCsp } from '../security/csp.ts';
+import { createOpenExternal } from '../security/navigation-guard.ts';
+import { installPermissionGuards } from '../security/permissions.ts';
+import { isTrustedSender } from '../security/sender-check.ts';
+import { TrustedWindows } from '../security/trusted-windows.ts';
+import { BindingService } from '../services/binding-service.ts';
+import { ConnectivityMonitor } from '../services/connectivity.ts';
+import { parseHandover } from '../services/handover.ts';
+import { createKioskReset, KioskSession } from '../services/kiosk-session.ts';
+import { playerKeyFrom } from '../services/player.ts';
+import { systemClock } from '../services/ports.ts';
+import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
+import { RelayApi } from '../services/relay/relay-api.ts';
+import { StatusStream } from '../services/relay/status-stream.ts';
+import { BindingEventData, PurchaseEventData } from '../services/relay/wire.ts';
+import { defaultSettings, SettingsService } from '../services/settings-service.ts';
+import { type DeviceCredential, Vault } from '../services/vault.ts';
+import { createSecureWindow } from '../windows/create-secure-window.ts';
+import { kioskWindowShape, mainWindowShape, overlayWindowShape, ROUTES } from '../windows/window-options.ts';
+import { createOverlayController, registerOverlayHotkey } from './overlay.ts';
+import { createFlowPowerGuard } from './power-save.ts';
+import { installRendererWatchdog } from './watchdog.ts';
+
+/** How the runtime is started (standalone main/index.ts or a studio's launcher via main/embed). */
+export interface RuntimeOptions {
+  readonly mode?: 'window' | 'overlay' | 'kiosk' | 'embedded';
+  readonly isDev: boolean;
+  readonly devServerUrl?: string | null;
+  readonly rendererDir: string;
+  readonly preloadPath: string;
+  readonly version: string;
+  /** The studio's player assertion (launchers); overrides the handover's development one. */
+  readonly playerAssertion?: () => Promise<string | null>;
+  /** Overrides the relay URL / enrolment of the handover (embedding API). */
+  readonly relayUrl?: string;
+  readonly enrollCode?: string;
+  /** https hosts links may open in the system browser. */
+  readonly externalHosts?: readonly string[];
+  readonly overlayHotkey?: string;
+}
+
+/** A running client. */
+export interface Runtime {
+  readonly binding: BindingService;
+  readonly purchases: PurchaseService;
+  readonly settings: SettingsService;
+  openBinding(): Promise<void>;
+  openPurchase(sku: string, quantity: number): Promise<void>;
+  on<K extends keyof EmbedEvents>(event: K, listener: (payload: EmbedEvents[K]) => void): () => void;
+  dispose(): void;
+}
+
+/**
+ * Composition of the client inside Electron: adapters, services, security, IPC, windows and
+ * the mode's platform glue. Called after `app.whenReady()` (and after the app:// scheme was
+ * registered as privileged before ready).
+ */
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const { app, BrowserWindow: BW, ipcMain, protocol, session, shell, clipboard, globalShortcut, powerSaveBlocker, Menu, screen, net } = electron;
+  const userData = app.getPath('userData');
+  const log = createRedactingLogger([stderrSink, fileSink(join(userData, 'logs', 'main.log'))], o.isDev ? 'debug' : 'info');
+  const lg = (m: string, f: Record<string, unknown>) => log.warn(m, f);
+
+  // Handover from `npm start`: read once, then delete.
+  const handoverPath = process.env.SCAN_TO_BIND_HANDOVER;
+  let handoverText: string | null = null;
+  if (handoverPath) {
+    try {
+      handoverText = readFileSync(handoverPath, 'utf8');
+      rmSync(handoverPath, { force: true });
+    } catch {
+      log.warn('handover file unreadable', {});
+    }
+  }
+  const handover = parseHandover(handoverText);
+
+  const vault = new Vault(createKeytarSecretStore());
+  const settings = new SettingsService(createElectronSettingsStore({ cwd: userData }), defaultSettings(app.getLocale()));
+  const mode = o.mode ?? handover?.mode ?? settings.get().mode;
+  const relayUrl = o.relayUrl ?? handover?.relayUrl;
+  settings.setOperator({ mode, ...(relayUrl ? { relayUrl } : {}) });
+
+  const connectivity = new ConnectivityMonitor();
+  let credential: DeviceCredential | null = null;
+  const relay = new RelayApi({
+    http: createGotRelayHttp(),
+    clock: systemClock,
+    log,
+    credential: async () => (credential ??= await vault.deviceCredential()),
+    playerAssertion: o.playerAssertion ?? (async () => handover?.playerAssertion ?? null),
+    onReachability: (r, off) => connectivity.report(r, off),
+  });
+  try {
+    const url = settings.get().relayUrl;
+    if (handover?.device) await vault.setDeviceCredential({ relayUrl: url, ...handover.device });
+    const code = o.enrollCode ?? handover?.enrollCode;
+    if (code) await vault.setDeviceCredential(await relay.enroll(url, code, `${app.getName()} ${mode}`));
+  } catch (error) {
+    log.error('device enrolment failed', { error: String(error) });
+  }
+  const kind = async () => (await vault.deviceCredential().catch(() => null))?.kind ?? 'launcher';
+  const playerKey = async () => playerKeyFrom(await kind(), o.playerAssertion ? await o.playerAssertion() : (handover?.playerAssertion ?? null));
+
+  const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey, rememberWallet: (w) => settings.setPlayer({ lastWallet: w }) });
+  const purchases = new PurchaseService({
+    relay,
+    binding,
+    pending: createFilePendingStore(join(userData, 'pending-purchases.json'), isPendingIntent),
+    clock: systemClock,
+    log,
+    newIntentId: randomUUID,
+  });
+
+  // Security: app://, permissions, trusted windows, guarded external links.
+  const policy = { devServerUrl: o.isDev ? (o.devServerUrl ?? null) : null };
+  registerAppProtocol(protocol, { rootDir: o.rendererDir, csp: buildCsp(policy) });
+  installPermissionGuards(session.defaultSession, lg);
+  const trusted = new TrustedWindows();
+  const openExternal = createOpenExternal((u) => shell.openExternal(u), o.externalHosts ?? [], lg);
+  const windowDeps = { BrowserWindow: BW, preloadPath: o.preloadPath, isDev: o.isDev, devServerUrl: policy.devServerUrl, trusted, openExternal, log: lg };
+
+  let kiosk: KioskSession | null = null;
+  const windows: BrowserWindow[] = [];
+  const reloadAll = () => {
+    for (const w of windows) if (!w.isDestroyed()) w.webContents.reload();
+  };
+  if (mode === 'kiosk') {
+    kiosk = new KioskSession({
+      clock: systemClock,
+      log,
+      timings: () => settings.get().kiosk,
+      reset: createKioskReset({
+        binding,
+        purchases,
+        wipeStorage: () => session.defaultSession.clearStorageData(),
+        reloadWindows: reloadAll,
+        log,
+      }),
+    });
+  }
+
+  const handle = createHandle({ ipcMain, isTrustedSender: (e) => isTrustedSender(e, trusted, policy), log: lg, onActivity: () => kiosk?.activity() });
+  registerHandlers(handle, buildHandlers({ version: o.version, binding, purchases, settings, relay, kiosk, writeClipboard: (t) => clipboard.writeText(t) }));
+  const push = createPush(() => BW.getAllWindows().map((w) => w.webContents), (id) => trusted.has(id), lg);
+
+  // Embedding events.
+  const listeners: { [K in keyof EmbedEvents]: Set<(p: EmbedEvents[K]) => void> } = { bound: new Set(), unbound: new Set(), 'purchase-result': new Set() };
+  const emit = <K extends keyof EmbedEvents>(k: K, p: EmbedEvents[K]) => {
+    for (const l of listeners[k]) l(p);
+  };
+  const power = createFlowPowerGuard(powerSaveBlocker);
+  binding.onChange((s, prev) => {
+    push('bindingChanged', s);
+    const ev = bindingEvent(s, prev);
+    if (ev?.[0] === 'bound') emit('bound', ev[1]);
+    else if (ev?.[0] === 'unbound') emit('unbound', ev[1]);
+    if (mode === 'kiosk') power(s.state === 'QR_SHOWN' || purchases.pending().length > 0);
+  });
+  purchases.onChange((p) => {
+    push('purchaseChanged', p);
+    const ev = purchaseEvent(p);
+    if (ev) emit('purchase-result', ev);
+  });
+  settings.onChange((s) => push('settingsChanged', s));
+  kiosk?.onChange((k) => push('kioskChanged', k));
+
+  // Windows per mode.
+  let main: BrowserWindow;
+  let overlay: ReturnType<typeof createOverlayController> | null = null;
+  let unregisterHotkey = () => {};
+  if (mode === 'kiosk') {
+    Menu.setApplicationMenu(null);
+    main = createSecureWindow(windowDeps, { kind: 'kiosk', shape: kioskWindowShape(), route: ROUTES.kiosk });
+    installRendererWatchdog(main, {
+      log: lg,
+      relaunch: (reason) => {
+        log.error('relaunching after renderer failures', { reason });
+        app.relaunch();
+        app.exit(1);
+      },
+    });
+    main.webContents.on('before-input-event', () => kiosk?.activity());
+    main.once('ready-to-show', () => main.show());
+  } else if (mode === 'overlay') {
+    const { bounds } = screen.getPrimaryDisplay();
+    main = createSecureWindow(windowDeps, { kind: 'overlay', shape: overlayWindowShape(bounds), route: ROUTES.overlay, contentProtection: true });
+    const fallback = () => {
+      log.warn('overlay cannot draw here; falling back to a normal window', {});
+      const w = createSecureWindow(windowDeps, { kind: 'main', shape: mainWindowShape(), route: ROUTES.main, contentProtection: true });
+      windows.push(w);
+      w.once('ready-to-show', () => w.show());
+    };
+    overlay = createOverlayController(main, fallback);
+    unregisterHotkey = registerOverlayHotkey(globalShortcut, o.overlayHotkey ?? 'CommandOrControl+Shift+P', () => overlay?.toggle(), lg);
+  } else {
+    main = createSecureWindow(windowDeps, { kind: 'main', shape: mainWindowShape(), route: ROUTES.main, contentProtection: true });
+    main.once('ready-to-show', () => main.show());
+  }
+  windows.push(main);
+
+  // Status stream, restore, resume.
+  const stream = new StatusStream(
+    (signal, last) => relay.openEvents(signal, last),
+    {
+      onEvent: (ev) => {
+        try {
+          if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
+          else if (ev.event === 'purchase') void purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
+        } catch {
+          log.warn('unreadable relay event', { event: ev.event });
+        }
+      },
+      onConnection: (up) => {
+        if (up) void binding.sync();
+      },
+    },
+    systemClock,
+    log,
+  );
+  connectivity.reportSystem(net.isOnline());
+  connectivity.onChange((c) => {
+    log.info('connectivity', { state: c });
+    if (c === 'online') stream.reconnectNow();
+  });
+  await binding.restore();
+  void purchases.resume();
+  stream.start();
+
+  const show = (route: string) => {
+    void main.loadURL(appUrlFor(route, policy)).catch(() => undefined);
+    if (overlay) overlay.show();
+    else if (!main.isVisible()) main.show();
+  };
+  return {
+    binding,
+    purchases,
+    settings,
+    openBinding: async () => show('#/bind'),
+    openPurchase: async (sku, quantity) => show(`#/purchase/${encodeURIComponent(sku)}/${quantity}`),
+    on: (event, listener) => {
+      listeners[event].add(listener);
+      return () => listeners[event].delete(listener);
+    },
+    dispose: () => {
+      stream.stop();
+      binding.dispose();
+      purchases.dispose();
+      kiosk?.dispose();
+      unregisterHotkey();
+    },
+  };
+}

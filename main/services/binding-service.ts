@@ -1,0 +1,267 @@
+import { bindingTransition, canPayWith, DomainError, type WalletId } from '@scan-to-bind/shared/domain';
+import { type BindingStatus, bindingEventFor, NO_BINDING, toBindingStatus } from './binding-status.ts';
+import type { Clock, Logger } from './ports.ts';
+import type { RelayApi } from './relay/relay-api.ts';
+import { toRelayError } from './relay/errors.ts';
+import type { BindingWire } from './relay/wire.ts';
+import type { Vault } from './vault.ts';
+
+/** The relay calls the binding service uses. */
+export type BindingRelay = Pick<RelayApi, 'createBinding' | 'currentBinding' | 'getBinding' | 'refreshCode' | 'withdraw' | 'revoke'>;
+
+/** What the binding service needs. */
+export interface BindingServiceDeps {
+  readonly relay: BindingRelay;
+  readonly vault: Vault;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The key of the current player's binding reference in the vault. */
+  readonly playerKey: () => Promise<string>;
+  /** Remembers the wallet the player chose last (settings). */
+  readonly rememberWallet?: (wallet: WalletId) => void;
+}
+
+/** A binding that can pay, as the purchase service needs it. */
+export interface ActiveBinding {
+  readonly bindingId: string;
+  readonly wallet: WalletId;
+  readonly maskedAccount: string;
+}
+
+/**
+ * The player's wallet binding, mirrored from the relay and driven through the shared binding
+ * state machine. Owns what Antom does not tell anyone: the QR countdown, automatic refreshes
+ * (capped by the relay's refreshesLeft), the dead code after the cap, withdrawal and unlink.
+ * The binding reference (an opaque relay id) lives in the vault; a keychain failure is a
+ * clear KEYCHAIN_* state, never a fallback.
+ */
+export class BindingService {
+  readonly #d: BindingServiceDeps;
+  #bindingId: string | null = null;
+  #version = -1;
+  #status: BindingStatus = NO_BINDING;
+  #expiryTimer: unknown = null;
+  readonly #listeners = new Set<(s: BindingStatus, previous: BindingStatus) => void>();
+
+  constructor(deps: BindingServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** The current status (what binding:status answers). */
+  status(): BindingStatus {
+    return this.#status;
+  }
+
+  /** The binding that can pay, or a DomainError saying why there is none. */
+  active(): ActiveBinding {
+    const s = this.#status;
+    if (!this.#bindingId || s.state === 'NONE' || !s.wallet) throw new DomainError('BINDING_NOT_FOUND');
+    if (!canPayWith(s.state)) {
+      if (s.state === 'REVOKED') throw new DomainError('BINDING_REVOKED');
+      if (s.state === 'EXPIRED') throw new DomainError('BINDING_EXPIRED');
+      if (s.state === 'FAILED') throw new DomainError('BINDING_FAILED');
+      throw new DomainError('BINDING_NOT_ACTIVE');
+    }
+    return { bindingId: this.#bindingId, wallet: s.wallet, maskedAccount: s.maskedAccount ?? '••••' };
+  }
+
+  /** The binding id (for the kiosk reset and the stream); null when none. */
+  get bindingId(): string | null {
+    return this.#bindingId;
+  }
+
+  /** Subscribes to status changes; returns the unsubscribe function. */
+  onChange(listener: (s: BindingStatus, previous: BindingStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Restores the player's binding at start: the vault's reference, checked with the relay; or
+   * the relay's current binding. Failures leave a status with the error code, never a throw.
+   */
+  async restore(): Promise<BindingStatus> {
+    try {
+      const player = await this.#d.playerKey();
+      const ref = await this.#d.vault.bindingRef(player);
+      const wire = ref ? await this.#d.relay.getBinding(ref).catch(() => null) : await this.#d.relay.currentBinding();
+      if (!wire) {
+        if (ref) await this.#d.vault.clearBindingRef(player);
+        this.#set(null, -1, NO_BINDING);
+      } else {
+        if (wire.bindingId !== ref) await this.#d.vault.setBindingRef(player, wire.bindingId);
+        this.apply(wire);
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+    return this.#status;
+  }
+
+  /** Starts linking `wallet`: a QR at once. An already usable binding is returned as it is. */
+  async start(wallet: WalletId): Promise<BindingStatus> {
+    if (this.#bindingId && canPayWith(this.#status.state)) return this.#status;
+    if (this.#bindingId && this.#status.state === 'QR_SHOWN' && this.#status.wallet === wallet) return this.#status;
+    const player = await this.#vaultOp(() => this.#d.playerKey());
+    // Reading first proves the keychain is usable before a QR is minted we could not remember.
+    await this.#vaultOp(() => this.#d.vault.bindingRef(player));
+    if (this.#bindingId && this.#status.state === 'QR_SHOWN') await this.cancel();
+    const wire = await this.#relayOp(() => this.#d.relay.createBinding(wallet));
+    await this.#vaultOp(() => this.#d.vault.setBindingRef(player, wire.bindingId));
+    this.#d.rememberWallet?.(wallet);
+    this.apply(wire);
+    return this.#status;
+  }
+
+  /** Asks the relay for a fresh code for the shown QR (the player tapped "new code"). */
+  async refreshCode(): Promise<BindingStatus> {
+    const id = this.#bindingId;
+    if (!id || this.#status.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', 'no QR is shown');
+    this.apply(await this.#relayOp(() => this.#d.relay.refreshCode(id)));
+    return this.#status;
+  }
+
+  /** Withdraws a shown QR (the player closed the overlay, or a kiosk reset). */
+  async cancel(): Promise<BindingStatus> {
+    const id = this.#bindingId;
+    if (!id || this.#status.state !== 'QR_SHOWN') return this.#status;
+    this.#transition('QR_WITHDRAWN');
+    try {
+      await this.#d.relay.withdraw(id);
+    } catch (error) {
+      // The code dies by itself at its expiry; the local state is already final.
+      this.#d.log.warn('withdraw failed', { code: toRelayError(error).code });
+    }
+    await this.#forgetRef();
+    this.#set(null, -1, NO_BINDING);
+    return this.#status;
+  }
+
+  /** Unlinks: the relay revokes the token at Antom; the reference leaves the vault. */
+  async unbind(): Promise<BindingStatus> {
+    const id = this.#bindingId;
+    if (!id) return this.#status;
+    if (this.#status.state === 'QR_SHOWN') return this.cancel();
+    const wire = await this.#relayOp(() => this.#d.relay.revoke(id));
+    this.apply({ ...wire, state: 'REVOKED' });
+    await this.#forgetRef();
+    this.#set(null, -1, NO_BINDING);
+    return this.#status;
+  }
+
+  /** Re-reads the binding from the relay (after the stream reconnects). */
+  async sync(): Promise<void> {
+    const id = this.#bindingId;
+    if (!id) return;
+    try {
+      this.apply(await this.#d.relay.getBinding(id));
+    } catch (error) {
+      this.#d.log.debug('binding sync failed', { code: toRelayError(error).code });
+    }
+  }
+
+  /**
+   * Applies a status from the relay (an answer, a `binding` event, a long-poll): stale
+   * versions and other bindings are ignored; the move is checked against the shared machine
+   * and logged when the client missed a step, but the relay is the authority on state.
+   */
+  apply(wire: BindingWire): void {
+    if (this.#bindingId && wire.bindingId !== this.#bindingId && this.#status.state !== 'NONE') {
+      const fresh = wire.state === 'QR_SHOWN' && this.#status.state !== 'QR_SHOWN';
+      if (!fresh) return;
+    }
+    const same = wire.bindingId === this.#bindingId;
+    if (same && wire.version !== undefined && wire.version < this.#version) return;
+    const from = same ? this.#status.state : 'NONE';
+    const event = bindingEventFor(from, wire.state);
+    const step = event ? bindingTransition(from, event) : null;
+    if (!step?.ok || step.state !== wire.state) {
+      this.#d.log.debug('binding state taken from relay', { from, to: wire.state });
+    }
+    this.#set(wire.bindingId, wire.version ?? this.#version, toBindingStatus(wire));
+  }
+
+  /** Stops timers. */
+  dispose(): void {
+    if (this.#expiryTimer !== null) this.#d.clock.clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = null;
+  }
+
+  #transition(event: 'QR_EXPIRED' | 'QR_WITHDRAWN'): void {
+    const step = bindingTransition(this.#status.state, event);
+    if (!step.ok) throw new DomainError('ILLEGAL_TRANSITION', `${this.#status.state} + ${event}`);
+    this.#set(this.#bindingId, this.#version, { ...this.#status, state: step.state, qr: null });
+  }
+
+  #set(id: string | null, version: number, status: BindingStatus): void {
+    const previous = this.#status;
+    this.#bindingId = id;
+    this.#version = version;
+    this.#status = status;
+    this.#armExpiry();
+    if (JSON.stringify(previous) !== JSON.stringify(status)) for (const l of this.#listeners) l(status, previous);
+  }
+
+  /** At the code's expiry: refresh while refreshes are left, then declare the code dead. */
+  #armExpiry(): void {
+    this.dispose();
+    const qr = this.#status.qr;
+    if (this.#status.state !== 'QR_SHOWN' || !qr) return;
+    const delay = Math.max(0, Date.parse(qr.expiresAt) - this.#d.clock.now());
+    this.#expiryTimer = this.#d.clock.setTimeout(() => void this.#onExpiry(), delay);
+  }
+
+  async #onExpiry(): Promise<void> {
+    this.#expiryTimer = null;
+    const qr = this.#status.qr;
+    const id = this.#bindingId;
+    if (!qr || !id || this.#status.state !== 'QR_SHOWN') return;
+    if (qr.refreshesLeft > 0) {
+      try {
+        this.apply(await this.#d.relay.refreshCode(id));
+        return;
+      } catch (error) {
+        const code = toRelayError(error).code;
+        if (code !== 'QR_REFRESH_LIMIT') {
+          this.#set(id, this.#version, { ...this.#status, qr: null, state: 'EXPIRED', error: code });
+          return;
+        }
+      }
+    }
+    this.#transition('QR_EXPIRED');
+    this.#status = { ...this.#status, error: 'QR_REFRESH_LIMIT' };
+    for (const l of this.#listeners) l(this.#status, this.#status);
+    void this.#d.relay.withdraw(id).catch(() => undefined);
+    await this.#forgetRef().catch(() => undefined);
+  }
+
+  async #forgetRef(): Promise<void> {
+    try {
+      await this.#d.vault.clearBindingRef(await this.#d.playerKey());
+    } catch (error) {
+      this.#d.log.warn('could not clear the binding reference', { code: toRelayError(error).code });
+    }
+  }
+
+  async #vaultOp<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      this.#fail(error);
+      throw error;
+    }
+  }
+
+  async #relayOp<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (error) {
+      throw toRelayError(error);
+    }
+  }
+
+  #fail(error: unknown): void {
+    const code = toRelayError(error).code;
+    this.#set(this.#bindingId, this.#version, { ...this.#status, error: code });
+  }
+}

@@ -1,0 +1,142 @@
+import type { KioskStatusSchema } from '@scan-to-bind/shared/ipc';
+import type { z } from 'zod';
+import type { Clock, Logger } from './ports.ts';
+
+/** The kiosk session as the renderer sees it. */
+export type KioskStatus = z.output<typeof KioskStatusSchema>;
+
+/** What the kiosk session needs. */
+export interface KioskSessionDeps {
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly timings: () => { idleSeconds: number; promptSeconds: number };
+  /** Wipes the visit: withdraw a pending QR, revoke the visit binding, clear storage, reload. */
+  readonly reset: () => Promise<void>;
+}
+
+/**
+ * The kiosk visit: attract → active (on the first touch) → "Still there?" after the idle time
+ * → reset after the prompt's countdown, unless the customer answers. The reset wipes everything
+ * of the visit and returns to the attract screen. Timers come from the Clock port.
+ */
+export class KioskSession {
+  readonly #d: KioskSessionDeps;
+  #status: KioskStatus = { phase: 'attract', secondsLeft: null };
+  #timer: unknown = null;
+  readonly #listeners = new Set<(s: KioskStatus) => void>();
+
+  constructor(deps: KioskSessionDeps) {
+    this.#d = deps;
+  }
+
+  /** The current phase. */
+  status(): KioskStatus {
+    return this.#status;
+  }
+
+  /** Subscribes; returns the unsubscribe function. */
+  onChange(listener: (s: KioskStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Any input or IPC call of the customer: starts a visit or restarts the idle timer. */
+  activity(): void {
+    if (this.#status.phase === 'resetting') return;
+    if (this.#status.phase === 'still-there') return; // only the prompt's own answer counts
+    this.#set({ phase: 'active', secondsLeft: null });
+    this.#arm(this.#d.timings().idleSeconds * 1000, () => this.#prompt());
+  }
+
+  /** The customer answered "Still there?". */
+  stillHere(): KioskStatus {
+    if (this.#status.phase === 'still-there' || this.#status.phase === 'active' || this.#status.phase === 'attract') {
+      this.#set({ phase: 'active', secondsLeft: null });
+      this.#arm(this.#d.timings().idleSeconds * 1000, () => this.#prompt());
+    }
+    return this.#status;
+  }
+
+  /** Ends the visit now (the customer pressed "Done", or the prompt ran out). */
+  async endSession(): Promise<KioskStatus> {
+    if (this.#status.phase === 'resetting') return this.#status;
+    this.#clear();
+    this.#set({ phase: 'resetting', secondsLeft: null });
+    try {
+      await this.#d.reset();
+    } catch (error) {
+      this.#d.log.error('kiosk reset failed', { error: String(error) });
+    }
+    this.#set({ phase: 'attract', secondsLeft: null });
+    return this.#status;
+  }
+
+  /** Stops timers. */
+  dispose(): void {
+    this.#clear();
+  }
+
+  #prompt(): void {
+    this.#tick(this.#d.timings().promptSeconds);
+  }
+
+  #tick(secondsLeft: number): void {
+    if (secondsLeft <= 0) {
+      void this.endSession();
+      return;
+    }
+    this.#set({ phase: 'still-there', secondsLeft: Math.min(secondsLeft, 300) });
+    this.#arm(1000, () => this.#tick(secondsLeft - 1));
+  }
+
+  #arm(ms: number, fn: () => void): void {
+    this.#clear();
+    this.#timer = this.#d.clock.setTimeout(() => {
+      this.#timer = null;
+      fn();
+    }, ms);
+  }
+
+  #clear(): void {
+    if (this.#timer !== null) this.#d.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #set(next: KioskStatus): void {
+    if (next.phase === this.#status.phase && next.secondsLeft === this.#status.secondsLeft) return;
+    this.#status = next;
+    for (const l of this.#listeners) l(next);
+  }
+}
+
+/** What a kiosk reset touches. */
+export interface KioskResetDeps {
+  readonly binding: { status(): { state: string }; cancel(): Promise<unknown>; unbind(): Promise<unknown> };
+  readonly purchases: { forgetQuotes(): void };
+  readonly wipeStorage: () => Promise<void>;
+  readonly reloadWindows: () => void;
+  readonly log: Logger;
+}
+
+/**
+ * The reset of one visit, in order: withdraw a shown QR at the relay, revoke the visit's
+ * binding (a kiosk binding is for this visit only), forget quotes, wipe the renderer's
+ * storage, reload. Each step runs even if an earlier one failed; pending purchases are kept.
+ */
+export function createKioskReset(d: KioskResetDeps): () => Promise<void> {
+  return async () => {
+    const state = d.binding.status().state;
+    const step = async (name: string, op: () => Promise<unknown> | unknown) => {
+      try {
+        await op();
+      } catch (error) {
+        d.log.warn('kiosk reset step failed', { step: name, error: String(error) });
+      }
+    };
+    if (state === 'QR_SHOWN') await step('withdraw', () => d.binding.cancel());
+    else if (state !== 'NONE') await step('revoke', () => d.binding.unbind());
+    await step('quotes', () => d.purchases.forgetQuotes());
+    await step('storage', () => d.wipeStorage());
+    await step('reload', () => d.reloadWindows());
+  };
+}

@@ -1,0 +1,382 @@
+import {
+  checkWalletLimits,
+  DomainError,
+  isPurchaseFinal,
+  type Money,
+  multiply,
+  money,
+  type PurchaseEvent,
+  type PurchaseState,
+  purchaseTransition,
+  type WalletId,
+  walletInfo,
+} from '@scan-to-bind/shared/domain';
+import type { PurchaseQuoteSchema, PurchaseStatusSchema } from '@scan-to-bind/shared/ipc';
+import type { z } from 'zod';
+import type { ActiveBinding } from './binding-service.ts';
+import type { Clock, Logger, PendingIntentStore } from './ports.ts';
+import { type BackoffPolicy, backoffDelay } from './relay/backoff.ts';
+import { toRelayError } from './relay/errors.ts';
+import type { RelayApi } from './relay/relay-api.ts';
+import type { PurchaseWire } from './relay/wire.ts';
+
+/** A purchase as the renderer sees it. */
+export type PurchaseStatus = z.output<typeof PurchaseStatusSchema>;
+/** The dialog's quote. */
+export type PurchaseQuote = z.output<typeof PurchaseQuoteSchema>;
+
+/** What is persisted for a purchase without a final result (no secrets). */
+export interface PendingIntent {
+  readonly purchaseIntentId: string;
+  readonly bindingId: string;
+  readonly sku: string;
+  readonly quantity: number;
+  readonly total: Money;
+  readonly wallet: WalletId;
+  readonly createdAt: number;
+  /** True once the relay acknowledged it (it answered with the purchase). */
+  readonly acknowledged: boolean;
+  readonly state: PurchaseState;
+}
+
+/** Narrows a stored value to a pending intent (the store file may be edited or corrupt). */
+export function isPendingIntent(v: unknown): v is PendingIntent {
+  const p = v as Partial<PendingIntent> | null;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.purchaseIntentId === 'string' &&
+    typeof p.bindingId === 'string' &&
+    typeof p.sku === 'string' &&
+    typeof p.quantity === 'number' &&
+    typeof p.wallet === 'string' &&
+    typeof p.createdAt === 'number' &&
+    typeof p.state === 'string' &&
+    typeof p.total?.minor === 'number'
+  );
+}
+
+/** The relay calls the purchase service uses. */
+export type PurchaseRelay = Pick<RelayApi, 'catalogue' | 'createPurchase' | 'getPurchase'>;
+
+/** What the purchase service needs. */
+export interface PurchaseServiceDeps {
+  readonly relay: PurchaseRelay;
+  readonly binding: { active(): ActiveBinding };
+  readonly pending: PendingIntentStore<PendingIntent>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Mints a purchase intent id (crypto.randomUUID). */
+  readonly newIntentId: () => string;
+  /** A pending intent the relay never received is re-sent on restart only within this age. */
+  readonly resubmitWindowMs?: number;
+  /** Pace of inquiries while a result is unknown. */
+  readonly followUp?: BackoffPolicy;
+}
+
+interface Tracked {
+  intent: PendingIntent;
+  status: PurchaseStatus;
+}
+
+const MAX_QUOTES = 20;
+
+/**
+ * Quotes and purchases. The intent id is minted once per purchase, when the dialog asks for
+ * its quote, and reused by every click and every retry; it is written to disk before the
+ * first request. An unknown result stays PROCESSING ("Checking your payment…") and is
+ * followed up with the relay until final — never guessed, never re-charged. On start,
+ * `resume()` asks the relay about every intent left by a crash and reports the final result.
+ */
+export class PurchaseService {
+  readonly #d: PurchaseServiceDeps;
+  readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string }>();
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #inflight = new Map<string, Promise<PurchaseStatus>>();
+  readonly #timers = new Map<string, unknown>();
+  readonly #listeners = new Set<(s: PurchaseStatus) => void>();
+  #catalogue: { currency: string; at: number; items: Array<{ sku: string; title: string; price: Money }> } | null = null;
+  #disposed = false;
+
+  constructor(deps: PurchaseServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** Subscribes to purchase changes; returns the unsubscribe function. */
+  onChange(listener: (s: PurchaseStatus) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Prices an item from the relay's catalogue for the linked wallet and mints the purchase's intent id. */
+  async quote(input: { sku: string; quantity: number }): Promise<PurchaseQuote> {
+    const binding = this.#d.binding.active();
+    const currency = walletInfo(binding.wallet).currency;
+    const items = await this.#catalogueFor(currency);
+    const item = items.find((i) => i.sku === input.sku);
+    if (!item || item.price.currency !== currency) throw new DomainError('UNKNOWN_SKU');
+    const unitPrice = money(item.price.minor, currency);
+    const total = multiply(unitPrice, input.quantity);
+    const limits = checkWalletLimits(binding.wallet, total);
+    const quote: PurchaseQuote = {
+      purchaseIntentId: this.#d.newIntentId(),
+      sku: item.sku,
+      title: item.title.slice(0, 128),
+      quantity: input.quantity,
+      unitPrice,
+      total,
+      wallet: binding.wallet,
+      maskedAccount: binding.maskedAccount,
+      blockedBy: limits.ok ? null : limits.reason,
+    };
+    this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId });
+    while (this.#quotes.size > MAX_QUOTES) this.#quotes.delete(this.#quotes.keys().next().value as string);
+    return quote;
+  }
+
+  /**
+   * Buys what a quote offered. A second click (or a second call) with the same id returns the
+   * same purchase; nothing is ever sent twice under different ids.
+   */
+  confirm(input: { purchaseIntentId: string }): Promise<PurchaseStatus> {
+    const id = input.purchaseIntentId;
+    const running = this.#inflight.get(id);
+    if (running) return running;
+    const known = this.#tracked.get(id);
+    if (known) return Promise.resolve(known.status);
+    const quote = this.#quotes.get(id);
+    if (!quote) return Promise.reject(new DomainError('NOT_FOUND', 'no such quote'));
+    if (quote.blockedBy) return Promise.reject(new DomainError(quote.blockedBy));
+    const p = this.#begin(quote).finally(() => this.#inflight.delete(id));
+    this.#inflight.set(id, p);
+    return p;
+  }
+
+  /** The status of a purchase this client knows, else the relay's. */
+  async status(input: { purchaseIntentId: string }): Promise<PurchaseStatus> {
+    const known = this.#tracked.get(input.purchaseIntentId);
+    if (known) return known.status;
+    throw new DomainError('NOT_FOUND');
+  }
+
+  /** Purchases without a final result. */
+  pending(): PurchaseStatus[] {
+    return [...this.#tracked.values()].filter((t) => !isPurchaseFinal(t.status.state)).map((t) => t.status);
+  }
+
+  /** Forgets unconfirmed quotes (a kiosk reset). Pending purchases are kept: money is never forgotten. */
+  forgetQuotes(): void {
+    this.#quotes.clear();
+  }
+
+  /**
+   * After a crash or restart: for every persisted intent, ask the relay. Final → report it and
+   * forget it. Unknown → keep following up. Never received by the relay → re-send the same
+   * id and body if recent (idempotent at the relay), else report it failed (not charged).
+   */
+  async resume(): Promise<PurchaseStatus[]> {
+    const intents = await this.#d.pending.list();
+    const out: PurchaseStatus[] = [];
+    for (const intent of intents) {
+      const tracked: Tracked = { intent, status: this.#statusOf(intent, intent.state, null) };
+      this.#tracked.set(intent.purchaseIntentId, tracked);
+      try {
+        const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
+        if (wire) {
+          await this.#applyWire(intent.purchaseIntentId, wire);
+        } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
+          await this.#send(intent.purchaseIntentId);
+        } else {
+          await this.#finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
+        }
+        if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      } catch (error) {
+        this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
+        this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      }
+      const t = this.#tracked.get(intent.purchaseIntentId);
+      if (t) {
+        this.#emit(t.status);
+        out.push(t.status);
+      }
+    }
+    return out;
+  }
+
+  /** Applies a `purchase` event from the status stream. */
+  async onRelayEvent(wire: PurchaseWire): Promise<void> {
+    if (this.#tracked.has(wire.purchaseIntentId)) await this.#applyWire(wire.purchaseIntentId, wire);
+  }
+
+  /** Stops follow-ups (quit). */
+  dispose(): void {
+    this.#disposed = true;
+    for (const t of this.#timers.values()) this.#d.clock.clearTimeout(t);
+    this.#timers.clear();
+  }
+
+  async #catalogueFor(currency: 'HKD' | 'IDR') {
+    const c = this.#catalogue;
+    if (c && c.currency === currency && this.#d.clock.now() - c.at < 60_000) return c.items;
+    const items = await this.#d.relay.catalogue(currency).catch((e: unknown) => {
+      throw toRelayError(e);
+    });
+    this.#catalogue = { currency, at: this.#d.clock.now(), items };
+    return items;
+  }
+
+  async #begin(quote: PurchaseQuote & { bindingId: string }): Promise<PurchaseStatus> {
+    const submit = purchaseTransition('CREATED', 'SUBMIT');
+    if (!submit.ok) throw new DomainError('ILLEGAL_TRANSITION');
+    const intent: PendingIntent = {
+      purchaseIntentId: quote.purchaseIntentId,
+      bindingId: quote.bindingId,
+      sku: quote.sku,
+      quantity: quote.quantity,
+      total: quote.total,
+      wallet: quote.wallet,
+      createdAt: this.#d.clock.now(),
+      acknowledged: false,
+      state: submit.state,
+    };
+    // Written before the request: a crash from here on is recovered by asking the relay.
+    await this.#d.pending.put(intent.purchaseIntentId, intent);
+    this.#quotes.delete(quote.purchaseIntentId);
+    this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
+    this.#emit(this.#tracked.get(intent.purchaseIntentId)!.status);
+    await this.#send(intent.purchaseIntentId);
+    if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    return this.#tracked.get(intent.purchaseIntentId)!.status;
+  }
+
+  /** Sends (or re-sends, same id and body) the purchase to the relay. */
+  async #send(id: string): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (!t) return;
+    const { intent } = t;
+    try {
+      const wire = await this.#d.relay.createPurchase({
+        bindingId: intent.bindingId,
+        sku: intent.sku,
+        quantity: intent.quantity,
+        purchaseIntentId: intent.purchaseIntentId,
+      });
+      await this.#applyWire(id, wire);
+    } catch (error) {
+      const e = toRelayError(error);
+      // The relay answered and refused (limits, binding, SKU…): nothing was charged.
+      const refused = e.status !== null && e.status < 500 && e.status !== 408 && e.status !== 429 && e.code !== 'NOT_FOUND';
+      if (refused) {
+        await this.#finish(id, 'FAILED', e.code);
+      } else {
+        // No answer: the result is unknown. Show "Checking your payment…" and follow up.
+        await this.#move(id, 'PAY_UNKNOWN', null);
+      }
+    }
+  }
+
+  async #applyWire(id: string, wire: PurchaseWire): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (!t) return;
+    if (!t.intent.acknowledged) t.intent = { ...t.intent, acknowledged: true };
+    if (wire.total && (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency)) {
+      this.#d.log.warn('relay total differs from the quote', { purchaseIntentId: id });
+    }
+    const event: PurchaseEvent =
+      wire.state === 'SUCCEEDED'
+        ? 'PAY_SUCCEEDED'
+        : wire.state === 'FAILED'
+          ? 'PAY_FAILED'
+          : wire.state === 'CANCELLED'
+            ? 'CANCEL_CONFIRMED'
+            : 'PAY_UNKNOWN';
+    if (t.status.state === 'SUBMITTED' && event === 'PAY_UNKNOWN' && wire.state === 'SUBMITTED') {
+      await this.#persist(id);
+      return;
+    }
+    await this.#move(id, event, wire.error ?? null, wire.total);
+  }
+
+  #isOpen(id: string): boolean {
+    const state = this.#tracked.get(id)?.status.state;
+    return state !== undefined && !isPurchaseFinal(state);
+  }
+
+  async #move(id: string, event: PurchaseEvent, error: PurchaseStatus['error'], total?: Money): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (!t) return;
+    const step = purchaseTransition(t.status.state, event);
+    if (!step.ok) {
+      this.#d.log.error('contradicting purchase result ignored', { purchaseIntentId: id, from: t.status.state, event });
+      return;
+    }
+    if (isPurchaseFinal(step.state)) {
+      await this.#finish(id, step.state, error, total);
+      return;
+    }
+    t.intent = { ...t.intent, state: step.state };
+    await this.#persist(id);
+    if (step.changed) {
+      t.status = this.#statusOf(t.intent, step.state, null, total);
+      this.#emit(t.status);
+    }
+  }
+
+  async #finish(id: string, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (!t) return;
+    const finalError = state === 'SUCCEEDED' ? null : (error ?? (state === 'CANCELLED' ? 'PAYMENT_CANCELLED' : 'PAYMENT_FAILED'));
+    t.intent = { ...t.intent, state };
+    t.status = this.#statusOf(t.intent, state, finalError, total);
+    const timer = this.#timers.get(id);
+    if (timer !== undefined) this.#d.clock.clearTimeout(timer);
+    this.#timers.delete(id);
+    await this.#d.pending.remove(id);
+    this.#emit(t.status);
+  }
+
+  async #persist(id: string): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (t) await this.#d.pending.put(id, t.intent);
+  }
+
+  #scheduleFollowUp(id: string, attempt: number): void {
+    if (this.#disposed || this.#timers.has(id)) return;
+    const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
+    const timer = this.#d.clock.setTimeout(() => {
+      this.#timers.delete(id);
+      void this.#followUp(id, attempt);
+    }, delay);
+    this.#timers.set(id, timer);
+  }
+
+  async #followUp(id: string, attempt: number): Promise<void> {
+    const t = this.#tracked.get(id);
+    if (!t || isPurchaseFinal(t.status.state) || this.#disposed) return;
+    try {
+      const wire = await this.#d.relay.getPurchase(id);
+      if (wire) await this.#applyWire(id, wire);
+      else await this.#send(id);
+      if (this.#isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
+    } catch {
+      this.#scheduleFollowUp(id, attempt + 1);
+    }
+  }
+
+  #statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): PurchaseStatus {
+    return {
+      purchaseIntentId: intent.purchaseIntentId,
+      state,
+      sku: intent.sku,
+      quantity: intent.quantity,
+      total: total ?? intent.total,
+      wallet: intent.wallet,
+      error,
+      updatedAt: new Date(this.#d.clock.now()).toISOString(),
+    };
+  }
+
+  #emit(status: PurchaseStatus): void {
+    for (const l of this.#listeners) l(status);
+  }
+}

@@ -1,0 +1,265 @@
+import type { WalletId } from '@scan-to-bind/shared/domain';
+import type { z } from 'zod';
+import type { Clock, HttpRequest, Logger, RelayHttp } from '../ports.ts';
+import { TransportError } from '../ports.ts';
+import type { DeviceCredential } from '../vault.ts';
+import { type BackoffPolicy, backoffDelay, retryAfterMs } from './backoff.ts';
+import { httpErrorFrom, RelayError, toRelayError } from './errors.ts';
+import { signRequest } from './signing.ts';
+import {
+  type BindingWire,
+  CatalogueResponse,
+  CurrentBindingResponse,
+  EnrollResponse,
+  PendingPurchasesResponse,
+  BindingWire as BindingWireSchema,
+  type PurchaseWire,
+  PurchaseWire as PurchaseWireSchema,
+  WalletsResponse,
+} from './wire.ts';
+
+/** Tuning of the relay client. */
+export interface RelayApiOptions {
+  readonly http: RelayHttp;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** The device credential from the vault (null: not enrolled). */
+  readonly credential: () => Promise<DeviceCredential | null>;
+  /** The player's JWT from the studio's game server (launchers only). */
+  readonly playerAssertion?: () => Promise<string | null>;
+  /** Tells the connectivity monitor about each outcome. */
+  readonly onReachability?: (reachable: boolean, offline: boolean) => void;
+  readonly timeoutMs?: number;
+  readonly retries?: number;
+  readonly backoff?: BackoffPolicy;
+  readonly random?: () => number;
+}
+
+interface CallOptions<S extends z.ZodType> {
+  readonly schema: S;
+  readonly body?: unknown;
+  /** Safe to send again: GET, DELETE, and POSTs the relay makes idempotent by key. */
+  readonly idempotent: boolean;
+  readonly timeoutMs?: number;
+  /** A 404 answers null instead of throwing. */
+  readonly notFoundIsNull?: boolean;
+}
+
+const RETRY_STATUS = new Set([429, 502, 503, 504]);
+
+/** The body of POST /v1/purchases. */
+export interface CreatePurchaseBody {
+  readonly bindingId: string;
+  readonly sku: string;
+  readonly quantity: number;
+  readonly purchaseIntentId: string;
+}
+
+/**
+ * The relay's client API (relay/README.md "Client API"), over the RelayHttp port. Every
+ * request is HMAC-signed with the device credential, fresh per attempt; only idempotent
+ * calls are retried (network failures, 429, 502–504, with backoff and Retry-After); every
+ * failure becomes a RelayError with a shared error code.
+ */
+export class RelayApi {
+  readonly #o: RelayApiOptions;
+  readonly #timeoutMs: number;
+  readonly #retries: number;
+  readonly #backoff: BackoffPolicy;
+
+  constructor(options: RelayApiOptions) {
+    this.#o = options;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#retries = options.retries ?? 3;
+    this.#backoff = options.backoff ?? { baseMs: 250, maxMs: 5_000 };
+  }
+
+  /** POST /v1/devices/enroll (unsigned): trades a one-time code for a device credential. */
+  async enroll(relayUrl: string, code: string, label?: string): Promise<DeviceCredential> {
+    const url = new URL('v1/devices/enroll', withSlash(relayUrl)).href;
+    const body = JSON.stringify(label ? { code, label } : { code });
+    const res = await this.#send({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body,
+      timeoutMs: this.#timeoutMs,
+    }).catch((e: unknown) => {
+      throw toRelayError(e);
+    });
+    if (res.status < 200 || res.status > 299) throw httpErrorFrom(res.status, res.body);
+    const parsed = EnrollResponse.parse(JSON.parse(res.body));
+    return { relayUrl, ...parsed };
+  }
+
+  /** GET /v1/wallets. */
+  wallets(): Promise<WalletId[]> {
+    return this.#call('GET', '/v1/wallets', { schema: WalletsResponse, idempotent: true });
+  }
+
+  /** GET /v1/catalogue?currency=… */
+  catalogue(currency: 'HKD' | 'IDR'): Promise<z.infer<typeof CatalogueResponse>> {
+    return this.#call('GET', `/v1/catalogue?currency=${currency}`, { schema: CatalogueResponse, idempotent: true });
+  }
+
+  /** POST /v1/bindings: starts a binding and returns its first QR. Not retried (each call mints a code). */
+  createBinding(wallet: WalletId): Promise<BindingWire> {
+    return this.#call('POST', '/v1/bindings', { schema: BindingWireSchema, body: { wallet }, idempotent: false });
+  }
+
+  /** GET /v1/bindings/current (null when the player has none). */
+  async currentBinding(): Promise<BindingWire | null> {
+    const b = await this.#call('GET', '/v1/bindings/current', {
+      schema: CurrentBindingResponse,
+      idempotent: true,
+      notFoundIsNull: true,
+    });
+    return b ?? null;
+  }
+
+  /** GET /v1/bindings/:id, optionally long-polling until its version passes `waitForChange`. */
+  getBinding(bindingId: string, waitForChange?: number): Promise<BindingWire> {
+    const q = waitForChange === undefined ? '' : `?waitForChange=${waitForChange}`;
+    return this.#call('GET', `/v1/bindings/${encodeURIComponent(bindingId)}${q}`, {
+      schema: BindingWireSchema,
+      idempotent: true,
+      timeoutMs: waitForChange === undefined ? undefined : 40_000,
+    });
+  }
+
+  /** POST /v1/bindings/:id/refresh-code. Not retried: a retry could spend a second refresh. */
+  refreshCode(bindingId: string): Promise<BindingWire> {
+    return this.#call('POST', `/v1/bindings/${encodeURIComponent(bindingId)}/refresh-code`, {
+      schema: BindingWireSchema,
+      idempotent: false,
+    });
+  }
+
+  /** POST /v1/bindings/:id/withdraw: withdraws a pending QR. Withdrawing twice changes nothing, so it is retried. */
+  withdraw(bindingId: string): Promise<BindingWire> {
+    return this.#call('POST', `/v1/bindings/${encodeURIComponent(bindingId)}/withdraw`, {
+      schema: BindingWireSchema,
+      idempotent: true,
+    });
+  }
+
+  /** DELETE /v1/bindings/:id: unlink, which revokes the token at Antom. */
+  revoke(bindingId: string): Promise<BindingWire> {
+    return this.#call('DELETE', `/v1/bindings/${encodeURIComponent(bindingId)}`, {
+      schema: BindingWireSchema,
+      idempotent: true,
+    });
+  }
+
+  /** POST /v1/purchases: idempotent by purchaseIntentId (same id + same body → same purchase), so it is retried. */
+  createPurchase(body: CreatePurchaseBody): Promise<PurchaseWire> {
+    return this.#call('POST', '/v1/purchases', { schema: PurchaseWireSchema, body, idempotent: true });
+  }
+
+  /** GET /v1/purchases/:intentId (null when the relay never received it). */
+  getPurchase(intentId: string): Promise<PurchaseWire | null> {
+    return this.#call('GET', `/v1/purchases/${encodeURIComponent(intentId)}`, {
+      schema: PurchaseWireSchema.nullable(),
+      idempotent: true,
+      notFoundIsNull: true,
+    });
+  }
+
+  /** GET /v1/purchases?pending=true. */
+  pendingPurchases(): Promise<PurchaseWire[]> {
+    return this.#call('GET', '/v1/purchases?pending=true', { schema: PendingPurchasesResponse, idempotent: true });
+  }
+
+  /** Opens GET /v1/events (SSE), signed; the status stream reconnects around it. */
+  async openEvents(signal: AbortSignal, lastEventId: string | null): Promise<AsyncIterable<string>> {
+    const cred = await this.#requireCredential();
+    const url = urlFor(cred.relayUrl, '/v1/events');
+    const headers = await this.#headers(cred, 'GET', url, '');
+    headers.accept = 'text/event-stream';
+    if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+    return this.#o.http.stream({ url: url.href, headers, signal, connectTimeoutMs: this.#timeoutMs });
+  }
+
+  async #requireCredential(): Promise<DeviceCredential> {
+    const cred = await this.#o.credential();
+    if (!cred) throw new RelayError('DEVICE_NOT_ENROLLED', null, 'no device credential');
+    return cred;
+  }
+
+  async #headers(cred: DeviceCredential, method: string, url: URL, rawBody: string): Promise<Record<string, string>> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      ...signRequest(cred, { method, pathWithQuery: url.pathname + url.search, rawBody }, this.#o.clock.now()),
+    };
+    if (rawBody !== '') headers['content-type'] = 'application/json';
+    if (cred.kind === 'launcher' && this.#o.playerAssertion) {
+      const jwt = await this.#o.playerAssertion();
+      if (jwt) headers['X-Player-Assertion'] = jwt;
+    }
+    return headers;
+  }
+
+  async #send(req: HttpRequest) {
+    try {
+      const res = await this.#o.http.request(req);
+      this.#o.onReachability?.(res.status < 500 || res.status === 503, false);
+      return res;
+    } catch (error) {
+      if (error instanceof TransportError) this.#o.onReachability?.(false, error.kind === 'offline');
+      throw error;
+    }
+  }
+
+  async #call<S extends z.ZodType>(method: HttpRequest['method'], path: string, o: CallOptions<S>): Promise<z.output<S>> {
+    const cred = await this.#requireCredential();
+    const url = urlFor(cred.relayUrl, path);
+    const rawBody = o.body === undefined ? '' : JSON.stringify(o.body);
+    for (let attempt = 0; ; attempt++) {
+      let wait: number | null = null;
+      let failure: RelayError;
+      try {
+        const headers = await this.#headers(cred, method, url, rawBody);
+        const res = await this.#send({
+          method,
+          url: url.href,
+          headers,
+          body: rawBody === '' ? undefined : rawBody,
+          timeoutMs: o.timeoutMs ?? this.#timeoutMs,
+        });
+        if (res.status >= 200 && res.status < 300) return parseBody(o.schema, res.body);
+        if (res.status === 404 && o.notFoundIsNull) return o.schema.parse(null);
+        failure = httpErrorFrom(res.status, res.body);
+        if (!RETRY_STATUS.has(res.status)) throw failure;
+        wait = retryAfterMs(res.headers['retry-after'], this.#o.clock.now(), this.#backoff.maxMs * 4);
+      } catch (error) {
+        failure = toRelayError(error);
+        const retryable = error instanceof TransportError && error.kind !== 'aborted';
+        if (!(error instanceof RelayError && RETRY_STATUS.has(error.status ?? 0)) && !retryable) throw failure;
+      }
+      if (!o.idempotent || attempt >= this.#retries) throw failure;
+      const delay = wait ?? backoffDelay(this.#backoff, attempt, this.#o.random);
+      this.#o.log.debug('relay retry', { method, path: url.pathname, attempt: attempt + 1, delay, code: failure.code });
+      await new Promise<void>((resolve) => this.#o.clock.setTimeout(resolve, delay));
+    }
+  }
+}
+
+function withSlash(base: string): string {
+  return base.endsWith('/') ? base : `${base}/`;
+}
+
+function urlFor(relayUrl: string, path: string): URL {
+  return new URL(path.replace(/^\/+/, ''), withSlash(relayUrl));
+}
+
+function parseBody<S extends z.ZodType>(schema: S, body: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = body === '' ? null : JSON.parse(body);
+  } catch {
+    throw new RelayError('INTERNAL', null, 'relay answered with invalid JSON');
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new RelayError('INTERNAL', null, 'relay answer does not match the client API');
+  return parsed.data;
+}

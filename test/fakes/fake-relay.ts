@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import type { BindingState, PurchaseState, WalletId } from '@scan-to-bind/shared/domain';
+import { RelayError } from '../../main/services/relay/errors.ts';
+import type { BindingWire, PurchaseWire } from '../../main/services/relay/wire.ts';
+import type { CreatePurchaseBody } from '../../main/services/relay/relay-api.ts';
+import { TransportError } from '../../main/services/ports.ts';
+
+/** An in-memory stand-in for the relay's client API (unit tests of rules only). */
+export class FakeRelay {
+  readonly bindings = new Map<string, BindingWire>();
+  readonly purchases = new Map<string, PurchaseWire & { body: string }>();
+  readonly calls: string[] = [];
+  now: () => number = () => Date.now();
+  /** Next createPurchase: 'ok' settles with `purchaseOutcome`; 'drop' stores then fails; 'down' fails before storing. */
+  purchaseMode: 'ok' | 'drop' | 'down' = 'ok';
+  purchaseOutcome: PurchaseState = 'SUCCEEDED';
+  refusal: RelayError | null = null;
+  catalogueItems = [
+    { sku: 'gems-100', title: '100 Gems', price: { currency: 'HKD' as const, minor: 1200 } },
+    { sku: 'gems-100', title: '100 Gems', price: { currency: 'IDR' as const, minor: 1_500_000 } },
+  ];
+
+  #binding(id: string): BindingWire {
+    const b = this.bindings.get(id);
+    if (!b) throw new RelayError('BINDING_NOT_FOUND', 404);
+    return b;
+  }
+  #update(id: string, patch: Partial<BindingWire>): BindingWire {
+    const b = { ...this.#binding(id), ...patch, version: (this.#binding(id).version ?? 0) + 1 };
+    this.bindings.set(id, b);
+    return b;
+  }
+  /** Simulates the phone: the player authorised in the wallet app. */
+  authorise(id: string, masked = '852-****-8812'): BindingWire {
+    return this.#update(id, { state: 'ACTIVE' as BindingState, codeValue: null, codeExpiresAt: null, maskedAccount: masked });
+  }
+
+  async createBinding(wallet: WalletId): Promise<BindingWire> {
+    this.calls.push(`createBinding ${wallet}`);
+    const bindingId = `bnd_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
+    const b: BindingWire = {
+      bindingId,
+      state: 'QR_SHOWN',
+      wallet,
+      codeValue: `https://wallet.example/qr/${bindingId}`,
+      codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
+      refreshesLeft: 2,
+      maskedAccount: null,
+      version: 1,
+      error: null,
+    };
+    this.bindings.set(bindingId, b);
+    return b;
+  }
+  async currentBinding() {
+    this.calls.push('currentBinding');
+    return [...this.bindings.values()].find((b) => b.state === 'ACTIVE' || b.state === 'QR_SHOWN') ?? null;
+  }
+  async getBinding(id: string) {
+    this.calls.push(`getBinding ${id}`);
+    return this.#binding(id);
+  }
+  async refreshCode(id: string) {
+    this.calls.push(`refreshCode ${id}`);
+    const b = this.#binding(id);
+    if ((b.refreshesLeft ?? 0) <= 0) throw new RelayError('QR_REFRESH_LIMIT', 409);
+    return this.#update(id, {
+      codeValue: `${b.codeValue}-r`,
+      codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
+      refreshesLeft: (b.refreshesLeft ?? 0) - 1,
+    });
+  }
+  async withdraw(id: string) {
+    this.calls.push(`withdraw ${id}`);
+    return this.#update(id, { state: 'FAILED', codeValue: null, codeExpiresAt: null });
+  }
+  async revoke(id: string) {
+    this.calls.push(`revoke ${id}`);
+    return this.#update(id, { state: 'REVOKED' });
+  }
+  async catalogue(currency: 'HKD' | 'IDR') {
+    this.calls.push(`catalogue ${currency}`);
+    return this.catalogueItems.filter((i) => i.price.currency === currency);
+  }
+  async createPurchase(body: CreatePurchaseBody): Promise<PurchaseWire> {
+    this.calls.push(`createPurchase ${body.purchaseIntentId}`);
+    if (this.refusal) throw this.refusal;
+    if (this.purchaseMode === 'down') throw new TransportError('refused');
+    const raw = JSON.stringify(body);
+    const existing = this.purchases.get(body.purchaseIntentId);
+    if (existing && existing.body !== raw) throw new RelayError('IDEMPOTENCY_CONFLICT', 409);
+    const p = existing ?? {
+      purchaseIntentId: body.purchaseIntentId,
+      state: this.purchaseOutcome,
+      total: { currency: 'HKD' as const, minor: 1200 * body.quantity },
+      error: this.purchaseOutcome === 'FAILED' ? ('INSUFFICIENT_BALANCE' as const) : null,
+      body: raw,
+    };
+    this.purchases.set(body.purchaseIntentId, p);
+    if (this.purchaseMode === 'drop') throw new TransportError('timeout');
+    const { body: _b, ...wire } = p;
+    return wire;
+  }
+  async getPurchase(id: string): Promise<PurchaseWire | null> {
+    this.calls.push(`getPurchase ${id}`);
+    const p = this.purchases.get(id);
+    if (!p) return null;
+    const { body: _b, ...wire } = p;
+    return wire;
+  }
+  /** Counts calls by prefix. */
+  count(prefix: string): number {
+    return this.calls.filter((c) => c.startsWith(prefix)).length;
+  }
+}

@@ -1,0 +1,179 @@
+import { createHash, createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
+import { systemClock } from '../../../../main/services/ports.ts';
+import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
+import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
+import { MemoryLogger } from '../../../fakes/memory-stores.ts';
+
+const SECRET = 'device-secret-device-secret-0123456789';
+type Route = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+
+let server: Server;
+let base: string;
+let route: Route;
+const seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string; valid: boolean }> = [];
+
+function verify(req: IncomingMessage, body: string): boolean {
+  const h = req.headers;
+  const canonical = `${req.method}\n${req.url}\n${h['x-timestamp']}\n${h['x-nonce']}\n${createHash('sha256').update(body).digest('hex')}`;
+  const sig = createHmac('sha256', SECRET).update(canonical).digest('base64url');
+  return h['x-device-id'] === 'dev_1' && h['x-signature'] === sig;
+}
+
+function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body, valid: verify(req, body) });
+      route(req, body, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+beforeEach(() => {
+  seen.length = 0;
+});
+
+function api(over: Partial<ConstructorParameters<typeof RelayApi>[0]> = {}, relayUrl = base) {
+  return new RelayApi({
+    http: createGotRelayHttp(),
+    clock: systemClock,
+    log: new MemoryLogger(),
+    credential: async () => ({ relayUrl, deviceId: 'dev_1', deviceSecret: SECRET, kind: 'launcher' }),
+    playerAssertion: async () => 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwMSJ9.c2ln',
+    backoff: { baseMs: 5, maxMs: 20 },
+    timeoutMs: 300,
+    ...over,
+  });
+}
+
+const binding = { bindingId: 'bnd_12345678', state: 'QR_SHOWN', wallet: 'DANA', codeValue: 'https://q', codeExpiresAt: '2030-01-01T00:00:00Z', refreshesLeft: 2, version: 1 };
+
+describe('RelayApi over got against a real HTTP server', () => {
+  it('signs every request the way the relay verifies it, with the player assertion', async () => {
+    route = (_req, _body, res) => json(res, 200, binding);
+    const b = await api().createBinding('DANA');
+    expect(b.bindingId).toBe('bnd_12345678');
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.valid).toBe(true);
+    expect(seen[0]?.headers['x-player-assertion']).toMatch(/^eyJ/);
+    expect(seen[0]?.headers['content-type']).toBe('application/json');
+    expect(seen[0]?.body).toBe('{"wallet":"DANA"}');
+  });
+
+  it('retries an idempotent GET on 503 with a fresh nonce each time', async () => {
+    let n = 0;
+    route = (_req, _body, res) => (++n < 3 ? json(res, 503, { error: { code: 'OVERLOADED', message: 'busy' } }) : json(res, 200, binding));
+    await api().getBinding('bnd_12345678');
+    expect(seen).toHaveLength(3);
+    expect(new Set(seen.map((s) => s.headers['x-nonce'])).size).toBe(3);
+    expect(seen.every((s) => s.valid)).toBe(true);
+  });
+
+  it('never retries a non-idempotent POST', async () => {
+    route = (_req, _body, res) => json(res, 503, { error: { code: 'OVERLOADED', message: 'busy' } });
+    await expect(api().createBinding('DANA')).rejects.toMatchObject({ code: 'OVERLOADED' });
+    await expect(api().refreshCode('bnd_12345678')).rejects.toMatchObject({ code: 'OVERLOADED' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('retries the purchase POST (idempotent by intent id) with the same body', async () => {
+    let n = 0;
+    const id = '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11';
+    route = (_req, _body, res) =>
+      ++n < 2 ? json(res, 502, {}) : json(res, 200, { purchaseIntentId: id, state: 'SUCCEEDED', total: { currency: 'HKD', minor: 1200 } });
+    const p = await api().createPurchase({ bindingId: 'bnd_12345678', sku: 'gems', quantity: 1, purchaseIntentId: id });
+    expect(p.state).toBe('SUCCEEDED');
+    expect(seen.map((s) => s.body)).toEqual([seen[0]?.body, seen[0]?.body]);
+  });
+
+  it('maps error bodies to shared codes and does not retry them', async () => {
+    route = (_req, _body, res) => json(res, 402, { error: { code: 'INSUFFICIENT_BALANCE', message: 'low' } });
+    await expect(api().getPurchase('0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11')).rejects.toMatchObject({ code: 'INSUFFICIENT_BALANCE', status: 402 });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('answers null for a purchase the relay never received', async () => {
+    route = (_req, _body, res) => json(res, 404, { error: { code: 'NOT_FOUND', message: 'no' } });
+    expect(await api().getPurchase('0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11')).toBeNull();
+  });
+
+  it('times out (TIMEOUT) and reports an unreachable relay (RELAY_UNAVAILABLE)', async () => {
+    route = () => {};
+    await expect(api({ retries: 0 }).wallets()).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const reach: boolean[] = [];
+    await expect(api({ retries: 1, onReachability: (r) => reach.push(r) }, 'http://127.0.0.1:9').wallets()).rejects.toMatchObject({
+      code: 'RELAY_UNAVAILABLE',
+    });
+    expect(reach).toEqual([false, false]);
+  });
+
+  it('refuses an answer that does not match the client API', async () => {
+    route = (_req, _body, res) => json(res, 200, { bindingId: 'x', state: 'WHATEVER' });
+    await expect(api().getBinding('bnd_12345678')).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('says DEVICE_NOT_ENROLLED without a credential, and enrols unsigned', async () => {
+    await expect(api({ credential: async () => null }).wallets()).rejects.toMatchObject({ code: 'DEVICE_NOT_ENROLLED' });
+    route = (_req, _body, res) => json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    const cred = await api().enroll(base, 'ONE-TIME', 'Kiosk 1');
+    expect(cred).toEqual({ relayUrl: base, deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    expect(seen.at(-1)?.headers['x-signature']).toBeUndefined();
+    expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({ code: 'ONE-TIME', label: 'Kiosk 1' });
+  });
+});
+
+describe('StatusStream over got', () => {
+  it('receives signed SSE events and reconnects with Last-Event-ID after the server drops it', async () => {
+    let connections = 0;
+    route = (req, _body, res) => {
+      connections++;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (connections === 1) {
+        res.write(`id: 1\nevent: binding\ndata: ${JSON.stringify(binding)}\n\n`);
+        setTimeout(() => res.destroy(), 20);
+      } else {
+        res.write(`id: 2\nevent: purchase\ndata: {"lastEventId":"${req.headers['last-event-id']}"}\n\n`);
+      }
+    };
+    const relay = api();
+    const events: Array<[string, string]> = [];
+    const connected: boolean[] = [];
+    let done: () => void = () => {};
+    const finished = new Promise<void>((r) => (done = r));
+    const stream = new StatusStream(
+      (signal, last) => relay.openEvents(signal, last),
+      {
+        onEvent: (e) => {
+          events.push([e.event, e.data]);
+          if (events.length === 2) done();
+        },
+        onConnection: (c) => connected.push(c),
+      },
+      systemClock,
+      new MemoryLogger(),
+      { baseMs: 5, maxMs: 10 },
+    );
+    stream.start();
+    await finished;
+    stream.stop();
+    expect(events[0]?.[0]).toBe('binding');
+    expect(events[1]).toEqual(['purchase', '{"lastEventId":"1"}']);
+    expect(connected.slice(0, 3)).toEqual([true, false, true]);
+    expect(seen.filter((s) => s.url === '/v1/events').every((s) => s.valid)).toBe(true);
+  });
+});

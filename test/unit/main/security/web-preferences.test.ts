@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { secureWebPreferences } from '../../../../main/security/web-preferences.ts';
+
+const preloadPath = '/opt/app/out/preload/preload.cjs';
+
+describe('secureWebPreferences', () => {
+  it('sets every option of STYLE.md checklist item 1', () => {
+    const prefs = secureWebPreferences({ preloadPath, isDev: false });
+    expect(prefs).toEqual({
+      preload: preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      experimentalFeatures: false,
+      devTools: false,
+      navigateOnDragDrop: false,
+      spellcheck: false,
+      safeDialogs: true,
+      autoplayPolicy: 'user-gesture-required',
+      enableWebSQL: false,
+    });
+    expect(prefs).not.toHaveProperty('enableBlinkFeatures');
+    expect(prefs).not.toHaveProperty('additionalArguments');
+  });
+
+  it('allows DevTools only in development', () => {
+    expect(secureWebPreferences({ preloadPath, isDev: true }).devTools).toBe(true);
+  });
+
+  it('takes only one absolute bundled .cjs preload', () => {
+    expect(() => secureWebPreferences({ preloadPath: 'preload.cjs', isDev: false })).toThrow();
+    expect(() => secureWebPreferences({ preloadPath: '/opt/app/preload/index.ts', isDev: false })).toThrow();
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { BindingService } from '../../../../main/services/binding-service.ts';
+import { Vault } from '../../../../main/services/vault.ts';
+import { FakeClock } from '../../../fakes/fake-clock.ts';
+import { FakeRelay } from '../../../fakes/fake-relay.ts';
+import { MemoryLogger, MemorySecretStore } from '../../../fakes/memory-stores.ts';
+
+function setup() {
+  const clock = new FakeClock();
+  const relay = new FakeRelay();
+  relay.now = () => clock.now();
+  const secrets = new MemorySecretStore();
+  const vault = new Vault(secrets);
+  const wallets: string[] = [];
+  const svc = new BindingService({
+    relay,
+    vault,
+    clock,
+    log: new MemoryLogger(),
+    playerKey: async () => 'player-1',
+    rememberWallet: (w) => wallets.push(w),
+  });
+  return { clock, relay, secrets, vault, svc, wallets };
+}
+
+describe('BindingService', () => {
+  it('shows a QR at once and stores only the opaque binding reference in the vault', async () => {
+    const { svc, vault, wallets } = setup();
+    const s = await svc.start('ALIPAY_HK');
+    expect(s.state).toBe('QR_SHOWN');
+    expect(s.qr?.codeValue).toMatch(/^https:\/\/wallet\.example\/qr\//);
+    expect(s.qr?.refreshesLeft).toBe(2);
+    expect(await vault.bindingRef('player-1')).toBe(svc.bindingId);
+    expect(wallets).toEqual(['ALIPAY_HK']);
+  });
+
+  it('becomes ACTIVE from the relay status and then can pay', async () => {
+    const { svc, relay } = setup();
+    await svc.start('ALIPAY_HK');
+    svc.apply(relay.authorise(svc.bindingId!));
+    expect(svc.status()).toMatchObject({ state: 'ACTIVE', wallet: 'ALIPAY_HK', maskedAccount: '852-****-8812', qr: null });
+    expect(svc.active().bindingId).toBe(svc.bindingId);
+  });
+
+  it('ignores stale versions and other bindings', async () => {
+    const { svc, relay } = setup();
+    await svc.start('DANA');
+    const id = svc.bindingId!;
+    const active = relay.authorise(id);
+    svc.apply(active);
+    svc.apply({ ...active, state: 'QR_SHOWN', version: 1 });
+    expect(svc.status().state).toBe('ACTIVE');
+    svc.apply({ ...active, bindingId: 'bnd_otherother', state: 'REVOKED', version: 99 });
+    expect(svc.status().state).toBe('ACTIVE');
+  });
+
+  it('refreshes the code automatically at expiry while refreshes are left, then declares it dead', async () => {
+    const { svc, relay, clock } = setup();
+    await svc.start('DANA');
+    await clock.advance(60_000);
+    expect(relay.count('refreshCode')).toBe(1);
+    expect(svc.status().qr?.refreshesLeft).toBe(1);
+    await clock.advance(60_000);
+    await clock.advance(60_000);
+    expect(relay.count('refreshCode')).toBe(2);
+    expect(svc.status()).toMatchObject({ state: 'EXPIRED', qr: null, error: 'QR_REFRESH_LIMIT' });
+    expect(relay.count('withdraw')).toBe(1);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('cancel withdraws the QR at the relay and clears the reference', async () => {
+    const { svc, relay, vault } = setup();
+    await svc.start('DANA');
+    const id = svc.bindingId!;
+    const s = await svc.cancel();
+    expect(s.state).toBe('NONE');
+    expect(relay.bindings.get(id)?.state).toBe('FAILED');
+    expect(await vault.bindingRef('player-1')).toBeNull();
+  });
+
+  it('unbind revokes at the relay', async () => {
+    const { svc, relay } = setup();
+    await svc.start('DANA');
+    const id = svc.bindingId!;
+    svc.apply(relay.authorise(id));
+    const seen: string[] = [];
+    svc.onChange((s) => seen.push(s.state));
+    await svc.unbind();
+    expect(relay.bindings.get(id)?.state).toBe('REVOKED');
+    expect(seen).toEqual(['REVOKED', 'NONE']);
+    expect(() => svc.active()).toThrow(expect.objectContaining({ code: 'BINDING_NOT_FOUND' }));
+  });
+
+  it('restores the binding from the vault reference after a restart', async () => {
+    const { svc, relay, vault, clock, secrets } = setup();
+    await svc.start('ALIPAY_HK');
+    relay.authorise(svc.bindingId!);
+    const again = new BindingService({ relay, vault: new Vault(secrets), clock, log: new MemoryLogger(), playerKey: async () => 'player-1' });
+    expect((await again.restore()).state).toBe('ACTIVE');
+    expect(await vault.bindingRef('player-1')).toBe(svc.bindingId);
+  });
+
+  it.each(['locked', 'unavailable'] as const)('a %s keychain refuses to start and shows the error, no QR minted', async (mode) => {
+    const { svc, relay, secrets } = setup();
+    secrets.mode = mode;
+    const code = mode === 'locked' ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE';
+    await expect(svc.start('DANA')).rejects.toMatchObject({ code });
+    expect(svc.status().error).toBe(code);
+    expect(relay.count('createBinding')).toBe(0);
+    expect((await svc.restore()).error).toBe(code);
+  });
+});

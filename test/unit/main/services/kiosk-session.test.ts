@@ -1,0 +1,80 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createKioskReset, KioskSession } from '../../../../main/services/kiosk-session.ts';
+import { FakeClock } from '../../../fakes/fake-clock.ts';
+import { MemoryLogger } from '../../../fakes/memory-stores.ts';
+
+function setup() {
+  const clock = new FakeClock();
+  const reset = vi.fn(async () => {});
+  const s = new KioskSession({ clock, log: new MemoryLogger(), timings: () => ({ idleSeconds: 60, promptSeconds: 3 }), reset });
+  const seen: string[] = [];
+  s.onChange((st) => seen.push(`${st.phase}${st.secondsLeft ?? ''}`));
+  return { clock, reset, s, seen };
+}
+
+describe('KioskSession', () => {
+  it('attract → active → "Still there?" countdown → reset → attract', async () => {
+    const { clock, s, seen, reset } = setup();
+    s.activity();
+    await clock.advance(60_000);
+    expect(s.status()).toEqual({ phase: 'still-there', secondsLeft: 3 });
+    await clock.advance(3_000);
+    expect(reset).toHaveBeenCalledTimes(1);
+    expect(seen).toEqual(['active', 'still-there3', 'still-there2', 'still-there1', 'resetting', 'attract']);
+  });
+
+  it('activity restarts the idle timer; the prompt answer keeps the visit', async () => {
+    const { clock, s, reset } = setup();
+    s.activity();
+    await clock.advance(50_000);
+    s.activity();
+    await clock.advance(50_000);
+    expect(s.status().phase).toBe('active');
+    await clock.advance(10_000);
+    expect(s.status().phase).toBe('still-there');
+    s.activity(); // a stray touch is not an answer
+    expect(s.status().phase).toBe('still-there');
+    s.stillHere();
+    await clock.advance(30_000);
+    expect(s.status().phase).toBe('active');
+    expect(reset).not.toHaveBeenCalled();
+  });
+
+  it('endSession resets now', async () => {
+    const { s, reset } = setup();
+    s.activity();
+    expect(await s.endSession()).toEqual({ phase: 'attract', secondsLeft: null });
+    expect(reset).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('createKioskReset', () => {
+  const deps = (state: string) => {
+    const calls: string[] = [];
+    return {
+      calls,
+      d: {
+        binding: { status: () => ({ state }), cancel: async () => calls.push('withdraw'), unbind: async () => calls.push('revoke') },
+        purchases: { forgetQuotes: () => calls.push('quotes') },
+        wipeStorage: async () => {
+          calls.push('wipe');
+          throw new Error('disk');
+        },
+        reloadWindows: () => calls.push('reload'),
+        log: new MemoryLogger(),
+      },
+    };
+  };
+
+  it('withdraws a pending QR, then wipes and reloads even when a step fails', async () => {
+    const { calls, d } = deps('QR_SHOWN');
+    await createKioskReset(d)();
+    expect(calls).toEqual(['withdraw', 'quotes', 'wipe', 'reload']);
+  });
+
+  it('revokes the visit binding', async () => {
+    const { calls, d } = deps('ACTIVE');
+    await createKioskReset(d)();
+    expect(calls).toEqual(['revoke', 'quotes', 'wipe', 'reload']);
+  });
+});

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { BindingService } from '../../../../main/services/binding-service.ts';
+import { type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
+import { RelayError } from '../../../../main/services/relay/errors.ts';
+import { Vault } from '../../../../main/services/vault.ts';
+import { FakeClock } from '../../../fakes/fake-clock.ts';
+import { FakeRelay } from '../../../fakes/fake-relay.ts';
+import { MemoryLogger, MemoryPendingStore, MemorySecretStore } from '../../../fakes/memory-stores.ts';
+
+async function setup(wallet: 'ALIPAY_HK' | 'DANA' = 'ALIPAY_HK') {
+  const clock = new FakeClock();
+  const relay = new FakeRelay();
+  relay.now = () => clock.now();
+  const binding = new BindingService({
+    relay,
+    vault: new Vault(new MemorySecretStore()),
+    clock,
+    log: new MemoryLogger(),
+    playerKey: async () => 'p',
+  });
+  await binding.start(wallet);
+  binding.apply(relay.authorise(binding.bindingId!));
+  const pending = new MemoryPendingStore<PendingIntent>();
+  const make = () =>
+    new PurchaseService({ relay, binding, pending, clock, log: new MemoryLogger(), newIntentId: randomUUID, followUp: { baseMs: 1000, maxMs: 1000 } });
+  return { clock, relay, binding, pending, make, svc: make() };
+}
+
+describe('PurchaseService', () => {
+  it('prices from the relay catalogue in the wallet currency and mints one intent id per quote', async () => {
+    const { svc } = await setup();
+    const q = await svc.quote({ sku: 'gems-100', quantity: 2 });
+    expect(q).toMatchObject({ sku: 'gems-100', unitPrice: { currency: 'HKD', minor: 1200 }, total: { currency: 'HKD', minor: 2400 }, wallet: 'ALIPAY_HK', maskedAccount: '852-****-8812', blockedBy: null });
+    expect(q.purchaseIntentId).toMatch(/^[0-9a-f-]{36}$/);
+    await expect(svc.quote({ sku: 'nope', quantity: 1 })).rejects.toMatchObject({ code: 'UNKNOWN_SKU' });
+  });
+
+  it('reports a wallet limit before Buy', async () => {
+    const { svc, relay } = await setup('DANA');
+    relay.catalogueItems = [{ sku: 'tiny', title: 'Tiny', price: { currency: 'IDR', minor: 100 } }] as never;
+    expect((await svc.quote({ sku: 'tiny', quantity: 1 })).blockedBy).toBe('BELOW_MIN');
+  });
+
+  it('buys once however often Buy is clicked, persisting the intent before the request', async () => {
+    const { svc, relay, pending } = await setup();
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    const seenPersisted: boolean[] = [];
+    const original = relay.createPurchase.bind(relay);
+    relay.createPurchase = async (b) => {
+      seenPersisted.push(pending.map.has(b.purchaseIntentId));
+      return original(b);
+    };
+    const [a, b] = await Promise.all([svc.confirm({ purchaseIntentId: q.purchaseIntentId }), svc.confirm({ purchaseIntentId: q.purchaseIntentId })]);
+    const c = await svc.confirm({ purchaseIntentId: q.purchaseIntentId });
+    expect(a.state).toBe('SUCCEEDED');
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(relay.count('createPurchase')).toBe(1);
+    expect(seenPersisted).toEqual([true]);
+    expect(pending.map.size).toBe(0);
+  });
+
+  it('a refusal by the relay is a final failure with its code (nothing charged)', async () => {
+    const { svc, relay } = await setup();
+    relay.refusal = new RelayError('SPENDING_CAP_DAILY', 422);
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    expect(await svc.confirm({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'FAILED', error: 'SPENDING_CAP_DAILY' });
+  });
+
+  it('an unknown result stays PROCESSING and is followed up with the same intent until final', async () => {
+    const { svc, relay, clock, pending } = await setup();
+    relay.purchaseMode = 'down';
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    const seen: string[] = [];
+    svc.onChange((s) => seen.push(s.state));
+    expect((await svc.confirm({ purchaseIntentId: q.purchaseIntentId })).state).toBe('PROCESSING');
+    expect(pending.map.get(q.purchaseIntentId)?.state).toBe('PROCESSING');
+    relay.purchaseMode = 'ok';
+    await clock.advance(1000);
+    expect(seen).toEqual(['SUBMITTED', 'PROCESSING', 'SUCCEEDED']);
+    expect(relay.purchases.size).toBe(1);
+    expect(pending.map.size).toBe(0);
+    expect(await svc.status({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'SUCCEEDED' });
+  });
+
+  it('resumes after a crash: asks the relay and reports the final result', async () => {
+    const { relay, pending, make } = await setup();
+    relay.purchaseMode = 'drop'; // the relay took it, the answer was lost, then "the app crashed"
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    await first.confirm({ purchaseIntentId: q.purchaseIntentId });
+    first.dispose();
+    expect(pending.map.size).toBe(1);
+    relay.purchaseMode = 'ok';
+    const second = make();
+    const results: string[] = [];
+    second.onChange((s) => results.push(`${s.purchaseIntentId}:${s.state}`));
+    const resumed = await second.resume();
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]).toMatchObject({ purchaseIntentId: q.purchaseIntentId, state: 'SUCCEEDED' });
+    expect(results).toContain(`${q.purchaseIntentId}:SUCCEEDED`);
+    expect(relay.count('createPurchase')).toBe(1);
+    expect(pending.map.size).toBe(0);
+  });
+
+  it('re-sends a recent intent the relay never received, with the same id and body', async () => {
+    const { relay, pending, make } = await setup();
+    relay.purchaseMode = 'down';
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    await first.confirm({ purchaseIntentId: q.purchaseIntentId });
+    first.dispose();
+    relay.purchaseMode = 'ok';
+    const [r] = await make().resume();
+    expect(r).toMatchObject({ purchaseIntentId: q.purchaseIntentId, state: 'SUCCEEDED' });
+    expect(relay.purchases.has(q.purchaseIntentId)).toBe(true);
+    expect(pending.map.size).toBe(0);
+  });
+
+  it('an old intent the relay never received is reported failed, not charged', async () => {
+    const { relay, pending, make, clock } = await setup();
+    relay.purchaseMode = 'down';
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    await first.confirm({ purchaseIntentId: q.purchaseIntentId });
+    first.dispose();
+    relay.purchaseMode = 'ok';
+    await clock.advance(60 * 60_000);
+    const [r] = await make().resume();
+    expect(r).toMatchObject({ state: 'FAILED', error: 'PAYMENT_FAILED' });
+    expect(relay.purchases.size).toBe(0);
+    expect(pending.map.size).toBe(0);
+  });
+
+  it('refuses to quote without an active binding', async () => {
+    const { svc, binding } = await setup();
+    await binding.unbind();
+    await expect(svc.quote({ sku: 'gems-100', quantity: 1 })).rejects.toMatchObject({ code: 'BINDING_NOT_FOUND' });
+    await expect(svc.confirm({ purchaseIntentId: randomUUID() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
