@@ -1,7 +1,110 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../main/dev/electron-binary.ts';
+import { startDevStack } from './dev-stack.ts';
+
 /**
- * `npm start`: the main job. It starts the Antom sandbox and the merchant relay on loopback and
- * then the Electron app. Neither server has landed yet (issues #3 and #4), so for now it says
- * so and exits non-zero rather than pretending to run.
+ * `npm start`: the main job on the embedded default. Starts the Antom sandbox and the merchant
+ * relay (SQLite in the data dir) on loopback — or on the LAN with --lan, so a real phone can
+ * scan the QR — mints an enrolment code for this PC, hands it to the app in a 0600 file, and
+ * opens the Electron app. Without an Electron binary it says so in one line and keeps the
+ * services running until Ctrl-C.
  */
-console.error('npm start: the sandbox (issue #3) and the relay (issue #4) have not landed yet; nothing to start.');
-process.exit(1);
+const USAGE = `npm start -- [--lan] [--mode window|overlay|kiosk] [--data-dir .data] [--sandbox-port 8081] [--relay-port 8787] [--no-app]`;
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let args: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      lan: { type: 'boolean', default: false },
+      mode: { type: 'string', default: 'window' },
+      'data-dir': { type: 'string', default: '.data' },
+      'sandbox-port': { type: 'string', default: '8081' },
+      'relay-port': { type: 'string', default: '8787' },
+      'no-app': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+}
+try {
+  args = parse();
+} catch (err) {
+  fail((err as Error).message);
+}
+if (args.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const mode = args.values.mode;
+if (mode !== 'window' && mode !== 'overlay' && mode !== 'kiosk') fail(`--mode must be window, overlay or kiosk, not ${mode}`);
+const port = (name: 'sandbox-port' | 'relay-port'): number => {
+  const text = args.values[name] ?? '';
+  const n = Number(text);
+  if (!/^\d{1,5}$/.test(text) || n > 65535) fail(`--${name} must be a port number (0 = any free port), not ${text}`);
+  return n;
+};
+
+const dataDir = resolve(args.values['data-dir'] ?? '.data');
+const stack = await startDevStack({
+  dataDir,
+  lan: args.values.lan,
+  sandboxPort: port('sandbox-port'),
+  relayPort: port('relay-port'),
+  deviceKind: mode === 'kiosk' ? 'kiosk' : 'launcher',
+  logLevel: 'warn',
+});
+
+let closing = false;
+async function shutdown(code: number): Promise<never> {
+  if (!closing) {
+    closing = true;
+    await stack.close();
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+console.log(`sandbox (Antom + wallet pages): ${stack.sandbox.url}  admin token: ${stack.sandbox.adminToken}`);
+console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrollCode}`);
+
+const appDir = join(dataDir, 'app');
+mkdirSync(appDir, { recursive: true, mode: 0o700 });
+const handoverFile = join(appDir, 'handover.json');
+writeFileSync(
+  handoverFile,
+  JSON.stringify({
+    relayUrl: stack.relayUrl,
+    enrollCode: stack.enrollCode,
+    mode,
+    ...(stack.deviceKind === 'launcher' ? { playerAssertion: stack.playerAssertion('demo-player-1') } : {}),
+  }),
+  { mode: 0o600 },
+);
+
+const electron = args.values['no-app'] ? null : findElectronBinary();
+if (!electron) {
+  if (!args.values['no-app']) console.log(NO_ELECTRON_MESSAGE);
+  console.log('ready: services running; Ctrl-C stops them.');
+} else {
+  // The app runs from the bundles in out/; build them first so a fresh clone starts.
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (built.status !== 0) {
+    console.error('npm start: the build failed; see above.');
+    await shutdown(1);
+  }
+  const child = spawn(electron, ['out/main/index.js', ...(mode === 'window' ? [] : [`--${mode}`])], {
+    stdio: 'inherit',
+    env: { ...process.env, SCAN_TO_BIND_HANDOVER: handoverFile, SCAN_TO_BIND_USER_DATA: appDir },
+  });
+  console.log('ready: app started.');
+  child.on('exit', (code) => void shutdown(code ?? 0));
+}

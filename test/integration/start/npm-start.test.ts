@@ -1,0 +1,84 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../../../main/dev/electron-binary.ts';
+
+// `npm start` as a user runs it: the real script, sandbox and relay on loopback, then stopped.
+const root = resolve(import.meta.dirname, '../../..');
+const dataDir = mkdtempSync(join(tmpdir(), 'stb-start-'));
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  child?.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function startScript(args: string[]): { proc: ChildProcess; output: () => string; ready: Promise<string> } {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { cwd: root, env: { ...process.env } });
+  let out = '';
+  const ready = new Promise<string>((resolveReady, reject) => {
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (/^ready:/m.test(out)) resolveReady(out);
+    };
+    proc.stdout?.on('data', onData);
+    proc.stderr?.on('data', onData);
+    proc.on('exit', (code) => reject(new Error(`exited ${code} before ready:\n${out}`)));
+  });
+  return { proc, output: () => out, ready };
+}
+
+describe('npm start', () => {
+  it('starts sandbox and relay, hands an enrolment code to the app, and stops cleanly', async () => {
+    const run = startScript(['--data-dir', dataDir, '--sandbox-port', '0', '--relay-port', '0']);
+    child = run.proc;
+    const out = await run.ready;
+
+    if (!findElectronBinary()) expect(out).toContain(NO_ELECTRON_MESSAGE);
+    const relayUrl = /relay: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    const code = /enrolment code for this PC: (\S+)/.exec(out)?.[1];
+    const sandboxUrl = /sandbox \(Antom \+ wallet pages\): (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+    expect(relayUrl && code && sandboxUrl).toBeTruthy();
+
+    const handover = join(dataDir, 'app', 'handover.json');
+    expect(statSync(handover).mode & 0o777).toBe(0o600);
+    const doc = JSON.parse(readFileSync(handover, 'utf8')) as Record<string, unknown>;
+    expect(doc).toMatchObject({ relayUrl, enrollCode: code, mode: 'window' });
+    expect(typeof doc.playerAssertion).toBe('string');
+
+    const key = await fetch(`${sandboxUrl}/sandbox/public-key.pem`);
+    expect(await key.text()).toContain('BEGIN PUBLIC KEY');
+    const enrolled = await fetch(`${relayUrl}/v1/devices/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, label: 'test' }),
+    });
+    expect(enrolled.status).toBe(201);
+    expect(await enrolled.json()).toMatchObject({ kind: 'launcher' });
+    const again = await fetch(`${relayUrl}/v1/devices/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code }),
+    });
+    expect(again.status).toBeGreaterThanOrEqual(400);
+
+    const exited = new Promise<number | null>((r) => run.proc.on('exit', (c) => r(c)));
+    run.proc.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // Keys made on first start are kept, private, for the next start.
+    expect(statSync(join(dataDir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses a bad flag with a clear message and starts nothing', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', '--mode', 'fullscreen'], { cwd: root });
+    let err = '';
+    proc.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    const code = await new Promise<number | null>((r) => proc.on('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(err).toContain('--mode must be window, overlay or kiosk');
+  });
+});
