@@ -1,5 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
+/** Port of the renderer preview server; RENDERER_PORT moves it when 4173 is taken. */
+const port = Number(process.env.RENDERER_PORT ?? 4173);
+
 /**
  * Browser tests in Debian's Chromium (never a downloaded browser). The renderer is built and
  * served by `vite preview` on loopback. The `_electron` suite lives in test/electron and runs
@@ -15,7 +18,7 @@ export default defineConfig({
   timeout: 60_000,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
-    baseURL: 'http://127.0.0.1:4173',
+    baseURL: `http://127.0.0.1:${port}`,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
@@ -33,8 +36,8 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: 'npx vite build --config renderer/vite.config.ts --logLevel warn && npx vite preview --config renderer/vite.config.ts --host 127.0.0.1 --port 4173 --strictPort',
-    url: 'http://127.0.0.1:4173',
+    command: `npx vite build --config renderer/vite.config.ts --logLevel warn && npx vite preview --config renderer/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    url: `http://127.0.0.1:${port}`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
   },

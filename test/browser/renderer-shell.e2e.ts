@@ -2,11 +2,11 @@ import { expect, test } from '@playwright/test';
 
 // Loads the built renderer in Debian's Chromium: the page mounts, carries the strict CSP, and
 // asks for nothing outside its own origin.
-test('the built renderer mounts in Chromium under its CSP and loads nothing from outside', async ({ page }) => {
+test('the built renderer mounts in Chromium under its CSP and loads nothing from outside', async ({ page, baseURL }) => {
   const foreign: string[] = [];
   const cspViolations: string[] = [];
   page.on('request', (req) => {
-    if (!req.url().startsWith('http://127.0.0.1:4173/')) foreign.push(req.url());
+    if (!req.url().startsWith(`${baseURL}/`)) foreign.push(req.url());
   });
   page.on('console', (msg) => {
     if (/Content Security Policy/i.test(msg.text())) cspViolations.push(msg.text());

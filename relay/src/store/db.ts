@@ -37,6 +37,11 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
     const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
+    // An idle connection the server drops (restart, failover, pg_terminate_backend) is emitted
+    // here; without a listener it would crash the process. The pool discards the broken client
+    // and opens a new one for the next query; a query in flight fails and its caller's
+    // transaction rolls back, so no money state is half-written.
+    pool.on('error', () => undefined);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', close: () => db.destroy() };
   } else if (url) {

@@ -22,7 +22,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Every module specifier a file imports (static, dynamic and re-exports). */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const specs: string[] = [];
   const patterns = [
     /\bimport\s+(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?['"]([^'"]+)['"]/g,
