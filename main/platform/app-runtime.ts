@@ -24,7 +24,7 @@ import { ConnectivityMonitor } from '../services/connectivity.ts';
 import { parseHandover } from '../services/handover.ts';
 import { createKioskReset, KioskSession } from '../services/kiosk-session.ts';
 import { playerKeyFrom } from '../services/player.ts';
-import { systemClock } from '../services/ports.ts';
+import { type Logger, systemClock } from '../services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
 import { RelayApi } from '../services/relay/relay-api.ts';
 import { StatusStream } from '../services/relay/status-stream.ts';
@@ -53,13 +53,21 @@ export interface RuntimeOptions {
   /** https hosts links may open in the system browser. */
   readonly externalHosts?: readonly string[];
   readonly overlayHotkey?: string;
+  /** The redacting logger (bootstrap: on electron-log); default: JSON lines to stderr and userData/logs. */
+  readonly log?: Logger;
+  /** Runs after each kiosk idle reset (bootstrap: installs a downloaded update). */
+  readonly onKioskReset?: () => void;
 }
 
 /** A running client. */
 export interface Runtime {
+  /** The mode in effect (options, handover or the operator settings). */
+  readonly mode: 'window' | 'overlay' | 'kiosk' | 'embedded';
   readonly binding: BindingService;
   readonly purchases: PurchaseService;
   readonly settings: SettingsService;
+  /** True while a customer sees a flow: a QR, an unfinished purchase, a kiosk visit. */
+  flowVisible(): boolean;
   openBinding(): Promise<void>;
   openPurchase(sku: string, quantity: number): Promise<void>;
   on<K extends keyof EmbedEvents>(event: K, listener: (payload: EmbedEvents[K]) => void): () => void;
@@ -74,7 +82,7 @@ export interface Runtime {
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const { app, BrowserWindow: BW, ipcMain, protocol, session, shell, clipboard, globalShortcut, powerSaveBlocker, Menu, screen, net } = electron;
   const userData = app.getPath('userData');
-  const log = createRedactingLogger([stderrSink, fileSink(join(userData, 'logs', 'main.log'))], o.isDev ? 'debug' : 'info');
+  const log = o.log ?? createRedactingLogger([stderrSink, fileSink(join(userData, 'logs', 'main.log'))], o.isDev ? 'debug' : 'info');
   const lg = (m: string, f: Record<string, unknown>) => log.warn(m, f);
 
   // Handover from `npm start`: read once, then delete.
@@ -140,18 +148,22 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const reloadAll = () => {
     for (const w of windows) if (!w.isDestroyed()) w.webContents.reload();
   };
+  const resetVisit = createKioskReset({
+    binding,
+    purchases,
+    wipeStorage: () => session.defaultSession.clearStorageData(),
+    reloadWindows: reloadAll,
+    log,
+  });
   if (mode === 'kiosk') {
     kiosk = new KioskSession({
       clock: systemClock,
       log,
       timings: () => settings.get().kiosk,
-      reset: createKioskReset({
-        binding,
-        purchases,
-        wipeStorage: () => session.defaultSession.clearStorageData(),
-        reloadWindows: reloadAll,
-        log,
-      }),
+      reset: async () => {
+        await resetVisit();
+        o.onKioskReset?.();
+      },
     });
   }
 
@@ -248,9 +260,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     else if (!main.isVisible()) main.show();
   };
   return {
+    mode,
     binding,
     purchases,
     settings,
+    flowVisible: () => {
+      const state = binding.status().state;
+      return state === 'QR_SHOWN' || state === 'AUTHORIZED' || purchases.pending().length > 0 || (kiosk !== null && kiosk.status().phase !== 'attract');
+    },
     openBinding: async () => show('#/bind'),
     openPurchase: async (sku, quantity) => show(`#/purchase/${encodeURIComponent(sku)}/${quantity}`),
     on: (event, listener) => {

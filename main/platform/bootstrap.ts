@@ -1,7 +1,19 @@
 import { join } from 'node:path';
 import { app, protocol } from 'electron';
-import { startRuntime } from './app-runtime.ts';
+import electronLog from 'electron-log/main';
+import { electronLogSink } from '../adapters/logger.electron-log.ts';
+import { createRedactingLogger } from '../adapters/logger.plain.ts';
 import { APP_SCHEME_PRIVILEGES } from '../security/app-protocol.ts';
+import { type Logger, systemClock } from '../services/ports.ts';
+import { startRuntime } from './app-runtime.ts';
+import { createKioskUpdates, type KioskUpdates, type Updater } from './updates.ts';
+
+/** electron-updater's autoUpdater, loaded only where it is used (a packaged kiosk): it reads app-update.yml. */
+async function loadUpdater(): Promise<Updater> {
+  // A CommonJS module: its exports are the default export when imported from ES modules.
+  const mod = await import('electron-updater');
+  return mod.default.autoUpdater;
+}
 
 /**
  * The standalone app's bootstrap (STYLE.md): instance lock, crash hooks, the privileged
@@ -24,10 +36,18 @@ export function bootstrap(here: string): void {
     process.on('uncaughtException', fatal);
     process.on('unhandledRejection', fatal);
     app.on('window-all-closed', () => app.quit());
+    // Logs: redacted (main/services/redact.ts) before electron-log writes them to userData/logs.
+    const log: Logger = createRedactingLogger(
+      [electronLogSink(electronLog, { file: join(app.getPath('userData'), 'logs', 'main.log'), console: isDev })],
+      isDev ? 'debug' : 'info',
+    );
+    let updates: KioskUpdates | null = null;
     void app
       .whenReady()
       .then(() =>
         startRuntime({
+          log,
+          onKioskReset: () => void updates?.onIdleReset(),
           mode,
           isDev,
           devServerUrl: isDev ? (process.env.VITE_DEV_SERVER_URL ?? null) : null,
@@ -36,7 +56,17 @@ export function bootstrap(here: string): void {
           version: app.getVersion(),
         }),
       )
-      .then((runtime) => app.on('before-quit', () => runtime.dispose()))
+      .then(async (runtime) => {
+        app.on('before-quit', () => {
+          updates?.dispose();
+          runtime.dispose();
+        });
+        // Kiosk fleets update themselves from the electron-builder.yml publish feed (packaged builds only).
+        if (runtime.mode === 'kiosk' && app.isPackaged) {
+          updates = createKioskUpdates({ updater: await loadUpdater(), clock: systemClock, log, flowVisible: () => runtime.flowVisible() });
+          updates.start();
+        }
+      })
       .catch(fatal);
   }
 }

@@ -41,6 +41,8 @@ export class BindingService {
   #version = -1;
   #status: BindingStatus = NO_BINDING;
   #expiryTimer: unknown = null;
+  /** Bindings this client withdrew or unlinked: late relay statuses about them must not bring them back. */
+  readonly #forgotten = new Set<string>();
   readonly #listeners = new Set<(s: BindingStatus, previous: BindingStatus) => void>();
 
   constructor(deps: BindingServiceDeps) {
@@ -133,7 +135,7 @@ export class BindingService {
       this.#d.log.warn('withdraw failed', { code: toRelayError(error).code });
     }
     await this.#forgetRef();
-    this.#set(null, -1, NO_BINDING);
+    this.#forget(id);
     return this.#status;
   }
 
@@ -145,7 +147,7 @@ export class BindingService {
     const wire = await this.#relayOp(() => this.#d.relay.revoke(id));
     this.apply({ ...wire, state: 'REVOKED' });
     await this.#forgetRef();
-    this.#set(null, -1, NO_BINDING);
+    this.#forget(id);
     return this.#status;
   }
 
@@ -166,6 +168,7 @@ export class BindingService {
    * and logged when the client missed a step, but the relay is the authority on state.
    */
   apply(wire: BindingWire): void {
+    if (this.#forgotten.has(wire.bindingId)) return;
     if (this.#bindingId && wire.bindingId !== this.#bindingId && this.#status.state !== 'NONE') {
       const fresh = wire.state === 'QR_SHOWN' && this.#status.state !== 'QR_SHOWN';
       if (!fresh) return;
@@ -191,6 +194,13 @@ export class BindingService {
     const step = bindingTransition(this.#status.state, event);
     if (!step.ok) throw new DomainError('ILLEGAL_TRANSITION', `${this.#status.state} + ${event}`);
     this.#set(this.#bindingId, this.#version, { ...this.#status, state: step.state, qr: null });
+  }
+
+  /** Drops a withdrawn or unlinked binding for good (its FAILED/REVOKED event may still be on the way). */
+  #forget(id: string): void {
+    this.#forgotten.add(id);
+    if (this.#forgotten.size > 64) this.#forgotten.delete(this.#forgotten.values().next().value as string);
+    this.#set(null, -1, NO_BINDING);
   }
 
   #set(id: string | null, version: number, status: BindingStatus): void {

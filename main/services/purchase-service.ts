@@ -1,78 +1,26 @@
+import { DomainError, isPurchaseFinal, type Money, type PurchaseEvent, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
 import {
-  checkWalletLimits,
-  DomainError,
-  isPurchaseFinal,
-  type Money,
-  multiply,
-  money,
-  type PurchaseEvent,
-  type PurchaseState,
-  purchaseTransition,
-  type WalletId,
-  walletInfo,
-} from '@scan-to-bind/shared/domain';
-import type { PurchaseQuoteSchema, PurchaseStatusSchema } from '@scan-to-bind/shared/ipc';
-import type { z } from 'zod';
-import type { ActiveBinding } from './binding-service.ts';
-import type { Clock, Logger, PendingIntentStore } from './ports.ts';
-import { type BackoffPolicy, backoffDelay } from './relay/backoff.ts';
+  eventForWire,
+  isRefusal,
+  type PendingIntent,
+  type PurchaseQuote,
+  type PurchaseServiceDeps,
+  type PurchaseStatus,
+  priceQuote,
+  statusOf,
+} from './purchase-intent.ts';
+import { backoffDelay } from './relay/backoff.ts';
 import { toRelayError } from './relay/errors.ts';
-import type { RelayApi } from './relay/relay-api.ts';
 import type { PurchaseWire } from './relay/wire.ts';
 
-/** A purchase as the renderer sees it. */
-export type PurchaseStatus = z.output<typeof PurchaseStatusSchema>;
-/** The dialog's quote. */
-export type PurchaseQuote = z.output<typeof PurchaseQuoteSchema>;
-
-/** What is persisted for a purchase without a final result (no secrets). */
-export interface PendingIntent {
-  readonly purchaseIntentId: string;
-  readonly bindingId: string;
-  readonly sku: string;
-  readonly quantity: number;
-  readonly total: Money;
-  readonly wallet: WalletId;
-  readonly createdAt: number;
-  /** True once the relay acknowledged it (it answered with the purchase). */
-  readonly acknowledged: boolean;
-  readonly state: PurchaseState;
-}
-
-/** Narrows a stored value to a pending intent (the store file may be edited or corrupt). */
-export function isPendingIntent(v: unknown): v is PendingIntent {
-  const p = v as Partial<PendingIntent> | null;
-  return (
-    typeof p === 'object' &&
-    p !== null &&
-    typeof p.purchaseIntentId === 'string' &&
-    typeof p.bindingId === 'string' &&
-    typeof p.sku === 'string' &&
-    typeof p.quantity === 'number' &&
-    typeof p.wallet === 'string' &&
-    typeof p.createdAt === 'number' &&
-    typeof p.state === 'string' &&
-    typeof p.total?.minor === 'number'
-  );
-}
-
-/** The relay calls the purchase service uses. */
-export type PurchaseRelay = Pick<RelayApi, 'catalogue' | 'createPurchase' | 'getPurchase'>;
-
-/** What the purchase service needs. */
-export interface PurchaseServiceDeps {
-  readonly relay: PurchaseRelay;
-  readonly binding: { active(): ActiveBinding };
-  readonly pending: PendingIntentStore<PendingIntent>;
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** Mints a purchase intent id (crypto.randomUUID). */
-  readonly newIntentId: () => string;
-  /** A pending intent the relay never received is re-sent on restart only within this age. */
-  readonly resubmitWindowMs?: number;
-  /** Pace of inquiries while a result is unknown. */
-  readonly followUp?: BackoffPolicy;
-}
+export {
+  isPendingIntent,
+  type PendingIntent,
+  type PurchaseQuote,
+  type PurchaseRelay,
+  type PurchaseServiceDeps,
+  type PurchaseStatus,
+} from './purchase-intent.ts';
 
 interface Tracked {
   intent: PendingIntent;
@@ -113,22 +61,7 @@ export class PurchaseService {
     const binding = this.#d.binding.active();
     const currency = walletInfo(binding.wallet).currency;
     const items = await this.#catalogueFor(currency);
-    const item = items.find((i) => i.sku === input.sku);
-    if (!item || item.price.currency !== currency) throw new DomainError('UNKNOWN_SKU');
-    const unitPrice = money(item.price.minor, currency);
-    const total = multiply(unitPrice, input.quantity);
-    const limits = checkWalletLimits(binding.wallet, total);
-    const quote: PurchaseQuote = {
-      purchaseIntentId: this.#d.newIntentId(),
-      sku: item.sku,
-      title: item.title.slice(0, 128),
-      quantity: input.quantity,
-      unitPrice,
-      total,
-      wallet: binding.wallet,
-      maskedAccount: binding.maskedAccount,
-      blockedBy: limits.ok ? null : limits.reason,
-    };
+    const quote = priceQuote(binding, items, input, this.#d.newIntentId());
     this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId });
     while (this.#quotes.size > MAX_QUOTES) this.#quotes.delete(this.#quotes.keys().next().value as string);
     return quote;
@@ -265,8 +198,7 @@ export class PurchaseService {
     } catch (error) {
       const e = toRelayError(error);
       // The relay answered and refused (limits, binding, SKU…): nothing was charged.
-      const refused = e.status !== null && e.status < 500 && e.status !== 408 && e.status !== 429 && e.code !== 'NOT_FOUND';
-      if (refused) {
+      if (isRefusal(e)) {
         await this.#finish(id, 'FAILED', e.code);
       } else {
         // No answer: the result is unknown. Show "Checking your payment…" and follow up.
@@ -282,14 +214,7 @@ export class PurchaseService {
     if (wire.total && (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency)) {
       this.#d.log.warn('relay total differs from the quote', { purchaseIntentId: id });
     }
-    const event: PurchaseEvent =
-      wire.state === 'SUCCEEDED'
-        ? 'PAY_SUCCEEDED'
-        : wire.state === 'FAILED'
-          ? 'PAY_FAILED'
-          : wire.state === 'CANCELLED'
-            ? 'CANCEL_CONFIRMED'
-            : 'PAY_UNKNOWN';
+    const event = eventForWire(wire);
     if (t.status.state === 'SUBMITTED' && event === 'PAY_UNKNOWN' && wire.state === 'SUBMITTED') {
       await this.#persist(id);
       return;
@@ -364,16 +289,7 @@ export class PurchaseService {
   }
 
   #statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): PurchaseStatus {
-    return {
-      purchaseIntentId: intent.purchaseIntentId,
-      state,
-      sku: intent.sku,
-      quantity: intent.quantity,
-      total: total ?? intent.total,
-      wallet: intent.wallet,
-      error,
-      updatedAt: new Date(this.#d.clock.now()).toISOString(),
-    };
+    return statusOf(intent, state, error, this.#d.clock.now(), total);
   }
 
   #emit(status: PurchaseStatus): void {

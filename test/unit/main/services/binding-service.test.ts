@@ -54,6 +54,24 @@ describe('BindingService', () => {
     expect(svc.status().state).toBe('ACTIVE');
   });
 
+  it('a late relay status of a withdrawn or unlinked binding does not bring it back (regression: kiosk reset left FAILED/REVOKED)', async () => {
+    const { svc, relay } = setup();
+    await svc.start('ALIPAY_HK');
+    const shown = svc.bindingId!;
+    await svc.cancel();
+    svc.apply({ bindingId: shown, state: 'FAILED', wallet: 'ALIPAY_HK', version: 50, error: 'QR_WITHDRAWN' as never });
+    expect(svc.status().state).toBe('NONE');
+    expect(svc.bindingId).toBeNull();
+    await svc.start('ALIPAY_HK');
+    const id = svc.bindingId!;
+    const active = relay.authorise(id);
+    svc.apply(active);
+    await svc.unbind();
+    svc.apply({ ...active, state: 'REVOKED', version: 99 });
+    expect(svc.status().state).toBe('NONE');
+    expect(() => svc.active()).toThrow(/BINDING_NOT_FOUND/);
+  });
+
   it('refreshes the code automatically at expiry while refreshes are left, then declares it dead', async () => {
     const { svc, relay, clock } = setup();
     await svc.start('DANA');

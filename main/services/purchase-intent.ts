@@ -1,0 +1,134 @@
+import {
+  checkWalletLimits,
+  DomainError,
+  type Money,
+  multiply,
+  money,
+  type PurchaseEvent,
+  type PurchaseState,
+  type WalletId,
+  walletInfo,
+} from '@scan-to-bind/shared/domain';
+import type { PurchaseQuoteSchema, PurchaseStatusSchema } from '@scan-to-bind/shared/ipc';
+import type { z } from 'zod';
+import type { ActiveBinding } from './binding-service.ts';
+import type { Clock, Logger, PendingIntentStore } from './ports.ts';
+import type { BackoffPolicy } from './relay/backoff.ts';
+import type { RelayError } from './relay/errors.ts';
+import type { RelayApi } from './relay/relay-api.ts';
+import type { PurchaseWire } from './relay/wire.ts';
+
+/*
+ * The purchase service's data: what is persisted for an unfinished purchase, what the renderer
+ * sees, and the pure readings of relay answers (split from purchase-service.ts).
+ */
+
+/** A purchase as the renderer sees it. */
+export type PurchaseStatus = z.output<typeof PurchaseStatusSchema>;
+/** The dialog's quote. */
+export type PurchaseQuote = z.output<typeof PurchaseQuoteSchema>;
+
+/** What is persisted for a purchase without a final result (no secrets). */
+export interface PendingIntent {
+  readonly purchaseIntentId: string;
+  readonly bindingId: string;
+  readonly sku: string;
+  readonly quantity: number;
+  readonly total: Money;
+  readonly wallet: WalletId;
+  readonly createdAt: number;
+  /** True once the relay acknowledged it (it answered with the purchase). */
+  readonly acknowledged: boolean;
+  readonly state: PurchaseState;
+}
+
+/** Narrows a stored value to a pending intent (the store file may be edited or corrupt). */
+export function isPendingIntent(v: unknown): v is PendingIntent {
+  const p = v as Partial<PendingIntent> | null;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.purchaseIntentId === 'string' &&
+    typeof p.bindingId === 'string' &&
+    typeof p.sku === 'string' &&
+    typeof p.quantity === 'number' &&
+    typeof p.wallet === 'string' &&
+    typeof p.createdAt === 'number' &&
+    typeof p.state === 'string' &&
+    typeof p.total?.minor === 'number'
+  );
+}
+
+/** The renderer's view of an intent in `state`. */
+export function statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], now: number, total?: Money): PurchaseStatus {
+  return {
+    purchaseIntentId: intent.purchaseIntentId,
+    state,
+    sku: intent.sku,
+    quantity: intent.quantity,
+    total: total ?? intent.total,
+    wallet: intent.wallet,
+    error,
+    updatedAt: new Date(now).toISOString(),
+  };
+}
+
+/** The purchase machine's event for a relay status. */
+export function eventForWire(wire: PurchaseWire): PurchaseEvent {
+  return wire.state === 'SUCCEEDED'
+    ? 'PAY_SUCCEEDED'
+    : wire.state === 'FAILED'
+      ? 'PAY_FAILED'
+      : wire.state === 'CANCELLED'
+        ? 'CANCEL_CONFIRMED'
+        : 'PAY_UNKNOWN';
+}
+
+/** The relay answered and refused (limits, binding, SKU…): nothing was charged. Otherwise the result is unknown. */
+export function isRefusal(e: RelayError): boolean {
+  return e.status !== null && e.status < 500 && e.status !== 408 && e.status !== 429 && e.code !== 'NOT_FOUND';
+}
+
+/** The relay calls the purchase service uses. */
+export type PurchaseRelay = Pick<RelayApi, 'catalogue' | 'createPurchase' | 'getPurchase'>;
+
+/** What the purchase service needs. */
+export interface PurchaseServiceDeps {
+  readonly relay: PurchaseRelay;
+  readonly binding: { active(): ActiveBinding };
+  readonly pending: PendingIntentStore<PendingIntent>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Mints a purchase intent id (crypto.randomUUID). */
+  readonly newIntentId: () => string;
+  /** A pending intent the relay never received is re-sent on restart only within this age. */
+  readonly resubmitWindowMs?: number;
+  /** Pace of inquiries while a result is unknown. */
+  readonly followUp?: BackoffPolicy;
+}
+
+/** A quote for `input` from the catalogue items of the linked wallet's currency, under a freshly minted intent id. */
+export function priceQuote(
+  binding: ActiveBinding,
+  items: ReadonlyArray<{ sku: string; title: string; price: Money }>,
+  input: { sku: string; quantity: number },
+  purchaseIntentId: string,
+): PurchaseQuote {
+  const currency = walletInfo(binding.wallet).currency;
+  const item = items.find((i) => i.sku === input.sku);
+  if (!item || item.price.currency !== currency) throw new DomainError('UNKNOWN_SKU');
+  const unitPrice = money(item.price.minor, currency);
+  const total = multiply(unitPrice, input.quantity);
+  const limits = checkWalletLimits(binding.wallet, total);
+  return {
+    purchaseIntentId,
+    sku: item.sku,
+    title: item.title.slice(0, 128),
+    quantity: input.quantity,
+    unitPrice,
+    total,
+    wallet: binding.wallet,
+    maskedAccount: binding.maskedAccount,
+    blockedBy: limits.ok ? null : limits.reason,
+  };
+}

@@ -1,0 +1,221 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RelayConfigInput } from '../../../../relay/src/config.ts';
+import { type Stack, startStack } from '../../../../relay/test/support/stack.ts';
+import { createFilePendingStore } from '../../../../main/adapters/pending-store.file.ts';
+import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
+import { createKeytarSecretStore } from '../../../../main/adapters/secret-store.keytar.ts';
+import { BindingService } from '../../../../main/services/binding-service.ts';
+import { playerKeyFrom } from '../../../../main/services/player.ts';
+import { type Clock, type HttpRequest, type Logger, type RelayHttp, type SecretStore, systemClock } from '../../../../main/services/ports.ts';
+import { isPendingIntent, type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
+import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
+import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
+import { BindingEventData, PurchaseEventData } from '../../../../main/services/relay/wire.ts';
+import { type DeviceCredential, Vault } from '../../../../main/services/vault.ts';
+import { MemoryLogger, MemorySecretStore } from '../../../fakes/memory-stores.ts';
+
+/*
+ * The client's services on their real adapters (got, the file pending store, keytar where a
+ * D-Bus session exists) against the real relay and sandbox, started in-process on 127.0.0.1
+ * the way relay/test/support/stack.ts does (fast relay intervals, notifyTimeScale 0.001).
+ */
+
+/** Which keychain this run uses; printed once per file. */
+export function secretStoreKind(): 'keytar' | 'memory' {
+  return process.env.DBUS_SESSION_BUS_ADDRESS ? 'keytar' : 'memory';
+}
+
+/**
+ * A SecretStore that records every value written (to prove no token is ever stored) and, on
+ * keytar, keeps this run's entries under their own service name so parallel files and the
+ * developer's own keychain entries are never touched.
+ */
+export class RecordingSecretStore implements SecretStore {
+  readonly written: string[] = [];
+  readonly #inner: SecretStore;
+  readonly #suffix: string;
+  constructor(inner: SecretStore, suffix: string) {
+    this.#inner = inner;
+    this.#suffix = suffix;
+  }
+  get(service: string, account: string) {
+    return this.#inner.get(`${service}${this.#suffix}`, account);
+  }
+  set(service: string, account: string, secret: string) {
+    this.written.push(secret);
+    return this.#inner.set(`${service}${this.#suffix}`, account, secret);
+  }
+  delete(service: string, account: string) {
+    return this.#inner.delete(`${service}${this.#suffix}`, account);
+  }
+}
+
+/** RelayHttp on got that counts the requests per `METHOD path`. */
+export function countingHttp(): RelayHttp & { count(method: string, path: string): number } {
+  const inner = createGotRelayHttp();
+  const counts = new Map<string, number>();
+  const key = (r: Pick<HttpRequest, 'method' | 'url'>) => `${r.method} ${new URL(r.url).pathname}`;
+  return {
+    request(req) {
+      counts.set(key(req), (counts.get(key(req)) ?? 0) + 1);
+      return inner.request(req);
+    },
+    stream: (req) => inner.stream(req),
+    count: (method, path) => counts.get(`${method} ${path}`) ?? 0,
+  };
+}
+
+/** One client (a PC or a kiosk) on the real adapters. */
+export interface Client {
+  readonly relay: RelayApi;
+  readonly http: ReturnType<typeof countingHttp>;
+  readonly vault: Vault;
+  readonly secrets: RecordingSecretStore;
+  readonly binding: BindingService;
+  readonly purchases: PurchaseService;
+  readonly playerKey: string;
+  readonly log: MemoryLogger;
+  /** Builds a new purchase service over the same pending store (a restarted app). */
+  newPurchaseService(): PurchaseService;
+  close(): Promise<void>;
+}
+
+/** The pending store file of a client folder. */
+function pendingStore(dir: string) {
+  return createFilePendingStore<PendingIntent>(join(dir, 'pending-purchases.json'), isPendingIntent);
+}
+
+/** Enrols nothing: takes the device credential the stack enrolled, stores it in the vault, and wires the services like main/platform/app-runtime.ts. */
+export async function startClient(
+  s: Stack,
+  device: 'kiosk' | 'launcher',
+  options: { clock?: Clock; log?: Logger; player?: string } = {},
+): Promise<Client> {
+  const dir = mkdtempSync(join(tmpdir(), 'stb-client-'));
+  const secrets = new RecordingSecretStore(
+    secretStoreKind() === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(),
+    `-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
+  const vault = new Vault(secrets);
+  const testDevice = device === 'kiosk' ? s.kiosk : s.launcher;
+  const credential: DeviceCredential = { relayUrl: s.relay.url, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
+  await vault.setDeviceCredential(credential);
+  const assertion = device === 'launcher' ? s.assertion(options.player ?? `player-${Math.random().toString(36).slice(2)}`) : null;
+  const log = new MemoryLogger();
+  const clock = options.clock ?? systemClock;
+  const http = countingHttp();
+  let cached: DeviceCredential | null = null;
+  const relay = new RelayApi({
+    http,
+    clock: systemClock,
+    log,
+    credential: async () => (cached ??= await vault.deviceCredential()),
+    playerAssertion: async () => assertion,
+    backoff: { baseMs: 50, maxMs: 500 },
+  });
+  const playerKey = playerKeyFrom(device, assertion);
+  const binding = new BindingService({ relay, vault, clock, log, playerKey: async () => playerKey });
+  const newPurchaseService = () =>
+    new PurchaseService({
+      relay,
+      binding,
+      pending: pendingStore(dir),
+      clock: systemClock,
+      log,
+      newIntentId: () => crypto.randomUUID(),
+      followUp: { baseMs: 100, maxMs: 400 },
+    });
+  let purchases = newPurchaseService();
+  const services = { current: purchases };
+  const stream = new StatusStream(
+    (signal, last) => relay.openEvents(signal, last),
+    {
+      onEvent: (ev) => {
+        if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
+        else if (ev.event === 'purchase') void services.current.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
+      },
+      onConnection: (up) => {
+        if (up) void binding.sync();
+      },
+    },
+    systemClock,
+    log,
+    { baseMs: 50, maxMs: 500 },
+  );
+  await binding.restore();
+  stream.start();
+  return {
+    relay,
+    http,
+    vault,
+    secrets,
+    binding,
+    get purchases() {
+      return purchases;
+    },
+    playerKey,
+    log,
+    newPurchaseService() {
+      purchases = newPurchaseService();
+      services.current = purchases;
+      return purchases;
+    },
+    async close() {
+      stream.stop();
+      binding.dispose();
+      purchases.dispose();
+      await vault.clearBindingRef(playerKey).catch(() => undefined);
+      await vault.clearDeviceCredential().catch(() => undefined);
+      await secrets.delete('scan-to-bind', 'probe').catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The sandbox and relay of one test file, with the fast intervals the relay's own tests use. */
+export function startServers(overrides: Partial<RelayConfigInput> = {}): Promise<Stack> {
+  console.log(`[client integration] vault on ${secretStoreKind() === 'keytar' ? 'keytar (real keychain over D-Bus)' : 'the in-memory SecretStore (no D-Bus session)'}`);
+  return startStack('sqlite', overrides);
+}
+
+/** What the sandbox says about payments and tokens. */
+export interface SandboxPayment {
+  paymentRequestId: string;
+  status?: string;
+  paymentAmount?: { currency: string; value: string };
+}
+
+/** The sandbox payments of one purchase intent (the relay derives paymentRequestId from it). */
+export async function sandboxPayments(s: Stack, intentId: string): Promise<SandboxPayment[]> {
+  const state = await s.admin('GET', '/state');
+  return (state.body['payments'] as SandboxPayment[]).filter((p) => p.paymentRequestId.includes(intentId.replace(/-/g, '')));
+}
+
+/** The sandbox tokens of one wallet account. */
+export async function sandboxTokens(s: Stack, loginId: string): Promise<Array<{ loginId: string; status: string }>> {
+  const state = await s.admin('GET', '/state');
+  return (state.body['tokens'] as Array<{ loginId: string; status: string }>).filter((t) => t.loginId === loginId);
+}
+
+/** Resolves with the first status the subscription sees that matches. */
+export function nextMatching<T>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  match: (value: T) => boolean,
+  timeoutMs = 10_000,
+  what = 'status',
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`timed out waiting for ${what}`));
+    }, timeoutMs);
+    const off = subscribe((value) => {
+      if (!match(value)) return;
+      clearTimeout(timer);
+      off();
+      resolve(value);
+    });
+  });
+}

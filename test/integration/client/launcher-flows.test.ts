@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approveOnPhone, type Stack, waitFor } from '../../../relay/test/support/stack.ts';
+import type { BindingStatus } from '../../../main/services/binding-status.ts';
+import type { PurchaseStatus } from '../../../main/services/purchase-service.ts';
+import { type Client, nextMatching, sandboxPayments, startClient, startServers } from './helpers/client-stack.ts';
+
+/*
+ * A game launcher's services (binding, purchase) on their real adapters against the real
+ * relay and the Antom sandbox over HTTP on 127.0.0.1.
+ */
+const ACCOUNT = '852-6123-8812';
+
+async function balance(s: Stack, loginId: string): Promise<number> {
+  const state = await s.admin('GET', '/state');
+  const account = (state.body['accounts'] as Array<{ loginId: string; balance: number }>).find((a) => a.loginId === loginId);
+  if (!account) throw new Error(`no sandbox account ${loginId}`);
+  return Number(account.balance);
+}
+
+describe('launcher client against the real relay and sandbox', () => {
+  let s: Stack;
+  let c: Client;
+  beforeAll(async () => {
+    s = await startServers();
+    c = await startClient(s, 'launcher');
+  });
+  afterAll(async () => {
+    await c?.close();
+    await s?.close();
+  });
+
+  it('binds: QR from startBinding, the phone authorizes, bindingChanged reaches ACTIVE with a masked account', async () => {
+    const seen: BindingStatus[] = [];
+    c.binding.onChange((st) => seen.push(st));
+    const started = await c.binding.start('ALIPAY_HK');
+    expect(started.state).toBe('QR_SHOWN');
+    const code = started.qr?.codeValue;
+    expect(code).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.+/);
+    const active = nextMatching<BindingStatus>((l) => c.binding.onChange(l), (st) => st.state === 'ACTIVE', 10_000, 'ACTIVE');
+    expect(await approveOnPhone(code as string)).toBeLessThan(300);
+    const status = await active;
+    expect(status).toMatchObject({ state: 'ACTIVE', wallet: 'ALIPAY_HK', maskedAccount: '••••8812', qr: null, error: null });
+    expect(seen.map((x) => x.state)).toContain('QR_SHOWN');
+
+    // The vault holds the opaque binding id, never a token.
+    const id = c.binding.bindingId as string;
+    expect(await c.vault.bindingRef(c.playerKey)).toBe(id);
+    const credential = JSON.stringify(await c.vault.deviceCredential());
+    expect(c.secrets.written.every((v) => v === id || v === credential || v === 'ok')).toBe(true);
+    expect(JSON.stringify(c.binding.status())).not.toMatch(/token/i);
+  });
+
+  it('buys: quote, confirm twice sends one purchase, SUCCEEDED, the sandbox debited exactly once', async () => {
+    const before = await balance(s, ACCOUNT);
+    const quote = await c.purchases.quote({ sku: 'gems-100', quantity: 2 });
+    expect(quote).toMatchObject({ total: { currency: 'HKD', minor: 2400 }, maskedAccount: '••••8812', blockedBy: null });
+    const posts = c.http.count('POST', '/v1/purchases');
+    const [first, second] = await Promise.all([
+      c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId }),
+      c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId }),
+    ]);
+    const third = await c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId });
+    expect(first).toMatchObject({ purchaseIntentId: quote.purchaseIntentId, state: 'SUCCEEDED', error: null });
+    expect(second).toEqual(first);
+    expect(third.state).toBe('SUCCEEDED');
+    expect(c.http.count('POST', '/v1/purchases') - posts).toBe(1);
+    expect(await sandboxPayments(s, quote.purchaseIntentId)).toHaveLength(1);
+    expect(before - (await balance(s, ACCOUNT))).toBe(2400);
+    expect(c.purchases.pending()).toEqual([]);
+  });
+
+  it('resumes after a crash: an unknown (U) payment is followed by a new service to SUCCEEDED, charged once', async () => {
+    const before = await balance(s, ACCOUNT);
+    await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'U', count: 1, resolveAs: 'S' });
+    const crashed = c.purchases;
+    const quote = await crashed.quote({ sku: 'gems-100', quantity: 1 });
+    const processing = await crashed.confirm({ purchaseIntentId: quote.purchaseIntentId });
+    expect(processing).toMatchObject({ state: 'PROCESSING', error: null });
+    crashed.dispose(); // thrown away mid-flight: the payment has no result yet
+
+    const restarted = c.newPurchaseService();
+    const final = nextMatching<PurchaseStatus>(
+      (l) => restarted.onChange(l),
+      (p) => p.purchaseIntentId === quote.purchaseIntentId && p.state === 'SUCCEEDED',
+      15_000,
+      'SUCCEEDED after resume',
+    );
+    const resumed = await restarted.resume();
+    expect(resumed.map((p) => p.purchaseIntentId)).toEqual([quote.purchaseIntentId]);
+    const done = resumed[0]?.state === 'SUCCEEDED' ? resumed[0] : await final;
+    expect(done).toMatchObject({ state: 'SUCCEEDED', total: { currency: 'HKD', minor: 1200 }, error: null });
+    await waitFor(async () => restarted.pending().length === 0, 5_000, 'pending store empty');
+    expect(await sandboxPayments(s, quote.purchaseIntentId)).toHaveLength(1);
+    expect(before - (await balance(s, ACCOUNT))).toBe(1200);
+    expect(c.http.count('POST', '/v1/purchases')).toBe(2);
+  });
+});
