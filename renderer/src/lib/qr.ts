@@ -1,0 +1,293 @@
+/**
+ * A QR encoder for one job: the relay's code value, in byte mode, error correction level M,
+ * versions 1–40 (ISO/IEC 18004). It replaces the `qrcode` package in the bundle because that
+ * package alone cost a fifth of the renderer's 30 KB budget; the browser tests decode what it
+ * draws from screenshot pixels, and a Node test compares it module-for-module with `qrcode`.
+ */
+
+/** Error-correction codewords per block at level M, by version (index 0 unused). */
+const ECC_PER_BLOCK = [
+  0, 10, 16, 26, 18, 24, 16, 18, 22, 22, 26, 30, 22, 22, 24, 24, 28, 28, 26, 26, 26, 26, 28, 28, 28, 28, 28, 28, 28, 28,
+  28, 28, 28, 28, 28, 28, 28, 28, 28, 28, 28,
+];
+/** Error-correction blocks at level M, by version. */
+const BLOCKS = [
+  0, 1, 1, 1, 2, 2, 4, 4, 4, 5, 5, 5, 8, 9, 9, 10, 10, 11, 13, 14, 16, 17, 17, 18, 20, 21, 23, 25, 26, 28, 29, 31, 33, 35,
+  37, 38, 40, 43, 45, 47, 49,
+];
+
+/** Modules left for data and error correction once the function patterns are drawn. */
+function rawModules(v: number): number {
+  let n = (16 * v + 128) * v + 64;
+  if (v >= 2) {
+    const align = Math.floor(v / 7) + 2;
+    n -= (25 * align - 10) * align - 55;
+    if (v >= 7) n -= 36;
+  }
+  return n;
+}
+
+const dataCodewords = (v: number) => (rawModules(v) >> 3) - (ECC_PER_BLOCK[v] ?? 0) * (BLOCKS[v] ?? 0);
+
+/** Multiplication in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1. */
+function gfMul(x: number, y: number): number {
+  let z = 0;
+  for (let i = 7; i >= 0; i--) {
+    z = (z << 1) ^ ((z >>> 7) * 0x11d);
+    z ^= ((y >>> i) & 1) * x;
+  }
+  return z;
+}
+
+function rsDivisor(degree: number): number[] {
+  const d = new Array<number>(degree).fill(0);
+  d[degree - 1] = 1;
+  let root = 1;
+  for (let i = 0; i < degree; i++) {
+    for (let j = 0; j < degree; j++) {
+      d[j] = gfMul(d[j] ?? 0, root) ^ (d[j + 1] ?? 0);
+    }
+    root = gfMul(root, 2);
+  }
+  return d;
+}
+
+function rsRemainder(data: readonly number[], divisor: readonly number[]): number[] {
+  const r = divisor.map(() => 0);
+  for (const b of data) {
+    const factor = b ^ (r.shift() ?? 0);
+    r.push(0);
+    divisor.forEach((c, i) => {
+      r[i] = (r[i] ?? 0) ^ gfMul(c, factor);
+    });
+  }
+  return r;
+}
+
+/** The data codewords with error correction, split in blocks and interleaved. */
+function codewords(bytes: Uint8Array, v: number): number[] {
+  const capacity = dataCodewords(v);
+  const bits: number[] = [];
+  const put = (val: number, len: number) => {
+    for (let i = len - 1; i >= 0; i--) bits.push((val >>> i) & 1);
+  };
+  put(4, 4);
+  put(bytes.length, v < 10 ? 8 : 16);
+  for (const b of bytes) put(b, 8);
+  put(0, Math.min(4, capacity * 8 - bits.length));
+  put(0, (8 - (bits.length % 8)) % 8);
+  const data: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) data.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
+  for (let pad = 0xec; data.length < capacity; pad ^= 0xec ^ 0x11) data.push(pad);
+
+  const blocks = BLOCKS[v] ?? 1;
+  const eccLen = ECC_PER_BLOCK[v] ?? 0;
+  const raw = rawModules(v) >> 3;
+  const short = blocks - (raw % blocks);
+  const shortLen = Math.floor(raw / blocks);
+  const divisor = rsDivisor(eccLen);
+  const all: number[][] = [];
+  for (let i = 0, k = 0; i < blocks; i++) {
+    const dat = data.slice(k, k + shortLen - eccLen + (i < short ? 0 : 1));
+    k += dat.length;
+    const ecc = rsRemainder(dat, divisor);
+    if (i < short) dat.push(0);
+    all.push(dat.concat(ecc));
+  }
+  const out: number[] = [];
+  for (let i = 0; i < shortLen + 1; i++) {
+    all.forEach((block, j) => {
+      if (i !== shortLen - eccLen || j >= short) out.push(block[i] ?? 0);
+    });
+  }
+  return out;
+}
+
+/** Whether module (row, col) flips under mask pattern m. */
+function masked(m: number, r: number, c: number): boolean {
+  switch (m) {
+    case 0:
+      return (r + c) % 2 === 0;
+    case 1:
+      return r % 2 === 0;
+    case 2:
+      return c % 3 === 0;
+    case 3:
+      return (r + c) % 3 === 0;
+    case 4:
+      return (Math.floor(r / 2) + Math.floor(c / 3)) % 2 === 0;
+    case 5:
+      return ((r * c) % 2) + ((r * c) % 3) === 0;
+    case 6:
+      return (((r * c) % 2) + ((r * c) % 3)) % 2 === 0;
+    default:
+      return (((r * c) % 3) + ((r + c) % 2)) % 2 === 0;
+  }
+}
+
+/** The penalty of a finished symbol (N1 runs, N2 blocks, N3 finder look-alikes, N4 balance). */
+function penalty(get: (r: number, c: number) => number, n: number): number {
+  let p = 0;
+  let dark = 0;
+  for (let a = 0; a < n; a++) {
+    for (const horizontal of [true, false]) {
+      let run = 0;
+      let last = -1;
+      let window = 0;
+      for (let b = 0; b < n; b++) {
+        const m = horizontal ? get(a, b) : get(b, a);
+        if (m === last) run++;
+        else {
+          if (run >= 5) p += run - 2;
+          last = m;
+          run = 1;
+        }
+        window = ((window << 1) & 0x7ff) | m;
+        if (b >= 10 && (window === 0x5d0 || window === 0x05d)) p += 40;
+      }
+      if (run >= 5) p += run - 2;
+    }
+    for (let b = 0; b < n; b++) {
+      dark += get(a, b);
+      if (a < n - 1 && b < n - 1) {
+        const s = get(a, b) + get(a, b + 1) + get(a + 1, b) + get(a + 1, b + 1);
+        if (s === 0 || s === 4) p += 3;
+      }
+    }
+  }
+  return p + Math.abs(Math.ceil((dark * 100) / (n * n) / 5) - 10) * 10;
+}
+
+/** The modules of a QR symbol for `text` (UTF-8, byte mode, level M): size and a getter. */
+export function qrMatrix(text: string): { size: number; get: (row: number, col: number) => number } {
+  const bytes = new TextEncoder().encode(text);
+  let v = 1;
+  while (4 + (v < 10 ? 8 : 16) + bytes.length * 8 > dataCodewords(v) * 8) {
+    if (++v > 40) throw new RangeError('text too long for a QR code');
+  }
+  const n = v * 4 + 17;
+  const mod = new Uint8Array(n * n);
+  const fn = new Uint8Array(n * n);
+  const set = (r: number, c: number, dark: boolean | number) => {
+    mod[r * n + c] = dark ? 1 : 0;
+    fn[r * n + c] = 1;
+  };
+
+  for (let i = 0; i < n; i++) {
+    set(6, i, i % 2 === 0);
+    set(i, 6, i % 2 === 0);
+  }
+  for (const [r, c] of [
+    [3, 3],
+    [3, n - 4],
+    [n - 4, 3],
+  ] as const) {
+    for (let dr = -4; dr <= 4; dr++) {
+      for (let dc = -4; dc <= 4; dc++) {
+        const d = Math.max(Math.abs(dr), Math.abs(dc));
+        if (r + dr >= 0 && r + dr < n && c + dc >= 0 && c + dc < n) set(r + dr, c + dc, d !== 2 && d !== 4);
+      }
+    }
+  }
+  if (v > 1) {
+    const count = Math.floor(v / 7) + 2;
+    const step = v === 32 ? 26 : Math.ceil((v * 4 + 4) / (count * 2 - 2)) * 2;
+    const pos = [6];
+    for (let p = n - 7; pos.length < count; p -= step) pos.splice(1, 0, p);
+    pos.forEach((r, i) => {
+      pos.forEach((c, j) => {
+        if ((i === 0 && j === 0) || (i === 0 && j === count - 1) || (i === count - 1 && j === 0)) return;
+        for (let dr = -2; dr <= 2; dr++) {
+          for (let dc = -2; dc <= 2; dc++) set(r + dr, c + dc, Math.max(Math.abs(dr), Math.abs(dc)) !== 1);
+        }
+      });
+    });
+  }
+  const format = (mask: number) => {
+    let rem = mask;
+    for (let i = 0; i < 10; i++) rem = (rem << 1) ^ ((rem >>> 9) * 0x537);
+    const bits = ((mask << 10) | rem) ^ 0x5412;
+    const bit = (i: number) => (bits >>> i) & 1;
+    for (let i = 0; i <= 5; i++) set(i, 8, bit(i));
+    set(7, 8, bit(6));
+    set(8, 8, bit(7));
+    set(8, 7, bit(8));
+    for (let i = 9; i < 15; i++) set(8, 14 - i, bit(i));
+    for (let i = 0; i < 8; i++) set(8, n - 1 - i, bit(i));
+    for (let i = 8; i < 15; i++) set(n - 15 + i, 8, bit(i));
+    set(n - 8, 8, 1);
+  };
+  format(0);
+  if (v >= 7) {
+    let rem = v;
+    for (let i = 0; i < 12; i++) rem = (rem << 1) ^ ((rem >>> 11) * 0x1f25);
+    const bits = (v << 12) | rem;
+    for (let i = 0; i < 18; i++) {
+      const a = n - 11 + (i % 3);
+      const b = Math.floor(i / 3);
+      set(a, b, (bits >>> i) & 1);
+      set(b, a, (bits >>> i) & 1);
+    }
+  }
+
+  const data = codewords(bytes, v);
+  let i = 0;
+  for (let right = n - 1; right >= 1; right -= 2) {
+    if (right === 6) right = 5;
+    for (let vert = 0; vert < n; vert++) {
+      for (let j = 0; j < 2; j++) {
+        const c = right - j;
+        const r = ((right + 1) & 2) === 0 ? n - 1 - vert : vert;
+        if (!fn[r * n + c] && i < data.length * 8) {
+          mod[r * n + c] = ((data[i >>> 3] ?? 0) >>> (7 - (i & 7))) & 1;
+          i++;
+        }
+      }
+    }
+  }
+
+  // The mask with the lowest penalty, format bits included, first one on a tie (as `qrcode`).
+  let mask = 0;
+  const get = (r: number, c: number) => (mod[r * n + c] ?? 0) ^ (fn[r * n + c] ? 0 : masked(mask, r, c) ? 1 : 0);
+  let best = 0;
+  let lowest = Number.POSITIVE_INFINITY;
+  for (let m = 0; m < 8; m++) {
+    mask = m;
+    format(m);
+    const p = penalty(get, n);
+    if (p < lowest) {
+      lowest = p;
+      best = m;
+    }
+  }
+  mask = best;
+  format(best);
+  return { size: n, get };
+}
+
+/** Modules of light margin around the symbol, as the QR specification asks. */
+const QUIET = 4;
+
+/** A QR symbol as one SVG path of dark modules, plus the side of the square in modules. */
+export interface QrPath {
+  size: number;
+  d: string;
+}
+
+/** Encodes text into one SVG path: each run of dark modules in a row is one rectangle. */
+export function qrPath(text: string): QrPath {
+  const { size: n, get } = qrMatrix(text);
+  let d = '';
+  for (let y = 0; y < n; y++) {
+    for (let x = 0; x < n; ) {
+      if (!get(y, x)) {
+        x++;
+        continue;
+      }
+      const start = x;
+      while (x < n && get(y, x)) x++;
+      d += `M${start + QUIET} ${y + QUIET}h${x - start}v1h${start - x}z`;
+    }
+  }
+  return { size: n + 2 * QUIET, d };
+}
