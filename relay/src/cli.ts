@@ -5,7 +5,9 @@ import { systemClock } from './clock.ts';
 import { loadConfig, type RelayConfig } from './config.ts';
 import { DeviceService } from './devices/device-service.ts';
 import { type AssertionAlg, signPlayerAssertion } from './devices/player-assertion.ts';
+import { type AdminTarget, ADMIN_VERBS, adminUsage, runAdminVerb } from './admin/admin-cli.ts';
 import { startRelay } from './index.ts';
+import { runReconcile } from './reports/reconcile-command.ts';
 import { openStore } from './store/db.ts';
 import { reencryptAll } from './store/rotate-keys.ts';
 import { SecretBox } from './store/secret-box.ts';
@@ -16,10 +18,12 @@ const USAGE = `Usage (from the repository root):
   npm run relay -- player-assertion --player demo-1 [--ttl 3600] [--device <deviceId>] [--config relay.json]
   npm run relay -- rotate-keys [--config relay.json]   re-encrypt secrets at rest with the active key
   npm run relay -- dev-setup --dir .data/dev [--antom-url http://127.0.0.1:8081]
+  npm run relay -- reconcile <report files…> [--out report.json] [--config relay.json]
 Every setting can also come from the environment (see relay/README.md).`;
 
-function parseArgs(argv: string[]): { command: string; flags: Map<string, string> } {
+function parseArgs(argv: string[]): { command: string; args: string[]; flags: Map<string, string> } {
   const flags = new Map<string, string>();
+  const args: string[] = [];
   let command = 'start';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -31,9 +35,9 @@ function parseArgs(argv: string[]): { command: string; flags: Map<string, string
         i++;
       }
     } else if (i === 0) command = arg;
-    else throw new Error(`unexpected argument ${arg}`);
+    else args.push(arg);
   }
-  return { command, flags };
+  return { command, args, flags };
 }
 
 function config(flags: Map<string, string>): RelayConfig {
@@ -41,12 +45,38 @@ function config(flags: Map<string, string>): RelayConfig {
   return loadConfig(file ? { file } : {});
 }
 
+/** The admin API the CLI's admin verbs call: --url / RELAY_ADMIN_URL, else the config's URL; token from the environment or config. */
+function adminTarget(flags: Map<string, string>): AdminTarget {
+  const envToken = process.env['RELAY_ADMIN_TOKEN'];
+  const envUrl = flags.get('url') ?? process.env['RELAY_ADMIN_URL'];
+  if (envToken && envUrl) return { url: envUrl, token: envToken };
+  const c = config(flags);
+  const token = envToken ?? c.admin.token ?? (c.admin.tokenFile ? readFileSync(c.admin.tokenFile, 'utf8').trim() : undefined);
+  if (!token) throw new Error('no admin token: set RELAY_ADMIN_TOKEN or admin.token / admin.tokenFile in the config');
+  return { url: envUrl ?? c.publicUrl ?? `http://${c.host}:${c.port}`, token };
+}
+
 async function main(): Promise<void> {
-  const { command, flags } = parseArgs(process.argv.slice(2));
+  const { command, args, flags } = parseArgs(process.argv.slice(2));
   if (command === 'help' || flags.has('help')) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n${adminUsage()}`);
     return;
   }
+  if ((ADMIN_VERBS as readonly string[]).includes(command)) {
+    process.exitCode = await runAdminVerb(command, args, flags, adminTarget(flags), (line) => console.log(line));
+    return;
+  }
+  if (command === 'reconcile') {
+    const c = config(flags);
+    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir });
+    try {
+      process.exitCode = await runReconcile(store, args, flags.get('out') ?? `reconciliation-${new Date().toISOString().slice(0, 10)}.json`, (line) => console.log(line));
+    } finally {
+      await store.close();
+    }
+    return;
+  }
+  if (args.length > 0) throw new Error(`unexpected argument ${args[0]}`);
   if (command === 'start') {
     const relay = await startRelay(config(flags));
     const stop = (): void => {

@@ -90,6 +90,28 @@ export const configSchema = z.strictObject({
     .strictObject({ longPollTimeoutMs: positiveMs.default(25_000), crossProcessPollMs: positiveMs.default(1_000) })
     .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000 }),
   enrollment: z.strictObject({ codeLifetimeMs: positiveMs.default(86_400_000) }).default({ codeLifetimeMs: 86_400_000 }),
+  /** Signed webhook to the game server on each successful payment (docs/fulfilment.md). */
+  fulfilment: z
+    .strictObject({
+      webhookUrl: z.url().optional(),
+      secret: z.string().min(16).optional(),
+      kiosks: z.enum(['webhook', 'local']).default('webhook'),
+      baseDelayMs: positiveMs.default(1_000),
+      maxDelayMs: positiveMs.default(3_600_000),
+      timeoutMs: positiveMs.default(10_000),
+    })
+    .default({ kiosks: 'webhook', baseDelayMs: 1_000, maxDelayMs: 3_600_000, timeoutMs: 10_000 }),
+  /** The admin API's bearer token (at least 32 characters); absent = admin API disabled. */
+  admin: z.strictObject({ token: z.string().min(32).optional(), tokenFile: z.string().optional() }).default({}),
+  /** Overload protection: per-device rate limit and admission control. */
+  limits: z
+    .strictObject({
+      perDevicePerMinute: z.number().int().positive().default(120),
+      perDeviceBurst: z.number().int().positive().default(30),
+      maxInFlight: z.number().int().positive().default(256),
+      shutdownGraceMs: positiveMs.default(30_000),
+    })
+    .default({ perDevicePerMinute: 120, perDeviceBurst: 30, maxInFlight: 256, shutdownGraceMs: 30_000 }),
 });
 
 /** The relay configuration as accepted by `startRelay`. */
@@ -140,6 +162,15 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_LONG_POLL_TIMEOUT_MS', ['events', 'longPollTimeoutMs'], 'int'],
   ['RELAY_CROSS_PROCESS_POLL_MS', ['events', 'crossProcessPollMs'], 'int'],
   ['RELAY_ENROLL_CODE_LIFETIME_MS', ['enrollment', 'codeLifetimeMs'], 'int'],
+  ['RELAY_FULFILMENT_URL', ['fulfilment', 'webhookUrl'], 'string'],
+  ['RELAY_FULFILMENT_SECRET', ['fulfilment', 'secret'], 'string'],
+  ['RELAY_FULFILMENT_KIOSKS', ['fulfilment', 'kiosks'], 'string'],
+  ['RELAY_ADMIN_TOKEN', ['admin', 'token'], 'string'],
+  ['RELAY_ADMIN_TOKEN_FILE', ['admin', 'tokenFile'], 'string'],
+  ['RELAY_RATE_PER_MINUTE', ['limits', 'perDevicePerMinute'], 'int'],
+  ['RELAY_RATE_BURST', ['limits', 'perDeviceBurst'], 'int'],
+  ['RELAY_MAX_IN_FLIGHT', ['limits', 'maxInFlight'], 'int'],
+  ['RELAY_SHUTDOWN_GRACE_MS', ['limits', 'shutdownGraceMs'], 'int'],
 ];
 
 /** Thrown for a configuration that cannot start the relay. */
@@ -205,6 +236,7 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } =
     ...c,
     dataDir: rel('RELAY_DATA_DIR', c.dataDir) as string,
     catalogueFile: rel('RELAY_CATALOGUE_FILE', c.catalogueFile),
+    admin: { ...c.admin, tokenFile: rel('RELAY_ADMIN_TOKEN_FILE', c.admin.tokenFile) },
     antom: {
       ...c.antom,
       merchantPrivateKeyFile: rel('ANTOM_MERCHANT_PRIVATE_KEY_FILE', c.antom.merchantPrivateKeyFile),

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 
 /** A status change pushed to devices: the new binding or purchase status of an owner. */
 export interface StatusEvent {
-  kind: 'binding' | 'purchase';
+  kind: 'binding' | 'purchase' | 'refund';
   owner: string;
   id: string;
   version: number;

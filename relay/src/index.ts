@@ -23,6 +23,17 @@ import { PurchaseService } from './payments/purchase-service.ts';
 import { openStore, type Store } from './store/db.ts';
 import { SecretBox } from './store/secret-box.ts';
 import { Worker } from './worker.ts';
+import type { ServerResponse } from 'node:http';
+import { registerAdminRoutes } from './admin/admin-routes.ts';
+import { DeclarationService } from './declarations/declaration-service.ts';
+import { Fulfilment } from './fulfilment/fulfilment.ts';
+import { buildOpenApi } from './http/openapi.ts';
+import { registerOps } from './http/ops-routes.ts';
+import { Metrics } from './ops/metrics.ts';
+import { Admission, RateLimiter } from './ops/overload.ts';
+import { RefundNotifications } from './refunds/refund-notifications.ts';
+import { RefundRepo } from './refunds/refund-repo.ts';
+import { RefundService } from './refunds/refund-service.ts';
 
 /** Test and embedding hooks. */
 export interface StartOptions {
@@ -42,6 +53,12 @@ export interface Relay {
   worker: Worker;
   hub: EventHub;
   logger: Logger;
+  metrics: Metrics;
+  /** Every route registered in Fastify (method, path), for the OpenAPI check. */
+  routes: readonly { method: string; url: string }[];
+  fulfilment: Fulfilment;
+  refunds: RefundService;
+  /** Stops taking requests, lets in-flight ones (and their money calls) finish, then closes. */
   close(): Promise<void>;
 }
 
@@ -83,9 +100,15 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       })
     : undefined;
 
+  const adminToken = config.admin.token ?? (config.admin.tokenFile ? readFileSync(config.admin.tokenFile, 'utf8').trim() : undefined);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const hub = new EventHub();
+  const metrics = new Metrics();
   const antom = new AntomClient({
+    onCall: (endpoint, result, ms) => {
+      metrics.inc('relay_antom_calls_total', { endpoint, result });
+      metrics.observe('relay_antom_call_duration_seconds', { endpoint }, ms / 1000);
+    },
     baseUrl: config.antom.baseUrl,
     clientId: config.antom.clientId,
     keyVersion: config.antom.keyVersion,
@@ -99,6 +122,20 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const devices = new DeviceService({ store, box, clock, players });
   const bindingRepo = new BindingRepo(store, clock, hub);
   const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }));
+  const fulfilment = new Fulfilment(store, clock, { ...config.fulfilment, leaseMs: config.payments.leaseMs }, logger.child({ component: 'fulfilment' }));
+  purchaseRepo.onSucceeded = (trx, row) => fulfilment.enqueue(trx, row);
+  const refundRepo = new RefundRepo(store, clock, hub, logger.child({ component: 'refunds' }));
+  const refunds = new RefundService({
+    repo: refundRepo,
+    antom,
+    logger: logger.child({ component: 'refunds' }),
+    get refundNotifyUrl() {
+      return `${urls.public}${NOTIFY_PATHS.refund}`;
+    },
+    inquiryIntervalMs: config.payments.inquiryIntervalMs,
+    leaseMs: config.payments.leaseMs,
+  });
+  const declarations = new DeclarationService(store, clock, antom);
   let worker: Worker | undefined;
   const kick = (): void => worker?.kick();
   const bindings = new BindingService({
@@ -135,6 +172,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     [
       () => bindingWorker.tick(),
       () => paymentWorker.tick(),
+      () => refunds.tick(),
+      () => fulfilment.tick(),
       async () => {
         if (clock.now() - lastPrune < 60_000) return;
         lastPrune = clock.now();
@@ -146,13 +185,49 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   );
 
   const app = createServer(logger);
-  registerClientRoutes(app, { devices, bindings, purchases, catalogue, hub, longPollTimeoutMs: config.events.longPollTimeoutMs });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+  });
+  const admission = new Admission(config.limits.maxInFlight);
+  const streams = new Set<ServerResponse>();
+  let closing = false;
+  let closed: Promise<void> | undefined;
+  registerOps(app, {
+    metrics,
+    admission,
+    store,
+    keysLoaded: () => Boolean(merchantPrivateKey && antomPublicKey),
+    isClosing: () => closing,
+    backlog: async () => {
+      const count = async (table: 'purchases' | 'refunds', states: string[]): Promise<number> => {
+        const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', 'in', states).executeTakeFirst();
+        return Number(r?.n ?? 0);
+      };
+      return { fulfilment: await fulfilment.backlog(), refunds: await count('refunds', ['PENDING', 'PROCESSING']), payments: await count('purchases', ['SUBMITTED', 'PROCESSING']) };
+    },
+  });
+  registerClientRoutes(app, {
+    devices,
+    bindings,
+    purchases,
+    catalogue,
+    hub,
+    longPollTimeoutMs: config.events.longPollTimeoutMs,
+    refunds,
+    limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
+    streams,
+  });
+  const openApi = JSON.stringify(buildOpenApi('0.1.0'));
+  app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
+  registerAdminRoutes(app, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs });
   registerAntomRoutes(app, {
     antomPublicKey,
     clientId: config.antom.clientId,
     publicPathPrefix: () => new URL(urls.public).pathname.replace(/\/+$/u, ''),
     authorization: new AuthorizationNotifications(bindingRepo, box, logger.child({ component: 'notify' }), kick),
     payment: new PaymentNotifications(purchaseRepo, bindingRepo, logger.child({ component: 'notify' })),
+    refund: new RefundNotifications(refundRepo),
     store,
     clock,
   });
@@ -179,7 +254,21 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   if (!options.manualWorker) worker.start();
   logger.info({ url, publicUrl: urls.public, database: store.dialect }, 'relay started');
 
-  return {
+  /** Stops accepting, lets in-flight requests (and their money calls) finish, then closes. */
+  const shutdown = async (): Promise<void> => {
+    closing = true;
+    clearInterval(watcher);
+    for (const res of streams) res.end();
+    // New requests get 503; in-flight ones (pay, refund, declare) run to their recorded outcome.
+    const grace = setTimeout(() => app.server.closeAllConnections(), config.limits.shutdownGraceMs);
+    grace.unref();
+    await app.close();
+    clearTimeout(grace);
+    await worker?.stop();
+    await store.close();
+    logger.info('relay stopped');
+  };
+  const relay: Relay = {
     url,
     config,
     store,
@@ -187,11 +276,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     worker,
     hub,
     logger,
-    async close() {
-      clearInterval(watcher);
-      await worker?.stop();
-      await app.close();
-      await store.close();
+    metrics,
+    routes,
+    fulfilment,
+    refunds,
+    close() {
+      closed ??= shutdown();
+      return closed;
     },
   };
+  return relay;
 }

@@ -11,6 +11,10 @@ export const ANTOM_ENDPOINTS = {
   pay: '/ams/api/v1/payments/pay',
   inquiryPayment: '/ams/api/v1/payments/inquiryPayment',
   cancel: '/ams/api/v1/payments/cancel',
+  refund: '/ams/api/v1/payments/refund',
+  inquiryRefund: '/ams/api/v1/payments/inquiryRefund',
+  declare: '/ams/api/v1/customs/declare',
+  inquiryDeclarationRequests: '/ams/api/v1/customs/inquiryDeclarationRequests',
 } as const;
 /** The name of an Antom API the relay calls. */
 export type AntomEndpoint = keyof typeof ANTOM_ENDPOINTS;
@@ -41,6 +45,8 @@ export interface AntomClientOptions {
   timeoutMs: number;
   clock: Clock;
   logger: Logger;
+  /** Told of every call's outcome (`resultCode`, or `unknown:<reason>`) and duration, for metrics. */
+  onCall?: (endpoint: AntomEndpoint, result: string, ms: number) => void;
 }
 
 /** Codes Antom answers without a signature header (the request was refused before any processing). */
@@ -77,6 +83,13 @@ export class AntomClient {
 
   /** Sends one signed request and verifies the answer. Never throws for transport failures. */
   async call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
+    const started = Date.now();
+    const outcome = await this.#call(endpoint, payload);
+    this.#o.onCall?.(endpoint, outcome.kind === 'answer' ? outcome.result.resultCode : `unknown:${outcome.reason}`, Date.now() - started);
+    return outcome;
+  }
+
+  async #call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
     const { clientId, keyVersion, merchantPrivateKey, timeoutMs, logger } = this.#o;
     const path = antomPath(endpoint, clientId);
     const body = JSON.stringify(payload);

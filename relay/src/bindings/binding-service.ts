@@ -180,6 +180,13 @@ export class BindingService {
     return bindingStatus(ended);
   }
 
+  /** Operator revocation (admin API): like an unlink, for any owner's binding. */
+  async adminRevoke(id: string): Promise<BindingStatus> {
+    const row = await this.#d.repo.get(id);
+    if (!row) throw new DomainError('BINDING_NOT_FOUND');
+    return bindingStatus(await this.#end(row, 'revoked by an operator'));
+  }
+
   /**
    * Ends a binding whatever its state: a shown code is withdrawn, an authorization or a token
    * is moved to the revocation outbox in the same transaction as the state change.

@@ -4,11 +4,16 @@ import type { KeyObject } from 'node:crypto';
 import { NOTIFICATION_ACK, verifyNotification } from '../antom/notification-verifier.ts';
 import type { AuthorizationNotifications, NotificationOutcome } from '../bindings/authorization-notifications.ts';
 import type { PaymentNotifications } from '../payments/payment-notifications.ts';
+import type { RefundNotifications } from '../refunds/refund-notifications.ts';
 import type { Store } from '../store/db.ts';
 import type { Clock } from '../clock.ts';
 
 /** The notification paths, relative to the relay's public URL. */
-export const NOTIFY_PATHS = { authorization: '/antom/notify/authorization', payment: '/antom/notify/payment' } as const;
+export const NOTIFY_PATHS = {
+  authorization: '/antom/notify/authorization',
+  payment: '/antom/notify/payment',
+  refund: '/antom/notify/refund',
+} as const;
 
 const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
 
@@ -26,6 +31,7 @@ export function registerAntomRoutes(
     publicPathPrefix: () => string;
     authorization: AuthorizationNotifications;
     payment: PaymentNotifications;
+    refund: RefundNotifications;
     store: Store;
     clock: Clock;
   },
@@ -58,4 +64,5 @@ export function registerAntomRoutes(
   };
   route('authorization', (b) => deps.authorization.handle(b));
   route('payment', (b) => deps.payment.handle(b));
+  route('refund', (b) => deps.refund.handle(b));
 }

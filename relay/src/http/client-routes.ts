@@ -5,6 +5,9 @@ import type { DeviceService } from '../devices/device-service.ts';
 import type { EventHub, StatusEvent } from '../events.ts';
 import type { Catalogue } from '../payments/catalogue.ts';
 import type { PurchaseService } from '../payments/purchase-service.ts';
+import type { RateLimiter } from '../ops/overload.ts';
+import type { RefundService } from '../refunds/refund-service.ts';
+import type { ServerResponse } from 'node:http';
 import {
   bindingQuery,
   catalogueQuery,
@@ -27,11 +30,15 @@ export interface ClientRouteDeps {
   catalogue: Catalogue;
   hub: EventHub;
   longPollTimeoutMs: number;
+  refunds?: RefundService;
+  limiter?: RateLimiter;
+  /** Open event streams, ended at shutdown. */
+  streams?: Set<ServerResponse>;
 }
 
 /** The device-facing API (documented in relay/README.md, "Client API"). */
 export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
-  const auth = { preHandler: authenticated(deps.devices) };
+  const auth = { preHandler: authenticated(deps.devices, deps.limiter) };
 
   app.post('/v1/devices/enroll', async (req, reply) => {
     noQuery.parse(req.query);
@@ -110,6 +117,13 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
     return deps.purchases.status(callerOf(req), intentId);
   });
 
+  app.get('/v1/purchases/:intentId/refunds', auth, async (req) => {
+    noQuery.parse(req.query);
+    const { intentId } = intentParams.parse(req.params);
+    await deps.purchases.status(callerOf(req), intentId);
+    return { refunds: deps.refunds ? await deps.refunds.ofPurchase(intentId) : [] };
+  });
+
   app.get('/v1/purchases', auth, async (req) => {
     const { pending } = purchasesQuery.parse(req.query);
     return { purchases: await deps.purchases.list(callerOf(req), pending === 'true') };
@@ -132,7 +146,9 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
     res.write(': connected\n\n');
     const unsubscribe = deps.hub.onOwner(caller.owner, send);
     const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
+    deps.streams?.add(res);
     req.raw.once('close', () => {
+      deps.streams?.delete(res);
       clearInterval(heartbeat);
       unsubscribe();
     });

@@ -1,6 +1,7 @@
 import { DomainError, type ErrorCode, errorMessage } from '@scan-to-bind/shared/domain';
 import type { FastifyReply } from 'fastify';
 import { ZodError } from 'zod';
+import { RetryLaterError } from '../ops/overload.ts';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_INPUT: 400,
@@ -25,7 +26,13 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   UNKNOWN_SKU: 422,
   CURRENCY_MISMATCH: 422,
   INVALID_QUANTITY: 422,
+  BELOW_MIN: 422,
+  REFUND_EXCEEDS_PAID: 422,
+  REFUND_WINDOW_EXCEEDED: 422,
+  CANCEL_NOT_ALLOWED: 422,
+  PAYMENT_DECLINED: 422,
   RATE_LIMITED: 429,
+  OVERLOADED: 503,
   PROVIDER_ERROR: 502,
   TIMEOUT: 504,
 };
@@ -37,6 +44,7 @@ export function errorBody(code: ErrorCode): { error: { code: ErrorCode; message:
 
 /** Sends a typed error for anything thrown by a handler. */
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof RetryLaterError) reply.header('Retry-After', String(err.retryAfterSeconds));
   if (err instanceof DomainError) return reply.code(STATUS[err.code] ?? 400).send(errorBody(err.code));
   if (err instanceof ZodError) return reply.code(400).send(errorBody('INVALID_INPUT'));
   const e = err as { statusCode?: number; code?: string };

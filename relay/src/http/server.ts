@@ -2,6 +2,7 @@ import { DomainError } from '@scan-to-bind/shared/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
+import type { RateLimiter } from '../ops/overload.ts';
 import { sendError } from './errors.ts';
 
 /** Largest request body the relay reads (16 KB). */
@@ -54,7 +55,7 @@ export function createServer(logger: Logger): FastifyInstance {
 }
 
 /** A preHandler that authenticates a signed client request (see DeviceService.authenticate). */
-export function authenticated(devices: DeviceService) {
+export function authenticated(devices: DeviceService, limiter?: RateLimiter) {
   return async (req: FastifyRequest): Promise<void> => {
     req.caller = await devices.authenticate({
       method: req.method,
@@ -62,6 +63,7 @@ export function authenticated(devices: DeviceService) {
       headers: req.headers,
       rawBody: req.rawBody,
     });
+    limiter?.take(`device:${req.caller.deviceId}`);
   };
 }
 

@@ -9,11 +9,12 @@ import {
   type WalletId,
   walletInfo,
 } from '@scan-to-bind/shared/domain';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
 import type { Store } from '../store/db.ts';
-import type { PurchasesTable } from '../store/schema.ts';
+import type { Database, PurchasesTable } from '../store/schema.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
@@ -58,6 +59,9 @@ export function purchaseStatus(row: PurchaseRow): PurchaseStatus {
 
 /** Purchase state changes, always through `purchaseTransition`, with the row locked. */
 export class PurchaseRepo {
+  /** Runs inside the transaction that makes a purchase SUCCEEDED (the fulfilment outbox). */
+  onSucceeded: ((trx: Transaction<Database>, row: PurchaseRow) => Promise<void>) | undefined;
+
   constructor(
     readonly store: Store,
     readonly clock: Clock,
@@ -103,6 +107,7 @@ export class PurchaseRepo {
       };
       const { intent_id: _id, ...values } = next;
       await trx.updateTable('purchases').set(values).where('intent_id', '=', intentId).execute();
+      if (t.state === 'SUCCEEDED' && this.onSucceeded) await this.onSucceeded(trx, next);
       return { row: next, changed: true };
     });
     if (result?.changed) this.publish(result.row);

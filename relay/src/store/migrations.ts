@@ -1,4 +1,5 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { refundsFulfilmentDeclarations } from './migrations-0002.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -149,6 +150,7 @@ const initial: Migration = {
 /** Every migration, in order; names sort lexically. */
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_refunds_fulfilment_declarations': refundsFulfilmentDeclarations,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */

@@ -135,6 +135,68 @@ export interface NotificationsTable {
   received_at: number;
 }
 
+/** One refund of a purchase; `refund_request_id` is Antom's idempotency key. Amounts in minor units. */
+export interface RefundsTable {
+  refund_request_id: string;
+  intent_id: string;
+  owner: string;
+  payment_id: string;
+  currency: string;
+  amount_minor: number;
+  reason: string | null;
+  state: string;
+  version: number;
+  refund_id: string | null;
+  result_code: string | null;
+  error_code: string | null;
+  created_at: number;
+  updated_at: number;
+  refunded_at: number | null;
+  finished_at: number | null;
+  next_check_at: number | null;
+  lease_until: number | null;
+  attempts: number;
+}
+
+/** Fulfilment events to deliver to the game server; one per purchase (`intent_id` unique). */
+export interface FulfilmentOutboxTable {
+  event_id: string;
+  intent_id: string;
+  target: string;
+  payload: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number | null;
+  lease_until: number | null;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+/** Customs declarations (API.md §11); no buyer certificate is stored. */
+export interface DeclarationsTable {
+  declaration_request_id: string;
+  intent_id: string;
+  payment_id: string;
+  currency: string;
+  amount_minor: number;
+  customs_code: string;
+  region: string;
+  merchant_customs_code: string;
+  merchant_customs_name: string;
+  split_order: number;
+  sub_order_id: string | null;
+  state: string;
+  result_code: string | null;
+  customs_payment_id: string | null;
+  customs_order_id: string | null;
+  status_detail: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** The relay database. */
 export interface Database {
   devices: DevicesTable;
@@ -146,4 +208,7 @@ export interface Database {
   purchases: PurchasesTable;
   spend_locks: SpendLocksTable;
   notifications: NotificationsTable;
+  refunds: RefundsTable;
+  fulfilment_outbox: FulfilmentOutboxTable;
+  declarations: DeclarationsTable;
 }

@@ -104,6 +104,9 @@ export function testConfig(input: {
     payments: { inquiryIntervalMs: 100, expiryMs: 60_000, unresolvedInquiryIntervalMs: 300, leaseMs: 5_000 },
     worker: { tickMs: 50 },
     events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200 },
+    // Tests poll statuses far faster than a real client (which listens to the event stream), so
+    // the per-device rate limit is lifted here; flow-ops tests set their own limits.
+    limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000 },
     ...input.overrides,
   };
 }

@@ -1,0 +1,29 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '@scan-to-bind/shared/domain';
+import type { FastifyRequest } from 'fastify';
+
+const DEVICE_HEADERS = ['x-device-id', 'x-signature', 'x-nonce', 'x-player-assertion'];
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/**
+ * The admin API's own credential: `Authorization: Bearer <admin token>`. A request carrying
+ * any device credential header is refused outright (a device can never act as an operator),
+ * as is a missing or wrong token, or any request when no admin token is configured.
+ * Tokens are compared as SHA-256 digests in constant time.
+ */
+export function adminAuthenticated(token: string | undefined) {
+  const expected = token ? digest(token) : undefined;
+  return async (req: FastifyRequest): Promise<void> => {
+    if (DEVICE_HEADERS.some((h) => req.headers[h] !== undefined)) {
+      throw new DomainError('DEVICE_UNAUTHORIZED', 'device credentials are not accepted by the admin API');
+    }
+    const header = req.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer ([\x21-\x7e]{1,512})$/u.exec(header) : null;
+    if (!expected || !match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+      throw new DomainError('DEVICE_UNAUTHORIZED', 'admin token missing or wrong');
+    }
+  };
+}

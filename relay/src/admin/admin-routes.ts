@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { DomainError } from '@scan-to-bind/shared/domain';
+import type { FastifyInstance } from 'fastify';
+import type { BindingService } from '../bindings/binding-service.ts';
+import type { Clock } from '../clock.ts';
+import type { DeclarationService } from '../declarations/declaration-service.ts';
+import type { DeviceService } from '../devices/device-service.ts';
+import { deliveryStatus } from '../fulfilment/fulfilment.ts';
+import { refundStatus } from '../refunds/refund-repo.ts';
+import type { RefundService } from '../refunds/refund-service.ts';
+import type { Store } from '../store/db.ts';
+import { adminAuthenticated } from './admin-auth.ts';
+import {
+  adminEmptyBody,
+  adminIdParams,
+  adminIntentParams,
+  adminNoQuery,
+  bindingsQuery,
+  declarationInquiryBody,
+  declarationsQuery,
+  declareBody,
+  deliveriesQuery,
+  enrolDeviceBody,
+  eventParams,
+  paymentsQuery,
+  refundBody,
+  refundParams,
+  refundsQuery,
+} from './admin-schemas.ts';
+import { adminBinding, adminDevice, adminPayment } from './admin-views.ts';
+import { declarationStatus } from '../declarations/declaration-service.ts';
+
+/** What the admin API needs. */
+export interface AdminRouteDeps {
+  token: string | undefined;
+  store: Store;
+  clock: Clock;
+  devices: DeviceService;
+  bindings: BindingService;
+  refunds: RefundService;
+  declarations: DeclarationService;
+  enrollmentCodeLifetimeMs: number;
+}
+
+const take = (limit: string | undefined): number => Math.min(Math.max(Number(limit ?? 50), 1), 500);
+
+/**
+ * The operator API under `/admin/v1` (relay/README.md, "Admin API"), behind its own bearer
+ * token; device credentials are refused. Lists and searches payments, bindings, refunds,
+ * deliveries and declarations; refunds, declares, revokes bindings, enrols and disables devices.
+ */
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
+  const auth = { preHandler: adminAuthenticated(deps.token) };
+  const db = deps.store.db;
+
+  app.get('/admin/v1/payments', auth, async (req) => {
+    const query = paymentsQuery.parse(req.query);
+    let q = db.selectFrom('purchases').selectAll();
+    if (query.state) q = q.where('state', '=', query.state);
+    if (query.owner) q = q.where('owner', '=', query.owner);
+    if (query.q) {
+      const term = query.q;
+      q = q.where((eb) =>
+        eb.or([eb('intent_id', '=', term), eb('payment_request_id', '=', term), eb('payment_id', '=', term), eb('device_id', '=', term), eb('binding_id', '=', term), eb('player_id', '=', term), eb('sku', '=', term)]),
+      );
+    }
+    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    return { payments: rows.map(adminPayment) };
+  });
+
+  app.get('/admin/v1/payments/:intentId', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { intentId } = adminIntentParams.parse(req.params);
+    const row = await db.selectFrom('purchases').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
+    if (!row) throw new DomainError('NOT_FOUND');
+    const delivery = await db.selectFrom('fulfilment_outbox').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
+    const declarations = await db.selectFrom('declarations').selectAll().where('intent_id', '=', intentId).execute();
+    return {
+      payment: adminPayment(row),
+      refunds: await deps.refunds.ofPurchase(intentId),
+      ...(delivery ? { delivery: deliveryStatus(delivery) } : {}),
+      declarations: declarations.map(declarationStatus),
+    };
+  });
+
+  app.get('/admin/v1/bindings', auth, async (req) => {
+    const query = bindingsQuery.parse(req.query);
+    let q = db.selectFrom('bindings').selectAll();
+    if (query.state) q = q.where('state', '=', query.state);
+    if (query.owner) q = q.where('owner', '=', query.owner);
+    if (query.q) {
+      const term = query.q;
+      q = q.where((eb) => eb.or([eb('id', '=', term), eb('device_id', '=', term), eb('player_id', '=', term), eb('masked_account', '=', term)]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    return { bindings: rows.map(adminBinding) };
+  });
+
+  app.post('/admin/v1/bindings/:id/revoke', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { id } = adminIdParams.parse(req.params);
+    adminEmptyBody.parse(req.body);
+    return deps.bindings.adminRevoke(id);
+  });
+
+  app.get('/admin/v1/refunds', auth, async (req) => {
+    const query = refundsQuery.parse(req.query);
+    let q = db.selectFrom('refunds').selectAll();
+    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
+    if (query.state) q = q.where('state', '=', query.state);
+    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    return { refunds: rows.map(refundStatus) };
+  });
+
+  app.post('/admin/v1/refunds', auth, async (req, reply) => {
+    adminNoQuery.parse(req.query);
+    const body = refundBody.parse(req.body);
+    return reply.code(201).send(await deps.refunds.create(body));
+  });
+
+  app.get('/admin/v1/refunds/:refundRequestId', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { refundRequestId } = refundParams.parse(req.params);
+    return deps.refunds.status(refundRequestId);
+  });
+
+  app.get('/admin/v1/deliveries', auth, async (req) => {
+    const query = deliveriesQuery.parse(req.query);
+    let q = db.selectFrom('fulfilment_outbox').selectAll();
+    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
+    if (query.state) q = q.where('state', '=', query.state);
+    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    return { deliveries: rows.map(deliveryStatus) };
+  });
+
+  app.post('/admin/v1/deliveries/:eventId/retry', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { eventId } = eventParams.parse(req.params);
+    adminEmptyBody.parse(req.body);
+    await db.updateTable('fulfilment_outbox').set({ next_attempt_at: deps.clock.now() }).where('event_id', '=', eventId).where('state', '=', 'PENDING').execute();
+    const row = await db.selectFrom('fulfilment_outbox').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+    if (!row) throw new DomainError('NOT_FOUND');
+    return deliveryStatus(row);
+  });
+
+  app.get('/admin/v1/declarations', auth, async (req) => {
+    const query = declarationsQuery.parse(req.query);
+    let q = db.selectFrom('declarations').selectAll();
+    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
+    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    return { declarations: rows.map(declarationStatus) };
+  });
+
+  app.post('/admin/v1/declarations', auth, async (req, reply) => {
+    adminNoQuery.parse(req.query);
+    return reply.code(201).send(await deps.declarations.declare(declareBody.parse(req.body)));
+  });
+
+  app.post('/admin/v1/declarations/inquiry', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { declarationRequestIds } = declarationInquiryBody.parse(req.body);
+    return deps.declarations.inquire(declarationRequestIds);
+  });
+
+  app.get('/admin/v1/devices', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const rows = await db.selectFrom('devices').selectAll().orderBy('created_at', 'desc').limit(500).execute();
+    return { devices: rows.map(adminDevice) };
+  });
+
+  app.post('/admin/v1/devices', auth, async (req, reply) => {
+    adminNoQuery.parse(req.query);
+    const { label, kind } = enrolDeviceBody.parse(req.body);
+    const { code, expiresAt } = await deps.devices.createEnrollmentCode({ label, kind, lifetimeMs: deps.enrollmentCodeLifetimeMs });
+    return reply.code(201).send({ code, label, kind, expiresAt: new Date(expiresAt).toISOString() });
+  });
+
+  app.post('/admin/v1/devices/:id/disable', auth, async (req) => {
+    adminNoQuery.parse(req.query);
+    const { id } = adminIdParams.parse(req.params);
+    adminEmptyBody.parse(req.body);
+    await db.updateTable('devices').set({ revoked_at: deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
+    const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new DomainError('NOT_FOUND');
+    return adminDevice(row);
+  });
+}
+
+/** A fresh refundRequestId for callers that have none (the CLI). */
+export function newRefundRequestId(): string {
+  return `rf_${randomUUID().replace(/-/gu, '')}`;
+}

@@ -1,0 +1,74 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
+import type { Metrics } from '../ops/metrics.ts';
+import type { Admission } from '../ops/overload.ts';
+import type { Store } from '../store/db.ts';
+
+/** What the operations endpoints need. */
+export interface OpsDeps {
+  metrics: Metrics;
+  admission: Admission;
+  store: Store;
+  keysLoaded: () => boolean;
+  isClosing: () => boolean;
+  backlog: () => Promise<{ fulfilment: number; refunds: number; payments: number }>;
+}
+
+/** Paths never counted by admission control (probes, scrapes, the long-lived event stream). */
+const UNADMITTED = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/v1/events']);
+
+/**
+ * Health, readiness, Prometheus metrics, request accounting and admission control. Admission
+ * runs first on every request: past `maxInFlight` the relay answers 503 OVERLOADED with
+ * Retry-After instead of queueing without bound.
+ */
+export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
+  const started = new WeakMap<FastifyRequest, number>();
+
+  app.addHook('onRequest', async (req, reply) => {
+    started.set(req, performance.now());
+    const path = req.url.split('?', 1)[0] ?? '';
+    if (UNADMITTED.has(path)) return;
+    deps.admission.enter();
+    // 'close' fires once the answer is sent or the client went away, so a slot is never leaked.
+    reply.raw.once('close', () => deps.admission.leave());
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    deps.metrics.inc('relay_http_requests_total', { method: req.method, route, status: String(status) });
+    if (status === 429 || status === 503) deps.metrics.inc('relay_rejected_total', { status: String(status) });
+    const t0 = started.get(req);
+    if (t0 !== undefined) deps.metrics.observe('relay_http_request_duration_seconds', { method: req.method, route }, (performance.now() - t0) / 1000);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, boolean> = { keys: deps.keysLoaded(), accepting: !deps.isClosing(), database: false };
+    try {
+      await sql`select 1`.execute(deps.store.db);
+      checks['database'] = true;
+    } catch {
+      checks['database'] = false;
+    }
+    const ready = Object.values(checks).every(Boolean);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+  });
+
+  app.get('/metrics', async (_req, reply) => {
+    let backlog = { fulfilment: -1, refunds: -1, payments: -1 };
+    try {
+      backlog = await deps.backlog();
+    } catch {
+      // database unreachable: report -1 rather than fail the scrape
+    }
+    const text = deps.metrics.render([
+      { name: 'relay_fulfilment_outbox_backlog', help: 'Fulfilment webhook events not yet delivered.', value: backlog.fulfilment },
+      { name: 'relay_refunds_unsettled', help: 'Refunds waiting for an outcome from Antom.', value: backlog.refunds },
+      { name: 'relay_payments_unsettled', help: 'Payments waiting for an outcome from Antom.', value: backlog.payments },
+      { name: 'relay_requests_in_flight', help: 'Requests being handled by this process.', value: deps.admission.inFlight },
+    ]);
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+}

@@ -1,0 +1,134 @@
+import { type CurrencyCode, type ErrorCode, errorMessage, type Money } from '@scan-to-bind/shared/domain';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { EventHub } from '../events.ts';
+import type { Store } from '../store/db.ts';
+import type { RefundsTable } from '../store/schema.ts';
+
+/** A refund row. */
+export type RefundRow = RefundsTable;
+
+/** Refund states: written PENDING before refund is called; PROCESSING after U or silence. */
+export type RefundState = 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+
+const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
+
+/** What the purchasing client and the admin API see of a refund. */
+export interface RefundStatus {
+  refundRequestId: string;
+  purchaseIntentId: string;
+  state: RefundState;
+  version: number;
+  amount: Money;
+  refundId?: string;
+  refundedAt?: string;
+  reason?: string;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** Public status of a refund row. */
+export function refundStatus(row: RefundRow): RefundStatus {
+  const status: RefundStatus = {
+    refundRequestId: row.refund_request_id,
+    purchaseIntentId: row.intent_id,
+    state: row.state as RefundState,
+    version: row.version,
+    amount: { currency: row.currency as CurrencyCode, minor: row.amount_minor },
+  };
+  if (row.refund_id) status.refundId = row.refund_id;
+  if (row.refunded_at !== null) status.refundedAt = new Date(row.refunded_at).toISOString();
+  if (row.reason) status.reason = row.reason;
+  if (row.state === 'FAILED') {
+    const code = (row.error_code as ErrorCode | null) ?? 'PROVIDER_ERROR';
+    status.error = { code, message: errorMessage(code, 'en') };
+  }
+  return status;
+}
+
+/** Maps Antom's refund refusal codes (sandbox vocabulary, API.md §16 Q4) to the product's. */
+export function refundErrorCode(resultCode: string | undefined): ErrorCode {
+  if (resultCode === 'REFUND_AMOUNT_EXCEED') return 'REFUND_EXCEEDS_PAID';
+  if (resultCode === 'REFUND_WINDOW_EXCEED') return 'REFUND_WINDOW_EXCEEDED';
+  return 'PROVIDER_ERROR';
+}
+
+/** Refund state changes with the row locked; final states never change again. */
+export class RefundRepo {
+  constructor(
+    readonly store: Store,
+    readonly clock: Clock,
+    readonly hub: EventHub,
+    readonly logger: Logger,
+  ) {}
+
+  /** One refund by its refundRequestId. */
+  get(refundRequestId: string): Promise<RefundRow | undefined> {
+    return this.store.db.selectFrom('refunds').selectAll().where('refund_request_id', '=', refundRequestId).executeTakeFirst();
+  }
+
+  /** Refunds of one purchase, oldest first. */
+  ofPurchase(intentId: string): Promise<RefundRow[]> {
+    return this.store.db.selectFrom('refunds').selectAll().where('intent_id', '=', intentId).orderBy('created_at').execute();
+  }
+
+  /**
+   * Moves a refund to `state`. A repeat of the final state is a no-op; a contradiction (S after
+   * F or F after S) is refused and logged for a look, never applied.
+   */
+  async apply(refundRequestId: string, state: RefundState, patch: Partial<RefundRow> = {}): Promise<{ row: RefundRow; changed: boolean } | undefined> {
+    const result = await this.store.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('refunds').selectAll().where('refund_request_id', '=', refundRequestId);
+      if (this.store.dialect === 'postgres') q = q.forUpdate();
+      const row = await q.executeTakeFirst();
+      if (!row) return undefined;
+      if (row.state === state) return { row, changed: false };
+      if (FINAL.includes(row.state)) {
+        this.logger.error({ refundRequestId, from: row.state, to: state }, 'refund outcome contradicts the recorded state: needs a look');
+        return undefined;
+      }
+      const now = this.clock.now();
+      const final = FINAL.includes(state);
+      const next: RefundRow = {
+        ...row,
+        ...patch,
+        state,
+        version: row.version + 1,
+        updated_at: now,
+        ...(final ? { finished_at: now, next_check_at: null, lease_until: null } : {}),
+      };
+      const { refund_request_id: _id, ...values } = next;
+      await trx.updateTable('refunds').set(values).where('refund_request_id', '=', refundRequestId).execute();
+      return { row: next, changed: true };
+    });
+    if (result?.changed) this.publish(result.row);
+    return result;
+  }
+
+  /** Pushes the refund's status to the purchasing owner's streams. */
+  publish(row: RefundRow): void {
+    this.hub.publish({ kind: 'refund', owner: row.owner, id: row.refund_request_id, version: row.version, status: { ...refundStatus(row) } });
+  }
+
+  /** Takes the worker lease of an unsettled refund. */
+  async claim(refundRequestId: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now();
+    const res = await this.store.db
+      .updateTable('refunds')
+      .set({ lease_until: now + leaseMs })
+      .where('refund_request_id', '=', refundRequestId)
+      .where('state', 'in', ['PENDING', 'PROCESSING'])
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  }
+
+  /** Releases the lease and schedules the next check of an unsettled refund. */
+  async release(refundRequestId: string, patch: Partial<RefundRow>): Promise<void> {
+    await this.store.db
+      .updateTable('refunds')
+      .set({ ...patch, lease_until: null })
+      .where('refund_request_id', '=', refundRequestId)
+      .where('state', 'in', ['PENDING', 'PROCESSING'])
+      .execute();
+  }
+}

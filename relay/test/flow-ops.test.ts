@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiPath } from '../src/http/openapi.ts';
+import { Admission, RateLimiter } from '../src/ops/overload.ts';
+import { engines, uuid } from './support/env.ts';
+import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
+
+describe('overload primitives', () => {
+  it('a token bucket refills at its rate; admission caps requests in flight', () => {
+    const limiter = new RateLimiter(60, 2);
+    limiter.take('d', 0);
+    limiter.take('d', 0);
+    expect(() => limiter.take('d', 0)).toThrow(/RATE_LIMITED/u);
+    limiter.take('d', 1_000);
+    const admission = new Admission(1);
+    admission.enter();
+    expect(() => admission.enter()).toThrow(/OVERLOADED/u);
+    admission.leave();
+    admission.enter();
+  });
+});
+
+function refs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const n of node) refs(n, out);
+  else if (node && typeof node === 'object') {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string') out.push(v);
+      else refs(v, out);
+    }
+  }
+  return out;
+}
+
+for (const engine of engines()) {
+  describe.skipIf(engine.skip !== undefined)(`operations (${engine.name})`, () => {
+    if (engine.skip) console.warn(engine.skip);
+    let s: Stack;
+    let hk: string;
+    beforeAll(async () => {
+      s = await startStack(engine.name, { limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 } });
+      hk = await bind(s.kiosk, 'ALIPAY_HK');
+    });
+    afterAll(async () => s?.close());
+
+    it('health, readiness and Prometheus metrics', async () => {
+      const paid = await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+      expect(paid.body['state']).toBe('SUCCEEDED');
+      expect((await fetch(`${s.relay.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${s.relay.url}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true, keys: true, accepting: true } });
+      const res = await fetch(`${s.relay.url}/metrics`);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      expect(text).toContain('relay_antom_calls_total{endpoint="pay",result="SUCCESS"} 1');
+      expect(text).toMatch(/relay_http_requests_total\{method="POST",route="\/v1\/purchases",status="200"\} 1/u);
+      expect(text).toMatch(/relay_http_request_duration_seconds_bucket\{method="POST",route="\/v1\/purchases",le="\+Inf"\} 1/u);
+      expect(text).toMatch(/relay_antom_call_duration_seconds_count\{endpoint="pay"\} 1/u);
+      expect(text).toContain('relay_fulfilment_outbox_backlog 0');
+      expect(text).toContain('# TYPE relay_http_requests_total counter');
+    });
+
+    it('the OpenAPI document is 3.1, lists every registered route, resolves every $ref, gives every operation responses', async () => {
+      const doc = (await (await fetch(`${s.relay.url}/openapi.json`)).json()) as {
+        openapi: string;
+        paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+        components: Record<string, Record<string, unknown>>;
+      };
+      expect(doc.openapi).toBe('3.1.0');
+      const registered = s.relay.routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`);
+      const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`));
+      expect(registered.length).toBeGreaterThan(30);
+      for (const route of registered) expect(documented).toContain(route);
+      for (const route of documented) expect(registered).toContain(route);
+      for (const ops of Object.values(doc.paths)) {
+        for (const op of Object.values(ops)) expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0);
+      }
+      for (const ref of refs(doc)) {
+        const [, section, name] = /^#\/components\/([^/]+)\/(.+)$/u.exec(ref) ?? [];
+        expect(section && name && doc.components[section]?.[name], ref).toBeTruthy();
+      }
+      expect(JSON.stringify(doc.paths['/admin/v1/refunds'])).toContain('refundRequestId');
+    });
+
+    it('rate-limits a device with 429 and Retry-After', async () => {
+      const answers = await Promise.all(Array.from({ length: 30 }, () => s.launcher.request('GET', '/v1/wallets')));
+      const limited = answers.filter((a) => a.status === 429);
+      expect(limited.length).toBeGreaterThan(0);
+      expect(limited[0]?.body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
+      const raw = await fetch(`${s.relay.url}/v1/wallets`, { headers: s.launcher.sign('GET', '/v1/wallets', '') });
+      expect(raw.status).toBe(429);
+      expect(Number(raw.headers.get('retry-after'))).toBeGreaterThan(0);
+    });
+
+    it('admission control answers 503 with Retry-After when full, and recovers', async () => {
+      const status = await s.kiosk.request('GET', `/v1/bindings/${hk}`);
+      const version = String(status.body['version']);
+      const aborts = Array.from({ length: 4 }, () => new AbortController());
+      const held = aborts.map((a) =>
+        fetch(`${s.relay.url}/v1/bindings/${hk}?waitForChange=${version}`, { headers: s.kiosk.sign('GET', `/v1/bindings/${hk}?waitForChange=${version}`, ''), signal: a.signal }).catch(() => undefined),
+      );
+      const refused = await waitFor(async () => {
+        const r = await fetch(`${s.relay.url}/v1/catalogue?currency=HKD`);
+        return r.status === 503 ? r : undefined;
+      }, 5_000, '503');
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toMatchObject({ error: { code: 'OVERLOADED' } });
+      for (const a of aborts) a.abort();
+      await Promise.all(held);
+      await waitFor(async () => (await fetch(`${s.relay.url}/healthz`)).status === 200 && (await s.kiosk.request('GET', '/v1/wallets')).status === 200, 5_000, 'recovered');
+    });
+
+    it('graceful shutdown finishes an in-flight payment, then refuses new work', async () => {
+      await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'delay', count: 1, delayMs: 700 });
+      const intent = uuid();
+      const inFlight = s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
+      await waitFor(() => s.relay.store.db.selectFrom('purchases').select('state').where('intent_id', '=', intent).executeTakeFirst(), 5_000, 'purchase written');
+      const closing = s.relay.close();
+      const answer = await inFlight;
+      expect(answer.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED' });
+      await closing;
+      await expect(fetch(`${s.relay.url}/healthz`)).rejects.toThrow();
+    });
+  });
+}
