@@ -31,3 +31,17 @@ export function opsPerSecond(fn: () => void, ms: number): number {
   }
   return (n * 1000) / (now - start);
 }
+
+/** The p-th percentile (0–100) of the values, nearest-rank on the sorted values. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) throw new RangeError('no values');
+  if (!(p >= 0 && p <= 100)) throw new RangeError('p must be within 0–100');
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
+  return sorted[rank - 1] as number;
+}
+
+/** value / reference, or NaN when the reference is not positive. */
+export function ratio(value: number, reference: number): number {
+  return reference > 0 ? value / reference : Number.NaN;
+}

@@ -20,8 +20,8 @@ export interface HandleDeps {
   readonly ipcMain: IpcMainPort;
   readonly isTrustedSender: (event: IpcMainInvokeEvent) => boolean;
   readonly log: (message: string, fields: Record<string, unknown>) => void;
-  /** Called after a trusted, valid call (kiosk idle timer counts it as activity). */
-  readonly onActivity?: () => void;
+  /** Called after a trusted, valid call with its name (the kiosk idle timer counts customer calls as activity). */
+  readonly onActivity?: (name: InvokeName) => void;
 }
 
 /** Thrown to a sender that is not ours: it gets no typed answer at all. */
@@ -65,7 +65,7 @@ export function createHandle(deps: HandleDeps): Handle {
         deps.log('ipc input refused', { channel });
         return { ok: false, code: 'INVALID_INPUT' };
       }
-      deps.onActivity?.();
+      deps.onActivity?.(name);
       let value: unknown;
       try {
         value = await impl(input.value);

@@ -22,7 +22,7 @@ import { TrustedWindows } from '../security/trusted-windows.ts';
 import { BindingService } from '../services/binding-service.ts';
 import { ConnectivityMonitor } from '../services/connectivity.ts';
 import { parseHandover } from '../services/handover.ts';
-import { createKioskReset, KioskSession } from '../services/kiosk-session.ts';
+import { createKioskReset, isCustomerActivity, KioskSession } from '../services/kiosk-session.ts';
 import { playerKeyFrom } from '../services/player.ts';
 import { type Logger, systemClock } from '../services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
@@ -167,7 +167,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     });
   }
 
-  const handle = createHandle({ ipcMain, isTrustedSender: (e) => isTrustedSender(e, trusted, policy), log: lg, onActivity: () => kiosk?.activity() });
+  const handle = createHandle({ ipcMain, isTrustedSender: (e) => isTrustedSender(e, trusted, policy), log: lg, onActivity: (name) => {
+      if (isCustomerActivity(name)) kiosk?.activity();
+    },
+  });
   registerHandlers(handle, buildHandlers({ version: o.version, binding, purchases, settings, relay, kiosk, writeClipboard: (t) => clipboard.writeText(t) }));
   const push = createPush(() => BW.getAllWindows().map((w) => w.webContents), (id) => trusted.has(id), lg);
 

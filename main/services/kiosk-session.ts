@@ -5,6 +5,18 @@ import type { Clock, Logger } from './ports.ts';
 /** The kiosk session as the renderer sees it. */
 export type KioskStatus = z.output<typeof KioskStatusSchema>;
 
+/**
+ * Calls every page makes by itself when it loads (and reloads after a reset): they are not a
+ * customer at the screen. Counting them as activity started a visit on the attract screen
+ * after every reset, so the attract screen never stayed up (found by the e2e kiosk scenarios).
+ */
+const PASSIVE_CALLS: ReadonlySet<string> = new Set(['appInfo', 'getSettings', 'listWallets', 'bindingStatus', 'pendingPurchases', 'purchaseStatus']);
+
+/** True for an IPC call that means a customer is using the screen. */
+export function isCustomerActivity(invoke: string): boolean {
+  return !PASSIVE_CALLS.has(invoke);
+}
+
 /** What the kiosk session needs. */
 export interface KioskSessionDeps {
   readonly clock: Clock;

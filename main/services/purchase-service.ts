@@ -28,6 +28,8 @@ interface Tracked {
 }
 
 const MAX_QUOTES = 20;
+/** An unconfirmed quote is offered again to another window for this long (its price stays current). */
+const QUOTE_REUSE_MS = 60_000;
 
 /**
  * Quotes and purchases. The intent id is minted once per purchase, when the dialog asks for
@@ -38,7 +40,7 @@ const MAX_QUOTES = 20;
  */
 export class PurchaseService {
   readonly #d: PurchaseServiceDeps;
-  readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string }>();
+  readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string; quotedAt: number }>();
   readonly #tracked = new Map<string, Tracked>();
   readonly #inflight = new Map<string, Promise<PurchaseStatus>>();
   readonly #timers = new Map<string, unknown>();
@@ -56,13 +58,27 @@ export class PurchaseService {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Prices an item from the relay's catalogue for the linked wallet and mints the purchase's intent id. */
+  /**
+   * Prices an item from the relay's catalogue for the linked wallet and mints the purchase's
+   * intent id. A purchase of the same item and quantity that is still open for this binding
+   * (quoted but not confirmed, or confirmed without a final result) is the same purchase: a
+   * second window gets its quote and intent id, so two windows can never charge twice.
+   */
   async quote(input: { sku: string; quantity: number }): Promise<PurchaseQuote> {
     const binding = this.#d.binding.active();
+    const now = this.#d.clock.now();
+    for (const [id, open] of this.#quotes) {
+      if (open.sku !== input.sku || open.quantity !== input.quantity || open.bindingId !== binding.bindingId) continue;
+      const state = this.#tracked.get(id)?.status.state;
+      if (state !== undefined ? !isPurchaseFinal(state) : now - open.quotedAt < QUOTE_REUSE_MS) {
+        const { bindingId: _b, quotedAt: _q, ...quote } = open;
+        return quote;
+      }
+    }
     const currency = walletInfo(binding.wallet).currency;
     const items = await this.#catalogueFor(currency);
     const quote = priceQuote(binding, items, input, this.#d.newIntentId());
-    this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId });
+    this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId, quotedAt: now });
     while (this.#quotes.size > MAX_QUOTES) this.#quotes.delete(this.#quotes.keys().next().value as string);
     return quote;
   }
@@ -158,7 +174,7 @@ export class PurchaseService {
     return items;
   }
 
-  async #begin(quote: PurchaseQuote & { bindingId: string }): Promise<PurchaseStatus> {
+  async #begin(quote: PurchaseQuote & { bindingId: string; quotedAt: number }): Promise<PurchaseStatus> {
     const submit = purchaseTransition('CREATED', 'SUBMIT');
     if (!submit.ok) throw new DomainError('ILLEGAL_TRANSITION');
     const intent: PendingIntent = {
@@ -174,7 +190,6 @@ export class PurchaseService {
     };
     // Written before the request: a crash from here on is recovered by asking the relay.
     await this.#d.pending.put(intent.purchaseIntentId, intent);
-    this.#quotes.delete(quote.purchaseIntentId);
     this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
     this.#emit(this.#tracked.get(intent.purchaseIntentId)!.status);
     await this.#send(intent.purchaseIntentId);
@@ -256,6 +271,8 @@ export class PurchaseService {
     const timer = this.#timers.get(id);
     if (timer !== undefined) this.#d.clock.clearTimeout(timer);
     this.#timers.delete(id);
+    // Settled: the next quote for this item is a new purchase.
+    this.#quotes.delete(id);
     await this.#d.pending.remove(id);
     this.#emit(t.status);
   }

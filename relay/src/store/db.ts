@@ -52,7 +52,22 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    // Kysely prepares every query anew; the relay's queries are a few hundred distinct texts, so
+    // keeping their prepared statements saves the compile on each call (bench #1: docs/benchmarks.md).
+    const statements = new Map<string, ReturnType<typeof sqlite.prepare>>();
+    const prepare = sqlite.prepare.bind(sqlite);
+    const cached = Object.assign(Object.create(sqlite) as typeof sqlite, {
+      prepare(source: string) {
+        let st = statements.get(source);
+        if (!st) {
+          st = prepare(source);
+          if (statements.size < 1000) statements.set(source, st);
+        }
+        return st;
+      },
+      close: () => sqlite.close(),
+    });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
     store = { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   await migrate(store);

@@ -88,6 +88,10 @@ export class PurchaseFlow {
     if (r.ok) {
       this.quote = r.value;
       this.phase = 'ready';
+      // Main hands an open purchase of the same item back (another window, or this one before a
+      // reload): show where it stands instead of a Buy for money already on its way.
+      const known = this.pending.find((p) => p.purchaseIntentId === r.value.purchaseIntentId);
+      if (known) this.update(known);
     } else {
       this.quote = null;
       this.error = r.code;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createKioskReset, KioskSession } from '../../../../main/services/kiosk-session.ts';
+import { createKioskReset, isCustomerActivity, KioskSession } from '../../../../main/services/kiosk-session.ts';
 import { FakeClock } from '../../../fakes/fake-clock.ts';
 import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
@@ -76,5 +76,16 @@ describe('createKioskReset', () => {
     const { calls, d } = deps('ACTIVE');
     await createKioskReset(d)();
     expect(calls).toEqual(['revoke', 'quotes', 'wipe', 'reload']);
+  });
+});
+
+describe('isCustomerActivity', () => {
+  it('a page loading (or reloading after a reset) is not a customer; a pick, a buy or an answer is', () => {
+    for (const passive of ['appInfo', 'getSettings', 'listWallets', 'bindingStatus', 'pendingPurchases', 'purchaseStatus']) {
+      expect(isCustomerActivity(passive)).toBe(false);
+    }
+    for (const action of ['startBinding', 'quotePurchase', 'confirmPurchase', 'setSettings', 'kioskStillHere']) {
+      expect(isCustomerActivity(action)).toBe(true);
+    }
   });
 });

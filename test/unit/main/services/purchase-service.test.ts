@@ -36,6 +36,29 @@ describe('PurchaseService', () => {
     await expect(svc.quote({ sku: 'nope', quantity: 1 })).rejects.toMatchObject({ code: 'UNKNOWN_SKU' });
   });
 
+  it('a second window asking for the same open purchase gets the same intent: one charge (e2e S5)', async () => {
+    const { svc, relay, clock } = await setup();
+    const a = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    const b = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    expect(b).toEqual(a);
+    expect((await svc.quote({ sku: 'gems-100', quantity: 2 })).purchaseIntentId).not.toBe(a.purchaseIntentId);
+    relay.purchaseMode = 'down';
+    const first = await svc.confirm({ purchaseIntentId: a.purchaseIntentId });
+    expect(first.state).toBe('PROCESSING');
+    // In flight: still the same purchase for a window opened now.
+    expect((await svc.quote({ sku: 'gems-100', quantity: 1 })).purchaseIntentId).toBe(a.purchaseIntentId);
+    relay.purchaseMode = 'ok';
+    await clock.advance(1000);
+    expect((await svc.status({ purchaseIntentId: a.purchaseIntentId })).state).toBe('SUCCEEDED');
+    expect(relay.count('createPurchase')).toBeGreaterThanOrEqual(1);
+    // Settled: the next quote is a new purchase.
+    const next = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    expect(next.purchaseIntentId).not.toBe(a.purchaseIntentId);
+    // An unconfirmed quote is not offered forever.
+    await clock.advance(61_000);
+    expect((await svc.quote({ sku: 'gems-100', quantity: 1 })).purchaseIntentId).not.toBe(next.purchaseIntentId);
+  });
+
   it('reports a wallet limit before Buy', async () => {
     const { svc, relay } = await setup('DANA');
     relay.catalogueItems = [{ sku: 'tiny', title: 'Tiny', price: { currency: 'IDR', minor: 100 } }] as never;

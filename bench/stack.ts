@@ -1,0 +1,222 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { RelayConfigInput } from '../relay/src/config.ts';
+import { signClientRequest } from '../relay/src/http/client-signature.ts';
+
+/** A server role (sandbox or relay) in its own child process, driven over IPC. */
+export class ServerChild {
+  readonly #child: ChildProcess;
+  #next = 1;
+  readonly #waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  readonly up: Promise<unknown>;
+  exited = false;
+
+  constructor(role: 'sandbox' | 'relay') {
+    this.#child = spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] && role === 'relay' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []), '--expose-gc', '--import', 'tsx', 'bench/servers.ts', role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child.on('exit', () => {
+      this.exited = true;
+      for (const w of this.#waiting.values()) w.reject(new Error(`${role} child exited`));
+    });
+    this.up = new Promise((resolve, reject) => this.#waiting.set(0, { resolve, reject }));
+    this.#child.on('message', (m: { id: number; value?: unknown; error?: string }) => {
+      const w = this.#waiting.get(m.id);
+      this.#waiting.delete(m.id);
+      if (m.error) w?.reject(new Error(m.error));
+      else w?.resolve(m.value);
+    });
+  }
+
+  get pid(): number {
+    return this.#child.pid as number;
+  }
+
+  /** Sends one command; rejects after `timeoutMs`. */
+  call<T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 60_000): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${cmd}: no answer in ${timeoutMs} ms`)), timeoutMs);
+      this.#waiting.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.#child.send({ id, cmd, ...args });
+    });
+  }
+
+  /** Asks it to close; kills it (by pid) if it does not within 10 s. */
+  async stop(): Promise<void> {
+    if (this.exited) return;
+    await this.call('close', {}, 10_000).catch(() => undefined);
+    if (!this.exited) this.#child.kill('SIGKILL');
+  }
+}
+
+export interface Usage {
+  cpu: NodeJS.CpuUsage;
+  rss: number;
+  heapUsed?: number;
+}
+
+/** CPU seconds between two usage readings. */
+export const cpuSeconds = (a: Usage, b: Usage): number => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6;
+
+/** A device the bench signs requests for. */
+export interface Device {
+  deviceId: string;
+  deviceSecret: string;
+  bindingId: string;
+}
+
+/** Signed headers of one request (fresh nonce each time). */
+export function signed(d: Device, method: string, path: string, body: string): Record<string, string> {
+  const timestamp = String(Date.now());
+  const nonce = randomBytes(16).toString('base64url');
+  return {
+    'x-device-id': d.deviceId,
+    'x-timestamp': timestamp,
+    'x-nonce': nonce,
+    'x-signature': signClientRequest(d.deviceSecret, { method, pathWithQuery: path, timestamp, nonce, body }),
+    ...(body ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+async function json(url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+export const CLIENT_ID = 'SANDBOX_5YTEST0000000001';
+/** Cheap item so that thousands of purchases fit under the wallet's yearly cap. */
+export const BENCH_CATALOGUE = { items: [{ sku: 'bench-1', title: 'Bench item', prices: { HKD: '0.10', IDR: '300' } }] };
+const ACCOUNTS = ['852-6123-8812', '852-6000-0001'];
+
+export interface StackOptions {
+  engine: 'sqlite' | 'postgres';
+  paymentDelayMs: number;
+  devices: number;
+  /** Bench limits (rate limit lifted) or the relay's defaults. */
+  limits: 'bench' | 'default';
+}
+
+/** sandbox child + relay child + enrolled devices with ACTIVE bindings, on one fresh database. */
+export interface BenchStack {
+  sandbox: ServerChild;
+  relay: ServerChild;
+  relayUrl: string;
+  sandboxUrl: string;
+  adminToken: string;
+  devices: Device[];
+  sandboxState(): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+async function createPgDatabase(admin: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `relay_bench_${randomBytes(6).toString('hex')}`;
+  const c = new pg.Client({ connectionString: admin });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const d = new pg.Client({ connectionString: admin });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
+  const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const database = o.engine === 'postgres' ? await createPgDatabase(process.env['BENCH_DATABASE_URL'] as string) : undefined;
+  const sandbox = new ServerChild('sandbox');
+  const relay = new ServerChild('relay');
+  const stopAll = async (): Promise<void> => {
+    await relay.stop();
+    await sandbox.stop();
+    await database?.drop();
+  };
+  try {
+    await Promise.all([sandbox.up, relay.up]);
+    const sbx = await sandbox.call<{ url: string; publicKeyPem: string; adminToken: string }>('start', {
+      clientId: CLIENT_ID,
+      merchantPublicKeyPem: merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      paymentDelayMs: o.paymentDelayMs,
+    });
+    const config: RelayConfigInput = {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: '.',
+      ...(database ? { databaseUrl: database.url } : {}),
+      logLevel: 'info',
+      antom: {
+        baseUrl: sbx.url,
+        clientId: CLIENT_ID,
+        merchantPrivateKey: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        antomPublicKey: sbx.publicKeyPem,
+      },
+      encryption: { activeKeyId: 'b1', keys: { b1: randomBytes(32).toString('base64') } },
+      catalogue: BENCH_CATALOGUE,
+      ...(o.limits === 'bench' ? { limits: { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, shutdownGraceMs: 5_000 } } : {}),
+    };
+    const { url: relayUrl } = await relay.call<{ url: string }>('start', { config });
+    const admin = (path: string, body?: unknown) =>
+      json(`${sbx.url}/__admin${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${sbx.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    for (const loginId of ACCOUNTS) await admin('/accounts/balance', { loginId, balance: { currency: 'HKD', value: '9000000000000' } });
+    const codes = await relay.call<string[]>('enroll', { count: o.devices });
+    const devices: Device[] = [];
+    for (const [i, code] of codes.entries()) {
+      const enrolled = await json(`${relayUrl}/v1/devices/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+      if (enrolled.status !== 201) throw new Error(`enroll: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
+      const d: Device = { deviceId: enrolled.body['deviceId'] as string, deviceSecret: enrolled.body['deviceSecret'] as string, bindingId: '' };
+      const body = JSON.stringify({ wallet: 'ALIPAY_HK' });
+      const started = await json(`${relayUrl}/v1/bindings`, { method: 'POST', headers: signed(d, 'POST', '/v1/bindings', body), body });
+      if (started.status !== 201) throw new Error(`bind: ${started.status} ${JSON.stringify(started.body)}`);
+      d.bindingId = started.body['bindingId'] as string;
+      const approved = await json(`${started.body['codeValue'] as string}/authorize`, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({ account: ACCOUNTS[i % ACCOUNTS.length] }),
+      });
+      if (approved.status >= 300) throw new Error(`authorize: ${approved.status}`);
+      // Long-poll until ACTIVE (one or two requests, inside the default burst).
+      let version = started.body['version'] as number;
+      for (let tries = 0; ; tries++) {
+        const path = `/v1/bindings/${d.bindingId}?waitForChange=${version}`;
+        const s = await json(`${relayUrl}${path}`, { headers: signed(d, 'GET', path, '') });
+        if (s.body['state'] === 'ACTIVE') break;
+        version = s.body['version'] as number;
+        if (tries > 10) throw new Error(`binding not ACTIVE: ${JSON.stringify(s.body)}`);
+      }
+      devices.push(d);
+    }
+    return {
+      sandbox,
+      relay,
+      relayUrl,
+      sandboxUrl: sbx.url,
+      adminToken: sbx.adminToken,
+      devices,
+      sandboxState: async () => (await admin('/state')).body,
+      close: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,156 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { extname, join, normalize, sep } from 'node:path';
+import { EVENT_CHANNELS, INVOKE_CHANNELS } from '@scan-to-bind/shared/ipc/channels';
+import { PRODUCTION_CSP_DIRECTIVES } from '../../../main/security/csp.ts';
+import { installBridge } from './bridge-shim.ts';
+import type { ClientMain } from './client-main.ts';
+
+/** The cookie that carries the per-run secret (HttpOnly, SameSite=Strict, set by the fixture). */
+export const BRIDGE_COOKIE = 'stb_bridge';
+/** The header alternative (for requests made outside the page). */
+export const BRIDGE_HEADER = 'x-bridge-secret';
+
+/**
+ * The production CSP with exactly one difference: `connect-src 'self'` instead of `'none'`,
+ * because the bridge is HTTP on the page's own origin here where Electron uses IPC.
+ */
+export const HOST_CSP = Object.entries({ ...PRODUCTION_CSP_DIRECTIVES, 'connect-src': ["'self'"] })
+  .map(([name, values]) => `${name} ${values.join(' ')}`)
+  .join('; ');
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
+};
+
+/** A running bridge host. */
+export interface BridgeHost {
+  readonly url: string;
+  readonly secret: string;
+  /** Open event streams (pages connected). */
+  readonly streams: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the built renderer (out/renderer) and the bridge to it over loopback:
+ * `POST /__bridge/invoke/<channel>` (JSON input → `{ok,value}|{ok,code}`) and
+ * `GET /__bridge/events` (Server-Sent Events of the contract's events). Both demand the
+ * run's random secret (cookie or header): anything else gets 403.
+ */
+export async function startBridgeHost(main: ClientMain, rendererDir: string): Promise<BridgeHost> {
+  const secret = randomBytes(32).toString('base64url');
+  const invokeChannels = new Set<string>(Object.values(INVOKE_CHANNELS));
+  const shim = `(${installBridge.toString()})(${JSON.stringify(INVOKE_CHANNELS)}, ${JSON.stringify(EVENT_CHANNELS)});\n`;
+  const html = readFileSync(join(rendererDir, 'index.html'), 'utf8')
+    .replace(/connect-src 'none'/, "connect-src 'self'")
+    .replace('<script', '<script src="./__bridge/shim.js"></script>\n    <script');
+  let streams = 0;
+  let origin = '';
+
+  const authorised = (req: IncomingMessage): boolean => {
+    const header = req.headers[BRIDGE_HEADER];
+    const cookie = (req.headers.cookie ?? '')
+      .split(';')
+      .map((c) => c.trim().split('='))
+      .find(([k]) => k === BRIDGE_COOKIE)?.[1];
+    const given = typeof header === 'string' ? header : cookie;
+    if (!given || given.length !== secret.length) return false;
+    if (!timingSafeEqual(Buffer.from(given), Buffer.from(secret))) return false;
+    // A cross-origin page never gets in, even with the cookie.
+    const from = req.headers.origin;
+    return from === undefined || from === origin;
+  };
+
+  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer) => {
+    res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'content-security-policy': HOST_CSP });
+    res.end(body);
+  };
+
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', origin);
+      const path = url.pathname;
+      if (path.startsWith('/__bridge/invoke/') || path === '/__bridge/events') {
+        if (!authorised(req)) return send(res, 403, 'text/plain', 'forbidden');
+      }
+      if (path.startsWith('/__bridge/invoke/') && req.method === 'POST') {
+        const channel = decodeURIComponent(path.slice('/__bridge/invoke/'.length));
+        if (!invokeChannels.has(channel)) return send(res, 404, 'text/plain', 'no such channel');
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const c of req) {
+          size += (c as Buffer).length;
+          if (size > 64 * 1024) return send(res, 413, 'text/plain', 'too large');
+          chunks.push(c as Buffer);
+        }
+        const text = Buffer.concat(chunks).toString('utf8');
+        let args: unknown[];
+        try {
+          args = text === '' ? [] : [JSON.parse(text)];
+        } catch {
+          return send(res, 200, 'application/json', JSON.stringify({ ok: false, code: 'INVALID_INPUT' }));
+        }
+        try {
+          const result = await main.invoke(channel, args);
+          return send(res, 200, 'application/json', JSON.stringify(result));
+        } catch {
+          return send(res, 403, 'text/plain', 'sender refused');
+        }
+      }
+      if (path === '/__bridge/events' && req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        res.write(': connected\n\n');
+        streams++;
+        let open = true;
+        const removeTarget = main.addTarget({
+          id: streams,
+          isDestroyed: () => !open,
+          send: (channel, payload) => res.write(`event: ${channel}\ndata: ${JSON.stringify(payload)}\n\n`),
+        });
+        const removeReload = main.onReload(() => res.write('event: host:reload\ndata: {}\n\n'));
+        req.on('close', () => {
+          open = false;
+          streams--;
+          removeTarget();
+          removeReload();
+        });
+        return;
+      }
+      if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
+      if (path === '/__bridge/shim.js') return send(res, 200, TYPES['.js'] as string, shim);
+      if (path === '/' || path === '/index.html') return send(res, 200, TYPES['.html'] as string, html);
+      const file = normalize(join(rendererDir, decodeURIComponent(path)));
+      if (!file.startsWith(rendererDir + sep)) return send(res, 404, 'text/plain', 'not found');
+      try {
+        return send(res, 200, TYPES[extname(file)] ?? 'application/octet-stream', readFileSync(file));
+      } catch {
+        return send(res, 404, 'text/plain', 'not found');
+      }
+    })().catch(() => {
+      if (!res.headersSent) send(res, 500, 'text/plain', 'host error');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('host has no port');
+  origin = `http://127.0.0.1:${address.port}`;
+  return {
+    url: origin,
+    secret,
+    get streams() {
+      return streams;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
