@@ -26,6 +26,9 @@ export function createServer(logger: Logger): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    // Errors raised before routing (a malformed %-escape in the path: FST_ERR_BAD_URL) get the
+    // same typed body as every other error, not Fastify's default (which echoes the URL).
+    frameworkErrors: (err, _req, reply) => sendError(reply, err),
   });
   const empty = Buffer.alloc(0);
   const bodies = new WeakMap<object, Buffer>();

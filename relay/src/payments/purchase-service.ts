@@ -24,6 +24,7 @@ import { isUniqueViolation } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
+import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
 import { type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
 
@@ -201,6 +202,7 @@ export class PurchaseService {
     const accessToken = box.open({ keyId, data: tokenEnc }, sealContext(row.binding_id, 'access_token'));
     const amount = toAntomAmount(total);
     const unit = toAntomAmount(money(total.minor / row.quantity, total.currency));
+    chaosCrashPoint('before-pay');
     const outcome = await antom.call('pay', {
       productCode: 'AGREEMENT_PAYMENT',
       paymentRequestId: row.payment_request_id,
@@ -216,7 +218,9 @@ export class PurchaseService {
       paymentNotifyUrl: this.#d.paymentNotifyUrl,
       env: { terminalType: 'WEB' },
     });
+    chaosCrashPoint('after-pay-response');
     const settled = await applyPayAnswer(repo, this.#d.bindings, row, outcome, this.#d.payments.inquiryIntervalMs);
+    chaosCrashPoint('after-commit');
     return purchaseStatus(settled);
   }
 

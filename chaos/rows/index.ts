@@ -1,0 +1,10 @@
+import type { Row } from '../matrix.ts';
+import { attackRows } from './attacks.ts';
+import { crashRows } from './crash.ts';
+import { fuzzRows } from './fuzz.ts';
+import { notificationRows } from './notifications.ts';
+import { providerRows } from './provider.ts';
+import { raceRows } from './races.ts';
+
+/** Every row of the matrix, in the order of the issue. */
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows];
