@@ -210,6 +210,12 @@ export class PurchaseService {
         purchaseIntentId: intent.purchaseIntentId,
       });
       await this.#applyWire(id, wire);
+      // The relay answers a confirm with SUBMITTED only when it already holds the intent and
+      // is still waiting on the wallet (our first request's answer was lost, e.g. it timed
+      // out and this is the retry): the result is unknown, so "Checking your payment…".
+      if (wire.state === 'SUBMITTED' && this.#tracked.get(id)?.status.state === 'SUBMITTED') {
+        await this.#move(id, 'PAY_UNKNOWN', null);
+      }
     } catch (error) {
       const e = toRelayError(error);
       // The relay answered and refused (limits, binding, SKU…): nothing was charged.

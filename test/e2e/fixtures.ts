@@ -53,6 +53,8 @@ export interface AppOptions {
   readonly locale: Locale;
   readonly device?: 'launcher' | 'kiosk';
   readonly relay?: Partial<RelayConfigInput>;
+  /** The relay's Antom call timeout (the stack's default is 2 s; production's is 15 s). */
+  readonly antomTimeoutMs?: number;
 }
 
 /** A relay purchase row, as the ledger assertions need it. */
@@ -268,7 +270,11 @@ function relayOverrides(webhookUrl: string, extra: Partial<RelayConfigInput> = {
 /** Starts everything of one scenario. */
 export async function startApp(browser: Browser, options: AppOptions): Promise<E2eApp> {
   const webhook = await startWebhook();
-  const stack = await startStack('sqlite', relayOverrides(webhook.url, options.relay));
+  const stack = await startStack(
+    'sqlite',
+    relayOverrides(webhook.url, options.relay),
+    options.antomTimeoutMs === undefined ? {} : { antomTimeoutMs: options.antomTimeoutMs },
+  );
   const proxy = await startTcpProxy(stack.relay.url);
   const device = options.device ?? 'launcher';
   const td = device === 'kiosk' ? stack.kiosk : stack.launcher;

@@ -81,6 +81,8 @@ export function testConfig(input: {
   merchantPrivateKeyPem: string;
   antomPublicKeyPem: string;
   studioPublicKeyPem?: string;
+  /** The relay's Antom call timeout (default 2 s); every other antom setting stays as above. */
+  antomTimeoutMs?: number;
   overrides?: Partial<RelayConfigInput>;
 }): RelayConfigInput {
   return {
@@ -94,7 +96,7 @@ export function testConfig(input: {
       clientId: input.clientId,
       merchantPrivateKey: input.merchantPrivateKeyPem,
       antomPublicKey: input.antomPublicKeyPem,
-      timeoutMs: 2_000,
+      timeoutMs: input.antomTimeoutMs ?? 2_000,
     },
     encryption: { activeKeyId: 'k1', keys: { k1: randomBytes(32).toString('base64') } },
     ...(input.studioPublicKeyPem

@@ -28,8 +28,21 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** Stack settings that are not a whole relay config section. */
+export interface StackOptions {
+  /**
+   * The relay's Antom call timeout (default 2 s). Unlike an `antom` override, it keeps the
+   * sandbox URL, client id and keys the stack wires up.
+   */
+  antomTimeoutMs?: number;
+}
+
 /** Starts sandbox + relay (+ devices) for one test file. */
-export async function startStack(engine: 'sqlite' | 'postgres', overrides: Partial<RelayConfigInput> = {}): Promise<Stack> {
+export async function startStack(
+  engine: 'sqlite' | 'postgres',
+  overrides: Partial<RelayConfigInput> = {},
+  options: StackOptions = {},
+): Promise<Stack> {
   const db = await createTestDatabase(engine);
   const merchant = rsaKeys();
   const sandboxDir = mkdtempSync(join(tmpdir(), 'relay-sbx-'));
@@ -58,6 +71,7 @@ export async function startStack(engine: 'sqlite' | 'postgres', overrides: Parti
     merchantPrivateKeyPem: merchant.privateKeyPem,
     antomPublicKeyPem: sandbox.publicKeyPem,
     studioPublicKeyPem: studio.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ...(options.antomTimeoutMs === undefined ? {} : { antomTimeoutMs: options.antomTimeoutMs }),
     overrides,
   });
   const relay = await startRelay(config, { clock, logDestination: destination });

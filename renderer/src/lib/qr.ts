@@ -27,7 +27,7 @@ function rawModules(v: number): number {
   return n;
 }
 
-const dataCodewords = (v: number) => (rawModules(v) >> 3) - (ECC_PER_BLOCK[v] ?? 0) * (BLOCKS[v] ?? 0);
+const dataCodewords = (v: number) => (rawModules(v) >> 3) - ECC_PER_BLOCK[v]! * BLOCKS[v]!;
 
 /** Multiplication in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1. */
 function gfMul(x: number, y: number): number {
@@ -45,7 +45,7 @@ function rsDivisor(degree: number): number[] {
   let root = 1;
   for (let i = 0; i < degree; i++) {
     for (let j = 0; j < degree; j++) {
-      d[j] = gfMul(d[j] ?? 0, root) ^ (d[j + 1] ?? 0);
+      d[j] = gfMul(d[j]!, root) ^ d[j + 1]! /* undefined past the end: ^ reads it as 0 */;
     }
     root = gfMul(root, 2);
   }
@@ -55,10 +55,10 @@ function rsDivisor(degree: number): number[] {
 function rsRemainder(data: readonly number[], divisor: readonly number[]): number[] {
   const r = divisor.map(() => 0);
   for (const b of data) {
-    const factor = b ^ (r.shift() ?? 0);
+    const factor = b ^ r.shift()!;
     r.push(0);
     divisor.forEach((c, i) => {
-      r[i] = (r[i] ?? 0) ^ gfMul(c, factor);
+      r[i] = r[i]! ^ gfMul(c, factor);
     });
   }
   return r;
@@ -80,8 +80,8 @@ function codewords(bytes: Uint8Array, v: number): number[] {
   for (let i = 0; i < bits.length; i += 8) data.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
   for (let pad = 0xec; data.length < capacity; pad ^= 0xec ^ 0x11) data.push(pad);
 
-  const blocks = BLOCKS[v] ?? 1;
-  const eccLen = ECC_PER_BLOCK[v] ?? 0;
+  const blocks = BLOCKS[v]!;
+  const eccLen = ECC_PER_BLOCK[v]!;
   const raw = rawModules(v) >> 3;
   const short = blocks - (raw % blocks);
   const shortLen = Math.floor(raw / blocks);
@@ -97,7 +97,7 @@ function codewords(bytes: Uint8Array, v: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < shortLen + 1; i++) {
     all.forEach((block, j) => {
-      if (i !== shortLen - eccLen || j >= short) out.push(block[i] ?? 0);
+      if (i !== shortLen - eccLen || j >= short) out.push(block[i]!);
     });
   }
   return out;
@@ -239,7 +239,7 @@ export function qrMatrix(text: string): { size: number; get: (row: number, col: 
         const c = right - j;
         const r = ((right + 1) & 2) === 0 ? n - 1 - vert : vert;
         if (!fn[r * n + c] && i < data.length * 8) {
-          mod[r * n + c] = ((data[i >>> 3] ?? 0) >>> (7 - (i & 7))) & 1;
+          mod[r * n + c] = (data[i >>> 3]! >>> (7 - (i & 7))) & 1;
           i++;
         }
       }
@@ -248,7 +248,7 @@ export function qrMatrix(text: string): { size: number; get: (row: number, col: 
 
   // The mask with the lowest penalty, format bits included, first one on a tie (as `qrcode`).
   let mask = 0;
-  const get = (r: number, c: number) => (mod[r * n + c] ?? 0) ^ (fn[r * n + c] ? 0 : masked(mask, r, c) ? 1 : 0);
+  const get = (r: number, c: number) => mod[r * n + c]! ^ (fn[r * n + c] ? 0 : masked(mask, r, c) ? 1 : 0);
   let best = 0;
   let lowest = Number.POSITIVE_INFINITY;
   for (let m = 0; m < 8; m++) {

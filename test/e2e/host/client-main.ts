@@ -64,6 +64,9 @@ class ScopedSecretStore implements SecretStore {
   }
 }
 
+/** The PC's own relay request timeout in these tests (main's default is 10 s). */
+export const CLIENT_REQUEST_TIMEOUT_MS = 3_000;
+
 /** What the main process of one app instance needs from the test. */
 export interface ClientMainOptions {
   readonly relayUrl: string;
@@ -120,7 +123,7 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     log,
     credential: () => vault.deviceCredential(),
     playerAssertion: async () => o.playerAssertion?.() ?? null,
-    timeoutMs: 3_000,
+    timeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
     backoff: { baseMs: 50, maxMs: 400 },
   });
   const playerKey = playerKeyFrom(o.device.kind, o.playerAssertion?.() ?? null);

@@ -107,6 +107,20 @@ describe('PurchaseService', () => {
     expect(await svc.status({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'SUCCEEDED' });
   });
 
+  it('a confirm answered SUBMITTED (the relay still waits on the wallet after our request timed out) shows PROCESSING, then the result (e2e S6)', async () => {
+    const { svc, relay, clock } = await setup();
+    relay.purchaseOutcome = 'SUBMITTED';
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    const seen: string[] = [];
+    svc.onChange((s) => seen.push(s.state));
+    expect((await svc.confirm({ purchaseIntentId: q.purchaseIntentId })).state).toBe('PROCESSING');
+    const stored = relay.purchases.get(q.purchaseIntentId);
+    if (stored) stored.state = 'SUCCEEDED';
+    await clock.advance(1000);
+    expect(seen).toEqual(['SUBMITTED', 'PROCESSING', 'SUCCEEDED']);
+    expect(relay.count('createPurchase')).toBe(1);
+  });
+
   it('resumes after a crash: asks the relay and reports the final result', async () => {
     const { relay, pending, make } = await setup();
     relay.purchaseMode = 'drop'; // the relay took it, the answer was lost, then "the app crashed"
