@@ -114,6 +114,24 @@ test('decline or walk-away: main reports the code expired and the player gets a 
   await expect(page.getByRole('button', { name: 'AlipayHK' })).toBeVisible();
 });
 
+test('an expired link (refresh token ran out) says so and offers to link again', async ({ page }) => {
+  await openApp(page, { query: '?view=bind' });
+  await page.getByRole('button', { name: 'AlipayHK' }).click();
+  await expect(page.getByTestId('qr')).toBeVisible();
+  await emit(page, 'bindingChanged', {
+    state: 'EXPIRED',
+    wallet: 'ALIPAY_HK',
+    maskedAccount: null,
+    qr: null,
+    error: 'BINDING_EXPIRED',
+  });
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Link expired');
+  await expect(page.getByRole('alert')).toHaveText('Your AlipayHK link has expired. Scan a new code to link it again.');
+  await expect(page.getByRole('button', { name: 'Link again' })).toBeVisible();
+  await expectKeyboardReach(page, 'lapsed');
+  await everyLocale(page, 'bind-lapsed');
+});
+
 test('approved in the app, then linked with the masked account', async ({ page }) => {
   await openApp(page, { query: '?view=bind' });
   await page.getByRole('button', { name: 'AlipayHK' }).click();

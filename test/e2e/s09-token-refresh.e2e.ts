@@ -139,11 +139,12 @@ test('S9 A token near expiry refreshes silently; an expired refresh token asks t
   expect((await app.sandbox()).payments).toHaveLength(1);
   expect(await app.balance(ACCOUNTS.hk)).toBe(1_000_000 - 1200);
 
-  // "Link again" leads to the binding screen, which says why and offers a new code to scan.
+  // "Link again" leads to the binding screen, which says the link expired and offers to link again.
   await fresh.getByRole('button', { name: app.t('buyLinkWallet') }).click();
+  await expect(fresh.getByRole('heading', { level: 1 })).toHaveText(app.t('bindLapsedTitle'));
   await expect(fresh.getByRole('alert')).toHaveText(app.error('BINDING_EXPIRED', 'AlipayHK'));
   await app.shot(fresh, 'bind-link-expired');
-  await fresh.getByRole('button', { name: app.t('bindNewCode') }).click();
+  await fresh.getByRole('button', { name: app.t('bindLinkAgain') }).click();
   const code = await app.readQr(fresh, 'scan-again-qr');
   await app.phone(code, 'authorize', { account: ACCOUNTS.hk });
   await expect(fresh.getByTestId('linked')).toContainText('8812', { timeout: 15_000 });

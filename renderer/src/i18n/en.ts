@@ -38,6 +38,7 @@ export const en = {
   bindExpiredTitle: 'Code not used',
   bindFailedTitle: 'Linking did not finish',
   bindRevokedTitle: 'Wallet unlinked',
+  bindLapsedTitle: 'Link expired',
   bindLinkAgain: 'Link again',
 
   buyTitle: 'Confirm purchase',

@@ -35,6 +35,7 @@ export const idID: Messages = {
   bindExpiredTitle: 'Kode tidak dipakai',
   bindFailedTitle: 'Gagal menghubungkan',
   bindRevokedTitle: 'Dompet tidak terhubung lagi',
+  bindLapsedTitle: 'Tautan kedaluwarsa',
   bindLinkAgain: 'Hubungkan lagi',
 
   buyTitle: 'Konfirmasi pembelian',

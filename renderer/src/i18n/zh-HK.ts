@@ -35,6 +35,7 @@ export const zhHK: Messages = {
   bindExpiredTitle: '二維碼未被使用',
   bindFailedTitle: '連結未能完成',
   bindRevokedTitle: '錢包已取消連結',
+  bindLapsedTitle: '連結已過期',
   bindLinkAgain: '重新連結',
 
   buyTitle: '確認購買',
