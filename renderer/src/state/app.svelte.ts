@@ -22,14 +22,15 @@ export class AppState {
   kiosk = $state.raw<KioskStatus | null>(null);
   /** A kiosk customer pressed Start on the attract screen. */
   kioskStarted = $state(false);
-  readonly entry: Entry;
+  /** What the host asked to show; main changes it with a new hash route (see `navigate`). */
+  entry = $state.raw<Entry>({ view: null, sku: null, quantity: 1 });
   readonly binding: BindingFlow;
   readonly purchase: PurchaseFlow;
   readonly #api: Api;
 
-  constructor(api: Api, search: string) {
+  constructor(api: Api, search: string, hash = '') {
     this.#api = api;
-    this.entry = parseEntry(search);
+    this.entry = parseEntry(search, hash);
     this.binding = new BindingFlow(api);
     this.purchase = new PurchaseFlow(api);
   }
@@ -81,6 +82,19 @@ export class AppState {
     if (v && v !== 'kiosk') return v;
     if (this.entry.sku) return 'purchase';
     return !this.isKiosk && this.binding.status?.state === 'ACTIVE' ? 'manage' : 'bind';
+  }
+
+  /**
+   * Main opened another screen in this window (a hash route: the overlay is reused, not
+   * reloaded). A payment in flight is never dropped: its dialog stays until it has a result.
+   */
+  navigate(entry: Entry): void {
+    if (this.purchase.locked) return;
+    if (entry.sku !== this.entry.sku || entry.quantity !== this.entry.quantity) this.purchase.reset();
+    this.entry = entry;
+    if (!this.info) return;
+    this.view = this.#firstView();
+    this.#loadPurchase();
   }
 
   go(view: Exclude<View, 'kiosk'>): void {
