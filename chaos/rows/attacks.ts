@@ -42,14 +42,26 @@ export const attackRows: Row[] = [
     family: 'client-attack',
     async run(ctx) {
       const bindingId = await bindWallet(ctx.stack.kiosk);
-      const before = await snapshot(ctx.stack);
-      for (const skew of [-10 * 60_000, 10 * 60_000, -301_000]) {
-        await refused(ctx, 'stale', () => rawPay(ctx.stack.kiosk, bindingId, randomUUID()).then(() => ctx.stack.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID() }, { at: Date.now() + skew })), [401]);
+      const k = ctx.stack.kiosk;
+      // The whole money state plus the device's nonces: a refused stale request leaves no trace.
+      const state = async () => {
+        const nonces = await ctx.stack.store.db.selectFrom('nonces').select(['device_id', 'nonce']).orderBy('nonce').execute();
+        return `${await snapshot(ctx.stack)}|${JSON.stringify(nonces)}`;
+      };
+      const before = await state();
+      const intents: string[] = [];
+      for (const skew of [-10 * 60_000, 10 * 60_000, -301_000, 301_000]) {
+        const intent = randomUUID();
+        intents.push(intent);
+        await refused(ctx, `stale ${skew}`, () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent }, { at: Date.now() + skew }), [401]);
+        await refused(ctx, `stale unlink ${skew}`, () => k.request('DELETE', `/v1/bindings/${bindingId}`, undefined, { at: Date.now() + skew }), [401]);
       }
-      // (the first rawPay of each loop is a valid purchase: snapshot compared on the stale ones only)
-      const rows = await ctx.stack.store.db.selectFrom('purchases').select('intent_id').execute();
-      ctx.expect(rows.length === 3, `stale requests recorded purchases: ${rows.length} rows`);
-      void before;
+      ctx.expect((await state()) === before, 'a stale request changed state');
+      // The same intents, sent fresh, are new purchases (the stale ones were never recorded).
+      for (const intent of intents.slice(0, 2)) {
+        const res = await ctx.calls.call('fresh pay', 15_000, () => rawPay(k, bindingId, intent), ctx.stack.payloads);
+        ctx.expect(res?.status === 200 && res.body['purchaseIntentId'] === intent, `fresh pay after stale: ${JSON.stringify(res?.body).slice(0, 200)}`);
+      }
     },
   },
   {

@@ -57,6 +57,8 @@ export class BindingService {
   /** The binding that can pay, or a DomainError saying why there is none. */
   active(): ActiveBinding {
     const s = this.#status;
+    // A keychain we could not read hides whether there is a binding: say that, not "none".
+    if (!this.#bindingId && (s.error === 'KEYCHAIN_LOCKED' || s.error === 'KEYCHAIN_UNAVAILABLE')) throw new DomainError(s.error);
     if (!this.#bindingId || s.state === 'NONE' || !s.wallet) throw new DomainError('BINDING_NOT_FOUND');
     if (!canPayWith(s.state)) {
       if (s.state === 'REVOKED') throw new DomainError('BINDING_REVOKED');

@@ -41,4 +41,22 @@ describe.skipIf(postgres?.skip !== undefined)('store on PostgreSQL when the serv
     expect(after.rows[0]?.one).toBe(1);
     expect(uncaught).toEqual([]);
   });
+
+  it('survives a connection terminated while checked out between two queries of a transaction', async () => {
+    // A transaction holds its connection between statements (idle in transaction): the server's
+    // FATAL then arrives with no query in flight, on a client the pool no longer listens to.
+    const admin = new pg.Client({ connectionString: db.databaseUrl });
+    await admin.connect();
+    const tx = store.db.transaction().execute(async (trx) => {
+      const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+      await admin.query('select pg_terminate_backend($1)', [rows[0]?.pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      await sql`select 1`.execute(trx);
+    });
+    await expect(tx).rejects.toThrow();
+    await admin.end();
+    const after = await sql<{ one: number }>`select 1 as one`.execute(store.db);
+    expect(after.rows[0]?.one).toBe(1);
+    expect(uncaught).toEqual([]);
+  });
 });

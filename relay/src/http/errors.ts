@@ -42,8 +42,25 @@ export function errorBody(code: ErrorCode): { error: { code: ErrorCode; message:
   return { error: { code, message: errorMessage(code, 'en') } };
 }
 
+/**
+ * The database is unreachable for a moment (restart, failover, a dropped connection): SQLSTATE
+ * class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now), or a socket
+ * error from the driver. Nothing was committed, so the client may retry: 503 + Retry-After.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (/^08/u.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code)) return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return /^Connection terminated|Client has encountered a connection error|Client was closed and is not queryable/u.test(message);
+}
+
 /** Sends a typed error for anything thrown by a handler. */
 export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+  if (isDatabaseUnavailable(err)) {
+    reply.log.warn({ code: (err as { code?: unknown }).code }, 'database unavailable');
+    return sendError(reply, new RetryLaterError('OVERLOADED', 1));
+  }
   if (err instanceof RetryLaterError) reply.header('Retry-After', String(err.retryAfterSeconds));
   if (err instanceof DomainError) return reply.code(STATUS[err.code] ?? 400).send(errorBody(err.code));
   if (err instanceof ZodError) return reply.code(400).send(errorBody('INVALID_INPUT'));

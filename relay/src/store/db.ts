@@ -42,6 +42,11 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     // and opens a new one for the next query; a query in flight fails and its caller's
     // transaction rolls back, so no money state is half-written.
     pool.on('error', () => undefined);
+    // The pool stops listening to a client while it is checked out; a FATAL arriving then with
+    // no query in flight (a transaction between statements, a restart under load) is emitted on
+    // the client itself and would crash the process. The client is dead either way: its next
+    // query fails, the transaction rolls back, and the pool drops it on release.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     store = { db, dialect: 'postgres', close: () => db.destroy() };
   } else if (url) {

@@ -127,4 +127,17 @@ describe('BindingService', () => {
     expect(relay.count('createBinding')).toBe(0);
     expect((await svc.restore()).error).toBe(code);
   });
+
+  it.each(['locked', 'unavailable'] as const)('with a %s keychain at start, paying says so (not "no binding")', async (mode) => {
+    // Chaos matrix "keychain locked/absent": quote answered BINDING_NOT_FOUND, which sends the
+    // player to link a wallet the keychain cannot remember either.
+    const { svc, secrets } = setup();
+    secrets.mode = mode;
+    const code = mode === 'locked' ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE';
+    expect((await svc.restore()).error).toBe(code);
+    expect(() => svc.active()).toThrow(expect.objectContaining({ code }));
+    secrets.mode = 'ok';
+    await svc.restore();
+    expect(() => svc.active()).toThrow(expect.objectContaining({ code: 'BINDING_NOT_FOUND' }));
+  });
 });
