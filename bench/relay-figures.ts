@@ -9,6 +9,8 @@ const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 /** Seconds of load per run. */
 const SECONDS = QUICK ? 2 : 5;
 const PAYMENT_DELAY_MS = 20;
+/** BENCH_SKIP=rss,overload leaves out #8 (relay RSS) and/or #3, for quick A/B runs of #1/#2. */
+const SKIP = new Set(process.env['BENCH_SKIP']?.split(',') ?? []);
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signContent = Buffer.from(`POST /ams/sandbox/api/v1/payments/pay\n${'SANDBOX_X.1700000000000.'}${'{"paymentRequestId":"x"}'.repeat(20)}`);
@@ -100,7 +102,7 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     console.log(`  #2 ${tag}: p50 ${p50.median.toFixed(2)} ms, p99 ${p99.median.toFixed(2)} ms at ${Math.round(cpuMed)} % CPU`);
 
     // #8 relay RSS: idle (after start and bindings) vs after 100k requests (pays above + signed reads).
-    if (engine === 'sqlite') {
+    if (engine === 'sqlite' && !SKIP.has('rss')) {
       const goal = QUICK ? 10_000 : 100_000;
       const left = Math.max(0, goal - requests);
       if (left > 0) await load({ url: stack.relayUrl, devices: stack.devices, kind: 'read', connections: 32, amount: left, duration: 120 });
@@ -126,7 +128,7 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
       });
       console.log(`  #8 relay RSS: idle ${(idle.rss / 1e6).toFixed(1)} MB, after ${(after.median / 1e6).toFixed(1)} MB`);
     }
-    rows.push(...(await overload(engine, rate.median, p50.median, p99.median)));
+    if (!SKIP.has('overload')) rows.push(...(await overload(engine, rate.median, p50.median, p99.median)));
   } finally {
     await stack.close();
   }

@@ -1,11 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { RelayConfigInput } from '../relay/src/config.ts';
 import { type Relay, startRelay } from '../relay/src/index.ts';
+import { seedState } from '../sandbox/src/core/state.ts';
 import { type RunningSandbox, startSandbox } from '../sandbox/src/index.ts';
 
 /**
@@ -38,6 +39,17 @@ async function sandboxRole(): Promise<void> {
     try {
       if (m.cmd === 'start') {
         dir = mkdtempSync(join(tmpdir(), 'bench-sbx-'));
+        // The sandbox seeds two AlipayHK accounts and its admin API cannot create more: the bench
+        // writes the initial state file with one extra account per device (bench#N), so that no
+        // two devices pay from the same wallet account (see docs/benchmarks.md, #2).
+        const extra = (m['accounts'] as string[] | undefined) ?? [];
+        if (extra.length) {
+          const state = seedState(m['paymentDelayMs'] as number);
+          for (const [i, loginId] of extra.entries()) {
+            state.accounts.push({ loginId, wallet: 'ALIPAY_HK', userId: `21601200009${String(i).padStart(5, '0')}`, displayName: `Bench ${i}`, balance: 0, isDefault: false });
+          }
+          writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+        }
         sandbox = await startSandbox({
           port: 0,
           dataDir: dir,

@@ -96,7 +96,8 @@ async function json(url: string, init: RequestInit = {}): Promise<{ status: numb
 export const CLIENT_ID = 'SANDBOX_5YTEST0000000001';
 /** Cheap item so that thousands of purchases fit under the wallet's yearly cap. */
 export const BENCH_CATALOGUE = { items: [{ sku: 'bench-1', title: 'Bench item', prices: { HKD: '0.10', IDR: '300' } }] };
-const ACCOUNTS = ['852-6123-8812', '852-6000-0001'];
+/** One sandbox AlipayHK account per device (created by the bench's sandbox role). */
+const accountOf = (i: number): string => `852-7${String(i).padStart(3, '0')}-${String(1000 + i).slice(-4)}`;
 
 export interface StackOptions {
   engine: 'sqlite' | 'postgres';
@@ -153,6 +154,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       clientId: CLIENT_ID,
       merchantPublicKeyPem: merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
       paymentDelayMs: o.paymentDelayMs,
+      accounts: Array.from({ length: o.devices }, (_, i) => accountOf(i)),
     });
     const config: RelayConfigInput = {
       host: '127.0.0.1',
@@ -177,7 +179,10 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
         headers: { authorization: `Bearer ${sbx.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-    for (const loginId of ACCOUNTS) await admin('/accounts/balance', { loginId, balance: { currency: 'HKD', value: '9000000000000' } });
+    for (let i = 0; i < o.devices; i++) {
+      const topped = await admin('/accounts/balance', { loginId: accountOf(i), balance: { currency: 'HKD', value: '9000000000000' } });
+      if (topped.status !== 200) throw new Error(`top-up ${accountOf(i)}: ${topped.status} ${JSON.stringify(topped.body)}`);
+    }
     const codes = await relay.call<string[]>('enroll', { count: o.devices });
     const devices: Device[] = [];
     for (const [i, code] of codes.entries()) {
@@ -191,7 +196,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       const approved = await json(`${started.body['codeValue'] as string}/authorize`, {
         method: 'POST',
         headers: { accept: 'application/json', 'content-type': 'application/json' },
-        body: JSON.stringify({ account: ACCOUNTS[i % ACCOUNTS.length] }),
+        body: JSON.stringify({ account: accountOf(i) }),
       });
       if (approved.status >= 300) throw new Error(`authorize: ${approved.status}`);
       // Long-poll until ACTIVE (one or two requests, inside the default burst).

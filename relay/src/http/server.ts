@@ -1,5 +1,5 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
 import type { RateLimiter } from '../ops/overload.ts';
@@ -18,6 +18,26 @@ declare module 'fastify' {
 }
 
 /**
+ * Fastify's per-request log lines, with successful calls at debug: "incoming request" always,
+ * "request completed" when the answer is < 400 (two info lines per request were a measurable
+ * share of the pay path, bench #1 in docs/benchmarks.md). Answers ≥ 400 stay at info (with the
+ * request's method and URL), errors at error; money state changes are logged at info by the
+ * services (antom call, antom notification, fulfilment, cancellation).
+ */
+class RequestLogLevels extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+    // The request itself goes with the line now that "incoming request" is at debug.
+    else if (reply.statusCode >= 400) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
+/**
  * The Fastify instance with the relay's body handling: JSON is read as raw bytes (kept for
  * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed.
  */
@@ -26,6 +46,7 @@ export function createServer(logger: Logger): FastifyInstance {
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    logController: new RequestLogLevels(),
     // Errors raised before routing (a malformed %-escape in the path: FST_ERR_BAD_URL) get the
     // same typed body as every other error, not Fastify's default (which echoes the URL).
     frameworkErrors: (err, _req, reply) => sendError(reply, err),

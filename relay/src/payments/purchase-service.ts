@@ -13,7 +13,7 @@ import {
   walletInfo,
   walletWindow,
 } from '@scan-to-bind/shared/domain';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
@@ -116,14 +116,16 @@ export class PurchaseService {
       touched_at: Date.now(),
     };
     let refusal: { code: ErrorCode } | undefined;
+    let written: PurchaseRow = row;
     try {
       await repo.store.db.transaction().execute(async (trx) => {
         await this.#lock(trx, [`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`]);
         refusal = await this.#checkLimits(trx, row, total, now);
-        const values = refusal
+        const values: PurchaseRow = refusal
           ? { ...row, state: 'FAILED', error_code: refusal.code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now }
           : row;
         await trx.insertInto('purchases').values(values).execute();
+        written = values;
       });
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -132,7 +134,7 @@ export class PurchaseService {
       }
       throw err;
     }
-    const written = (await repo.get(req.purchaseIntentId)) as PurchaseRow;
+    // `written` is the row exactly as inserted (every column given): no need to read it back.
     repo.publish(written);
     if (refusal) return purchaseStatus(written);
     return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total);
@@ -149,23 +151,41 @@ export class PurchaseService {
   async #lock(trx: Transaction<Database>, keys: string[]): Promise<void> {
     if (this.#d.repo.store.dialect !== 'postgres') return;
     const sorted = [...new Set(keys)].sort();
-    for (const key of sorted) {
-      await trx.insertInto('spend_locks').values({ lock_key: key }).onConflict((oc) => oc.column('lock_key').doNothing()).execute();
-    }
+    await trx
+      .insertInto('spend_locks')
+      .values(sorted.map((key) => ({ lock_key: key })))
+      .onConflict((oc) => oc.column('lock_key').doNothing())
+      .execute();
     await trx.selectFrom('spend_locks').select('lock_key').where('lock_key', 'in', sorted).orderBy('lock_key').forUpdate().execute();
   }
 
-  async #spent(trx: Transaction<Database>, column: 'owner' | 'account_ref', value: string, currency: string, from: number, to: number): Promise<number> {
+  /**
+   * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
+   * window `a` and in window `b`. Only the span of the two windows is read (for the wallet check
+   * the covering index purchases_account_spend answers it without touching the rows).
+   */
+  async #spent(
+    trx: Transaction<Database>,
+    column: 'owner' | 'account_ref',
+    value: string,
+    currency: string,
+    a: { start: Date; end: Date },
+    b: { start: Date; end: Date },
+  ): Promise<[number, number]> {
+    const [aFrom, aTo, bFrom, bTo] = [a.start.getTime(), a.end.getTime(), b.start.getTime(), b.end.getTime()];
     const r = await trx
       .selectFrom('purchases')
-      .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
+      .select([
+        sql<string | number | null>`sum(case when created_at >= ${aFrom} and created_at < ${aTo} then amount_minor else 0 end)`.as('a'),
+        sql<string | number | null>`sum(case when created_at >= ${bFrom} and created_at < ${bTo} then amount_minor else 0 end)`.as('b'),
+      ])
       .where(column, '=', value)
       .where('currency', '=', currency)
+      .where('created_at', '>=', Math.min(aFrom, bFrom))
+      .where('created_at', '<', Math.max(aTo, bTo))
       .where('state', 'in', COUNTED)
-      .where('created_at', '>=', from)
-      .where('created_at', '<', to)
       .executeTakeFirst();
-    return Number(r?.total ?? 0);
+    return [Number(r?.a ?? 0), Number(r?.b ?? 0)];
   }
 
   /** Wallet caps of shared/domain (per wallet account), then the studio's per-player caps. */
@@ -174,22 +194,15 @@ export class PurchaseService {
     const currency = row.currency as CurrencyCode;
     const at = new Date(now);
     const day = walletWindow(wallet, at, 'day');
-    const month = walletWindow(wallet, at, 'month');
-    const year = walletWindow(wallet, at, 'year');
     const account = row.account_ref ?? row.binding_id;
-    const today = await this.#spent(trx, 'account_ref', account, currency, day.start.getTime(), day.end.getTime());
-    const thisYear = await this.#spent(trx, 'account_ref', account, currency, year.start.getTime(), year.end.getTime());
+    const [today, thisYear] = await this.#spent(trx, 'account_ref', account, currency, day, walletWindow(wallet, at, 'year'));
     const wl = checkWalletLimits(wallet, total, { today: money(today, currency), thisYear: money(thisYear, currency) });
     if (!wl.ok) return { code: wl.reason };
     const caps = this.#d.spendingCaps[currency];
-    if (caps?.daily !== undefined) {
-      const spent = await this.#spent(trx, 'owner', row.owner, currency, day.start.getTime(), day.end.getTime());
-      if (spent + total.minor > parseMajor(caps.daily, currency).minor) return { code: 'SPENDING_CAP_DAILY' };
-    }
-    if (caps?.monthly !== undefined) {
-      const spent = await this.#spent(trx, 'owner', row.owner, currency, month.start.getTime(), month.end.getTime());
-      if (spent + total.minor > parseMajor(caps.monthly, currency).minor) return { code: 'SPENDING_CAP_MONTHLY' };
-    }
+    if (caps?.daily === undefined && caps?.monthly === undefined) return undefined;
+    const [spentToday, spentThisMonth] = await this.#spent(trx, 'owner', row.owner, currency, day, walletWindow(wallet, at, 'month'));
+    if (caps.daily !== undefined && spentToday + total.minor > parseMajor(caps.daily, currency).minor) return { code: 'SPENDING_CAP_DAILY' };
+    if (caps.monthly !== undefined && spentThisMonth + total.minor > parseMajor(caps.monthly, currency).minor) return { code: 'SPENDING_CAP_MONTHLY' };
     return undefined;
   }
 

@@ -1,5 +1,6 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { refundsFulfilmentDeclarations } from './migrations-0002.ts';
+import { spendingIndexes } from './migrations-0003.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -151,6 +152,7 @@ const initial: Migration = {
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_refunds_fulfilment_declarations': refundsFulfilmentDeclarations,
+  '0003_spending_indexes': spendingIndexes,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */
