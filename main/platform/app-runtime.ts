@@ -28,7 +28,7 @@ import { type Logger, systemClock } from '../services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
 import { RelayApi } from '../services/relay/relay-api.ts';
 import { StatusStream } from '../services/relay/status-stream.ts';
-import { BindingEventData, PurchaseEventData } from '../services/relay/wire.ts';
+import { relayEventRouter } from '../services/relay/event-router.ts';
 import { defaultSettings, SettingsService } from '../services/settings-service.ts';
 import { type DeviceCredential, Vault } from '../services/vault.ts';
 import { createSecureWindow } from '../windows/create-secure-window.ts';
@@ -232,19 +232,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   // Status stream, restore, resume.
   const stream = new StatusStream(
     (signal, last) => relay.openEvents(signal, last),
-    {
-      onEvent: (ev) => {
-        try {
-          if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
-          else if (ev.event === 'purchase') void purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
-        } catch {
-          log.warn('unreadable relay event', { event: ev.event });
-        }
-      },
-      onConnection: (up) => {
-        if (up) void binding.sync();
-      },
-    },
+    relayEventRouter(binding, purchases, log),
     systemClock,
     log,
   );

@@ -121,7 +121,16 @@ export class E2eApp {
   async shot(page: Page, state: string): Promise<Buffer> {
     const dir = join('test-results', 'e2e', this.options.scenario);
     mkdirSync(dir, { recursive: true });
-    return page.screenshot({ path: join(dir, `${state}.png`), animations: 'disabled' });
+    // A kiosk reset reloads the page (as main does); a capture that lands mid-reload is
+    // refused by Chromium, so wait for the page to settle and take it again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await page.waitForLoadState('load');
+        return await page.screenshot({ path: join(dir, `${state}.png`), animations: 'disabled' });
+      } catch (err) {
+        if (attempt >= 3 || !/Unable to capture screenshot|navigat/i.test(String(err))) throw err;
+      }
+    }
   }
 
   /**

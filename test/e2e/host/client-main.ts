@@ -17,7 +17,7 @@ import { type Clock, type SecretStore, systemClock } from '../../../main/service
 import { isPendingIntent, PurchaseService } from '../../../main/services/purchase-service.ts';
 import { RelayApi } from '../../../main/services/relay/relay-api.ts';
 import { StatusStream } from '../../../main/services/relay/status-stream.ts';
-import { BindingEventData, PurchaseEventData } from '../../../main/services/relay/wire.ts';
+import { relayEventRouter } from '../../../main/services/relay/event-router.ts';
 import { defaultSettings, SettingsService } from '../../../main/services/settings-service.ts';
 import { Vault } from '../../../main/services/vault.ts';
 import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../fakes/memory-stores.ts';
@@ -192,19 +192,7 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
 
   const stream = new StatusStream(
     (signal, last) => relay.openEvents(signal, last),
-    {
-      onEvent: (ev) => {
-        try {
-          if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
-          else if (ev.event === 'purchase') void purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
-        } catch {
-          log.warn('unreadable relay event', { event: ev.event });
-        }
-      },
-      onConnection: (up) => {
-        if (up) void binding.sync();
-      },
-    },
+    relayEventRouter(binding, purchases, log),
     clock,
     log,
     { baseMs: 50, maxMs: 400 },

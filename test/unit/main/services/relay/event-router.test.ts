@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { relayEventRouter } from '../../../../../main/services/relay/event-router.ts';
+
+function setup() {
+  const applied: unknown[] = [];
+  const routed: unknown[] = [];
+  const warnings: [string, unknown][] = [];
+  let syncs = 0;
+  const router = relayEventRouter(
+    {
+      apply: (w) => {
+        applied.push(w);
+      },
+      sync: async () => {
+        syncs += 1;
+      },
+    },
+    {
+      onRelayEvent: async (w) => {
+        routed.push(w);
+      },
+    },
+    { debug: () => {}, info: () => {}, error: () => {}, warn: (m, f) => warnings.push([m, f]) },
+  );
+  const ev = (event: string, data: unknown) => ({ event, data: typeof data === 'string' ? data : JSON.stringify(data), id: null, retry: null });
+  return { router, ev, applied, routed, warnings, syncs: () => syncs };
+}
+
+const binding = { bindingId: 'b-12345678', state: 'ACTIVE', wallet: 'DANA', maskedAccount: '62-***-4321', version: 3 };
+const purchase = { purchaseIntentId: '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f', state: 'SUCCEEDED' };
+
+describe('relay event router', () => {
+  it('hands binding events to the binding service and purchase events to the purchase service', () => {
+    const t = setup();
+    t.router.onEvent(t.ev('binding', binding));
+    t.router.onEvent(t.ev('purchase', { purchase }));
+    expect(t.applied).toMatchObject([binding]);
+    expect(t.routed).toMatchObject([purchase]);
+  });
+
+  it('drops unreadable or unknown events, logging only the event name', () => {
+    const t = setup();
+    t.router.onEvent(t.ev('binding', '{"bindingId":"x","accessToken":"secret-token'));
+    t.router.onEvent(t.ev('binding', { ...binding, state: 'SCANNED' }));
+    t.router.onEvent(t.ev('refund', { refundId: 'r1' }));
+    expect(t.applied).toEqual([]);
+    expect(t.routed).toEqual([]);
+    expect(t.warnings).toEqual([
+      ['unreadable relay event', { event: 'binding' }],
+      ['unreadable relay event', { event: 'binding' }],
+    ]);
+    expect(JSON.stringify(t.warnings)).not.toContain('secret-token');
+  });
+
+  it('re-reads the binding on every reconnect, not on a disconnect', () => {
+    const t = setup();
+    t.router.onConnection(false);
+    t.router.onConnection(true);
+    t.router.onConnection(true);
+    expect(t.syncs()).toBe(2);
+  });
+});
