@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   }
   if (command === 'reconcile') {
     const c = config(flags);
-    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir });
+    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir, poolSize: c.databasePoolSize });
     try {
       process.exitCode = await runReconcile(store, args, flags.get('out') ?? `reconciliation-${new Date().toISOString().slice(0, 10)}.json`, (line) => console.log(line));
     } finally {
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     const label = flags.get('label');
     const kind = flags.get('kind') ?? 'kiosk';
     if (!label || (kind !== 'kiosk' && kind !== 'launcher')) throw new Error('enroll needs --label and --kind kiosk|launcher');
-    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir });
+    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir, poolSize: c.databasePoolSize });
     const devices = new DeviceService({ store, box: new SecretBox(c.encryption.keys, c.encryption.activeKeyId), clock: systemClock });
     const { code, expiresAt } = await devices.createEnrollmentCode({ label, kind, lifetimeMs: c.enrollment.codeLifetimeMs });
     await store.close();
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   }
   if (command === 'rotate-keys') {
     const c = config(flags);
-    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir });
+    const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir, poolSize: c.databasePoolSize });
     const count = await reencryptAll(store, new SecretBox(c.encryption.keys, c.encryption.activeKeyId));
     await store.close();
     console.log(`re-encrypted ${count} rows with key ${c.encryption.activeKeyId}`);

@@ -101,7 +101,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     : undefined;
 
   const adminToken = config.admin.token ?? (config.admin.tokenFile ? readFileSync(config.admin.tokenFile, 'utf8').trim() : undefined);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   const hub = new EventHub();
   const metrics = new Metrics();
   const antom = new AntomClient({

@@ -28,15 +28,18 @@ const pgTypes = {
     oid === 20 ? parseInt8 : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** PostgreSQL pool size when none is given (config `databasePoolSize`; docs/benchmarks.md, third round). */
+export const DEFAULT_POOL_SIZE = 25;
+
 /**
  * Opens the store: PostgreSQL when `databaseUrl` is a postgres:// URL, otherwise SQLite
- * (better-sqlite3, WAL) at `<dataDir>/relay.sqlite`. Runs pending migrations before returning.
+ * (better-sqlite3, WAL) at `<dataDir>/relay.sqlite`. `poolSize` caps the PostgreSQL connections. Runs pending migrations before returning.
  */
-export async function openStore(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
+export async function openStore(options: { databaseUrl?: string | undefined; dataDir: string; poolSize?: number | undefined }): Promise<Store> {
   let store: Store;
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: 10, types: pgTypes });
+    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE, types: pgTypes });
     // An idle connection the server drops (restart, failover, pg_terminate_backend) is emitted
     // here; without a listener it would crash the process. The pool discards the broken client
     // and opens a new one for the next query; a query in flight fails and its caller's
