@@ -72,14 +72,19 @@ for (const engine of engines()) {
       await s.admin('POST', '/faults', { endpoint: 'refund', mode: 'U', count: 1, process: true });
       await s.admin('POST', '/notifications/faults', { mode: 'duplicate', count: 1 });
       const r = await admin('POST', '/admin/v1/refunds', { refundRequestId: 'rf-c-1', purchaseIntentId: intent, amount: { currency: 'HKD', minor: 300 } });
-      expect(r.body['state']).toBe('PROCESSING');
+      // Antom answered U; the sandbox sends notifyRefund at once, which may land before this
+      // answer is written, so the answer is PROCESSING or already SUCCEEDED. Either way only the
+      // notification can settle it: every inquiryRefund fails (5xx) and the notes show 'applied'.
+      expect(['PROCESSING', 'SUCCEEDED']).toContain(r.body['state']);
       const notes = await waitFor(async () => {
         const n = (await s.relay.store.db.selectFrom('notifications').selectAll().where('kind', '=', 'refund').execute()).filter((x) => !before.has(x.id));
         return n.length >= 2 ? n : undefined;
       }, 10_000, 'two refund notifications');
       expect(notes.map((n) => n.outcome).sort()).toEqual(['applied', 'duplicate']);
       const done = await admin('GET', '/admin/v1/refunds/rf-c-1');
-      expect(done.body).toMatchObject({ state: 'SUCCEEDED', version: 3 });
+      // One change for the settlement (unless it was already in the answer), none for the duplicate.
+      const settledVersion = (r.body['version'] as number) + (r.body['state'] === 'SUCCEEDED' ? 0 : 1);
+      expect(done.body).toMatchObject({ state: 'SUCCEEDED', version: settledVersion });
     });
 
     it('a refund Antom never received is re-sent with the same refundRequestId by the worker', async () => {
