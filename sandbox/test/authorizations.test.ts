@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   admin,
   bind,
@@ -7,22 +7,17 @@ import {
   notificationSignatureValid,
   payBody,
   type Receiver,
-  startReceiver,
-  startTestSandbox,
   type TestSandbox,
   uid,
+  useSandboxAndReceiver,
   waitFor,
 } from './helpers.ts';
 
 let sb: TestSandbox;
 let rx: Receiver;
-beforeAll(async () => {
-  sb = await startTestSandbox();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await sb.stop();
-  await rx.close();
+useSandboxAndReceiver((s, r) => {
+  sb = s;
+  rx = r;
 });
 
 async function consultCode(wallet: 'ALIPAY_HK' | 'DANA' = 'ALIPAY_HK'): Promise<string> {

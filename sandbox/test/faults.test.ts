@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ACK, admin, bind, call, payBody, type Receiver, startReceiver, startTestSandbox, type TestSandbox, uid, waitFor } from './helpers.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ACK, admin, bind, call, payBody, type Receiver, type TestSandbox, uid, useSandboxAndReceiver, waitFor } from './helpers.ts';
 
 let sb: TestSandbox;
 let rx: Receiver;
 let token: string;
-beforeAll(async () => {
-  sb = await startTestSandbox();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await sb.stop();
-  await rx.close();
+useSandboxAndReceiver((s, r) => {
+  sb = s;
+  rx = r;
 });
 beforeEach(async () => {
   await admin(sb, 'POST', '/reset');

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { type RunningSandbox, type SandboxOptions, startSandbox } from '../src/index.ts';
 
 /** The throw-away key pair of API.md §2.5, registered as the merchant key in tests. */
@@ -254,4 +255,22 @@ export function payBody(wallet: 'ALIPAY_HK' | 'DANA', accessToken: string, value
     settlementStrategy: { settlementCurrency: currency },
     env: { terminalType: 'WEB' },
   };
+}
+
+/**
+ * Starts one sandbox and one notification receiver for a test file (beforeAll) and stops both
+ * afterwards; `use` hands them to the file's variables.
+ */
+export function useSandboxAndReceiver(use: (sb: TestSandbox, rx: Receiver) => void): void {
+  let sb: TestSandbox | undefined;
+  let rx: Receiver | undefined;
+  beforeAll(async () => {
+    sb = await startTestSandbox();
+    rx = await startReceiver();
+    use(sb, rx);
+  });
+  afterAll(async () => {
+    await sb?.stop();
+    await rx?.close();
+  });
 }

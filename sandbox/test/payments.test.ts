@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   admin,
   bind,
@@ -7,22 +7,17 @@ import {
   payBody,
   type Receiver,
   responseSignatureValid,
-  startReceiver,
-  startTestSandbox,
   type TestSandbox,
   uid,
+  useSandboxAndReceiver,
   waitFor,
 } from './helpers.ts';
 
 let sb: TestSandbox;
 let rx: Receiver;
-beforeAll(async () => {
-  sb = await startTestSandbox();
-  rx = await startReceiver();
-});
-afterAll(async () => {
-  await sb.stop();
-  await rx.close();
+useSandboxAndReceiver((s, r) => {
+  sb = s;
+  rx = r;
 });
 beforeEach(async () => {
   await admin(sb, 'POST', '/reset');

@@ -1,29 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { secureWebPreferences } from '../../../../main/security/web-preferences.ts';
+import { expectedSecureWebPreferences } from './expected-web-preferences.ts';
 
 const preloadPath = '/opt/app/out/preload/preload.cjs';
 
 describe('secureWebPreferences', () => {
   it('sets every option of STYLE.md checklist item 1', () => {
     const prefs = secureWebPreferences({ preloadPath, isDev: false });
-    expect(prefs).toEqual({
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      experimentalFeatures: false,
-      devTools: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      safeDialogs: true,
-      autoplayPolicy: 'user-gesture-required',
-      enableWebSQL: false,
-    });
+    expect(prefs).toEqual(expectedSecureWebPreferences(preloadPath));
     expect(prefs).not.toHaveProperty('enableBlinkFeatures');
     expect(prefs).not.toHaveProperty('additionalArguments');
   });

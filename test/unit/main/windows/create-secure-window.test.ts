@@ -11,27 +11,11 @@ import {
   type WindowShape,
 } from '../../../../main/windows/window-options.ts';
 import { FakeBrowserWindow, fakeNavEvent } from '../../../fakes/fake-electron.ts';
+import { expectedSecureWebPreferences } from '../security/expected-web-preferences.ts';
 
 const preloadPath = '/opt/app/out/preload/preload.cjs';
 
-const SECURE = {
-  preload: preloadPath,
-  contextIsolation: true,
-  sandbox: true,
-  nodeIntegration: false,
-  nodeIntegrationInWorker: false,
-  nodeIntegrationInSubFrames: false,
-  webSecurity: true,
-  allowRunningInsecureContent: false,
-  webviewTag: false,
-  experimentalFeatures: false,
-  devTools: false,
-  navigateOnDragDrop: false,
-  spellcheck: false,
-  safeDialogs: true,
-  autoplayPolicy: 'user-gesture-required',
-  enableWebSQL: false,
-};
+const SECURE = expectedSecureWebPreferences(preloadPath);
 
 function deps(trusted = new TrustedWindows()) {
   return {
