@@ -123,7 +123,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const bindingRepo = new BindingRepo(store, clock, hub);
   const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }));
   const fulfilment = new Fulfilment(store, clock, { ...config.fulfilment, leaseMs: config.payments.leaseMs }, logger.child({ component: 'fulfilment' }));
-  purchaseRepo.onSucceeded = (trx, row) => fulfilment.enqueue(trx, row);
+  // Only when events are written: otherwise a success is one UPDATE, not a transaction.
+  if (fulfilment.enabled) purchaseRepo.onSucceeded = (trx, row) => fulfilment.enqueue(trx, row);
   const refundRepo = new RefundRepo(store, clock, hub, logger.child({ component: 'refunds' }));
   const refunds = new RefundService({
     repo: refundRepo,
@@ -265,6 +266,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     await app.close();
     clearTimeout(grace);
     await worker?.stop();
+    antom.close();
     await store.close();
     logger.info('relay stopped');
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engines, uuid } from './support/env.ts';
+import { TestDevice } from './support/client.ts';
 import { approveOnPhone, bind, type Stack, startStack, waitFor } from './support/stack.ts';
 
 for (const engine of engines()) {
@@ -54,6 +55,18 @@ for (const engine of engines()) {
       expect(first.body['state']).toBe('SUCCEEDED');
       const capped = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(capped.body).toMatchObject({ state: 'FAILED', error: { code: 'SPENDING_CAP_DAILY' } });
+    });
+
+    it('concurrent pays of one player cannot overshoot the daily cap together (the spending lock)', async () => {
+      const player = new TestDevice(s.launcher.baseUrl, s.launcher.creds, s.assertion('cap-race'), s.launcher.now);
+      const bindingId = await bind(player, 'ALIPAY_HK');
+      // Cap 200.00 HKD a day; 98.00 each: at most two of eight simultaneous pays may pass.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => player.request('POST', '/v1/purchases', { bindingId, sku: 'gems-1000', quantity: 1, purchaseIntentId: uuid() })),
+      );
+      const states = answers.map((a) => a.body['state']);
+      expect(states.filter((x) => x === 'SUCCEEDED')).toHaveLength(2);
+      expect(answers.filter((a) => (a.body['error'] as { code?: string } | undefined)?.code === 'SPENDING_CAP_DAILY')).toHaveLength(6);
     });
 
     it('refuses the wallet per-transaction limit of shared/domain, and maps a wallet-side limit from Antom', async () => {

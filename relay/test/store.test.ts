@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
 import { DeviceService } from '../src/devices/device-service.ts';
 import { signClientRequest } from '../src/http/client-signature.ts';
@@ -7,60 +7,21 @@ import { reencryptAll } from '../src/store/rotate-keys.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
-import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
-import { isUniqueViolation, migrate, openStore, type Store } from '../src/store/db.ts';
-import { createTestDatabase, engines, type TestDatabase, uuid } from './support/env.ts';
+import { PurchaseRepo } from '../src/payments/purchase-repo.ts';
+import { isUniqueViolation, migrate, type Store } from '../src/store/db.ts';
+import { engines, uuid } from './support/env.ts';
+import { purchaseRow as purchase, useStore } from './support/rows.ts';
 
-function purchase(intentId: string, now: number): PurchaseRow {
-  return {
-    intent_id: intentId,
-    owner: 'device:d1',
-    device_id: 'd1',
-    player_id: null,
-    binding_id: 'b1',
-    wallet: 'DANA',
-    account_ref: 'acc',
-    sku: 'vault',
-    quantity: 99,
-    request_hash: 'h',
-    currency: 'IDR',
-    amount_minor: 89_100_000_000, // above 2^32: bigint columns must round-trip as numbers
-    state: 'SUBMITTED',
-    version: 1,
-    payment_request_id: `pay_${intentId}`,
-    payment_id: null,
-    result_code: null,
-    error_code: null,
-    created_at: now,
-    updated_at: now,
-    submitted_at: now,
-    expires_at: now + 60_000,
-    paid_at: null,
-    finished_at: null,
-    next_check_at: now,
-    lease_until: null,
-    inquiries: 0,
-    cancel_attempts: 0,
-    unresolved_reported_at: null,
-    touched_at: now,
-  };
-}
 
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`store on ${engine.name}`, () => {
     if (engine.skip) console.warn(engine.skip);
-    let db: TestDatabase;
-    let store: Store;
+    const opened = useStore(engine.name);
     const clock = offsetClock();
     const logger = createLogger('silent');
-
-    beforeAll(async () => {
-      db = await createTestDatabase(engine.name);
-      store = await openStore({ databaseUrl: db.databaseUrl, dataDir: db.dataDir });
-    });
-    afterAll(async () => {
-      await store?.close();
-      await db?.drop();
+    let store: Store;
+    beforeAll(() => {
+      store = opened.store;
     });
 
     it('migrates idempotently', async () => {

@@ -12,10 +12,16 @@ import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
 import type { Store } from '../store/db.ts';
+import { Prepared } from '../store/prepared.ts';
 import type { BindingsTable, Database } from '../store/schema.ts';
 
 /** A binding row. */
 export type BindingRow = BindingsTable;
+
+/** The binding a purchase names, if the caller owns it (hot path: store/prepared.ts). */
+const ownedBinding = new Prepared<{ id: string; owner: string }, BindingRow>((db, arg) =>
+  db.selectFrom('bindings').selectAll().where('id', '=', arg('id')).where('owner', '=', arg('owner')),
+);
 
 /** What a device sees of a binding; never a token or a full account id. */
 export interface BindingStatus {
@@ -74,12 +80,7 @@ export class BindingRepo {
 
   /** Reads one binding of an owner; BINDING_NOT_FOUND otherwise (other owners' ids look unknown). */
   async getOwned(owner: string, id: string): Promise<BindingRow> {
-    const row = await this.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('id', '=', id)
-      .where('owner', '=', owner)
-      .executeTakeFirst();
+    const row = await ownedBinding.first(this.store.db, this.store.dialect, { id, owner });
     if (!row) throw new DomainError('BINDING_NOT_FOUND');
     return row;
   }

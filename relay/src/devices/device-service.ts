@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { Clock } from '../clock.ts';
 import { isUniqueViolation, type Store } from '../store/db.ts';
+import { Prepared } from '../store/prepared.ts';
+import type { DevicesTable } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from '../http/client-signature.ts';
 import type { Player, PlayerAssertionVerifier } from './player-assertion.ts';
@@ -31,6 +33,12 @@ function hashCode(code: string): string {
 function secretContext(deviceId: string): string {
   return `device:${deviceId}:secret`;
 }
+
+/** The hot statements of every authenticated request (store/prepared.ts). */
+const deviceById = new Prepared<{ id: string }, DevicesTable>((db, arg) => db.selectFrom('devices').selectAll().where('id', '=', arg('id')));
+const insertNonce = new Prepared<{ device_id: string; nonce: string; seen_at: number }, never>((db, arg) =>
+  db.insertInto('nonces').values({ device_id: arg('device_id'), nonce: arg('nonce'), seen_at: arg('seen_at') }),
+);
 
 /** Device enrolment and request authentication. */
 export class DeviceService {
@@ -118,7 +126,7 @@ export class DeviceService {
       throw new DomainError('DEVICE_UNAUTHORIZED', 'malformed signature headers');
     }
     if (Buffer.from(nonce, 'base64url').length < 16) throw new DomainError('DEVICE_UNAUTHORIZED', 'nonce too short');
-    const device = await this.#store.db.selectFrom('devices').selectAll().where('id', '=', deviceId).executeTakeFirst();
+    const device = await deviceById.first(this.#store.db, this.#store.dialect, { id: deviceId });
     if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
     const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, secretContext(deviceId));
     const input = { method: req.method, pathWithQuery: req.pathWithQuery, timestamp, nonce, body: req.rawBody };
@@ -131,7 +139,8 @@ export class DeviceService {
       player = await this.#players.verify(h('x-player-assertion'), deviceId);
     }
     try {
-      await this.#store.db.insertInto('nonces').values({ device_id: deviceId, nonce, seen_at: now }).execute();
+      // The replay guard is not money state: its commit need not wait for the disk (Store.relaxed).
+      await this.#store.relaxed((db) => insertNonce.execute(db, this.#store.dialect, { device_id: deviceId, nonce, seen_at: now }));
     } catch (err) {
       if (isUniqueViolation(err)) throw new DomainError('REQUEST_REPLAYED', 'nonce reused');
       throw err;
@@ -142,9 +151,11 @@ export class DeviceService {
 
   /** Forgets nonces old enough that their timestamp would be refused anyway. */
   async pruneNonces(): Promise<void> {
-    await this.#store.db
-      .deleteFrom('nonces')
-      .where('seen_at', '<', this.#clock.now() - 2 * MAX_CLOCK_SKEW_MS)
-      .execute();
+    await this.#store.relaxed((db) =>
+      db
+        .deleteFrom('nonces')
+        .where('seen_at', '<', this.#clock.now() - 2 * MAX_CLOCK_SKEW_MS)
+        .execute(),
+    );
   }
 }

@@ -6,6 +6,8 @@ import type { AuthorizationNotifications, NotificationOutcome } from '../binding
 import type { PaymentNotifications } from '../payments/payment-notifications.ts';
 import type { RefundNotifications } from '../refunds/refund-notifications.ts';
 import type { Store } from '../store/db.ts';
+import { Prepared } from '../store/prepared.ts';
+import type { NotificationsTable } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 
 /** The notification paths, relative to the relay's public URL. */
@@ -14,6 +16,10 @@ export const NOTIFY_PATHS = {
   payment: '/antom/notify/payment',
   refund: '/antom/notify/refund',
 } as const;
+
+const insertAudit = new Prepared<NotificationsTable, never>((db, arg) =>
+  db.insertInto('notifications').values({ id: arg('id'), kind: arg('kind'), ref: arg('ref'), outcome: arg('outcome'), received_at: arg('received_at') }),
+);
 
 const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
 
@@ -54,10 +60,9 @@ export function registerAntomRoutes(
         return reply.code(401).type('application/json').send(REFUSED);
       }
       const outcome = await handle(req.body as Record<string, unknown>);
-      await deps.store.db
-        .insertInto('notifications')
-        .values({ id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() })
-        .execute();
+      // The audit row is not money state (the handler committed that, fully): Store.relaxed.
+      const audit = { id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() };
+      await deps.store.relaxed((db) => insertAudit.execute(db, deps.store.dialect, audit));
       req.log.info({ kind, outcome }, 'antom notification');
       return reply.code(200).type('application/json').send(NOTIFICATION_ACK);
     });

@@ -3,7 +3,7 @@ import { parseAntomTime, readString } from '../antom/messages.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import type { NotificationOutcome } from '../bindings/authorization-notifications.ts';
 import { markTokenDead } from './pay-outcome.ts';
-import { type PurchaseRepo, paymentErrorCode } from './purchase-repo.ts';
+import { type PurchaseRepo, paymentErrorCode, purchaseByPaymentRequest } from './purchase-repo.ts';
 
 /**
  * notifyPayment (API.md §8.1): PAYMENT_RESULT S or F settles whatever inquiry has not;
@@ -22,11 +22,7 @@ export class PaymentNotifications {
     const paymentRequestId = readString(body, 'paymentRequestId');
     const result = body['result'] as { resultStatus?: unknown; resultCode?: unknown } | undefined;
     if (!paymentRequestId || !result) return 'ignored';
-    const row = await this.repo.store.db
-      .selectFrom('purchases')
-      .selectAll()
-      .where('payment_request_id', '=', paymentRequestId)
-      .executeTakeFirst();
+    const row = await purchaseByPaymentRequest.first(this.repo.store.db, this.repo.store.dialect, { payment_request_id: paymentRequestId });
     if (!row) {
       this.logger.warn({ paymentRequestId }, 'payment notification for an unknown paymentRequestId');
       return 'unknown';
@@ -43,9 +39,9 @@ export class PaymentNotifications {
         payment_id: paymentId,
         paid_at: parseAntomTime(body['paymentTime']) ?? this.repo.clock.now(),
         result_code: code ?? 'SUCCESS',
-      });
+      }, row);
     } else if (result.resultStatus === 'F') {
-      res = await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) });
+      res = await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) }, row);
       if (code === 'INVALID_ACCESS_TOKEN') await markTokenDead(this.bindings, row.binding_id);
     } else {
       return 'ignored';

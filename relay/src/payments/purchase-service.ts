@@ -13,7 +13,7 @@ import {
   walletInfo,
   walletWindow,
 } from '@scan-to-bind/shared/domain';
-import { sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
@@ -21,12 +21,13 @@ import { sealContext } from '../bindings/binding-service.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
+import { Prepared } from '../store/prepared.ts';
 import type { Database } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import { type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
+import { insertPurchase, type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
 
 /** A purchase request as the device sends it (amounts are never accepted from a device). */
 export interface PurchaseRequest {
@@ -50,6 +51,43 @@ export interface PurchaseDeps {
 }
 
 const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
+
+interface SpentArgs {
+  value: string;
+  currency: string;
+  aFrom: number;
+  aTo: number;
+  bFrom: number;
+  bTo: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
+ * window a and in window b. Only the span of the two windows is read (for the wallet check the
+ * covering index purchases_account_spend answers it without touching the rows).
+ */
+const spentQuery = (column: 'owner' | 'account_ref') =>
+  new Prepared<SpentArgs, { a: string | number | null; b: string | number | null }>((db: Kysely<Database>, arg) =>
+    db
+      .selectFrom('purchases')
+      .select([
+        sql<string | number | null>`sum(case when created_at >= ${arg('aFrom')} and created_at < ${arg('aTo')} then amount_minor else 0 end)`.as('a'),
+        sql<string | number | null>`sum(case when created_at >= ${arg('bFrom')} and created_at < ${arg('bTo')} then amount_minor else 0 end)`.as('b'),
+      ])
+      .where(column, '=', arg('value'))
+      .where('currency', '=', arg('currency'))
+      .where('created_at', '>=', arg('from'))
+      .where('created_at', '<', arg('to'))
+      .where('state', 'in', COUNTED),
+  );
+const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
+
+/** A signed 64-bit advisory lock id for a spending key (decimal string, for a ::bigint cast). */
+export function lockId(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0).toString();
+}
 
 /** The request fingerprint: the same intent id must always carry the same purchase. */
 export function requestHash(req: PurchaseRequest): string {
@@ -124,7 +162,7 @@ export class PurchaseService {
         const values: PurchaseRow = refusal
           ? { ...row, state: 'FAILED', error_code: refusal.code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now }
           : row;
-        await trx.insertInto('purchases').values(values).execute();
+        await insertPurchase.execute(trx, repo.store.dialect, values);
         written = values;
       });
     } catch (err) {
@@ -147,23 +185,24 @@ export class PurchaseService {
     return purchaseStatus(row);
   }
 
-  /** Serialises spending checks per player and wallet account (row locks on PostgreSQL). */
+  /**
+   * Serialises spending checks per player and per wallet account. SQLite has one writer at a
+   * time already. On PostgreSQL: transaction-scoped advisory locks, taken in one statement in a
+   * fixed order (no deadlock between two pays sharing a key), released by the commit. The
+   * 64-bit lock id is the first 8 bytes of SHA-256 of the key; two keys colliding only
+   * serialise more than needed. (Before: an `INSERT … ON CONFLICT` plus `SELECT … FOR UPDATE`
+   * on `spend_locks`, two round trips and a row write per pay; the table is no longer used.)
+   */
   async #lock(trx: Transaction<Database>, keys: string[]): Promise<void> {
     if (this.#d.repo.store.dialect !== 'postgres') return;
-    const sorted = [...new Set(keys)].sort();
-    await trx
-      .insertInto('spend_locks')
-      .values(sorted.map((key) => ({ lock_key: key })))
-      .onConflict((oc) => oc.column('lock_key').doNothing())
-      .execute();
-    await trx.selectFrom('spend_locks').select('lock_key').where('lock_key', 'in', sorted).orderBy('lock_key').forUpdate().execute();
+    const ids = [...new Set(keys.map(lockId))].sort();
+    await sql`select ${sql.join(
+      ids.map((id) => sql`pg_advisory_xact_lock(${id}::bigint)`),
+      sql`, `,
+    )}`.execute(trx);
   }
 
-  /**
-   * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
-   * window `a` and in window `b`. Only the span of the two windows is read (for the wallet check
-   * the covering index purchases_account_spend answers it without touching the rows).
-   */
+  /** What `column = value` spent in `currency` in windows a and b (see SPENT). */
   async #spent(
     trx: Transaction<Database>,
     column: 'owner' | 'account_ref',
@@ -173,18 +212,8 @@ export class PurchaseService {
     b: { start: Date; end: Date },
   ): Promise<[number, number]> {
     const [aFrom, aTo, bFrom, bTo] = [a.start.getTime(), a.end.getTime(), b.start.getTime(), b.end.getTime()];
-    const r = await trx
-      .selectFrom('purchases')
-      .select([
-        sql<string | number | null>`sum(case when created_at >= ${aFrom} and created_at < ${aTo} then amount_minor else 0 end)`.as('a'),
-        sql<string | number | null>`sum(case when created_at >= ${bFrom} and created_at < ${bTo} then amount_minor else 0 end)`.as('b'),
-      ])
-      .where(column, '=', value)
-      .where('currency', '=', currency)
-      .where('created_at', '>=', Math.min(aFrom, bFrom))
-      .where('created_at', '<', Math.max(aTo, bTo))
-      .where('state', 'in', COUNTED)
-      .executeTakeFirst();
+    const args = { value, currency, aFrom, aTo, bFrom, bTo, from: Math.min(aFrom, bFrom), to: Math.max(aTo, bTo) };
+    const r = await SPENT[column].first(trx, this.#d.repo.store.dialect, args);
     return [Number(r?.a ?? 0), Number(r?.b ?? 0)];
   }
 

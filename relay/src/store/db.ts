@@ -13,6 +13,16 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Store {
   db: Kysely<Database>;
   dialect: Dialect;
+  /**
+   * Runs `fn` with commits that need not be on disk when they return: for records that are
+   * not money state and whose loss on a power cut is harmless (the replay guard's nonces, the
+   * notification audit trail). On SQLite its commits skip the WAL fsync (`synchronous =
+   * NORMAL`): they survive a crash of the relay, and reach the disk with the next money commit
+   * (the WAL is fsynced in order) or the next checkpoint. Every other commit stays
+   * `synchronous = FULL`. On PostgreSQL it is plain `fn(db)`. Never call it from inside a
+   * transaction: on SQLite it waits for the connection the transaction holds.
+   */
+  relaxed<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -51,13 +61,15 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     // query fails, the transaction rolls back, and the pool drops it on release.
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, dialect: 'postgres', close: () => db.destroy() };
+    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), close: () => db.destroy() };
   } else if (url) {
     throw new Error('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   } else {
     mkdirSync(options.dataDir, { recursive: true });
     const sqlite = new SQLite(join(options.dataDir, 'relay.sqlite'));
     sqlite.pragma('journal_mode = WAL');
+    // Money state: every commit is on disk before it returns (WAL fsync per commit).
+    sqlite.pragma('synchronous = FULL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     // Kysely prepares every query anew; the relay's queries are a few hundred distinct texts, so
@@ -76,7 +88,22 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
       close: () => sqlite.close(),
     });
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-    store = { db, dialect: 'sqlite', close: () => db.destroy() };
+    store = {
+      db,
+      dialect: 'sqlite',
+      // Kysely's SQLite driver has one connection behind a mutex: while `fn` holds it, no other
+      // query (nor transaction) can run, so the setting applies to `fn`'s statements only.
+      relaxed: (fn) =>
+        db.connection().execute(async (conn) => {
+          sqlite.pragma('synchronous = NORMAL');
+          try {
+            return await fn(conn);
+          } finally {
+            sqlite.pragma('synchronous = FULL');
+          }
+        }),
+      close: () => db.destroy(),
+    };
   }
   await migrate(store);
   return store;

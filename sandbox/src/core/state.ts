@@ -198,14 +198,26 @@ export function seedState(paymentDelayMs = 0): SandboxState {
   };
 }
 
+/** Shortest wait between a change and its snapshot. */
+const MIN_SNAPSHOT_DELAY_MS = 20;
+/** The snapshot waits this many times as long as the last one took (≤ 5 % of the time). */
+const SNAPSHOT_BACKOFF = 20;
+/** Longest wait between a change and its snapshot. */
+const MAX_SNAPSHOT_DELAY_MS = 2_000;
+
 /**
  * Holds the state in memory and writes it to `<dataDir>/state.json` atomically, coalescing
- * writes that follow each other within a few milliseconds.
+ * writes that follow each other. The state is one JSON document that grows with every payment,
+ * so the wait adapts: 20 ms, or 20 × the last snapshot's duration (at most 2 s), so that under
+ * load snapshots stay a small share of the sandbox's time and of the disk's (the relay's own
+ * fsyncs on the same disk must not queue behind megabytes of snapshots, docs/benchmarks.md).
+ * `flush()` (close, admin reset) writes at once.
  */
 export class StateStore {
   state: SandboxState;
   readonly #path: string;
   #timer: NodeJS.Timeout | undefined;
+  #lastFlushMs = 0;
 
   constructor(dataDir: string, paymentDelayMs = 0) {
     this.#path = join(dataDir, 'state.json');
@@ -216,7 +228,7 @@ export class StateStore {
   /** Marks the state changed; it is written shortly after. */
   save(): void {
     if (this.#timer) return;
-    this.#timer = setTimeout(() => this.flush(), 20);
+    this.#timer = setTimeout(() => this.flush(), this.snapshotDelayMs);
     this.#timer.unref();
   }
 
@@ -224,7 +236,14 @@ export class StateStore {
   flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+    const started = performance.now();
     writeFileAtomic(this.#path, JSON.stringify(this.state));
+    this.#lastFlushMs = performance.now() - started;
+  }
+
+  /** How long the next snapshot waits after a change (for tests and the admin state view). */
+  get snapshotDelayMs(): number {
+    return Math.min(MAX_SNAPSHOT_DELAY_MS, Math.max(MIN_SNAPSHOT_DELAY_MS, this.#lastFlushMs * SNAPSHOT_BACKOFF));
   }
 
   /** A new sequence number (ids). */
