@@ -11,6 +11,12 @@ describe('overload primitives', () => {
     limiter.take('d', 0);
     expect(() => limiter.take('d', 0)).toThrow(/RATE_LIMITED/u);
     limiter.take('d', 1_000);
+    // wait() reads a bucket without spending from it.
+    expect(limiter.wait('d', 1_000)).toBe(1);
+    expect(limiter.wait('d', 2_000)).toBe(0);
+    expect(limiter.wait('d', 2_000)).toBe(0);
+    limiter.take('d', 2_000);
+    expect(limiter.wait('never-seen', 0)).toBe(0);
     const admission = new Admission(1);
     admission.enter();
     expect(() => admission.enter()).toThrow(/OVERLOADED/u);
@@ -89,6 +95,23 @@ for (const engine of engines()) {
       const raw = await fetch(`${s.relay.url}/v1/wallets`, { headers: s.launcher.sign('GET', '/v1/wallets', '') });
       expect(raw.status).toBe(429);
       expect(Number(raw.headers.get('retry-after'))).toBeGreaterThan(0);
+      // Refused before authentication: even a wrong signature gets 429 now, and nothing is written.
+      const nonces = async (): Promise<number> => (await s.relay.store.db.selectFrom('nonces').select('nonce').execute()).length;
+      const before = await nonces();
+      const forged = await fetch(`${s.relay.url}/v1/wallets`, { headers: { ...s.launcher.sign('GET', '/v1/wallets', ''), 'x-signature': 'A'.repeat(43) } });
+      expect(forged.status).toBe(429);
+      expect(await nonces()).toBe(before);
+      // One summary line for the refusals, none per refused request.
+      expect(s.logs.filter((l) => l.includes('"requests refused"')).length).toBe(1);
+      expect(s.logs.filter((l) => l.includes('"request completed"') && l.includes('"statusCode":429'))).toEqual([]);
+    });
+
+    it('forged requests naming a device do not spend its rate limit', async () => {
+      for (let i = 0; i < 40; i++) {
+        const forged = await fetch(`${s.relay.url}/v1/wallets`, { headers: { ...s.kiosk.sign('GET', '/v1/wallets', ''), 'x-signature': 'A'.repeat(43) } });
+        expect(forged.status).toBe(401);
+      }
+      expect((await s.kiosk.request('GET', '/v1/wallets')).status).toBe(200);
     });
 
     it('admission control answers 503 with Retry-After when full, and recovers', async () => {

@@ -20,7 +20,7 @@ import {
   purchasesQuery,
   startBindingBody,
 } from './schemas.ts';
-import { authenticated, callerOf } from './server.ts';
+import { authenticated, callerOf, rateLimitedEarly } from './server.ts';
 
 /** What the client API needs. */
 export interface ClientRouteDeps {
@@ -38,7 +38,7 @@ export interface ClientRouteDeps {
 
 /** The device-facing API (documented in relay/README.md, "Client API"). */
 export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
-  const auth = { preHandler: authenticated(deps.devices, deps.limiter) };
+  const auth = { onRequest: rateLimitedEarly(deps.limiter), preHandler: authenticated(deps.devices, deps.limiter) };
 
   app.post('/v1/devices/enroll', async (req, reply) => {
     noQuery.parse(req.query);

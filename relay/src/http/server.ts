@@ -2,7 +2,7 @@ import { DomainError } from '@scan-to-bind/shared/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
-import type { RateLimiter } from '../ops/overload.ts';
+import { type RateLimiter, RetryLaterError } from '../ops/overload.ts';
 import { sendError } from './errors.ts';
 
 /** Largest request body the relay reads (16 KB). */
@@ -17,23 +17,49 @@ declare module 'fastify' {
   }
 }
 
+/** Refusals (429/503) are summed into one warn line per this many milliseconds at most. */
+export const REFUSAL_SUMMARY_MS = 10_000;
+
 /**
  * Fastify's per-request log lines, with successful calls at debug: "incoming request" always,
  * "request completed" when the answer is < 400 (two info lines per request were a measurable
  * share of the pay path, bench #1 in docs/benchmarks.md). Answers ≥ 400 stay at info (with the
  * request's method and URL), errors at error; money state changes are logged at info by the
  * services (antom call, antom notification, fulfilment, cancellation).
+ *
+ * Refusals under load (429 RATE_LIMITED, 503 OVERLOADED) are the exception: one line each
+ * would flood the log exactly when the relay is busiest (bench #3), so they are logged at
+ * debug and summed into one warn line, "requests refused", at most every 10 s (emitted with
+ * the next refusal after the window; `relay_rejected_total` counts every one).
  */
 class RequestLogLevels extends LogController {
+  #refused: Record<string, number> = {};
+  #firstAt = 0;
+  #loggedAt = Number.NEGATIVE_INFINITY;
+
   override incomingRequest(request: FastifyRequest): void {
     request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (error) super.requestCompleted(error, request, reply);
+    const status = reply.statusCode;
+    if (status === 429 || status === 503) this.#refusal(request, reply);
+    else if (error) super.requestCompleted(error, request, reply);
     // The request itself goes with the line now that "incoming request" is at debug.
-    else if (reply.statusCode >= 400) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    else if (status >= 400) reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
     else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+
+  #refusal(request: FastifyRequest, reply: FastifyReply): void {
+    reply.log.debug({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request refused');
+    const now = Date.now();
+    if (Object.keys(this.#refused).length === 0) this.#firstAt = now;
+    const key = String(reply.statusCode);
+    this.#refused[key] = (this.#refused[key] ?? 0) + 1;
+    if (now - this.#loggedAt < REFUSAL_SUMMARY_MS) return;
+    reply.log.warn({ refused: this.#refused, sinceMs: now - this.#firstAt }, 'requests refused');
+    this.#refused = {};
+    this.#loggedAt = now;
   }
 }
 
@@ -88,6 +114,20 @@ export function authenticated(devices: DeviceService, limiter?: RateLimiter) {
       rawBody: req.rawBody,
     });
     limiter?.take(`device:${req.caller.deviceId}`);
+  };
+}
+
+/**
+ * The early refusal for signed routes (an `onRequest` hook, before the body is read): a device
+ * whose bucket is empty gets 429 without the database read, decryption and HMAC of
+ * `authenticated`. It only reads the bucket; `authenticated` spends the token.
+ */
+export function rateLimitedEarly(limiter?: RateLimiter) {
+  return async (req: FastifyRequest): Promise<void> => {
+    const id = req.headers['x-device-id'];
+    if (!limiter || typeof id !== 'string') return;
+    const wait = limiter.wait(`device:${id}`);
+    if (wait > 0) throw new RetryLaterError('RATE_LIMITED', wait);
   };
 }
 

@@ -22,6 +22,19 @@ export class RateLimiter {
     private readonly burst: number,
   ) {}
 
+  /**
+   * Seconds until `key` has a token again, or 0 when it has one now. Changes nothing: it lets
+   * the relay refuse an over-limit device before the work of authenticating it, while only an
+   * authenticated request (`take`) spends a token, so a forged device id drains nobody's bucket.
+   */
+  wait(key: string, now = Date.now()): number {
+    const b = this.#buckets.get(key);
+    if (!b) return 0;
+    const rate = this.perMinute / 60_000;
+    const tokens = Math.min(this.burst, b.tokens + (now - b.at) * rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate / 1000));
+  }
+
   /** Takes one token for `key` or throws RATE_LIMITED with the wait until the next token. */
   take(key: string, now = Date.now()): void {
     const rate = this.perMinute / 60_000;
