@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { type Floor, measureFloor } from './floor.ts';
 import { load } from './load.ts';
 import { cpuSeconds, startBenchStack, type Usage } from './stack.ts';
 import { opsPerSecond, percentile, summarise } from './stats.ts';
@@ -38,8 +39,10 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     const ratios: number[] = [];
     const rates: number[] = [];
     const cpuPct: number[] = [];
+    const floors: Floor[] = [];
     for (let r = 0; r < RUNS; r++) {
       const s = signRate();
+      floors.push(await measureFloor(QUICK));
       const before = await usage();
       const res = await load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 48, duration: SECONDS });
       const after = await usage();
@@ -68,6 +71,21 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
       note: `${Math.round(rate.median)} pay/s wall at ${Math.round(summarise(cpuPct).median)} % relay CPU`,
     });
     console.log(`  #1 ${tag}: ${Math.round(pc.median)} pay/s/core, sign ${Math.round(summarise(signs).median)}/s, ${Math.round(rate.median)} pay/s wall`);
+    // The floor: what any relay must spend per pay (bench/floor.ts), as pays per CPU-second.
+    const floorRate = summarise(floors.map((f) => 1e6 / f.perPayUs));
+    const med = (pick: (f: Floor) => number): string => summarise(floors.map(pick)).median.toFixed(0);
+    const floorRatio = summarise(floors.map((f, i) => 1e6 / f.perPayUs / (signs[i] as number))).median;
+    rows.push({
+      id: '1',
+      figure: `irreducible floor of one pay, no relay logic (${tag} run)`,
+      unit: 'pay/s/core',
+      summary: floorRate,
+      peer: summarise(signs).median,
+      peerName: 'RSA-2048 sign/s',
+      ratio: floorRatio,
+      goal: 'reference: the best any relay could do',
+      note: `sign ${med((f) => f.signUs)} µs + 2 × verify ${med((f) => f.verifyUs)} µs + 1.5 × HTTP exchange ${med((f) => f.exchangeUs)} µs + HMAC ${med((f) => f.hmacUs)} µs + 2 × durable commit ${med((f) => f.commitUs)} µs = ${med((f) => f.perPayUs)} µs CPU; ours is ${Math.round((pc.median / floorRate.median) * 100)} % of this floor`,
+    });
 
     // #2 added latency at about half the measured capacity (target ≤ 70 % relay CPU).
     const target = Math.max(10, Math.round(rate.median * 0.5));
@@ -144,6 +162,7 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const rejectP99: number[] = [];
     const acceptedP99: number[] = [];
     const acceptedServerP99: number[] = [];
+    const refusedServerP99: number[] = [];
     const achieved: number[] = [];
     const counts: Record<number, number> = {};
     for (let r = 0; r < RUNS; r++) {
@@ -157,6 +176,8 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
       if (acc.length) acceptedP99.push(percentile(acc, 99));
       const srv = samples.filter((x) => x.status === 200 && x.route === 'POST /v1/purchases').map((x) => x.totalMs - x.antomMs);
       if (srv.length) acceptedServerP99.push(percentile(srv, 99));
+      const refusedSrv = samples.filter((x) => x.status === 429 || x.status === 503).map((x) => x.totalMs);
+      if (refusedSrv.length) refusedServerP99.push(percentile(refusedSrv, 99));
       achieved.push(Object.values(res.byStatus).reduce((a, b) => a + b, 0) / res.seconds);
       for (const [k, v] of Object.entries(res.byStatus)) counts[Number(k)] = (counts[Number(k)] ?? 0) + v;
       // Each run starts with full buckets, as a fresh burst would.
@@ -180,7 +201,8 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const consistent = mismatches === 0 && orphans === 0 && ledger.rows.length >= (counts[200] ?? 0);
     const rej = rejectP99.length ? summarise(rejectP99) : summarise([Number.NaN]);
     const accServer = acceptedServerP99.length ? summarise(acceptedServerP99) : summarise([Number.NaN]);
-    const note = `offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}`;
+    const refusedServer = refusedServerP99.length ? `${summarise(refusedServerP99).median.toFixed(2)} ms` : '–';
+    const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}`;
     console.log(`  #3 ${tag}: ${note}`);
     return [
       { id: '3', figure: `overload 10×: 429/503 answered, client p99 (${tag})`, unit: 'ms', summary: rej, peer: 10, peerName: 'goal', ratio: rej.median / 10, goal: '≤ 10 ms; no crash; ledger consistent', met: rej.median <= 10 && alive && consistent, note },
