@@ -5,6 +5,7 @@ import type { AntomClient } from '../antom/client.ts';
 import { consultCodeValue } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
+import type { AuthStatesTable } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
 
@@ -26,6 +27,16 @@ const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
 /** Context string binding a sealed value to its row and column. */
 export function sealContext(bindingId: string, column: 'auth_code' | 'access_token' | 'refresh_token'): string {
   return `binding:${bindingId}:${column}`;
+}
+
+/** A fresh authState (API.md: the merchant's value, echoed in notifyAuthorization). */
+function newAuthState(): string {
+  return `st_${randomBytes(24).toString('base64url')}`;
+}
+
+/** The current authState of a binding's consult. */
+function authStateRow(authState: string, row: BindingRow, now: number): AuthStatesTable {
+  return { auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: now };
 }
 
 /**
@@ -85,8 +96,13 @@ export class BindingService {
       activated_at: null,
       touched_at: Date.now(),
     };
-    await repo.store.db.insertInto('bindings').values(row).execute();
-    const issued = await this.issueCode(row, false);
+    // The binding and its first authState in one commit (one disk flush less before the QR).
+    const authState = newAuthState();
+    await repo.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('bindings').values(row).execute();
+      await trx.insertInto('auth_states').values(authStateRow(authState, row, repo.clock.now())).execute();
+    });
+    const issued = await this.issueCode(row, false, authState);
     if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
     return bindingStatus(issued);
   }
@@ -94,14 +110,12 @@ export class BindingService {
   /**
    * Consults Antom with a new authState and shows its code. The authState is written before
    * the call, so even an instant notification finds it. `countsAsRefresh` spends one refresh.
+   * `written`: an authState the caller has already stored for this row (a new binding).
    */
-  async issueCode(row: BindingRow, countsAsRefresh: boolean): Promise<BindingRow | undefined> {
+  async issueCode(row: BindingRow, countsAsRefresh: boolean, written?: string): Promise<BindingRow | undefined> {
     const { repo, antom, logger } = this.#d;
-    const authState = `st_${randomBytes(24).toString('base64url')}`;
-    await repo.store.db
-      .insertInto('auth_states')
-      .values({ auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: repo.clock.now() })
-      .execute();
+    const authState = written ?? newAuthState();
+    if (!written) await repo.store.db.insertInto('auth_states').values(authStateRow(authState, row, repo.clock.now())).execute();
     const outcome = await antom.call('consult', {
       customerBelongsTo: row.wallet,
       authRedirectUrl: this.#d.authRedirectUrl,
