@@ -30,6 +30,10 @@ export const postgresRows: Row[] = [
     stack: onCluster(restart, { overrides: { payments: { inquiryIntervalMs: 100, expiryMs: 4_000, unresolvedInquiryIntervalMs: 300, leaseMs: 2_000 } } }),
     async run(ctx) {
       const devices = await extraDevices(ctx.stack, 4);
+      // All four kiosks pay from the default demo account (HK$10,000): enough balance that the
+      // load cannot drain it and turn the recovery pay below into INSUFFICIENT_BALANCE.
+      const topUp = await ctx.stack.admin('POST', '/accounts/balance', { loginId: '852-6123-8812', balance: { currency: 'HKD', value: '1000000000' } });
+      ctx.expect(topUp.status === 200, `top-up refused: ${topUp.status}`);
       let restarted = false;
       const during: LoadAnswer[] = [];
       const load = payLoad(ctx, devices, {
@@ -53,15 +57,17 @@ export const postgresRows: Row[] = [
       ctx.expect(r.bad.length === 0, `${r.bad.length} undefined answers, e.g. ${r.bad.slice(0, 3).join(' || ')}`);
       // Recovered without a relay restart: a new pay succeeds within 10 s.
       const { device, bindingId } = devices[0] as (typeof devices)[number];
+      let last = '';
       const ok = await waitFor(
         async () => {
           const res = await rawPay(device, bindingId, randomUUID());
+          last = `${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
           return res.status === 200 && res.body['state'] === 'SUCCEEDED' ? res : undefined;
         },
         10_000,
         'a successful pay after the restart',
       ).catch(() => undefined);
-      ctx.expect(ok, 'the relay did not recover from the PostgreSQL restart');
+      ctx.expect(ok, `the relay did not recover from the PostgreSQL restart; last answer: ${last}`);
       const health = await fetch(`${ctx.stack.relay.url}/readyz`).then((x) => x.status);
       ctx.expect(health === 200, `relay not ready after the restart: ${health}`);
     },
