@@ -21,10 +21,13 @@ export interface LoadOptions {
   duration?: number;
   /** … or a request count. */
   amount?: number;
-  overallRate?: number;
 }
 
-/** Runs autocannon against the relay, signing every request afresh (new nonce, new intent id). */
+/**
+ * Runs autocannon against the relay (closed loop: each connection sends its next request when
+ * the last is answered), signing every request afresh (new nonce, new intent id). For load at a
+ * fixed rate use paced.ts: autocannon's rate option sends each second's quota as one burst.
+ */
 export function load(o: LoadOptions): Promise<LoadResult> {
   let i = 0;
   const byStatus: Record<number, number> = {};
@@ -54,7 +57,6 @@ export function load(o: LoadOptions): Promise<LoadResult> {
         requests,
         ...(o.duration ? { duration: o.duration } : {}),
         ...(o.amount ? { amount: o.amount } : {}),
-        ...(o.overallRate ? { overallRate: o.overallRate } : {}),
       },
       (err, result) => {
         clearTimeout(hardStop);

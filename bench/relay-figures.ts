@@ -1,6 +1,7 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { type Floor, measureFloor } from './floor.ts';
 import { load } from './load.ts';
+import { paced } from './paced.ts';
 import { cpuSeconds, startBenchStack, type Usage } from './stack.ts';
 import { opsPerCpuSecond, percentile, summarise } from './stats.ts';
 import type { Row } from './table.ts';
@@ -101,7 +102,7 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
       const before = await usage();
-      const res = await load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 32, duration: SECONDS, overallRate: target });
+      const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: target, seconds: SECONDS });
       const after = await usage();
       await stack.relay.call('record', { on: false });
       requests += Object.values(res.byStatus).reduce((a, b) => a + b, 0);
@@ -171,7 +172,7 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const counts: Record<number, number> = {};
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
-      const res = await load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 128, duration: QUICK ? 2 : 4, overallRate: offered });
+      const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: offered, seconds: QUICK ? 2 : 4, maxSockets: 512 });
       await stack.relay.call('record', { on: false });
       const samples = await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number }[]>('samples');
       const rejected = [...(res.latencyByStatus[429] ?? []), ...(res.latencyByStatus[503] ?? [])];
