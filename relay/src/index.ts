@@ -190,7 +190,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
-  const admission = new Admission(config.limits.maxInFlight);
+  const admission = new Admission(config.limits.maxInFlight, config.limits.maxEventLoopLagMs);
   const streams = new Set<ServerResponse>();
   let closing = false;
   let closed: Promise<void> | undefined;
@@ -259,6 +259,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const shutdown = async (): Promise<void> => {
     closing = true;
     clearInterval(watcher);
+    admission.stop();
     for (const res of streams) res.end();
     // New requests get 503; in-flight ones (pay, refund, declare) run to their recorded outcome.
     const grace = setTimeout(() => app.server.closeAllConnections(), config.limits.shutdownGraceMs);

@@ -23,6 +23,39 @@ describe('overload primitives', () => {
     admission.leave();
     admission.enter();
   });
+
+  it('admission refuses while the event loop runs behind (sustained, not one pause), and admits again once it caught up', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const hold = (ms: number): void => {
+      const until = performance.now() + ms;
+      while (performance.now() < until) {
+        // the event loop is held
+      }
+    };
+    const admission = new Admission(100, 40);
+    const off = new Admission(100, 0);
+    try {
+      await sleep(30);
+      admission.enter();
+      hold(90); // one pause: one late sample
+      await sleep(12);
+      admission.enter();
+      await sleep(30);
+      hold(90); // sustained: two late samples in a row
+      await sleep(0);
+      hold(90);
+      await sleep(1);
+      expect(admission.lagMs).toBeGreaterThan(40);
+      expect(() => admission.enter()).toThrow(/OVERLOADED/u);
+      off.enter();
+      await sleep(60);
+      expect(admission.lagMs).toBeLessThan(40);
+      admission.enter();
+    } finally {
+      admission.stop();
+      off.stop();
+    }
+  });
 });
 
 function refs(node: unknown, out: string[] = []): string[] {

@@ -68,6 +68,7 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
       { name: 'relay_refunds_unsettled', help: 'Refunds waiting for an outcome from Antom.', value: backlog.refunds },
       { name: 'relay_payments_unsettled', help: 'Payments waiting for an outcome from Antom.', value: backlog.payments },
       { name: 'relay_requests_in_flight', help: 'Requests being handled by this process.', value: deps.admission.inFlight },
+      { name: 'relay_event_loop_lag_seconds', help: 'How late the event loop runs (smaller of the last two 10 ms samples; admission refuses past limits.maxEventLoopLagMs).', value: deps.admission.lagMs / 1000 },
     ]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });

@@ -51,25 +51,68 @@ export class RateLimiter {
   }
 }
 
-/** Admission control: at most `maxInFlight` requests at once; the rest get 503 + Retry-After. */
+/** How often the event loop's lag is sampled. */
+const LAG_SAMPLE_MS = 10;
+
+/**
+ * Admission control, before any work is done for a request:
+ * - at most `maxInFlight` requests at once;
+ * - none while the event loop runs more than `maxLagMs` behind (0: off). The number in flight
+ *   alone does not bound the work queued: most pays in flight wait on Antom, while a burst of
+ *   new ones (each device's whole burst allowance at once) can queue a second of CPU work, and
+ *   every request, a cheap refusal included, waits behind it (bench #3). The lag is sampled
+ *   every 10 ms (a timer's lateness; the smaller of the last two samples, so that it takes
+ *   sustained lateness, not one pause); refusing while it is high keeps the queue from growing.
+ * Refused requests get 503 OVERLOADED with Retry-After.
+ */
 export class Admission {
   #inFlight = 0;
+  #lagMs = 0;
+  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly maxInFlight: number) {}
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly maxLagMs = 0,
+  ) {
+    if (maxLagMs > 0) {
+      let expected = performance.now() + LAG_SAMPLE_MS;
+      let previous = 0;
+      this.#timer = setInterval(() => {
+        const now = performance.now();
+        const late = Math.max(0, now - expected);
+        // Two late samples in a row: one long GC pause alone does not refuse anyone.
+        this.#lagMs = Math.min(late, previous);
+        previous = late;
+        expected = now + LAG_SAMPLE_MS;
+      }, LAG_SAMPLE_MS);
+      this.#timer.unref();
+    }
+  }
 
   /** Requests being handled now. */
   get inFlight(): number {
     return this.#inFlight;
   }
 
+  /** How late the event loop runs (ms): the smaller of the last two 10 ms samples. */
+  get lagMs(): number {
+    return this.#lagMs;
+  }
+
   /** Admits one request or throws OVERLOADED. */
   enter(): void {
     if (this.#inFlight >= this.maxInFlight) throw new RetryLaterError('OVERLOADED', 1);
+    if (this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) throw new RetryLaterError('OVERLOADED', 1);
     this.#inFlight += 1;
   }
 
   /** Marks one admitted request finished. */
   leave(): void {
     this.#inFlight = Math.max(0, this.#inFlight - 1);
+  }
+
+  /** Stops sampling (shutdown). */
+  stop(): void {
+    clearInterval(this.#timer);
   }
 }

@@ -14,7 +14,7 @@ afterEach(async () => {
 async function stub(delayMs: number): Promise<{ url: string; arrivals: number[] }> {
   const arrivals: number[] = [];
   server = createServer((req, res) => {
-    arrivals.push(performance.now());
+    if (req.method === 'POST') arrivals.push(performance.now());
     req.resume();
     req.on('end', () => setTimeout(() => res.end('{}'), delayMs));
   });
