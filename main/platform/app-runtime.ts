@@ -30,7 +30,7 @@ import { RelayApi } from '../services/relay/relay-api.ts';
 import { StatusStream } from '../services/relay/status-stream.ts';
 import { relayEventRouter } from '../services/relay/event-router.ts';
 import { defaultSettings, SettingsService } from '../services/settings-service.ts';
-import { type DeviceCredential, Vault } from '../services/vault.ts';
+import { rememberedCredential, Vault } from '../services/vault.ts';
 import { createSecureWindow } from '../windows/create-secure-window.ts';
 import { kioskWindowShape, mainWindowShape, overlayWindowShape, ROUTES } from '../windows/window-options.ts';
 import { createOverlayController, registerOverlayHotkey } from './overlay.ts';
@@ -105,12 +105,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   settings.setOperator({ mode, ...(relayUrl ? { relayUrl } : {}) });
 
   const connectivity = new ConnectivityMonitor();
-  let credential: DeviceCredential | null = null;
+  const credential = rememberedCredential(vault);
   const relay = new RelayApi({
     http: createGotRelayHttp(),
     clock: systemClock,
     log,
-    credential: async () => (credential ??= await vault.deviceCredential()),
+    credential,
     playerAssertion: o.playerAssertion ?? (async () => handover?.playerAssertion ?? null),
     onReachability: (r, off) => connectivity.report(r, off),
   });
@@ -122,7 +122,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   } catch (error) {
     log.error('device enrolment failed', { error: String(error) });
   }
-  const kind = async () => (await vault.deviceCredential().catch(() => null))?.kind ?? 'launcher';
+  const kind = async () => (await credential().catch(() => null))?.kind ?? 'launcher';
   const playerKey = async () => playerKeyFrom(await kind(), o.playerAssertion ? await o.playerAssertion() : (handover?.playerAssertion ?? null));
 
   const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey, rememberWallet: (w) => settings.setPlayer({ lastWallet: w }) });

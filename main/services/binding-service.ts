@@ -107,13 +107,24 @@ export class BindingService {
     if (this.#bindingId && canPayWith(this.#status.state)) return this.#status;
     if (this.#bindingId && this.#status.state === 'QR_SHOWN' && this.#status.wallet === wallet) return this.#status;
     const player = await this.#vaultOp(() => this.#d.playerKey());
-    // Reading first proves the keychain is usable before a QR is minted we could not remember.
-    await this.#vaultOp(() => this.#d.vault.bindingRef(player));
+    // Proves the keychain usable before a QR is minted we could not remember.
+    await this.#vaultOp(() => this.#d.vault.assertUsable());
     if (this.#bindingId && this.#status.state === 'QR_SHOWN') await this.cancel();
     const wire = await this.#relayOp(() => this.#d.relay.createBinding(wallet));
-    await this.#vaultOp(() => this.#d.vault.setBindingRef(player, wire.bindingId));
-    this.#d.rememberWallet?.(wallet);
+    // The QR goes to the windows at once; its reference is written while the player scans.
+    // A crash before the write is no worse than one between the relay's answer and the write
+    // (always possible): the binding stays the player's current one at the relay, which
+    // restore() (no reference) and the status stream (on connect) bring back, and an unused
+    // code dies at its expiry. A write that fails withdraws the QR: no code we cannot remember.
     this.apply(wire);
+    try {
+      await this.#d.vault.setBindingRef(player, wire.bindingId);
+    } catch (error) {
+      if (this.#bindingId === wire.bindingId) await this.cancel();
+      this.#fail(error);
+      throw error;
+    }
+    this.#d.rememberWallet?.(wallet);
     return this.#status;
   }
 

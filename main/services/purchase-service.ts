@@ -279,8 +279,10 @@ export class PurchaseService {
     this.#timers.delete(id);
     // Settled: the next quote for this item is a new purchase.
     this.#quotes.delete(id);
-    await this.#d.pending.remove(id);
+    // Shown first, forgotten on disk next: a crash in between only means resume() asks the
+    // relay and reports the same final result again (never a new charge).
     this.#emit(t.status);
+    await this.#d.pending.remove(id);
   }
 
   async #persist(id: string): Promise<void> {

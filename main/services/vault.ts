@@ -43,6 +43,16 @@ export function keychainError(error: unknown): DomainError {
   return new DomainError(locked ? 'KEYCHAIN_LOCKED' : 'KEYCHAIN_UNAVAILABLE', text.slice(0, 200));
 }
 
+/**
+ * The device credential for the relay client: read from the keychain on first use, then kept
+ * in memory (main signs every request with it). Not kept while absent (not enrolled yet) or
+ * unreadable, so those are asked again next time.
+ */
+export function rememberedCredential(vault: Pick<Vault, 'deviceCredential'>): () => Promise<DeviceCredential | null> {
+  let credential: DeviceCredential | null = null;
+  return async () => (credential ??= await vault.deviceCredential());
+}
+
 /** The keychain account of a player's binding reference: a hash, so player ids are not listed in clear. */
 export function bindingAccount(playerKey: string): string {
   return `binding:${createHash('sha256').update(playerKey).digest('hex').slice(0, 32)}`;
@@ -79,6 +89,16 @@ export class Vault {
     const value = await this.#do(() => this.#store.get(VAULT_SERVICE, account));
     if (value === null) await this.#do(() => this.#store.set(VAULT_SERVICE, PROBE_ACCOUNT, 'ok'));
     return value;
+  }
+
+  /**
+   * Proves the keychain usable before something is created that it must then remember (a QR):
+   * throws KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE when it is not. The device credential read
+   * back is the proof (a locked collection hides every entry), so an enrolled device pays one
+   * read; only when there is nothing to read back does the probe write decide.
+   */
+  async assertUsable(): Promise<void> {
+    await this.#get(DEVICE_ACCOUNT);
   }
 
   /** Probes the keychain; never throws. */

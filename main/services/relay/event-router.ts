@@ -7,7 +7,8 @@ import { BindingEventData, PurchaseEventData } from './wire.ts';
 /**
  * Routes the relay's event stream into the services: `binding` events to the binding service,
  * `purchase` events to the purchase service, and a fresh binding sync on every reconnect. An
- * event that does not parse is logged (by name only) and dropped. One routing for the app and
+ * event that does not parse is logged (by name only) and dropped; a service that fails on one
+ * is logged, never an unhandled rejection (it would end main). One routing for the app and
  * for the end-to-end test host, so both run the same code.
  */
 export function relayEventRouter(
@@ -19,13 +20,23 @@ export function relayEventRouter(
     onEvent: (ev) => {
       try {
         if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
-        else if (ev.event === 'purchase') void purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
+        else if (ev.event === 'purchase') {
+          // A failure to record it (a disk error on the pending file) is logged, never left
+          // unhandled; the purchase is asked for again by its follow-up and on resume.
+          purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data))).catch((error: unknown) => {
+            log.warn('relay purchase event not applied', { error: String(error).slice(0, 200) });
+          });
+        }
       } catch {
         log.warn('unreadable relay event', { event: ev.event });
       }
     },
     onConnection: (up) => {
-      if (up) void binding.sync();
+      if (up) {
+        binding.sync().catch((error: unknown) => {
+          log.warn('binding sync after reconnect failed', { error: String(error).slice(0, 200) });
+        });
+      }
     },
   };
 }

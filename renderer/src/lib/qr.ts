@@ -29,25 +29,24 @@ function rawModules(v: number): number {
 
 const dataCodewords = (v: number) => (rawModules(v) >> 3) - ECC_PER_BLOCK[v]! * BLOCKS[v]!;
 
-/** Multiplication in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1. */
-function gfMul(x: number, y: number): number {
-  let z = 0;
-  for (let i = 7; i >= 0; i--) {
-    z = (z << 1) ^ ((z >>> 7) * 0x11d);
-    z ^= ((y >>> i) & 1) * x;
-  }
-  return z;
+/** Powers of 2 in GF(2^8) modulo x^8 + x^4 + x^3 + x^2 + 1 (twice over) and their logarithms. */
+const EXP = new Uint8Array(510);
+const LOG = new Uint8Array(256);
+for (let i = 0, x = 1; i < 255; i++, x = (x << 1) ^ ((x >> 7) * 0x11d)) {
+  EXP[i] = EXP[i + 255] = x;
+  LOG[x] = i;
 }
+
+/** Multiplication in GF(2^8), by the tables. */
+const gfMul = (x: number, y: number): number => (x && y ? EXP[LOG[x]! + LOG[y]!]! : 0);
 
 function rsDivisor(degree: number): number[] {
   const d = new Array<number>(degree).fill(0);
   d[degree - 1] = 1;
-  let root = 1;
   for (let i = 0; i < degree; i++) {
     for (let j = 0; j < degree; j++) {
-      d[j] = gfMul(d[j]!, root) ^ d[j + 1]! /* undefined past the end: ^ reads it as 0 */;
+      d[j] = gfMul(d[j]!, EXP[i]!) ^ d[j + 1]! /* undefined past the end: ^ reads it as 0 */;
     }
-    root = gfMul(root, 2);
   }
   return d;
 }
@@ -57,9 +56,7 @@ function rsRemainder(data: readonly number[], divisor: readonly number[]): numbe
   for (const b of data) {
     const factor = b ^ r.shift()!;
     r.push(0);
-    divisor.forEach((c, i) => {
-      r[i] = r[i]! ^ gfMul(c, factor);
-    });
+    for (let i = 0; i < r.length; i++) r[i]! ^= gfMul(divisor[i]!, factor);
   }
   return r;
 }
@@ -67,17 +64,19 @@ function rsRemainder(data: readonly number[], divisor: readonly number[]): numbe
 /** The data codewords with error correction, split in blocks and interleaved. */
 function codewords(bytes: Uint8Array, v: number): number[] {
   const capacity = dataCodewords(v);
-  const bits: number[] = [];
+  const data: number[] = [];
+  // Bits not yet in a whole byte: the low `held` bits of `acc`.
+  let acc = 0;
+  let held = 0;
   const put = (val: number, len: number) => {
-    for (let i = len - 1; i >= 0; i--) bits.push((val >>> i) & 1);
+    acc = (acc << len) | val;
+    for (held += len; held >= 8; held -= 8) data.push((acc >>> (held - 8)) & 255);
   };
   put(4, 4);
   put(bytes.length, v < 10 ? 8 : 16);
   for (const b of bytes) put(b, 8);
-  put(0, Math.min(4, capacity * 8 - bits.length));
-  put(0, (8 - (bits.length % 8)) % 8);
-  const data: number[] = [];
-  for (let i = 0; i < bits.length; i += 8) data.push(bits.slice(i, i + 8).reduce((a, b) => (a << 1) | b, 0));
+  put(0, Math.min(4, (capacity - data.length) * 8 - held));
+  put(0, (8 - held) % 8);
   for (let pad = 0xec; data.length < capacity; pad ^= 0xec ^ 0x11) data.push(pad);
 
   const blocks = BLOCKS[v]!;
@@ -126,16 +125,18 @@ function masked(m: number, r: number, c: number): boolean {
 }
 
 /** The penalty of a finished symbol (N1 runs, N2 blocks, N3 finder look-alikes, N4 balance). */
-function penalty(get: (r: number, c: number) => number, n: number): number {
+function penalty(g: Uint8Array, n: number): number {
   let p = 0;
   let dark = 0;
   for (let a = 0; a < n; a++) {
-    for (const horizontal of [true, false]) {
+    // h = 1: row a, where the 2×2 blocks and the dark modules are counted too; h = 0: column a.
+    for (let h = 0; h < 2; h++) {
       let run = 0;
       let last = -1;
       let window = 0;
       for (let b = 0; b < n; b++) {
-        const m = horizontal ? get(a, b) : get(b, a);
+        const i = h ? a * n + b : b * n + a;
+        const m = g[i]!;
         if (m === last) run++;
         else {
           if (run >= 5) p += run - 2;
@@ -144,15 +145,13 @@ function penalty(get: (r: number, c: number) => number, n: number): number {
         }
         window = ((window << 1) & 0x7ff) | m;
         if (b >= 10 && (window === 0x5d0 || window === 0x05d)) p += 40;
+        if (h) {
+          dark += m;
+          const s = a < n - 1 && b < n - 1 ? m + g[i + 1]! + g[i + n]! + g[i + n + 1]! : 1;
+          if (s === 0 || s === 4) p += 3;
+        }
       }
       if (run >= 5) p += run - 2;
-    }
-    for (let b = 0; b < n; b++) {
-      dark += get(a, b);
-      if (a < n - 1 && b < n - 1) {
-        const s = get(a, b) + get(a, b + 1) + get(a + 1, b) + get(a + 1, b + 1);
-        if (s === 0 || s === 4) p += 3;
-      }
     }
   }
   return p + Math.abs(Math.ceil((dark * 100) / (n * n) / 5) - 10) * 10;
@@ -207,14 +206,12 @@ export function qrMatrix(text: string): { size: number; get: (row: number, col: 
     let rem = mask;
     for (let i = 0; i < 10; i++) rem = (rem << 1) ^ ((rem >>> 9) * 0x537);
     const bits = ((mask << 10) | rem) ^ 0x5412;
-    const bit = (i: number) => (bits >>> i) & 1;
-    for (let i = 0; i <= 5; i++) set(i, 8, bit(i));
-    set(7, 8, bit(6));
-    set(8, 8, bit(7));
-    set(8, 7, bit(8));
-    for (let i = 9; i < 15; i++) set(8, 14 - i, bit(i));
-    for (let i = 0; i < 8; i++) set(8, n - 1 - i, bit(i));
-    for (let i = 8; i < 15; i++) set(n - 15 + i, 8, bit(i));
+    for (let i = 0; i < 15; i++) {
+      const bit = (bits >>> i) & 1;
+      // Around the top-left finder (skipping the timing patterns), then split between the other two.
+      set(i < 6 ? i : i < 8 ? i + 1 : 8, i < 8 ? 8 : i < 9 ? 7 : 14 - i, bit);
+      set(i < 8 ? 8 : n - 15 + i, i < 8 ? n - 1 - i : 8, bit);
+    }
     set(n - 8, 8, 1);
   };
   format(0);
@@ -247,22 +244,20 @@ export function qrMatrix(text: string): { size: number; get: (row: number, col: 
   }
 
   // The mask with the lowest penalty, format bits included, first one on a tie (as `qrcode`).
-  let mask = 0;
-  const get = (r: number, c: number) => mod[r * n + c]! ^ (fn[r * n + c] ? 0 : masked(mask, r, c) ? 1 : 0);
-  let best = 0;
+  // Each candidate is drawn once into its own array, which the penalty then only reads.
+  let best = new Uint8Array(0);
   let lowest = Number.POSITIVE_INFINITY;
   for (let m = 0; m < 8; m++) {
-    mask = m;
     format(m);
-    const p = penalty(get, n);
+    const g = mod.slice();
+    for (let r = 0, i = 0; r < n; r++) for (let c = 0; c < n; c++, i++) if (!fn[i] && masked(m, r, c)) g[i]! ^= 1;
+    const p = penalty(g, n);
     if (p < lowest) {
       lowest = p;
-      best = m;
+      best = g;
     }
   }
-  mask = best;
-  format(best);
-  return { size: n, get };
+  return { size: n, get: (r, c) => best[r * n + c]! };
 }
 
 /** Modules of light margin around the symbol, as the QR specification asks. */

@@ -40,13 +40,6 @@ export class I18n {
     return new Intl.NumberFormat(this.locale).format(n);
   }
 
-  /** A countdown as m:ss, digits through Intl. */
-  clock(totalSeconds: number): string {
-    const s = Math.max(0, Math.ceil(totalSeconds));
-    const two = new Intl.NumberFormat(this.locale, { minimumIntegerDigits: 2, useGrouping: false });
-    return `${this.number(Math.floor(s / 60))}:${two.format(s % 60)}`;
-  }
-
   /** A number of seconds spelled the locale's way ("25 seconds", "25 秒", "25 detik"). */
   seconds(n: number): string {
     return new Intl.NumberFormat(this.locale, { style: 'unit', unit: 'second', unitDisplay: 'long' }).format(n);

@@ -19,7 +19,7 @@ import { RelayApi } from '../../../main/services/relay/relay-api.ts';
 import { StatusStream } from '../../../main/services/relay/status-stream.ts';
 import { relayEventRouter } from '../../../main/services/relay/event-router.ts';
 import { defaultSettings, SettingsService } from '../../../main/services/settings-service.ts';
-import { Vault } from '../../../main/services/vault.ts';
+import { rememberedCredential, Vault } from '../../../main/services/vault.ts';
 import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../fakes/memory-stores.ts';
 
 /*
@@ -121,7 +121,8 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     http: createGotRelayHttp(),
     clock,
     log,
-    credential: () => vault.deviceCredential(),
+    // As app-runtime.ts: read from the keychain once, then kept in memory.
+    credential: rememberedCredential(vault),
     playerAssertion: async () => o.playerAssertion?.() ?? null,
     timeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
     backoff: { baseMs: 50, maxMs: 400 },

@@ -128,6 +128,70 @@ describe('BindingService', () => {
     expect((await svc.restore()).error).toBe(code);
   });
 
+  it('before minting a QR an enrolled device reads the keychain once and writes nothing (no probe write)', async () => {
+    const { svc, relay, secrets, vault } = setup();
+    await vault.setDeviceCredential({ relayUrl: 'http://127.0.0.1:8787', deviceId: 'dev_1', deviceSecret: 's'.repeat(43), kind: 'launcher' });
+    const calls: string[] = [];
+    for (const op of ['get', 'set', 'delete'] as const) {
+      const inner = secrets[op].bind(secrets) as (...a: string[]) => Promise<never>;
+      secrets[op] = (async (...a: string[]) => {
+        calls.push(`${op} ${a[1]}`);
+        return inner(...a);
+      }) as never;
+    }
+    const createBinding = relay.createBinding.bind(relay);
+    relay.createBinding = async (w) => {
+      calls.push('createBinding');
+      return createBinding(w);
+    };
+    await svc.start('ALIPAY_HK');
+    expect(calls.slice(0, calls.indexOf('createBinding') + 1)).toEqual(['get relay-device', 'createBinding']);
+  });
+
+  it('puts the QR on screen before its reference is written to the vault (the write runs while the player scans)', async () => {
+    const { svc, secrets, vault } = setup();
+    let release = () => {};
+    const written = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const set = secrets.set.bind(secrets);
+    secrets.set = async (service, account, secret) => {
+      if (account.startsWith('binding:')) await written;
+      return set(service, account, secret);
+    };
+    const shown: string[] = [];
+    svc.onChange((s) => shown.push(s.state));
+    let done = false;
+    const started = svc.start('ALIPAY_HK').finally(() => {
+      done = true;
+    });
+    for (let i = 0; i < 20 && shown.length === 0; i++) await Promise.resolve();
+    expect(shown).toEqual(['QR_SHOWN']);
+    expect(done).toBe(false);
+    expect(await vault.bindingRef('player-1')).toBeNull();
+    release();
+    expect((await started).state).toBe('QR_SHOWN');
+    expect(await vault.bindingRef('player-1')).toBe(svc.bindingId);
+  });
+
+  it('a QR whose reference cannot be written is withdrawn at the relay and the keychain error is shown', async () => {
+    const { svc, relay, secrets } = setup();
+    const set = secrets.set.bind(secrets);
+    secrets.set = async (service, account, secret) => {
+      if (account.startsWith('binding:')) throw new Error('Cannot create an item in a locked collection');
+      return set(service, account, secret);
+    };
+    const seen: string[] = [];
+    svc.onChange((s) => seen.push(`${s.state} ${s.error ?? ''}`.trim()));
+    await expect(svc.start('DANA')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    expect(relay.count('createBinding')).toBe(1);
+    expect(relay.count('withdraw')).toBe(1);
+    expect([...relay.bindings.values()].map((b) => b.state)).toEqual(['FAILED']);
+    expect(svc.status()).toMatchObject({ state: 'NONE', qr: null, error: 'KEYCHAIN_LOCKED' });
+    expect(svc.bindingId).toBeNull();
+    expect(seen.at(-1)).toBe('NONE KEYCHAIN_LOCKED');
+  });
+
   it.each(['locked', 'unavailable'] as const)('with a %s keychain at start, paying says so (not "no binding")', async (mode) => {
     // Chaos matrix "keychain locked/absent": quote answered BINDING_NOT_FOUND, which sends the
     // player to link a wallet the keychain cannot remember either.

@@ -84,6 +84,32 @@ describe('PurchaseService', () => {
     expect(pending.map.size).toBe(0);
   });
 
+  it('shows the final result at once and then forgets the intent on disk; confirm answers once it is forgotten', async () => {
+    const { svc, pending } = await setup();
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    let release = () => {};
+    const removed = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const remove = pending.remove.bind(pending);
+    pending.remove = async (id) => {
+      await removed;
+      return remove(id);
+    };
+    const shown: { state: string; onDisk: boolean }[] = [];
+    svc.onChange((s) => shown.push({ state: s.state, onDisk: pending.map.has(s.purchaseIntentId) }));
+    let answered = false;
+    const confirmed = svc.confirm({ purchaseIntentId: q.purchaseIntentId }).finally(() => {
+      answered = true;
+    });
+    for (let i = 0; i < 50 && !shown.some((s) => s.state === 'SUCCEEDED'); i++) await Promise.resolve();
+    expect(shown.at(-1)).toEqual({ state: 'SUCCEEDED', onDisk: true });
+    expect(answered).toBe(false);
+    release();
+    expect((await confirmed).state).toBe('SUCCEEDED');
+    expect(pending.map.size).toBe(0);
+  });
+
   it('a refusal by the relay is a final failure with its code (nothing charged)', async () => {
     const { svc, relay } = await setup();
     relay.refusal = new RelayError('SPENDING_CAP_DAILY', 422);

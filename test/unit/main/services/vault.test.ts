@@ -1,9 +1,30 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import { describe, expect, it } from 'vitest';
-import { bindingAccount, keychainError, Vault } from '../../../../main/services/vault.ts';
+import type { SecretStore } from '../../../../main/services/ports.ts';
+import { bindingAccount, keychainError, rememberedCredential, Vault } from '../../../../main/services/vault.ts';
 import { MemorySecretStore, MemorySettingsStore } from '../../../fakes/memory-stores.ts';
 
 const cred = { relayUrl: 'http://127.0.0.1:8787', deviceId: 'dev_1', deviceSecret: 's'.repeat(43), kind: 'launcher' as const };
+
+/** A keychain that records each call ("get scan-to-bind/relay-device", "set …/probe"). */
+function counting(inner: SecretStore): SecretStore & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    calls,
+    get: (s, a) => {
+      calls.push(`get ${s}/${a}`);
+      return inner.get(s, a);
+    },
+    set: (s, a, v) => {
+      calls.push(`set ${s}/${a}`);
+      return inner.set(s, a, v);
+    },
+    delete: (s, a) => {
+      calls.push(`delete ${s}/${a}`);
+      return inner.delete(s, a);
+    },
+  };
+}
 
 describe('Vault', () => {
   it('keeps the device credential and per-player binding references', async () => {
@@ -56,5 +77,53 @@ describe('Vault', () => {
     const store = new MemorySecretStore();
     await store.set('scan-to-bind', 'relay-device', '{not json');
     expect(await new Vault(store).deviceCredential()).toBeNull();
+  });
+
+  it('proves itself usable with one read of the stored credential, and writes nothing for it', async () => {
+    const memory = new MemorySecretStore();
+    await new Vault(memory).setDeviceCredential(cred);
+    const store = counting(memory);
+    await new Vault(store).assertUsable();
+    expect(store.calls).toEqual(['get scan-to-bind/relay-device']);
+  });
+
+  it('with nothing to read back, a probe write decides whether it is usable', async () => {
+    const memory = new MemorySecretStore();
+    const store = counting(memory);
+    await new Vault(store).assertUsable();
+    expect(store.calls).toEqual(['get scan-to-bind/relay-device', 'set scan-to-bind/probe']);
+    for (const [mode, code] of [
+      ['locked', 'KEYCHAIN_LOCKED'],
+      ['unavailable', 'KEYCHAIN_UNAVAILABLE'],
+    ] as const) {
+      const refusing = new MemorySecretStore();
+      refusing.mode = mode;
+      await expect(new Vault(refusing).assertUsable()).rejects.toMatchObject({ code });
+    }
+  });
+
+  it('the relay client reads the credential from the keychain once, but asks again while there is none', async () => {
+    const memory = new MemorySecretStore();
+    const store = counting(memory);
+    const vault = new Vault(store);
+    const credential = rememberedCredential(vault);
+    expect(await credential()).toBeNull();
+    await vault.setDeviceCredential(cred);
+    expect(await credential()).toEqual(cred);
+    const reads = store.calls.filter((c) => c.startsWith('get')).length;
+    expect(await credential()).toEqual(cred);
+    expect(store.calls.filter((c) => c.startsWith('get')).length).toBe(reads);
+    memory.mode = 'locked';
+    expect(await credential()).toEqual(cred);
+  });
+
+  it('an unreadable credential is not remembered: the next call asks the keychain again', async () => {
+    const memory = new MemorySecretStore();
+    await new Vault(memory).setDeviceCredential(cred);
+    memory.mode = 'unavailable';
+    const credential = rememberedCredential(new Vault(memory));
+    await expect(credential()).rejects.toMatchObject({ code: 'KEYCHAIN_UNAVAILABLE' });
+    memory.mode = 'ok';
+    expect(await credential()).toEqual(cred);
   });
 });

@@ -59,4 +59,25 @@ describe('relay event router', () => {
     t.router.onConnection(true);
     expect(t.syncs()).toBe(2);
   });
+
+  it('a service failing on an event or a resync is logged, never an unhandled rejection', async () => {
+    const warnings: string[] = [];
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const router = relayEventRouter(
+        { apply: () => undefined, sync: async () => Promise.reject(new Error('relay down')) },
+        { onRelayEvent: async () => Promise.reject(new Error('ENOENT: pending file')) },
+        { debug: () => {}, info: () => {}, error: () => {}, warn: (m) => warnings.push(m) },
+      );
+      router.onEvent({ event: 'purchase', data: JSON.stringify({ purchase }), id: null, retry: null });
+      router.onConnection(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings).toEqual(['relay purchase event not applied', 'binding sync after reconnect failed']);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
