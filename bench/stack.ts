@@ -170,7 +170,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       },
       encryption: { activeKeyId: 'b1', keys: { b1: randomBytes(32).toString('base64') } },
       catalogue: BENCH_CATALOGUE,
-      ...(o.limits === 'bench' ? { limits: { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, shutdownGraceMs: 5_000 } } : {}),
+      ...(o.limits === 'bench' ? { limits: { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, maxStartingPays: 100_000, shutdownGraceMs: 5_000 } } : {}),
     };
     const { url: relayUrl } = await relay.call<{ url: string }>('start', { config });
     const admin = (path: string, body?: unknown) =>

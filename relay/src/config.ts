@@ -25,6 +25,8 @@ export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
 /** Every setting of the relay. Each one can also come from the environment (see ENV_SETTINGS). */
 /** Default event-loop lag beyond which new requests are refused (docs/benchmarks.md, #3). */
 export const DEFAULT_MAX_LAG_MS = 100;
+/** Default number of pays in their CPU-bound starting part at once (docs/benchmarks.md, #3). */
+export const DEFAULT_MAX_STARTING_PAYS = 8;
 
 export const configSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -122,9 +124,11 @@ export const configSchema = z.strictObject({
       maxInFlight: z.number().int().positive().default(256),
       /** New requests get 503 while the event loop is more than this far behind (0: off). */
       maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(DEFAULT_MAX_LAG_MS),
+      /** Pays between arrival and their Antom call at once; one more gets 503 at once. */
+      maxStartingPays: z.number().int().positive().default(DEFAULT_MAX_STARTING_PAYS),
       shutdownGraceMs: positiveMs.default(30_000),
     })
-    .default({ perDevicePerMinute: 120, perDeviceBurst: 30, maxInFlight: 256, maxEventLoopLagMs: DEFAULT_MAX_LAG_MS, shutdownGraceMs: 30_000 }),
+    .default({ perDevicePerMinute: 120, perDeviceBurst: 30, maxInFlight: 256, maxEventLoopLagMs: DEFAULT_MAX_LAG_MS, maxStartingPays: DEFAULT_MAX_STARTING_PAYS, shutdownGraceMs: 30_000 }),
 });
 
 /** The relay configuration as accepted by `startRelay`. */
@@ -185,6 +189,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_RATE_BURST', ['limits', 'perDeviceBurst'], 'int'],
   ['RELAY_MAX_IN_FLIGHT', ['limits', 'maxInFlight'], 'int'],
   ['RELAY_MAX_EVENT_LOOP_LAG_MS', ['limits', 'maxEventLoopLagMs'], 'int'],
+  ['RELAY_MAX_STARTING_PAYS', ['limits', 'maxStartingPays'], 'int'],
   ['RELAY_SHUTDOWN_GRACE_MS', ['limits', 'shutdownGraceMs'], 'int'],
 ];
 

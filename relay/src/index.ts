@@ -30,7 +30,7 @@ import { Fulfilment } from './fulfilment/fulfilment.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { registerOps } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
-import { Admission, RateLimiter } from './ops/overload.ts';
+import { Admission, RateLimiter, StartGate } from './ops/overload.ts';
 import { RefundNotifications } from './refunds/refund-notifications.ts';
 import { RefundRepo } from './refunds/refund-repo.ts';
 import { RefundService } from './refunds/refund-service.ts';
@@ -217,6 +217,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     longPollTimeoutMs: config.events.longPollTimeoutMs,
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
+    startGate: new StartGate(config.limits.maxStartingPays),
     streams,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));

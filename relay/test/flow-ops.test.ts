@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiPath } from '../src/http/openapi.ts';
-import { Admission, RateLimiter } from '../src/ops/overload.ts';
+import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
 import { engines, uuid } from './support/env.ts';
 import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 
@@ -22,6 +22,18 @@ describe('overload primitives', () => {
     expect(() => admission.enter()).toThrow(/OVERLOADED/u);
     admission.leave();
     admission.enter();
+  });
+
+  it('the start gate lets `max` pays start at once; a release is counted once', () => {
+    const gate = new StartGate(2);
+    const a = gate.enter();
+    gate.enter();
+    expect(() => gate.enter()).toThrow(/OVERLOADED/u);
+    a();
+    a();
+    expect(gate.starting).toBe(1);
+    gate.enter();
+    expect(() => gate.enter()).toThrow(/OVERLOADED/u);
   });
 
   it('admission refuses while the event loop runs behind (sustained, not one pause), and admits again once it caught up', async () => {
@@ -70,6 +82,30 @@ function refs(node: unknown, out: string[] = []): string[] {
 }
 
 for (const engine of engines()) {
+  describe.skipIf(engine.skip !== undefined)(`start gate (${engine.name})`, () => {
+    let s: Stack;
+    let hk: string;
+    beforeAll(async () => {
+      s = await startStack(engine.name, { limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, maxStartingPays: 1, shutdownGraceMs: 5_000 } });
+      hk = await bind(s.kiosk, 'ALIPAY_HK');
+    });
+    afterAll(async () => s?.close());
+
+    it('a burst of pays beyond maxStartingPays gets typed 503s (PostgreSQL; SQLite starts each in one go); no slot is ever leaked', async () => {
+      const pay = () => s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+      const burst = await Promise.all(Array.from({ length: 10 }, pay));
+      const ok = burst.filter((a) => a.status === 200);
+      const refused = burst.filter((a) => a.status === 503);
+      expect(ok.length + refused.length).toBe(10);
+      expect(ok.length).toBeGreaterThan(0);
+      for (const r of refused) expect(r.body).toMatchObject({ error: { code: 'OVERLOADED' } });
+      if (engine.name === 'postgres') expect(refused.length).toBeGreaterThan(0);
+      // Refused, invalid and answered pays all gave their slot back: one at a time, each starts.
+      for (let i = 0; i < 3; i++) expect((await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100' })).status).toBe(400);
+      for (let i = 0; i < 5; i++) expect((await pay()).body['state']).toBe('SUCCEEDED');
+    });
+  });
+
   describe.skipIf(engine.skip !== undefined)(`operations (${engine.name})`, () => {
     if (engine.skip) console.warn(engine.skip);
     let s: Stack;

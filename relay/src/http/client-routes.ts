@@ -5,7 +5,7 @@ import type { DeviceService } from '../devices/device-service.ts';
 import type { EventHub, StatusEvent } from '../events.ts';
 import type { Catalogue } from '../payments/catalogue.ts';
 import type { PurchaseService } from '../payments/purchase-service.ts';
-import type { RateLimiter } from '../ops/overload.ts';
+import type { RateLimiter, StartGate } from '../ops/overload.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
 import type { ServerResponse } from 'node:http';
 import {
@@ -32,6 +32,8 @@ export interface ClientRouteDeps {
   longPollTimeoutMs: number;
   refunds?: RefundService;
   limiter?: RateLimiter;
+  /** Bounds the pays in their CPU-bound starting part (absent: unbounded). */
+  startGate?: StartGate;
   /** Open event streams, ended at shutdown. */
   streams?: Set<ServerResponse>;
 }
@@ -105,10 +107,19 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
     return deps.bindings.unlink(callerOf(req), id);
   });
 
-  app.post('/v1/purchases', auth, async (req, reply) => {
+  // A pay holds a StartGate slot from its arrival (after the early rate-limit refusal) until its
+  // Antom call goes out, or until it is answered without one.
+  const starts = new WeakMap<FastifyRequest, () => void>();
+  const startPay = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (!deps.startGate) return;
+    const release = deps.startGate.enter();
+    starts.set(req, release);
+    reply.raw.once('close', release);
+  };
+  app.post('/v1/purchases', { ...auth, onRequest: [auth.onRequest, startPay] }, async (req, reply) => {
     noQuery.parse(req.query);
     const body = purchaseBody.parse(req.body);
-    return reply.code(200).send(await deps.purchases.create(callerOf(req), body));
+    return reply.code(200).send(await deps.purchases.create(callerOf(req), body, starts.get(req)));
   });
 
   app.get('/v1/purchases/:intentId', auth, async (req) => {

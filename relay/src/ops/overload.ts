@@ -116,3 +116,34 @@ export class Admission {
     clearInterval(this.#timer);
   }
 }
+
+/**
+ * Pays between their arrival and their Antom call: the part of a pay that costs the relay CPU
+ * (authentication, the spending checks and the intent's commit, the signature). At most `max`
+ * at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by the number
+ * in flight cannot see this: most pays in flight wait on Antom, and a burst of new ones (each
+ * device's whole rate-limit burst at the same moment) queues seconds of work that every later
+ * request, a cheap refusal included, waits behind (bench #3).
+ */
+export class StartGate {
+  #starting = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Pays in their starting part now. */
+  get starting(): number {
+    return this.#starting;
+  }
+
+  /** Lets one pay start, or throws OVERLOADED; the returned release may be called any number of times. */
+  enter(): () => void {
+    if (this.#starting >= this.max) throw new RetryLaterError('OVERLOADED', 1);
+    this.#starting += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#starting -= 1;
+    };
+  }
+}

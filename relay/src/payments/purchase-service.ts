@@ -105,8 +105,12 @@ export class PurchaseService {
     this.#d = deps;
   }
 
-  /** Creates (or replays) a purchase and returns its status. */
-  async create(caller: Caller, req: PurchaseRequest): Promise<PurchaseStatus> {
+  /**
+   * Creates (or replays) a purchase and returns its status. `onProviderCall` is told right
+   * before the pay call goes to Antom (the end of the pay's CPU-bound part, ops/overload.ts
+   * StartGate).
+   */
+  async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<PurchaseStatus> {
     const { repo } = this.#d;
     const hash = requestHash(req);
     const existing = await repo.get(req.purchaseIntentId);
@@ -175,7 +179,7 @@ export class PurchaseService {
     // `written` is the row exactly as inserted (every column given): no need to read it back.
     repo.publish(written);
     if (refusal) return purchaseStatus(written);
-    return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total);
+    return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
   }
 
   #replay(caller: Caller, row: PurchaseRow, hash: string): PurchaseStatus {
@@ -235,7 +239,14 @@ export class PurchaseService {
     return undefined;
   }
 
-  async #pay(row: PurchaseRow, keyId: string | null, tokenEnc: string | null, title: string, total: Money): Promise<PurchaseStatus> {
+  async #pay(
+    row: PurchaseRow,
+    keyId: string | null,
+    tokenEnc: string | null,
+    title: string,
+    total: Money,
+    onProviderCall?: () => void,
+  ): Promise<PurchaseStatus> {
     const { repo, antom, box } = this.#d;
     if (!keyId || !tokenEnc) {
       const res = await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: 'BINDING_NOT_ACTIVE' });
@@ -245,6 +256,7 @@ export class PurchaseService {
     const amount = toAntomAmount(total);
     const unit = toAntomAmount(money(total.minor / row.quantity, total.currency));
     chaosCrashPoint('before-pay');
+    onProviderCall?.();
     const outcome = await antom.call('pay', {
       productCode: 'AGREEMENT_PAYMENT',
       paymentRequestId: row.payment_request_id,
