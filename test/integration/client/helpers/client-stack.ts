@@ -11,8 +11,8 @@ import { playerKeyFrom } from '../../../../main/services/player.ts';
 import { type Clock, type HttpRequest, type Logger, type RelayHttp, type SecretStore, systemClock } from '../../../../main/services/ports.ts';
 import { isPendingIntent, type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
 import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
+import { relayEventRouter } from '../../../../main/services/relay/event-router.ts';
 import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
-import { BindingEventData, PurchaseEventData } from '../../../../main/services/relay/wire.ts';
 import { type DeviceCredential, Vault } from '../../../../main/services/vault.ts';
 import { MemoryLogger, MemorySecretStore } from '../../../fakes/memory-stores.ts';
 
@@ -131,15 +131,8 @@ export async function startClient(
   const services = { current: purchases };
   const stream = new StatusStream(
     (signal, last) => relay.openEvents(signal, last),
-    {
-      onEvent: (ev) => {
-        if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
-        else if (ev.event === 'purchase') void services.current.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data)));
-      },
-      onConnection: (up) => {
-        if (up) void binding.sync();
-      },
-    },
+    // The app's own routing; the purchase service may be replaced (a restart) under it.
+    relayEventRouter(binding, { onRelayEvent: (w) => services.current.onRelayEvent(w) }, log),
     systemClock,
     log,
     { baseMs: 50, maxMs: 500 },
