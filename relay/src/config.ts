@@ -124,7 +124,7 @@ export const configSchema = z.strictObject({
       maxInFlight: z.number().int().positive().default(256),
       /** New requests get 503 while the event loop is more than this far behind (0: off). */
       maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(DEFAULT_MAX_LAG_MS),
-      /** Pays between arrival and their Antom call at once; one more gets 503 at once. */
+      /** Valid pays between their validation and their Antom call at once; one more gets 503 at once. */
       maxStartingPays: z.number().int().positive().default(DEFAULT_MAX_STARTING_PAYS),
       shutdownGraceMs: positiveMs.default(30_000),
     })

@@ -107,19 +107,19 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
     return deps.bindings.unlink(callerOf(req), id);
   });
 
-  // A pay holds a StartGate slot from its arrival (after the early rate-limit refusal) until its
-  // Antom call goes out, or until it is answered without one.
-  const starts = new WeakMap<FastifyRequest, () => void>();
-  const startPay = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    if (!deps.startGate) return;
-    const release = deps.startGate.enter();
-    starts.set(req, release);
-    reply.raw.once('close', release);
-  };
-  app.post('/v1/purchases', { ...auth, onRequest: [auth.onRequest, startPay] }, async (req, reply) => {
+  app.post('/v1/purchases', auth, async (req, reply) => {
     noQuery.parse(req.query);
     const body = purchaseBody.parse(req.body);
-    return reply.code(200).send(await deps.purchases.create(callerOf(req), body, starts.get(req)));
+    const caller = callerOf(req);
+    // An authenticated, well-formed pay holds a StartGate slot until its Antom call goes out (or
+    // it is answered without one); past the gate's size it is refused with 503 before its
+    // spending checks, commit and signature. Bad input is answered as such whatever the load.
+    const release = deps.startGate?.enter();
+    try {
+      return reply.code(200).send(await deps.purchases.create(caller, body, release));
+    } finally {
+      release?.();
+    }
   });
 
   app.get('/v1/purchases/:intentId', auth, async (req) => {

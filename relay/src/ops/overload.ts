@@ -118,9 +118,9 @@ export class Admission {
 }
 
 /**
- * Pays between their arrival and their Antom call: the part of a pay that costs the relay CPU
- * (authentication, the spending checks and the intent's commit, the signature). At most `max`
- * at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by the number
+ * Authenticated, well-formed pays between their validation and their Antom call: the part of a
+ * pay that costs the relay most (the spending checks, the intent's commit, the signature). At
+ * most `max` at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by the number
  * in flight cannot see this: most pays in flight wait on Antom, and a burst of new ones (each
  * device's whole rate-limit burst at the same moment) queues seconds of work that every later
  * request, a cheap refusal included, waits behind (bench #3).
