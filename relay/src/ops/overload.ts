@@ -28,26 +28,29 @@ export class RateLimiter {
    * authenticated request (`take`) spends a token, so a forged device id drains nobody's bucket.
    */
   wait(key: string, now = Date.now()): number {
-    const b = this.#buckets.get(key);
-    if (!b) return 0;
-    const rate = this.perMinute / 60_000;
-    const tokens = Math.min(this.burst, b.tokens + (now - b.at) * rate);
-    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate / 1000));
+    return this.#secondsUntilToken(this.#tokens(key, now));
   }
 
   /** Takes one token for `key` or throws RATE_LIMITED with the wait until the next token. */
   take(key: string, now = Date.now()): void {
-    const rate = this.perMinute / 60_000;
-    const b = this.#buckets.get(key) ?? { tokens: this.burst, at: now };
-    b.tokens = Math.min(this.burst, b.tokens + (now - b.at) * rate);
-    b.at = now;
-    if (b.tokens < 1) {
-      this.#buckets.set(key, b);
-      throw new RetryLaterError('RATE_LIMITED', Math.max(1, Math.ceil((1 - b.tokens) / rate / 1000)));
+    const tokens = this.#tokens(key, now);
+    if (tokens < 1) {
+      this.#buckets.set(key, { tokens, at: now });
+      throw new RetryLaterError('RATE_LIMITED', this.#secondsUntilToken(tokens));
     }
-    b.tokens -= 1;
-    this.#buckets.set(key, b);
+    this.#buckets.set(key, { tokens: tokens - 1, at: now });
     if (this.#buckets.size > 100_000) this.#buckets.clear();
+  }
+
+  /** The tokens `key` has at `now` (a full burst for a key never seen). */
+  #tokens(key: string, now: number): number {
+    const b = this.#buckets.get(key);
+    return b ? Math.min(this.burst, b.tokens + (now - b.at) * (this.perMinute / 60_000)) : this.burst;
+  }
+
+  /** Whole seconds until `tokens` reaches one (0 when it has). */
+  #secondsUntilToken(tokens: number): number {
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / (this.perMinute / 60_000) / 1000));
   }
 }
 
@@ -120,10 +123,10 @@ export class Admission {
 /**
  * Authenticated, well-formed pays between their validation and their Antom call: the part of a
  * pay that costs the relay most (the spending checks, the intent's commit, the signature). At
- * most `max` at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by the number
- * in flight cannot see this: most pays in flight wait on Antom, and a burst of new ones (each
- * device's whole rate-limit burst at the same moment) queues seconds of work that every later
- * request, a cheap refusal included, waits behind (bench #3).
+ * most `max` at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by
+ * the number in flight cannot see this: most pays in flight wait on Antom, and a burst of new
+ * ones (each device's whole rate-limit burst at the same moment) queues seconds of work that
+ * every later request, a cheap refusal included, waits behind (bench #3).
  */
 export class StartGate {
   #starting = 0;

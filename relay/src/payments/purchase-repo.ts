@@ -77,12 +77,12 @@ const placeholders = <K extends keyof PurchaseRow>(cols: readonly K[], arg: (nam
 const byIntent = new Prepared<{ intent_id: string }, PurchaseRow>((db, arg) => db.selectFrom('purchases').selectAll().where('intent_id', '=', arg('intent_id')));
 /** Inserts a whole purchase row. */
 export const insertPurchase = new Prepared<PurchaseRow, never>((db, arg) => db.insertInto('purchases').values(placeholders(COLUMNS, arg)));
+type UpdateArgs = Partial<PurchaseRow> & { intent_id: string; read_version: number };
+const updates = new Map<string, Prepared<UpdateArgs, never>>();
 /**
  * Writes the given columns of a row only if the stored row still has version `read_version`
  * (optimistic lock). One compiled statement per set of columns (a handful of call sites).
  */
-type UpdateArgs = Partial<PurchaseRow> & { intent_id: string; read_version: number };
-const updates = new Map<string, Prepared<UpdateArgs, never>>();
 function updateIfUnchanged(columns: (keyof PurchaseRow)[]): Prepared<UpdateArgs, never> {
   const key = columns.join(',');
   let q = updates.get(key);
