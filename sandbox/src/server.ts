@@ -5,6 +5,7 @@ import { fail, unknown } from './api/result.ts';
 import { registerApiRoutes } from './api/routes.ts';
 import { logRequest, type SandboxContext } from './core/context.ts';
 import { installRawBodyParser } from './core/raw-body.ts';
+import { registerHomeRoutes } from './home/routes.ts';
 import { registerWalletRoutes } from './wallet/routes.ts';
 
 /**
@@ -53,6 +54,7 @@ export function buildServer(ctx: SandboxContext): FastifyInstance {
   app.get('/sandbox/public-key.pem', (_req, reply) => reply.header('content-type', 'application/x-pem-file').send(ctx.keys.publicKeyPem));
   app.get('/health', (_req, reply) => reply.send({ ok: true }));
   registerApiRoutes(app, ctx);
+  registerHomeRoutes(app, ctx);
   registerWalletRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
   return app;

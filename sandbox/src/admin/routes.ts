@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { cancelFromWallet } from '../api/authorizations.ts';
 import { sweepPayments } from '../api/payment-rules.ts';
 import type { SandboxContext } from '../core/context.ts';
+import { isLoopback } from '../core/net.ts';
 import { safeEqual } from '../core/ids.ts';
 import { rawBodyOf } from '../core/raw-body.ts';
 import { seedState } from '../core/state.ts';
@@ -25,10 +26,6 @@ const SettingsInput = z.strictObject({
   refreshTokenTtlMs: z.number().int().min(1000).optional(),
   paymentDelayMs: z.number().int().min(0).max(60_000).optional(),
 });
-
-function isLoopback(address: string | undefined): boolean {
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1' || (address?.startsWith('127.') ?? false);
-}
 
 function parseBody<S extends z.ZodType>(req: FastifyRequest, schema: S): { ok: true; data: z.infer<S> } | { ok: false; error: string } {
   const { raw } = rawBodyOf(req.body);

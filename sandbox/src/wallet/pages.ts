@@ -4,6 +4,7 @@ import type { Account, AuthQrCode } from '../core/state.ts';
 import { CODE_TTL_MS } from '../api/authorizations.ts';
 import { maskLoginId } from './accounts.ts';
 import { WALLET_COPY } from './copy.ts';
+import { type StatusIcon, statusIcon } from './icons.ts';
 
 /** The merchant name the wallet shows (the sandbox has one registered merchant). */
 export const MERCHANT_NAME = 'Scan to Bind Demo Games';
@@ -31,7 +32,7 @@ button{width:100%;min-height:3rem;font-size:1.05rem;font-weight:600;border-radiu
 button:focus-visible{outline:3px solid #1d2433;outline-offset:2px}
 .primary{background:var(--brand);color:#fff}.secondary{background:#e6e9ef;color:#1d2433}
 .note{font-size:.8rem;color:#5b6475;text-align:center;margin-top:1rem}
-.result{text-align:center}.result .icon{font-size:3rem}
+.result{text-align:center}.result .icon{line-height:0;margin:.5rem 0}
 @media (prefers-reduced-motion:no-preference){button{transition:filter .15s}button:hover{filter:brightness(.95)}}
 `;
 
@@ -82,7 +83,7 @@ export function consentPage(locale: Locale, code: AuthQrCode, accounts: readonly
 }
 
 /** A result or refusal screen. */
-export function resultPage(locale: Locale, code: AuthQrCode | undefined, icon: string, heading: string, hint: string): string {
-  const content = `<div class="card result"><div class="icon" aria-hidden="true">${icon}</div><h1>${escapeHtml(heading)}</h1><p>${escapeHtml(hint)}</p></div>`;
+export function resultPage(locale: Locale, code: AuthQrCode | undefined, icon: StatusIcon, heading: string, hint: string): string {
+  const content = `<div class="card result"><div class="icon">${statusIcon(icon)}</div><h1>${escapeHtml(heading)}</h1><p>${escapeHtml(hint)}</p></div>`;
   return page(locale, brandColour(code), heading, content);
 }

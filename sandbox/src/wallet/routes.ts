@@ -8,7 +8,8 @@ import { consentPage, resultPage } from './pages.ts';
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-function pickLocale(req: FastifyRequest): Locale {
+/** The page language: `?lang=`, else the browser's first Accept-Language, else English. */
+export function pickLocale(req: FastifyRequest): Locale {
   const q = (req.query as Record<string, unknown> | undefined)?.['lang'];
   if (typeof q === 'string' && q !== '') return resolveLocale(q);
   const accept = req.headers['accept-language'];
@@ -65,18 +66,19 @@ function answer(req: FastifyRequest, reply: FastifyReply, outcome: ScanOutcome):
   const code = outcome.kind === 'NOT_FOUND' ? undefined : outcome.code;
   const html =
     outcome.kind === 'AUTHORIZED'
-      ? resultPage(locale, code, '✅', copy.authorized, copy.authorizedHint)
+      ? resultPage(locale, code, 'ok', copy.authorized, copy.authorizedHint)
       : outcome.kind === 'DECLINED'
-        ? resultPage(locale, code, '✖️', copy.declined, copy.declinedHint)
+        ? resultPage(locale, code, 'declined', copy.declined, copy.declinedHint)
         : outcome.kind === 'GONE'
-          ? resultPage(locale, code, '⌛', copy.gone, copy.goneHint)
+          ? resultPage(locale, code, 'gone', copy.gone, copy.goneHint)
           : outcome.kind === 'BAD_ACCOUNT'
-            ? resultPage(locale, code, '⚠️', copy.badAccount, copy.goneHint)
-            : resultPage(locale, code, '⚠️', copy.notFound, copy.goneHint);
-  return html_(reply.code(status), html);
+            ? resultPage(locale, code, 'warning', copy.badAccount, copy.goneHint)
+            : resultPage(locale, code, 'warning', copy.notFound, copy.goneHint);
+  return sendHtml(reply.code(status), html);
 }
 
-function html_(reply: FastifyReply, html: string): FastifyReply {
+/** Sends a page with the wallet pages' security headers (no scripts, no framing, no caching). */
+export function sendHtml(reply: FastifyReply, html: string): FastifyReply {
   return reply
     .header('content-type', 'text/html; charset=utf-8')
     .header('content-security-policy', CSP)
@@ -92,7 +94,7 @@ export function registerWalletRoutes(app: FastifyInstance, ctx: SandboxContext):
     const found = lookupCode(ctx, req.params.codeId);
     if (found.kind !== 'OPEN') return answer(req, reply, found);
     if (wantsJson(req)) return reply.header('cache-control', 'no-store').send({ status: 'OPEN', wallet: found.code.wallet, scopes: found.code.scopes });
-    return html_(reply, consentPage(pickLocale(req), found.code, ctx.store.state.accounts));
+    return sendHtml(reply, consentPage(pickLocale(req), found.code, ctx.store.state.accounts));
   });
   app.post<{ Params: { codeId: string } }>('/wallet/scan/:codeId/authorize', (req, reply) =>
     answer(req, reply, authorizeScan(ctx, req.params.codeId, accountField(req))),
