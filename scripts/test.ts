@@ -1,11 +1,14 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { run, runAll } from './run-steps.ts';
+import { provideRealParts } from './provide-parts.ts';
+import { run, runAll, type Step } from './run-steps.ts';
 import { typecheckSteps } from './typecheck.ts';
 
 /**
  * `npm test`: type-check every tsconfig (incl. svelte-check), lint, then the Vitest suites
  * (unit, integration against the real keychain, SQLite, PostgreSQL, relay and sandbox) and the
- * Playwright suites in Debian's Chromium. Every step runs even when an earlier one fails, so
+ * Playwright suites in Debian's Chromium. The real parts the suites need are provided first when
+ * they were not given (scripts/provide-parts.ts: a throwaway PostgreSQL cluster, a throwaway keyring
+ * in its own D-Bus session, Chromium from the system or Playwright's cache). Every step runs even when an earlier one fails, so
  * one run shows everything; the exit code is non-zero when any step failed. The last line is
  * the combined count: "tests: N passed, N failed, N skipped".
  */
@@ -17,15 +20,26 @@ const failed: string[] = [];
 failed.push(...(await runAll(typecheckSteps, 2)));
 if ((await run({ name: 'lint', command: 'npx', args: ['biome', 'check', '.'] })) !== 0) failed.push('lint');
 
-const vitestCode = await run({
-  name: 'vitest',
-  command: 'npx',
-  args: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`],
-});
+const parts = await provideRealParts();
+for (const line of parts.summary) console.log(`real parts: ${line}`);
+const withParts = (step: Step): Step => parts.wrap({ ...step, env: { ...parts.env, ...step.env } });
+// Ctrl-C ends the run, but never leaves the throwaway cluster running.
+const stopParts = () => void parts.stop().finally(() => process.exit(130));
+process.once('SIGINT', stopParts);
+process.once('SIGTERM', stopParts);
+
+const vitestCode = await run(
+  withParts({
+    name: 'vitest',
+    command: 'npx',
+    args: ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/vitest.json`],
+  }),
+);
 if (vitestCode !== 0) failed.push('vitest');
 
-const playwrightCode = await run({ name: 'playwright', command: 'npx', args: ['playwright', 'test'] });
+const playwrightCode = await run(withParts({ name: 'playwright', command: 'npx', args: ['playwright', 'test'] }));
 if (playwrightCode !== 0) failed.push('playwright');
+await parts.stop();
 
 interface Counts {
   passed: number;

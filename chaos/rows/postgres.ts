@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { approveOnPhone, waitFor } from '../../relay/test/support/stack.ts';
 import type { Row } from '../matrix.ts';
-import { type PgCluster, startCluster } from '../pg-cluster.ts';
+import { type PgCluster, startCluster } from '../../test/support/pg-cluster.ts';
 import { freePort } from '../stack.ts';
 import { rawPay, sleep } from './helpers.ts';
 import { extraDevices, type LoadAnswer, payLoad } from './load.ts';
