@@ -83,6 +83,7 @@ const sandbox = await startSandbox({
 process.stdout.write(
   `${[
     `Antom sandbox listening on ${sandbox.url}  (client id ${sandbox.clientId})`,
+    `  Home page:  ${sandbox.url}/  (what is open now, accounts, payments; loopback only)`,
     `  API:        ${sandbox.url}/ams/api/v1/...  and  ${sandbox.url}/ams/sandbox/api/v1/...`,
     `  Public key: ${sandbox.url}/sandbox/public-key.pem`,
     `  Admin API:  ${sandbox.url}/__admin  (loopback only)  Authorization: Bearer ${sandbox.adminToken}`,
