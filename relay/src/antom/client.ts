@@ -29,9 +29,13 @@ export interface AntomResult {
 }
 
 /**
- * What one call produced. `answer` is a signed (or legitimately unsigned, see below) Antom
- * response with its `result`; `unknown` means the outcome cannot be known from this call
- * (timeout, network, HTTP error, bad or missing signature) and must be treated like `U`.
+ * What one call produced. `answer` is an Antom response whose signature verified, with its
+ * `result`; `unknown` means the outcome cannot be known from this call (timeout, network, HTTP
+ * error, bad or missing signature) and must be treated like `U`. What `unknown` means per API
+ * (issue 14 §5): pay, refund and cancel stay unsettled and are inquired (never a final FAIL);
+ * inquiries are asked again later; consult answers PROVIDER_ERROR with no code shown;
+ * applyToken and revoke are retried (a revocation, a refresh or an auth-code exchange is not
+ * ended by it).
  */
 export type AntomOutcome =
   | { kind: 'answer'; result: AntomResult; body: Record<string, unknown> }
@@ -54,7 +58,12 @@ export interface AntomClientOptions {
 /** Longest answer body read from Antom. */
 const MAX_ANSWER_BYTES = 1 << 20;
 
-/** Codes Antom answers without a signature header (the request was refused before any processing). */
+/**
+ * Codes Antom answers without a signature header: it refused the request before any
+ * processing (API.md §2.3). Such an answer is still unknown, not a refusal: anyone between the
+ * relay and Antom can write it, and taking it as a final F would mark a debited pay FAILED
+ * (issue 14 §5). It is only told apart in the log, where it most often means wrong keys.
+ */
 const UNSIGNED_REFUSALS = new Set(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID']);
 
 /** The path actually called: sandbox client ids use `/ams/sandbox/api/...` (API.md §2.1). */
@@ -145,8 +154,8 @@ export class AntomClient {
     if (!result) return { kind: 'unknown', reason: 'malformed', detail: 'response has no result' };
     const verified = this.#verifyResponse(path, response.headers, text);
     if (verified === 'missing' && result.resultStatus === 'F' && UNSIGNED_REFUSALS.has(result.resultCode)) {
-      logger.error({ endpoint, resultCode: result.resultCode }, 'antom refused the request signature: check keys and client id');
-      return { kind: 'answer', result, body: parsed as Record<string, unknown> };
+      logger.error({ endpoint, resultCode: result.resultCode, ms }, 'unsigned refusal of the request signature: treating as unknown; if it persists, check keys and client id');
+      return { kind: 'unknown', reason: 'unverified', detail: `unsigned ${result.resultCode}` };
     }
     if (verified !== 'ok') {
       logger.error({ endpoint, verified, ms }, 'antom response signature not verified; treating as unknown');
