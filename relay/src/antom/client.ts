@@ -3,6 +3,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { antomBaseUrlProblem, isSandboxClientId } from './base-url.ts';
 import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
 
 /** The Antom APIs the relay calls, by name, with their production path (API.md §2.1). */
@@ -69,7 +70,7 @@ const UNSIGNED_REFUSALS = new Set(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KE
 /** The path actually called: sandbox client ids use `/ams/sandbox/api/...` (API.md §2.1). */
 export function antomPath(endpoint: AntomEndpoint, clientId: string): string {
   const path = ANTOM_ENDPOINTS[endpoint];
-  return clientId.startsWith('SANDBOX_') ? path.replace('/ams/api', '/ams/sandbox/api') : path;
+  return isSandboxClientId(clientId) ? path.replace('/ams/api', '/ams/sandbox/api') : path;
 }
 
 function parseResult(body: unknown): AntomResult | undefined {
@@ -95,7 +96,9 @@ export class AntomClient {
   constructor(options: AntomClientOptions) {
     this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/u, '') };
     const url = new URL(this.#o.baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the Antom base URL must be http(s)://');
+    // The config refuses it already (config.ts); checked again for whoever builds a client directly.
+    const problem = antomBaseUrlProblem(this.#o.baseUrl, this.#o.clientId);
+    if (problem) throw new Error(problem);
     const https = url.protocol === 'https:';
     // Kept-alive connections, dropped by us after 4 s idle, before a server would close them
     // (Node's default is 5 s): a POST is never re-sent, so a connection the server closed under
