@@ -72,6 +72,8 @@ export class RelayApi {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #backoff: BackoffPolicy;
+  /** Why the last enrolment was refused before sending: shown instead of DEVICE_NOT_ENROLLED. */
+  #enrolRefused: RelayError | null = null;
 
   constructor(options: RelayApiOptions) {
     this.#o = options;
@@ -83,7 +85,13 @@ export class RelayApi {
   /** POST /v1/devices/enroll (unsigned): trades a one-time code for a device credential. */
   async enroll(relayUrl: string, code: string, label?: string): Promise<DeviceCredential> {
     // The code and the secret in the answer must never cross a connection the rule refuses.
-    const url = this.#url(relayUrl, '/v1/devices/enroll').href;
+    let url: string;
+    try {
+      url = this.#url(relayUrl, '/v1/devices/enroll').href;
+    } catch (error) {
+      this.#enrolRefused = toRelayError(error);
+      throw this.#enrolRefused;
+    }
     const body = JSON.stringify(label ? { code, label } : { code });
     const res = await this.#send({
       method: 'POST',
@@ -199,7 +207,8 @@ export class RelayApi {
 
   async #requireCredential(): Promise<DeviceCredential> {
     const cred = await this.#o.credential();
-    if (!cred) throw new RelayError('DEVICE_NOT_ENROLLED', null, 'no device credential');
+    // Not enrolled because the relay URL was refused: say that (the operator can fix it).
+    if (!cred) throw this.#enrolRefused ?? new RelayError('DEVICE_NOT_ENROLLED', null, 'no device credential');
     return cred;
   }
 

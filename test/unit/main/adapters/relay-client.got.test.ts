@@ -148,6 +148,11 @@ describe('relay URL rule in RelayApi', () => {
     await expect(packaged.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.createPurchase({ bindingId: 'bnd_12345678', sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' })).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.openEvents(new AbortController().signal, null)).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    // Not enrolled because of it: the app shows why, not a bare "not enrolled".
+    const unenrolled = api({ isPackaged: true, credential: async () => null });
+    await expect(unenrolled.wallets()).rejects.toMatchObject({ code: 'DEVICE_NOT_ENROLLED' });
+    await expect(unenrolled.enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(unenrolled.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     expect(seen).toHaveLength(0);
   });
 
