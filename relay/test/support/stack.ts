@@ -144,6 +144,14 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
   }
 }
 
+/** Waits until a device sees its purchase in `state`; returns the status. */
+export async function purchaseState(device: TestDevice, intent: string, state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  return waitFor(async () => {
+    const r = await device.request('GET', `/v1/purchases/${intent}`);
+    return r.body['state'] === state ? r.body : undefined;
+  }, timeoutMs, `purchase ${state}`);
+}
+
 /** Binds a wallet end to end and returns the active binding id. */
 export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', account?: string): Promise<string> {
   const started = await device.request('POST', '/v1/bindings', { wallet });
