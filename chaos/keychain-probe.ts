@@ -53,6 +53,8 @@ if (mode === 'lock') out['locked'] = { answer: execFileSync('/usr/bin/python3', 
 let cached: Awaited<ReturnType<Vault['deviceCredential']>> = null;
 const relay = new RelayApi({
   http: createGotRelayHttp(),
+  // A development client: the chaos relay is plain http on loopback.
+  isPackaged: false,
   clock: systemClock,
   log,
   credential: async () => (cached ??= await vault.deviceCredential()),

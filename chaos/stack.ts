@@ -51,6 +51,8 @@ export interface ChaosStackOptions {
   overrides?: Partial<RelayConfigInput>;
   /** Webhook answers: a function of the attempt number for the intent (default 200). */
   webhookStatus?: (intentId: string, attempt: number) => number;
+  /** Something between relay and sandbox (a man in the middle): gets the sandbox URL, returns the URL the relay calls as Antom. */
+  interpose?: (sandboxUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 export class ChaosStack {
@@ -101,13 +103,15 @@ export class ChaosStack {
       rmSync(this.sandboxDir, { recursive: true, force: true });
     });
     this.sandboxUrl = sandbox.url;
+    const between = this.options.interpose ? await this.options.interpose(sandbox.url) : undefined;
+    if (between) this.#closers.push(() => between.close());
     this.antomPrivateKey = (await import('node:crypto')).createPrivateKey(readFileSync(join(this.sandboxDir, 'antom-private-key.pem'), 'utf8'));
     const webhookUrl = await this.#startWebhook();
     const port = await freePort();
     const fulfilmentSecret = `fulfil-${randomBytes(16).toString('hex')}`;
     this.config = testConfig({
       db: { ...db, databaseUrl },
-      antomBaseUrl: sandbox.url,
+      antomBaseUrl: between?.url ?? sandbox.url,
       clientId: this.clientId,
       merchantPrivateKeyPem: merchant.privateKeyPem,
       antomPublicKeyPem: sandbox.publicKeyPem,

@@ -29,6 +29,8 @@ export interface DevStack {
   sandbox: RunningSandbox;
   relay: Relay;
   relayUrl: string;
+  /** The relay URL for the app on this PC: loopback even with --lan (plain http is loopback-only in development). */
+  appRelayUrl: string;
   enrollCode: string;
   deviceKind: 'launcher' | 'kiosk';
   /** A demo player assertion signed with the dev studio key (launchers only). */
@@ -129,6 +131,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     sandbox,
     relay,
     relayUrl,
+    appRelayUrl: `http://127.0.0.1:${new URL(relay.url).port}`,
     enrollCode: code,
     deviceKind,
     playerAssertion: (playerId) =>

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../main/dev/electron-binary.ts';
@@ -8,8 +8,8 @@ import { startDevStack } from './dev-stack.ts';
 /**
  * `npm start`: the main job on the embedded default. Starts the Antom sandbox and the merchant
  * relay (SQLite in the data dir) on loopback — or on the LAN with --lan, so a real phone can
- * scan the QR — mints an enrolment code for this PC, hands it to the app in a 0600 file, and
- * opens the Electron app. Without an Electron binary it says so in one line and keeps the
+ * scan the QR — mints an enrolment code for this PC, and opens the Electron app, handing it the
+ * code in a 0600 file written only when the app starts. Without an Electron binary it says so in one line and keeps the
  * services running until Ctrl-C.
  */
 const USAGE = `npm start -- [--lan] [--mode window|overlay|kiosk] [--data-dir .data] [--sandbox-port 8081] [--relay-port 8787] [--no-app]`;
@@ -53,6 +53,13 @@ const port = (name: 'sandbox-port' | 'relay-port'): number => {
 };
 
 const dataDir = resolve(args.values['data-dir'] ?? '.data');
+const appDir = join(dataDir, 'app');
+mkdirSync(appDir, { recursive: true, mode: 0o700 });
+const handoverFile = join(appDir, 'handover.json');
+// The handover holds a live enrolment code: it exists only while an app is about to read it
+// (the app deletes it once read). One an earlier run left behind goes now, and ours on exit.
+rmSync(handoverFile, { force: true });
+
 const stack = await startDevStack({
   dataDir,
   lan: args.values.lan,
@@ -66,6 +73,7 @@ let closing = false;
 async function shutdown(code: number): Promise<never> {
   if (!closing) {
     closing = true;
+    rmSync(handoverFile, { force: true });
     await stack.close();
   }
   process.exit(code);
@@ -75,20 +83,6 @@ process.on('SIGTERM', () => void shutdown(0));
 
 console.log(`sandbox (Antom + wallet pages): ${stack.sandbox.url}  admin token: ${stack.sandbox.adminToken}`);
 console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrollCode}`);
-
-const appDir = join(dataDir, 'app');
-mkdirSync(appDir, { recursive: true, mode: 0o700 });
-const handoverFile = join(appDir, 'handover.json');
-writeFileSync(
-  handoverFile,
-  JSON.stringify({
-    relayUrl: stack.relayUrl,
-    enrollCode: stack.enrollCode,
-    mode,
-    ...(stack.deviceKind === 'launcher' ? { playerAssertion: stack.playerAssertion('demo-player-1') } : {}),
-  }),
-  { mode: 0o600 },
-);
 
 const electron = args.values['no-app'] ? null : findElectronBinary();
 if (!electron) {
@@ -101,6 +95,18 @@ if (!electron) {
     console.error('npm start: the build failed; see above.');
     await shutdown(1);
   }
+  writeFileSync(
+    handoverFile,
+    JSON.stringify({
+      // The app on this PC reaches the relay on loopback even with --lan: a development client
+      // accepts plain http to loopback only (main/services/relay-url-policy.ts).
+      relayUrl: stack.appRelayUrl,
+      enrollCode: stack.enrollCode,
+      mode,
+      ...(stack.deviceKind === 'launcher' ? { playerAssertion: stack.playerAssertion('demo-player-1') } : {}),
+    }),
+    { mode: 0o600 },
+  );
   const child = spawn(electron, ['out/main/index.js', ...(mode === 'window' ? [] : [`--${mode}`])], {
     stdio: 'inherit',
     env: { ...process.env, SCAN_TO_BIND_HANDOVER: handoverFile, SCAN_TO_BIND_USER_DATA: appDir },

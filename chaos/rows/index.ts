@@ -2,6 +2,7 @@ import type { Row } from '../matrix.ts';
 import { attackRows } from './attacks.ts';
 import { crashRows } from './crash.ts';
 import { fuzzRows } from './fuzz.ts';
+import { httpsRows } from './https.ts';
 import { keychainRows } from './keychain.ts';
 import { loadRows } from './load.ts';
 import { notificationRows } from './notifications.ts';
@@ -10,4 +11,4 @@ import { providerRows } from './provider.ts';
 import { raceRows } from './races.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows];
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows];

@@ -22,6 +22,7 @@ import { TrustedWindows } from '../security/trusted-windows.ts';
 import { BindingService } from '../services/binding-service.ts';
 import { ConnectivityMonitor } from '../services/connectivity.ts';
 import { parseHandover } from '../services/handover.ts';
+import { launchEnvironment } from '../services/launch-environment.ts';
 import { createKioskReset, isCustomerActivity, KioskSession } from '../services/kiosk-session.ts';
 import { playerKeyFrom } from '../services/player.ts';
 import { type Logger, systemClock } from '../services/ports.ts';
@@ -85,8 +86,9 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const log = o.log ?? createRedactingLogger([stderrSink, fileSink(join(userData, 'logs', 'main.log'))], o.isDev ? 'debug' : 'info');
   const lg = (m: string, f: Record<string, unknown>) => log.warn(m, f);
 
-  // Handover from `npm start`: read once, then delete.
-  const handoverPath = process.env.SCAN_TO_BIND_HANDOVER;
+  // Handover from `npm start`: read once, then delete. Never in a packaged build (a studio's
+  // launcher embeds this runtime too), where any parent process could set the variable.
+  const { handoverPath } = launchEnvironment(app.isPackaged, process.env);
   let handoverText: string | null = null;
   if (handoverPath) {
     try {
@@ -108,6 +110,8 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const credential = rememberedCredential(vault);
   const relay = new RelayApi({
     http: createGotRelayHttp(),
+    // https only in a packaged build (services/relay-url-policy.ts): no request goes elsewhere.
+    isPackaged: app.isPackaged,
     clock: systemClock,
     log,
     credential,

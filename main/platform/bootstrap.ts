@@ -3,6 +3,7 @@ import { app, protocol } from 'electron';
 import electronLog from 'electron-log/main';
 import { electronLogSink } from '../adapters/logger.electron-log.ts';
 import { createRedactingLogger } from '../adapters/logger.plain.ts';
+import { launchEnvironment } from '../services/launch-environment.ts';
 import { APP_SCHEME_PRIVILEGES } from '../security/app-protocol.ts';
 import { type Logger, systemClock } from '../services/ports.ts';
 import { startRuntime } from './app-runtime.ts';
@@ -20,8 +21,10 @@ async function loadUpdater(): Promise<Updater> {
  * scheme, then the runtime. `here` is the bundle's folder (out/main).
  */
 export function bootstrap(here: string): void {
-  const isDev = !app.isPackaged && process.env.NODE_ENV === 'development';
-  if (process.env.SCAN_TO_BIND_USER_DATA) app.setPath('userData', process.env.SCAN_TO_BIND_USER_DATA);
+  // A packaged build ignores the development variables (services/launch-environment.ts).
+  const launch = launchEnvironment(app.isPackaged, process.env);
+  const isDev = launch.isDev;
+  if (launch.userDataDir) app.setPath('userData', launch.userDataDir);
   const mode = process.argv.includes('--kiosk') ? 'kiosk' : process.argv.includes('--overlay') ? 'overlay' : undefined;
 
   if (!app.requestSingleInstanceLock()) {
@@ -50,7 +53,7 @@ export function bootstrap(here: string): void {
           onKioskReset: () => void updates?.onIdleReset(),
           mode,
           isDev,
-          devServerUrl: isDev ? (process.env.VITE_DEV_SERVER_URL ?? null) : null,
+          devServerUrl: launch.devServerUrl,
           rendererDir: join(here, '..', 'renderer'),
           preloadPath: join(here, '..', 'preload', 'preload.cjs'),
           version: app.getVersion(),

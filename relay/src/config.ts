@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { antomBaseUrlProblem } from './antom/base-url.ts';
 
 const positiveMs = z.number().int().positive();
 const majorAmount = z.string().regex(/^\d{1,16}(?:\.\d{1,2})?$/u, 'a plain decimal amount such as "500.00"');
@@ -57,6 +58,10 @@ export const configSchema = z.strictObject({
     antomPublicKeyFile: z.string().optional(),
     timeoutMs: positiveMs.default(15_000),
     authRedirectUrl: z.url().optional(),
+  }).superRefine((antom, ctx) => {
+    // https only, plain http only with a SANDBOX_ client id (issue 14 §5, antom/base-url.ts).
+    const problem = antomBaseUrlProblem(antom.baseUrl, antom.clientId);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: problem });
   }),
   encryption: z.strictObject({
     activeKeyId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u),

@@ -159,6 +159,32 @@ describe('Antom client transport', () => {
     expect((await c.call('pay', {})).kind).toBe('answer');
   });
 
+  // An answer without Antom's signature is not Antom's word (API.md §2.3): anyone on the path can
+  // write it. Antom omits the signature only on a refused request signature, but an attacker can
+  // send exactly that, so a missing or bad signature is unknown for every endpoint, never an F.
+  it.each(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID'])('an unsigned F %s is unknown:unverified, not a refusal', async (code) => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'response-time': String(Date.now()) });
+      res.end(JSON.stringify({ result: { resultStatus: 'F', resultCode: code, resultMessage: 'forged' } }));
+    });
+    const c = makeClient(url);
+    for (const endpoint of ['pay', 'refund', 'cancel', 'revoke', 'consult', 'applyToken', 'inquiryPayment'] as const) {
+      expect(await c.call(endpoint, {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+    }
+  });
+
+  it('an F signed with another key is unknown:unverified', async () => {
+    const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { url } = await serve((req, res) => {
+      const text = JSON.stringify({ result: { resultStatus: 'F', resultCode: 'USER_BALANCE_NOT_ENOUGH' } });
+      const time = String(Date.now());
+      const sig = signBase64(impostor.privateKey, signContent('POST', req.url ?? '', CLIENT_ID, time, text));
+      res.writeHead(200, { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'response-time': time, signature: signatureHeader('1', sig) });
+      res.end(text);
+    });
+    expect(await makeClient(url).call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+  });
+
   it('close() drops the kept-alive connections', async () => {
     const { url } = await serve((req, res) => signedAnswer(req, res, SUCCESS));
     const c = makeClient(url);

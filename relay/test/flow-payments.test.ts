@@ -1,14 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { TestDevice } from './support/client.ts';
 import { engines, uuid } from './support/env.ts';
-import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
+import { bind, purchaseState, type Stack, startStack, waitFor } from './support/stack.ts';
 
-async function purchaseState(device: TestDevice, intent: string, state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  return waitFor(async () => {
-    const r = await device.request('GET', `/v1/purchases/${intent}`);
-    return r.body['state'] === state ? r.body : undefined;
-  }, timeoutMs, `purchase ${state}`);
-}
 
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`payments with unknown outcomes (${engine.name})`, () => {

@@ -34,7 +34,9 @@ export function buildServer(ctx: SandboxContext): FastifyInstance {
         at: ctx.clock.now(), method: req.method, path, verification: 'NOT_CHECKED',
         resultStatus: body.result.resultStatus, resultCode: body.result.resultCode, bodyExcerpt: '',
       });
-      return sendAntom(ctx, reply, path, body, false);
+      // Signed like every answer of the message layer to a known client (API.md §15): only a
+      // refused signature or an unknown client id goes unsigned.
+      return sendAntom(ctx, reply, path, body, req.headers['client-id'] === ctx.clientId);
     }
     if (status >= 500) console.error('[sandbox] unexpected error', err);
     return reply.code(status < 500 ? status : 400).send({ error: status < 500 ? err.message : 'bad request' });

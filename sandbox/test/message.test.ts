@@ -89,6 +89,29 @@ describe('signed messages', () => {
     expectRefused(await call(sb, 'authorizations/consult', body(), { headers: { 'content-type': 'text/plain' } }), 'PARAM_ILLEGAL');
   });
 
+  // The relay takes an unsigned answer as unknown (never a refusal), so the sandbox must sign
+  // every answer Antom signs: all but a refused signature and an unknown client id (API.md §2.3, §15).
+  it('signs every refusal of the message layer to its own client id; only a bad signature or a foreign client id goes unsigned', async () => {
+    const signed = [
+      await call(sb, 'authorizations/consult', body(), { headers: { 'request-time': 'soon' } }),
+      await call(sb, 'authorizations/consult', body(), { headers: { 'content-type': 'text/plain' } }),
+      await call(sb, 'authorizations/consult', JSON.stringify({ ...body(), pad: 'x'.repeat(1024 * 1024) })),
+      await call(sb, 'authorizations/consult', { ...body(), authState: 42 }),
+    ];
+    for (const a of signed) {
+      expect(a.json.result.resultStatus).toBe('F');
+      expect(responseSignatureValid(sb, CONSULT, a)).toBe(true);
+    }
+    const unsigned = [
+      await call(sb, 'authorizations/consult', JSON.stringify(body()), { signBody: '{}' }),
+      await call(sb, 'authorizations/consult', body(), { clientId: 'SANDBOX_OTHER' }),
+    ];
+    for (const a of unsigned) {
+      expect(a.json.result.resultStatus).toBe('F');
+      expect(a.headers.get('signature')).toBeNull();
+    }
+  });
+
   it('refuses bodies over 1 MB Antom-style', async () => {
     const big = JSON.stringify({ ...body(), pad: 'x'.repeat(1024 * 1024) });
     const a = await call(sb, 'authorizations/consult', big);

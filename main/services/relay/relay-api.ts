@@ -2,6 +2,7 @@ import type { WalletId } from '@scan-to-bind/shared/domain';
 import type { z } from 'zod';
 import type { Clock, HttpRequest, Logger, RelayHttp } from '../ports.ts';
 import { TransportError } from '../ports.ts';
+import { checkRelayUrl } from '../relay-url-policy.ts';
 import type { DeviceCredential } from '../vault.ts';
 import { type BackoffPolicy, backoffDelay, retryAfterMs } from './backoff.ts';
 import { httpErrorFrom, RelayError, toRelayError } from './errors.ts';
@@ -23,6 +24,11 @@ export interface RelayApiOptions {
   readonly http: RelayHttp;
   readonly clock: Clock;
   readonly log: Logger;
+  /**
+   * Electron's `app.isPackaged`: a packaged build talks to the relay over https only (the rule
+   * of relay-url-policy.ts); a refused URL is a RELAY_URL_INSECURE error and no request is sent.
+   */
+  readonly isPackaged: boolean;
   /** The device credential from the vault (null: not enrolled). */
   readonly credential: () => Promise<DeviceCredential | null>;
   /** The player's JWT from the studio's game server (launchers only). */
@@ -66,6 +72,8 @@ export class RelayApi {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #backoff: BackoffPolicy;
+  /** Why the last enrolment was refused before sending: shown instead of DEVICE_NOT_ENROLLED. */
+  #enrolRefused: RelayError | null = null;
 
   constructor(options: RelayApiOptions) {
     this.#o = options;
@@ -76,7 +84,14 @@ export class RelayApi {
 
   /** POST /v1/devices/enroll (unsigned): trades a one-time code for a device credential. */
   async enroll(relayUrl: string, code: string, label?: string): Promise<DeviceCredential> {
-    const url = new URL('v1/devices/enroll', withSlash(relayUrl)).href;
+    // The code and the secret in the answer must never cross a connection the rule refuses.
+    let url: string;
+    try {
+      url = this.#url(relayUrl, '/v1/devices/enroll').href;
+    } catch (error) {
+      this.#enrolRefused = toRelayError(error);
+      throw this.#enrolRefused;
+    }
     const body = JSON.stringify(label ? { code, label } : { code });
     const res = await this.#send({
       method: 'POST',
@@ -173,16 +188,27 @@ export class RelayApi {
   /** Opens GET /v1/events (SSE), signed; the status stream reconnects around it. */
   async openEvents(signal: AbortSignal, lastEventId: string | null): Promise<AsyncIterable<string>> {
     const cred = await this.#requireCredential();
-    const url = urlFor(cred.relayUrl, '/v1/events');
+    const url = this.#url(cred.relayUrl, '/v1/events');
     const headers = await this.#headers(cred, 'GET', url, '');
     headers.accept = 'text/event-stream';
     if (lastEventId) headers['Last-Event-ID'] = lastEventId;
     return this.#o.http.stream({ url: url.href, headers, signal, connectTimeoutMs: this.#timeoutMs });
   }
 
+  /** The URL of `path` on the relay, if the relay URL passes the rule; else RELAY_URL_INSECURE. */
+  #url(relayUrl: string, path: string): URL {
+    const verdict = checkRelayUrl(relayUrl, this.#o.isPackaged);
+    if (!verdict.ok) {
+      this.#o.log.error('relay URL refused', { reason: verdict.reason });
+      throw new RelayError('RELAY_URL_INSECURE', null, verdict.reason);
+    }
+    return urlFor(relayUrl, path);
+  }
+
   async #requireCredential(): Promise<DeviceCredential> {
     const cred = await this.#o.credential();
-    if (!cred) throw new RelayError('DEVICE_NOT_ENROLLED', null, 'no device credential');
+    // Not enrolled because the relay URL was refused: say that (the operator can fix it).
+    if (!cred) throw this.#enrolRefused ?? new RelayError('DEVICE_NOT_ENROLLED', null, 'no device credential');
     return cred;
   }
 
@@ -212,7 +238,7 @@ export class RelayApi {
 
   async #call<S extends z.ZodType>(method: HttpRequest['method'], path: string, o: CallOptions<S>): Promise<z.output<S>> {
     const cred = await this.#requireCredential();
-    const url = urlFor(cred.relayUrl, path);
+    const url = this.#url(cred.relayUrl, path);
     const rawBody = o.body === undefined ? '' : JSON.stringify(o.body);
     for (let attempt = 0; ; attempt++) {
       let wait: number | null = null;

@@ -3,6 +3,7 @@ import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import { antomBaseUrlProblem, isSandboxClientId } from './base-url.ts';
 import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
 
 /** The Antom APIs the relay calls, by name, with their production path (API.md §2.1). */
@@ -29,9 +30,13 @@ export interface AntomResult {
 }
 
 /**
- * What one call produced. `answer` is a signed (or legitimately unsigned, see below) Antom
- * response with its `result`; `unknown` means the outcome cannot be known from this call
- * (timeout, network, HTTP error, bad or missing signature) and must be treated like `U`.
+ * What one call produced. `answer` is an Antom response whose signature verified, with its
+ * `result`; `unknown` means the outcome cannot be known from this call (timeout, network, HTTP
+ * error, bad or missing signature) and must be treated like `U`. What `unknown` means per API
+ * (issue 14 §5): pay, refund and cancel stay unsettled and are inquired (never a final FAIL);
+ * inquiries are asked again later; consult answers PROVIDER_ERROR with no code shown;
+ * applyToken and revoke are retried (a revocation, a refresh or an auth-code exchange is not
+ * ended by it).
  */
 export type AntomOutcome =
   | { kind: 'answer'; result: AntomResult; body: Record<string, unknown> }
@@ -54,13 +59,18 @@ export interface AntomClientOptions {
 /** Longest answer body read from Antom. */
 const MAX_ANSWER_BYTES = 1 << 20;
 
-/** Codes Antom answers without a signature header (the request was refused before any processing). */
+/**
+ * Codes Antom answers without a signature header: it refused the request before any
+ * processing (API.md §2.3). Such an answer is still unknown, not a refusal: anyone between the
+ * relay and Antom can write it, and taking it as a final F would mark a debited pay FAILED
+ * (issue 14 §5). It is only told apart in the log, where it most often means wrong keys.
+ */
 const UNSIGNED_REFUSALS = new Set(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID']);
 
 /** The path actually called: sandbox client ids use `/ams/sandbox/api/...` (API.md §2.1). */
 export function antomPath(endpoint: AntomEndpoint, clientId: string): string {
   const path = ANTOM_ENDPOINTS[endpoint];
-  return clientId.startsWith('SANDBOX_') ? path.replace('/ams/api', '/ams/sandbox/api') : path;
+  return isSandboxClientId(clientId) ? path.replace('/ams/api', '/ams/sandbox/api') : path;
 }
 
 function parseResult(body: unknown): AntomResult | undefined {
@@ -86,7 +96,9 @@ export class AntomClient {
   constructor(options: AntomClientOptions) {
     this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/u, '') };
     const url = new URL(this.#o.baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the Antom base URL must be http(s)://');
+    // The config refuses it already (config.ts); checked again for whoever builds a client directly.
+    const problem = antomBaseUrlProblem(this.#o.baseUrl, this.#o.clientId);
+    if (problem) throw new Error(problem);
     const https = url.protocol === 'https:';
     // Kept-alive connections, dropped by us after 4 s idle, before a server would close them
     // (Node's default is 5 s): a POST is never re-sent, so a connection the server closed under
@@ -145,8 +157,8 @@ export class AntomClient {
     if (!result) return { kind: 'unknown', reason: 'malformed', detail: 'response has no result' };
     const verified = this.#verifyResponse(path, response.headers, text);
     if (verified === 'missing' && result.resultStatus === 'F' && UNSIGNED_REFUSALS.has(result.resultCode)) {
-      logger.error({ endpoint, resultCode: result.resultCode }, 'antom refused the request signature: check keys and client id');
-      return { kind: 'answer', result, body: parsed as Record<string, unknown> };
+      logger.error({ endpoint, resultCode: result.resultCode, ms }, 'unsigned refusal of the request signature: treating as unknown; if it persists, check keys and client id');
+      return { kind: 'unknown', reason: 'unverified', detail: `unsigned ${result.resultCode}` };
     }
     if (verified !== 'ok') {
       logger.error({ endpoint, verified, ms }, 'antom response signature not verified; treating as unknown');

@@ -35,6 +35,11 @@ export interface StackOptions {
    * sandbox URL, client id and keys the stack wires up.
    */
   antomTimeoutMs?: number;
+  /**
+   * Puts something between the relay and the sandbox (a man in the middle): called with the
+   * sandbox URL, it returns the URL the relay calls as Antom, and is closed with the stack.
+   */
+  interpose?: (sandboxUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
 }
 
 /** Starts sandbox + relay (+ devices) for one test file. */
@@ -55,6 +60,7 @@ export async function startStack(
     notifyTimeScale: 0.001,
     adminToken: 'test-admin-token',
   });
+  const between = options.interpose ? await options.interpose(sandbox.url) : undefined;
   const studio = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const clock = offsetClock();
   const logs: string[] = [];
@@ -66,7 +72,7 @@ export async function startStack(
   });
   const config = testConfig({
     db,
-    antomBaseUrl: sandbox.url,
+    antomBaseUrl: between?.url ?? sandbox.url,
     clientId,
     merchantPrivateKeyPem: merchant.privateKeyPem,
     antomPublicKeyPem: sandbox.publicKeyPem,
@@ -108,6 +114,7 @@ export async function startStack(
     },
     async close() {
       await relay.close();
+      await between?.close();
       await sandbox.close();
       await db.drop();
       rmSync(sandboxDir, { recursive: true, force: true });
@@ -135,6 +142,14 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 40));
   }
+}
+
+/** Waits until a device sees its purchase in `state`; returns the status. */
+export async function purchaseState(device: TestDevice, intent: string, state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  return waitFor(async () => {
+    const r = await device.request('GET', `/v1/purchases/${intent}`);
+    return r.body['state'] === state ? r.body : undefined;
+  }, timeoutMs, `purchase ${state}`);
 }
 
 /** Binds a wallet end to end and returns the active binding id. */

@@ -119,6 +119,8 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
   const clock: Clock = { now: o.now, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout };
   const relay = new RelayApi({
     http: createGotRelayHttp(),
+    // A development client (unpackaged, as the e2e relay is plain http on loopback).
+    isPackaged: false,
     clock,
     log,
     // As app-runtime.ts: read from the keychain once, then kept in memory.

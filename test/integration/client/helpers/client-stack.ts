@@ -109,6 +109,8 @@ export async function startClient(
   let cached: DeviceCredential | null = null;
   const relay = new RelayApi({
     http,
+    // A development client: the test relay is plain http on loopback.
+    isPackaged: false,
     clock: systemClock,
     log,
     credential: async () => (cached ??= await vault.deviceCredential()),

@@ -51,6 +51,7 @@ beforeEach(() => {
 function api(over: Partial<ConstructorParameters<typeof RelayApi>[0]> = {}, relayUrl = base) {
   return new RelayApi({
     http: createGotRelayHttp(),
+    isPackaged: false,
     clock: systemClock,
     log: new MemoryLogger(),
     credential: async () => ({ relayUrl, deviceId: 'dev_1', deviceSecret: SECRET, kind: 'launcher' }),
@@ -134,6 +135,67 @@ describe('RelayApi over got against a real HTTP server', () => {
     expect(cred).toEqual({ relayUrl: base, deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
     expect(seen.at(-1)?.headers['x-signature']).toBeUndefined();
     expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({ code: 'ONE-TIME', label: 'Kiosk 1' });
+  });
+});
+
+// Issue 14 §5: a packaged client never sends the enrolment code, a signed request or an event
+// subscription over plain http; development allows plain http to loopback only.
+describe('relay URL rule in RelayApi', () => {
+  it('a packaged build refuses the http relay: RELAY_URL_INSECURE and no request reaches it', async () => {
+    route = (_req, _body, res) => json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    const packaged = api({ isPackaged: true });
+    await expect(packaged.enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(packaged.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(packaged.createPurchase({ bindingId: 'bnd_12345678', sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' })).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(packaged.openEvents(new AbortController().signal, null)).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    // Not enrolled because of it: the app shows why, not a bare "not enrolled".
+    const unenrolled = api({ isPackaged: true, credential: async () => null });
+    await expect(unenrolled.wallets()).rejects.toMatchObject({ code: 'DEVICE_NOT_ENROLLED' });
+    await expect(unenrolled.enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(unenrolled.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('development refuses plain http to a non-loopback host before sending anything', async () => {
+    const sent: string[] = [];
+    const http = {
+      request: async (r: { url: string }) => {
+        sent.push(r.url);
+        return { status: 200, headers: {}, body: '{}' };
+      },
+      stream: () => (async function* () {})(),
+    };
+    const lan = api({ http }, 'http://192.0.2.10:8787');
+    await expect(lan.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(lan.enroll('http://192.0.2.10:8787', 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    expect(sent).toEqual([]);
+  });
+
+  it('follows no redirect (so never from https to http): a 3xx is an error and the target sees nothing', async () => {
+    const target: string[] = [];
+    const other = createServer((req, res) => {
+      target.push(req.url ?? '');
+      json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const elsewhere = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    try {
+      route = (req, _body, res) => {
+        res.writeHead(307, { location: `${elsewhere}${req.url}` });
+        res.end();
+      };
+      await expect(api().enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ status: 307 });
+      await expect(api({ retries: 0 }).wallets()).rejects.toMatchObject({ status: 307 });
+      await expect(
+        (async () => {
+          for await (const _ of await api().openEvents(new AbortController().signal, null)) break;
+        })(),
+      ).rejects.toMatchObject({ kind: 'refused' });
+      expect(target).toEqual([]);
+    } finally {
+      other.closeAllConnections();
+      await new Promise((r) => other.close(r));
+    }
   });
 });
 
