@@ -85,7 +85,8 @@ writeFileSync(
     relayUrl: stack.relayUrl,
     enrollCode: stack.enrollCode,
     mode,
-    ...(stack.deviceKind === 'launcher' ? { playerAssertion: stack.playerAssertion('demo-player-1') } : {}),
+    // The app enrols with the code, then asks the demo studio for each device-pinned assertion.
+    ...(stack.deviceKind === 'launcher' ? { devStudio: { url: stack.devStudio.url, token: stack.devStudio.token } } : {}),
   }),
   { mode: 0o600 },
 );
