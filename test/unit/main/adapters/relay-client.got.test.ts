@@ -85,7 +85,12 @@ describe('RelayApi over got against a real HTTP server', () => {
       req.headers['x-player-assertion'] === 'eyJ.old.sig'
         ? json(res, 401, { error: { code: 'PLAYER_UNAUTHORIZED', message: 'expired' } })
         : json(res, 200, binding);
-    const relay = api({ playerAssertion: async (r) => (asked.push(r), tokens[asked.length - 1] ?? null) });
+    const relay = api({
+      playerAssertion: async (r) => {
+        asked.push(r);
+        return tokens[asked.length - 1] ?? null;
+      },
+    });
     // Not idempotent, and still sent again: a request refused at authentication recorded nothing.
     expect((await relay.createBinding('DANA')).bindingId).toBe('bnd_12345678');
     expect(asked).toEqual([
@@ -108,7 +113,10 @@ describe('RelayApi over got against a real HTTP server', () => {
     route = (_req, _body, res) => json(res, 200, { wallets: [] });
     const kiosk = api({
       credential: async () => ({ relayUrl: base, deviceId: 'dev_1', deviceSecret: SECRET, kind: 'kiosk' }),
-      playerAssertion: async () => (asked++, 'eyJ.x.y'),
+      playerAssertion: async () => {
+        asked++;
+        return 'eyJ.x.y';
+      },
     });
     await kiosk.wallets().catch(() => undefined);
     expect(asked).toBe(0);
