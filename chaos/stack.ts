@@ -75,6 +75,7 @@ export class ChaosStack {
   readonly clientId = 'SANDBOX_5YTEST0000000001';
   #closers: (() => Promise<void>)[] = [];
   #studio = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  #launcherId: string | null = null;
   #webhook: Server | undefined;
   #ownStore = false;
 
@@ -137,7 +138,10 @@ export class ChaosStack {
     const kioskCreds = await this.enrolDevice('kiosk');
     const launcherCreds = await this.enrolDevice('launcher');
     this.kiosk = new TestDevice(this.relay.url, kioskCreds, undefined, () => this.clock.now());
-    this.launcher = new TestDevice(this.relay.url, launcherCreds, this.assertion('demo-1'), () => this.clock.now());
+    this.#launcherId = launcherCreds.deviceId;
+    // A fresh device-pinned token per request, as a launcher asks its studio: rows that move
+    // the clock past the assertion lifetime keep their player.
+    this.launcher = new TestDevice(this.relay.url, launcherCreds, () => this.assertion('demo-1'), () => this.clock.now());
     return this;
   }
 
@@ -150,7 +154,12 @@ export class ChaosStack {
     return creds;
   }
 
-  assertion(player: string, deviceId?: string, ttlSeconds = 3600): string {
+  /**
+   * A studio assertion for `player` minted on the stack clock: pinned (`did`) to the stack's
+   * launcher unless another device id is given, or to none with `null`; 10 minutes by default
+   * (the relay accepts 15 at most).
+   */
+  assertion(player: string, deviceId: string | null = this.#launcherId, ttlSeconds = 600): string {
     return signPlayerAssertion(
       this.#studio.privateKey,
       { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: player, ttlSeconds, ...(deviceId ? { did: deviceId } : {}) },

@@ -1,4 +1,6 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,13 +35,63 @@ export interface DevStack {
   appRelayUrl: string;
   enrollCode: string;
   deviceKind: 'launcher' | 'kiosk';
-  /** A demo player assertion signed with the dev studio key (launchers only). */
-  playerAssertion(playerId: string): string;
+  /** A demo player assertion signed with the dev studio key, pinned to `deviceId` (launchers only). */
+  playerAssertion(playerId: string, deviceId: string): string;
+  /**
+   * The demo studio (a stand-in for a studio's game server) on loopback: `POST url` with
+   * `Authorization: Bearer <token>` and `{"deviceId": …}` answers `{"assertion": …}`, a fresh
+   * 10-minute token for the demo player pinned to that device. `npm start` hands it to the app.
+   */
+  devStudio: { url: string; token: string; playerId: string };
   close(): Promise<void>;
 }
 
 const CLIENT_ID = 'SANDBOX_5YTEST0000000001';
 const STUDIO = { issuer: 'https://studio.example', audience: 'scan-to-bind-relay' };
+/** Demo tokens live 10 minutes: under the relay's 15-minute default players.maxLifetimeSeconds. */
+const DEMO_ASSERTION_TTL_S = 600;
+const DEMO_PLAYER = 'demo-player-1';
+
+/** Starts the demo studio endpoint (see DevStack.devStudio) on 127.0.0.1, any free port. */
+async function startDemoStudio(mint: (deviceId: string) => string): Promise<{ server: Server; url: string; token: string }> {
+  const token = randomBytes(24).toString('base64url');
+  const expected = Buffer.from(`Bearer ${token}`);
+  const server = createServer((req, res) => {
+    const answer = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const auth = Buffer.from(req.headers.authorization ?? '');
+    if (req.method !== 'POST' || req.url !== '/player-assertion') return answer(404, { error: 'not found' });
+    if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return answer(401, { error: 'unauthorized' });
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > 1024) req.destroy();
+    });
+    req.on('end', () => {
+      let deviceId: unknown;
+      try {
+        deviceId = (JSON.parse(body) as { deviceId?: unknown }).deviceId;
+      } catch {
+        deviceId = undefined;
+      }
+      if (typeof deviceId !== 'string' || !/^[0-9a-f-]{36}$/u.test(deviceId)) return answer(400, { error: 'deviceId must be a device id' });
+      answer(200, { assertion: mint(deviceId) });
+    });
+  });
+  await new Promise<void>((resolveListen) => server.listen(0, '127.0.0.1', resolveListen));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/player-assertion`, token };
+}
+
+function demoAssertion(key: KeyObject, playerId: string, deviceId: string): string {
+  return signPlayerAssertion(
+    key,
+    { iss: STUDIO.issuer, aud: STUDIO.audience, sub: playerId, did: deviceId, ttlSeconds: DEMO_ASSERTION_TTL_S },
+    { alg: 'ES256' },
+  );
+}
 
 /** The first non-internal IPv4 address, for the LAN flag. */
 export function lanAddress(): string | undefined {
@@ -127,6 +179,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   const deviceKind = options.deviceKind ?? 'launcher';
   const { code } = await relay.devices.createEnrollmentCode({ label: 'This PC (npm start)', kind: deviceKind, lifetimeMs: 3_600_000 });
   const studioPrivate = createPrivateKey(secrets.studioPrivatePem);
+  const studio = await startDemoStudio((deviceId) => demoAssertion(studioPrivate, DEMO_PLAYER, deviceId));
   return {
     sandbox,
     relay,
@@ -134,9 +187,11 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     appRelayUrl: `http://127.0.0.1:${new URL(relay.url).port}`,
     enrollCode: code,
     deviceKind,
-    playerAssertion: (playerId) =>
-      signPlayerAssertion(studioPrivate, { iss: STUDIO.issuer, aud: STUDIO.audience, sub: playerId, ttlSeconds: 12 * 3600 }, { alg: 'ES256' }),
+    playerAssertion: (playerId, deviceId) => demoAssertion(studioPrivate, playerId, deviceId),
+    devStudio: { url: studio.url, token: studio.token, playerId: DEMO_PLAYER },
     async close() {
+      studio.server.closeAllConnections();
+      await new Promise<void>((r) => studio.server.close(() => r()));
       await relay.close();
       await sandbox.close();
     },

@@ -83,6 +83,8 @@ process.on('SIGTERM', () => void shutdown(0));
 
 console.log(`sandbox (Antom + wallet pages): ${stack.sandbox.url}  admin token: ${stack.sandbox.adminToken}`);
 console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrollCode}`);
+// The stand-in for a studio's game server: what a launcher asks for its player assertions.
+if (stack.deviceKind === 'launcher') console.log(`demo studio (player assertions): ${stack.devStudio.url}  token: ${stack.devStudio.token}`);
 
 const electron = args.values['no-app'] ? null : findElectronBinary();
 if (!electron) {
@@ -103,7 +105,8 @@ if (!electron) {
       relayUrl: stack.appRelayUrl,
       enrollCode: stack.enrollCode,
       mode,
-      ...(stack.deviceKind === 'launcher' ? { playerAssertion: stack.playerAssertion('demo-player-1') } : {}),
+      // The app enrols with the code, then asks the demo studio for each device-pinned assertion.
+      ...(stack.deviceKind === 'launcher' ? { devStudio: { url: stack.devStudio.url, token: stack.devStudio.token } } : {}),
     }),
     { mode: 0o600 },
   );

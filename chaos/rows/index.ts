@@ -1,4 +1,5 @@
 import type { Row } from '../matrix.ts';
+import { assertRows } from './assert.ts';
 import { attackRows } from './attacks.ts';
 import { crashRows } from './crash.ts';
 import { fuzzRows } from './fuzz.ts';
@@ -11,4 +12,4 @@ import { providerRows } from './provider.ts';
 import { raceRows } from './races.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows];
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...assertRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows];

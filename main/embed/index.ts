@@ -1,6 +1,9 @@
 import { QuantitySchema, SkuSchema } from '@scan-to-bind/shared/ipc';
 import { startRuntime } from '../platform/app-runtime.ts';
+import type { PlayerAssertionProvider } from '../services/relay/relay-api.ts';
 import type { EmbedEvents } from './events.ts';
+
+export type { PlayerAssertionProvider, PlayerAssertionRequest } from '../services/relay/relay-api.ts';
 
 export { EMBED_STATUSES, type BoundEvent, type EmbedEvents, type EmbedStatus, type PurchaseResultEvent, type UnboundEvent } from './events.ts';
 
@@ -13,8 +16,13 @@ export interface ScanToBindOptions {
   readonly relayUrl: string;
   /** A one-time enrolment code, on first run only; later runs use the credential in the OS keychain. */
   readonly enrollCode?: string;
-  /** Returns the current player's assertion (a JWT from the studio's game server). */
-  readonly playerAssertion: () => Promise<string | null>;
+  /**
+   * Returns the current player's assertion (a JWT from the studio's game server) for this
+   * device: its `did` claim must be `deviceId` and it lives at most the relay's
+   * `players.maxLifetimeSeconds` (15 minutes by default). Asked before every relay request (cache
+   * and renew before expiry) and again with `refresh: true` after the relay refused a token.
+   */
+  readonly playerAssertion: PlayerAssertionProvider;
   /** 'embedded' (a window of ours) or 'overlay' (over a borderless game). */
   readonly mode?: 'embedded' | 'overlay';
   readonly version?: string;

@@ -27,7 +27,8 @@ import { createKioskReset, isCustomerActivity, KioskSession } from '../services/
 import { playerKeyFrom } from '../services/player.ts';
 import { type Logger, systemClock } from '../services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
-import { RelayApi } from '../services/relay/relay-api.ts';
+import { type PlayerAssertionProvider, RelayApi } from '../services/relay/relay-api.ts';
+import { devStudioAssertions } from '../services/dev-studio.ts';
 import { StatusStream } from '../services/relay/status-stream.ts';
 import { relayEventRouter } from '../services/relay/event-router.ts';
 import { defaultSettings, SettingsService } from '../services/settings-service.ts';
@@ -46,8 +47,8 @@ export interface RuntimeOptions {
   readonly rendererDir: string;
   readonly preloadPath: string;
   readonly version: string;
-  /** The studio's player assertion (launchers); overrides the handover's development one. */
-  readonly playerAssertion?: () => Promise<string | null>;
+  /** The studio's player assertions (launchers); overrides the handover's development ones. */
+  readonly playerAssertion?: PlayerAssertionProvider;
   /** Overrides the relay URL / enrolment of the handover (embedding API). */
   readonly relayUrl?: string;
   readonly enrollCode?: string;
@@ -108,14 +109,18 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
 
   const connectivity = new ConnectivityMonitor();
   const credential = rememberedCredential(vault);
+  const http = createGotRelayHttp();
+  // The studio's provider, else `npm start`'s demo studio, else a fixed development token.
+  const assertions: PlayerAssertionProvider =
+    o.playerAssertion ?? (handover?.devStudio ? devStudioAssertions(handover.devStudio, http) : async () => handover?.playerAssertion ?? null);
   const relay = new RelayApi({
-    http: createGotRelayHttp(),
+    http,
     // https only in a packaged build (services/relay-url-policy.ts): no request goes elsewhere.
     isPackaged: app.isPackaged,
     clock: systemClock,
     log,
     credential,
-    playerAssertion: o.playerAssertion ?? (async () => handover?.playerAssertion ?? null),
+    playerAssertion: assertions,
     onReachability: (r, off) => connectivity.report(r, off),
   });
   try {
@@ -126,8 +131,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   } catch (error) {
     log.error('device enrolment failed', { error: String(error) });
   }
-  const kind = async () => (await credential().catch(() => null))?.kind ?? 'launcher';
-  const playerKey = async () => playerKeyFrom(await kind(), o.playerAssertion ? await o.playerAssertion() : (handover?.playerAssertion ?? null));
+  const playerKey = async () => {
+    const cred = await credential().catch(() => null);
+    const kind = cred?.kind ?? 'launcher';
+    // The assertion names the player; without a device id there is none to ask for.
+    return playerKeyFrom(kind, kind === 'launcher' && cred ? await assertions({ deviceId: cred.deviceId, refresh: false }) : null);
+  };
 
   const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey, rememberWallet: (w) => settings.setPlayer({ lastWallet: w }) });
   const purchases = new PurchaseService({

@@ -17,8 +17,19 @@ export const HandoverSchema = z.strictObject({
       kind: z.enum(['launcher', 'kiosk']),
     })
     .optional(),
-  /** A development player assertion (launchers only; a studio's game server issues real ones). */
+  /**
+   * A fixed development player assertion (launchers only; a studio's game server issues real
+   * ones). It must carry the device's `did` and lives minutes, so it only suits a short test
+   * with a `device` credential; `devStudio` is what `npm start` hands over.
+   */
   playerAssertion: z.string().min(10).max(8192).optional(),
+  /** `npm start`'s demo studio: main asks it for a fresh device-pinned assertion per request (loopback only). */
+  devStudio: z
+    .strictObject({
+      url: z.url({ protocol: /^http$/, hostname: /^(127\.0\.0\.1|localhost|\[::1\])$/ }),
+      token: z.string().min(16).max(256),
+    })
+    .optional(),
   mode: z.enum(['window', 'overlay', 'kiosk', 'embedded']).optional(),
 });
 /** The handover document. */

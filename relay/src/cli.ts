@@ -15,7 +15,7 @@ import { SecretBox } from './store/secret-box.ts';
 const USAGE = `Usage (from the repository root):
   npm run relay -- --config relay.json                 start the relay
   npm run relay -- enroll --label "Kiosk 12" [--kind kiosk|launcher] [--config relay.json]
-  npm run relay -- player-assertion --player demo-1 [--ttl 3600] [--device <deviceId>] [--config relay.json]
+  npm run relay -- player-assertion --player demo-1 --device <deviceId> [--ttl 600] [--config relay.json]
   npm run relay -- rotate-keys [--config relay.json]   re-encrypt secrets at rest with the active key
   npm run relay -- dev-setup --dir .data/dev [--antom-url http://127.0.0.1:8081]
   npm run relay -- reconcile <report files…> [--out report.json] [--config relay.json]
@@ -108,13 +108,16 @@ async function main(): Promise<void> {
     if (!player || !c.players || !file) throw new Error('player-assertion needs --player and players.devIssuerPrivateKeyFile in the config');
     const key = createPrivateKey(readFileSync(file, 'utf8'));
     const alg: AssertionAlg = key.asymmetricKeyType === 'rsa' ? 'RS256' : key.asymmetricKeyType === 'ec' ? 'ES256' : 'EdDSA';
+    // The relay refuses a token without `did` (players.requireDeviceId) or longer-lived than
+    // players.maxLifetimeSeconds, so the demo token is pinned and short like a real one.
     const device = flags.get('device');
+    if (!device && c.players.requireDeviceId) throw new Error('player-assertion needs --device <deviceId> (players.requireDeviceId is on)');
+    const ttl = flags.get('ttl') ?? String(Math.min(600, c.players.maxLifetimeSeconds));
+    if (!/^\d{1,9}$/u.test(ttl) || Number(ttl) < 1 || Number(ttl) > c.players.maxLifetimeSeconds) {
+      throw new Error(`--ttl must be 1 to ${c.players.maxLifetimeSeconds} seconds (players.maxLifetimeSeconds)`);
+    }
     console.log(
-      signPlayerAssertion(
-        key,
-        { iss: c.players.issuer, aud: c.players.audience, sub: player, ttlSeconds: Number(flags.get('ttl') ?? 3600), ...(device ? { did: device } : {}) },
-        { alg },
-      ),
+      signPlayerAssertion(key, { iss: c.players.issuer, aud: c.players.audience, sub: player, ttlSeconds: Number(ttl), ...(device ? { did: device } : {}) }, { alg }),
     );
     return;
   }

@@ -76,7 +76,15 @@ export const configSchema = z.strictObject({
       publicKeyFile: z.string().optional(),
       jwksFile: z.string().optional(),
       jwksUrl: z.url().optional(),
-      maxLifetimeSeconds: z.number().int().positive().default(86_400),
+      /**
+       * Longest accepted `exp − iat`. 15 minutes: the launcher asks the studio's provider for
+       * its token on every request (and again after a refusal), so a long lifetime buys
+       * nothing but a longer window for a token that leaked; 15 minutes is still well above the
+       * 5-minute request-timestamp window and any sane game-server clock skew.
+       */
+      maxLifetimeSeconds: z.number().int().positive().default(900),
+      /** Refuse assertions without a `did` claim naming the calling device (on unless a studio cannot pin yet). */
+      requireDeviceId: z.boolean().default(true),
       /** Development only: the private key `npm run relay -- player-assertion` signs demo players with. */
       devIssuerPrivateKeyFile: z.string().optional(),
     })
@@ -170,6 +178,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['PLAYER_JWKS_FILE', ['players', 'jwksFile'], 'string'],
   ['PLAYER_JWKS_URL', ['players', 'jwksUrl'], 'string'],
   ['PLAYER_MAX_LIFETIME_SECONDS', ['players', 'maxLifetimeSeconds'], 'int'],
+  ['PLAYER_REQUIRE_DEVICE_ID', ['players', 'requireDeviceId'], 'json'],
   ['PLAYER_DEV_ISSUER_PRIVATE_KEY_FILE', ['players', 'devIssuerPrivateKeyFile'], 'string'],
   ['RELAY_CATALOGUE_FILE', ['catalogueFile'], 'string'],
   ['RELAY_SPENDING_CAPS', ['spendingCaps'], 'json'],

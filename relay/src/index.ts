@@ -95,6 +95,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
         issuer: config.players.issuer,
         audience: config.players.audience,
         maxLifetimeSeconds: config.players.maxLifetimeSeconds,
+        requireDeviceId: config.players.requireDeviceId,
         source: studioKeySource(config.players),
         clock,
       })

@@ -154,6 +154,11 @@ for (const engine of engines()) {
         expect(section && name && doc.components[section]?.[name], ref).toBeTruthy();
       }
       expect(JSON.stringify(doc.paths['/admin/v1/refunds'])).toContain('refundRequestId');
+      // The signing scheme names the assertion line; launchers' requirement pairs both headers.
+      const schemes = doc.components['securitySchemes'] as Record<string, { name: string; description: string }>;
+      expect(schemes['deviceSignature']?.description).toContain('hex(sha256(X-Player-Assertion');
+      expect(schemes['playerAssertion']?.name).toBe('X-Player-Assertion');
+      expect(JSON.stringify(doc.paths['/v1/purchases'])).toContain('"playerAssertion":[]');
     });
 
     it('rate-limits a device with 429 and Retry-After', async () => {

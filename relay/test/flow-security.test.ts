@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureHeader, signBase64, signContent } from '../src/antom/signature.ts';
-import { send, TestDevice } from './support/client.ts';
+import { enroll, send, TestDevice } from './support/client.ts';
 import { engines, uuid } from './support/env.ts';
 import { bind, type Stack, startStack } from './support/stack.ts';
 
@@ -80,6 +80,45 @@ for (const engine of engines()) {
       expect((ok.body['items'] as { price: unknown }[])[0]?.price).toEqual({ currency: 'IDR', minor: 1_500_000 });
     });
 
+    it('a player assertion is no bearer token: bound to its device (did) and covered by the request signature', async () => {
+      const victimId = s.launcher.creds.deviceId;
+      const victimPlayer = `victim-${uuid()}`;
+      const victim = new TestDevice(s.relay.url, s.launcher.creds, s.assertion(victimPlayer, victimId), () => s.clock.now());
+      const victimBinding = await bind(victim, 'ALIPAY_HK');
+      const code = await s.relay.devices.createEnrollmentCode({ label: 'Second launcher', kind: 'launcher', lifetimeMs: 60_000 });
+      const attackerCreds = await enroll(s.relay.url, code.code);
+      const sandboxPayments = async () => ((await s.admin('GET', '/state')).body['payments'] as unknown[]).length;
+      const before = { ...(await counts()), payments: await sandboxPayments() };
+      const pay = { bindingId: victimBinding, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() };
+
+      // The attack of the issue: a second enrolled launcher sends the victim's assertion on its own, validly signed requests.
+      for (const stolen of [s.assertion(victimPlayer, null), s.assertion(victimPlayer, victimId)]) {
+        const attacker = new TestDevice(s.relay.url, attackerCreds, stolen, () => s.clock.now());
+        await expectRejected(await attacker.request('GET', '/v1/bindings/current'), 401, 'PLAYER_UNAUTHORIZED');
+        await expectRejected(await attacker.request('GET', `/v1/bindings/${victimBinding}`), 401, 'PLAYER_UNAUTHORIZED');
+        await expectRejected(await attacker.request('POST', '/v1/purchases', pay), 401, 'PLAYER_UNAUTHORIZED');
+      }
+      // The header swapped, removed or added on a request after it was signed: the signature covers the assertion.
+      const other = s.assertion(`other-${uuid()}`, victimId);
+      const swap = (to: string | undefined) => (h: Record<string, string>) => {
+        const { 'x-player-assertion': _dropped, ...rest } = h;
+        return to === undefined ? rest : { ...rest, 'x-player-assertion': to };
+      };
+      await expectRejected(await victim.request('GET', '/v1/bindings/current', undefined, { headers: swap(other) }), 401, 'DEVICE_UNAUTHORIZED');
+      await expectRejected(await victim.request('POST', '/v1/purchases', pay, { headers: swap(other) }), 401, 'DEVICE_UNAUTHORIZED');
+      await expectRejected(await victim.request('GET', '/v1/wallets', undefined, { headers: swap(undefined) }), 401, 'DEVICE_UNAUTHORIZED');
+      await expectRejected(await s.kiosk.request('GET', '/v1/wallets', undefined, { headers: swap(other) }), 401, 'DEVICE_UNAUTHORIZED');
+      // Assertions the default settings refuse on the right device: no `did`, another device's `did`, a lifetime above 15 minutes.
+      for (const refused of [s.assertion(victimPlayer, null), s.assertion(victimPlayer, attackerCreds.deviceId), s.assertion(victimPlayer, victimId, 3600)]) {
+        const own = new TestDevice(s.relay.url, s.launcher.creds, refused, () => s.clock.now());
+        await expectRejected(await own.request('GET', '/v1/bindings/current'), 401, 'PLAYER_UNAUTHORIZED');
+      }
+      expect({ ...(await counts()), payments: await sandboxPayments() }).toEqual(before);
+      // The victim itself still reads its binding and pays.
+      expect((await victim.request('GET', '/v1/bindings/current')).body).toMatchObject({ bindingId: victimBinding, state: 'ACTIVE' });
+      expect((await victim.request('POST', '/v1/purchases', pay)).body).toMatchObject({ state: 'SUCCEEDED' });
+    });
+
     it('caps bodies at 16 KB and enrolment codes are single-use', async () => {
       const big = JSON.stringify({ wallet: 'DANA', pad: 'x'.repeat(17 * 1024) });
       const res = await send(s.relay.url, 'POST', '/v1/bindings', big, s.kiosk.sign('POST', '/v1/bindings', big));
@@ -130,7 +169,9 @@ for (const engine of engines()) {
         s.launcher.creds.deviceSecret,
         s.secrets.encryptionKey,
         ...s.secrets.merchantPrivateKeyPem.split('\n').filter((l) => l.length > 40),
-        s.launcher.assertion ?? '',
+        s.launcher.currentAssertion() ?? '',
+        // Any assertion at all: every one starts with the same JWS header.
+        (s.launcher.currentAssertion() ?? '').split('.')[0] ?? '',
         '62-812-3456-4321',
         '852-6123-8812',
         '6281234564321',

@@ -10,6 +10,7 @@ import { type AssertionAlg, PlayerAssertionVerifier, signPlayerAssertion } from 
 import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/http/client-signature.ts';
 import { Catalogue } from '../src/payments/catalogue.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
+import { CLIENT_SIGNATURE_VECTORS } from '../../test/vectors/client-signature.ts';
 import { TEST_CATALOGUE } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
@@ -42,21 +43,32 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
 describe('client request signature', () => {
   const input = { method: 'post', pathWithQuery: '/v1/purchases', timestamp: '1700000000000', nonce: 'AAAAAAAAAAAAAAAAAAAAAA', body: '{"a":1}' };
 
-  it('signs the documented canonical string', () => {
-    expect(clientCanonicalString(input)).toBe(
-      'POST\n/v1/purchases\n1700000000000\nAAAAAAAAAAAAAAAAAAAAAA\n015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862',
-    );
-    const sig = signClientRequest('secret', input);
+  for (const v of CLIENT_SIGNATURE_VECTORS) {
+    it(`matches the shared test vector: ${v.name}`, () => {
+      const vector = { method: v.method, pathWithQuery: v.pathWithQuery, timestamp: v.timestamp, nonce: v.nonce, body: v.body, playerAssertion: v.playerAssertion };
+      expect(clientCanonicalString(vector)).toBe(v.canonical);
+      expect(signClientRequest(v.deviceSecret, vector)).toBe(v.signature);
+      expect(verifyClientSignature(v.deviceSecret, vector, v.signature)).toBe(true);
+    });
+  }
+
+  it('signs the documented canonical string, the player assertion included', () => {
+    const sig = signClientRequest('secret', { ...input, playerAssertion: 'a.b.c' });
     expect(sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(verifyClientSignature('secret', input, sig)).toBe(true);
-    expect(verifyClientSignature('secret', { ...input, body: '{"a":2}' }, sig)).toBe(false);
-    expect(verifyClientSignature('other', input, sig)).toBe(false);
+    expect(verifyClientSignature('secret', { ...input, playerAssertion: 'a.b.c' }, sig)).toBe(true);
+    expect(verifyClientSignature('secret', { ...input, body: '{"a":2}', playerAssertion: 'a.b.c' }, sig)).toBe(false);
+    expect(verifyClientSignature('other', { ...input, playerAssertion: 'a.b.c' }, sig)).toBe(false);
+    // Swapped, removed or added assertion: another canonical string.
+    expect(verifyClientSignature('secret', { ...input, playerAssertion: 'a.b.d' }, sig)).toBe(false);
+    expect(verifyClientSignature('secret', input, sig)).toBe(false);
+    expect(verifyClientSignature('secret', input, signClientRequest('secret', input))).toBe(true);
+    expect(verifyClientSignature('secret', { ...input, playerAssertion: 'a.b.c' }, signClientRequest('secret', input))).toBe(false);
   });
 });
 
 describe('player assertion (JWT)', () => {
   const clock = offsetClock();
-  const make = (alg: AssertionAlg) => {
+  const make = (alg: AssertionAlg, settings: { requireDeviceId?: boolean; maxLifetimeSeconds?: number } = {}) => {
     const pair =
       alg === 'RS256'
         ? generateKeyPairSync('rsa', { modulusLength: 2048 })
@@ -66,7 +78,8 @@ describe('player assertion (JWT)', () => {
     const verifier = new PlayerAssertionVerifier({
       issuer: 'https://studio.example',
       audience: 'relay',
-      maxLifetimeSeconds: 3600,
+      maxLifetimeSeconds: settings.maxLifetimeSeconds ?? 3600,
+      requireDeviceId: settings.requireDeviceId ?? true,
       source: { kind: 'pem', pem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
       clock,
     });
@@ -76,15 +89,16 @@ describe('player assertion (JWT)', () => {
   for (const alg of ['RS256', 'ES256', 'EdDSA'] as const) {
     it(`verifies ${alg}`, async () => {
       const { pair, verifier } = make(alg);
-      const token = signPlayerAssertion(pair.privateKey, { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 }, { alg });
+      const token = signPlayerAssertion(pair.privateKey, { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600, did: 'dev-1' }, { alg });
       await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1' });
     });
   }
 
   it('refuses wrong issuer, audience, expiry, lifetime, device pin, tampering and alg none', async () => {
     const { pair, verifier } = make('ES256');
-    const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
+    const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600, did: 'dev-1' };
     const bad = [
+      signPlayerAssertion(pair.privateKey, { iss: base.iss, aud: base.aud, sub: base.sub, ttlSeconds: 600 }, { alg: 'ES256' }),
       signPlayerAssertion(pair.privateKey, { ...base, iss: 'https://evil.example' }, { alg: 'ES256' }),
       signPlayerAssertion(pair.privateKey, { ...base, aud: 'other' }, { alg: 'ES256' }),
       signPlayerAssertion(pair.privateKey, base, { alg: 'ES256', now: Date.now() - 3_600_000 }),
@@ -103,13 +117,33 @@ describe('player assertion (JWT)', () => {
     await expect(verifier.verify(undefined, 'dev-1')).rejects.toBeInstanceOf(DomainError);
   });
 
+  it('names the reason: no did under requireDeviceId, another device, a lifetime above the maximum', async () => {
+    const { pair, verifier } = make('ES256', { maxLifetimeSeconds: 900 });
+    const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
+    const reason = (token: string) => verifier.verify(token, 'dev-1').then(() => 'accepted', (e: unknown) => (e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED' ? e.message : String(e)));
+    expect(await reason(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }))).toMatch(/no device id \(did\)/);
+    expect(await reason(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }))).toMatch(/another device/);
+    expect(await reason(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1', ttlSeconds: 901 }, { alg: 'ES256' }))).toMatch(/lifetime too long/);
+    expect(await reason(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1', ttlSeconds: 900 }, { alg: 'ES256' }))).toBe('accepted');
+  });
+
+  it('with requireDeviceId false, did stays optional but is still checked when present', async () => {
+    const { pair, verifier } = make('ES256', { requireDeviceId: false });
+    const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }), 'dev-1')).resolves.toEqual({ id: 'p-1' });
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1' }, { alg: 'ES256' }), 'dev-1')).resolves.toEqual({ id: 'p-1' });
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }), 'dev-1')).rejects.toSatisfy(
+      (e: unknown) => e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED',
+    );
+  });
+
   it('reads keys from a JWKS file by kid', async () => {
     const pair = generateKeyPairSync('ed25519');
     const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
     const file = join(dir, 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'studio-2025' }] }));
-    const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, source: { kind: 'jwks-file', path: file }, clock });
-    const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60 }, { alg: 'EdDSA', kid: 'studio-2025' });
+    const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, requireDeviceId: true, source: { kind: 'jwks-file', path: file }, clock });
+    const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60, did: 'd' }, { alg: 'EdDSA', kid: 'studio-2025' });
     await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p' });
   });
 });
@@ -149,5 +183,16 @@ describe('config', () => {
     expect(() => loadConfig({ file, env: { RELAY_PORT: 'abc' } })).toThrow(ConfigError);
     writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://x.example', clientId: 'A', surprise: 1 }, encryption: { activeKeyId: 'k1', keys: {} } }));
     expect(() => loadConfig({ file, env: {} })).toThrow(/surprise|Unrecognized/);
+  });
+
+  it('player assertions: did required and 15 minutes at most by default; both settable from the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'relay.json');
+    const players = { issuer: 'https://studio.example', audience: 'relay', publicKey: 'pem' };
+    writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://x.example', clientId: 'A' }, encryption: { activeKeyId: 'k1', keys: {} }, players }));
+    expect(loadConfig({ file, env: {} }).players).toMatchObject({ maxLifetimeSeconds: 900, requireDeviceId: true });
+    const relaxed = loadConfig({ file, env: { PLAYER_REQUIRE_DEVICE_ID: 'false', PLAYER_MAX_LIFETIME_SECONDS: '300' } }).players;
+    expect(relaxed).toMatchObject({ maxLifetimeSeconds: 300, requireDeviceId: false });
+    expect(() => loadConfig({ file, env: { PLAYER_REQUIRE_DEVICE_ID: 'no' } })).toThrow(ConfigError);
   });
 });

@@ -19,6 +19,21 @@ import {
   WalletsResponse,
 } from './wire.ts';
 
+/** What the player-assertion provider is told each time it is asked. */
+export interface PlayerAssertionRequest {
+  /** This device's id: the studio puts it in the token's `did` claim (the relay refuses a token without it by default). */
+  readonly deviceId: string;
+  /** True when the relay has just refused the previous token (expired, say): mint a new one rather than serve a cached one. */
+  readonly refresh: boolean;
+}
+
+/**
+ * The studio's source of player assertions (launchers). Asked before every signed request, so
+ * it may cache a token and must hand out a new one before the old one expires; asked once more
+ * with `refresh: true` after the relay answers PLAYER_UNAUTHORIZED.
+ */
+export type PlayerAssertionProvider = (request: PlayerAssertionRequest) => Promise<string | null>;
+
 /** Tuning of the relay client. */
 export interface RelayApiOptions {
   readonly http: RelayHttp;
@@ -32,7 +47,7 @@ export interface RelayApiOptions {
   /** The device credential from the vault (null: not enrolled). */
   readonly credential: () => Promise<DeviceCredential | null>;
   /** The player's JWT from the studio's game server (launchers only). */
-  readonly playerAssertion?: () => Promise<string | null>;
+  readonly playerAssertion?: PlayerAssertionProvider;
   /** Tells the connectivity monitor about each outcome. */
   readonly onReachability?: (reachable: boolean, offline: boolean) => void;
   readonly timeoutMs?: number;
@@ -212,16 +227,15 @@ export class RelayApi {
     return cred;
   }
 
-  async #headers(cred: DeviceCredential, method: string, url: URL, rawBody: string): Promise<Record<string, string>> {
+  async #headers(cred: DeviceCredential, method: string, url: URL, rawBody: string, refresh = false): Promise<Record<string, string>> {
+    // The assertion is fetched before signing: the signature covers it (relay/README.md).
+    const playerAssertion =
+      cred.kind === 'launcher' && this.#o.playerAssertion ? await this.#o.playerAssertion({ deviceId: cred.deviceId, refresh }) : null;
     const headers: Record<string, string> = {
       accept: 'application/json',
-      ...signRequest(cred, { method, pathWithQuery: url.pathname + url.search, rawBody }, this.#o.clock.now()),
+      ...signRequest(cred, { method, pathWithQuery: url.pathname + url.search, rawBody, playerAssertion }, this.#o.clock.now()),
     };
     if (rawBody !== '') headers['content-type'] = 'application/json';
-    if (cred.kind === 'launcher' && this.#o.playerAssertion) {
-      const jwt = await this.#o.playerAssertion();
-      if (jwt) headers['X-Player-Assertion'] = jwt;
-    }
     return headers;
   }
 
@@ -240,11 +254,12 @@ export class RelayApi {
     const cred = await this.#requireCredential();
     const url = this.#url(cred.relayUrl, path);
     const rawBody = o.body === undefined ? '' : JSON.stringify(o.body);
+    let refreshAssertion = false;
     for (let attempt = 0; ; attempt++) {
       let wait: number | null = null;
       let failure: RelayError;
       try {
-        const headers = await this.#headers(cred, method, url, rawBody);
+        const headers = await this.#headers(cred, method, url, rawBody, refreshAssertion);
         const res = await this.#send({
           method,
           url: url.href,
@@ -255,6 +270,14 @@ export class RelayApi {
         if (res.status >= 200 && res.status < 300) return parseBody(o.schema, res.body);
         if (res.status === 404 && o.notFoundIsNull) return o.schema.parse(null);
         failure = httpErrorFrom(res.status, res.body);
+        // A refused assertion (expired, most often) is asked for anew once and the request sent
+        // again at once; safe for any call, because a request refused at authentication
+        // recorded nothing on the relay.
+        if (failure.code === 'PLAYER_UNAUTHORIZED' && !refreshAssertion && cred.kind === 'launcher' && this.#o.playerAssertion) {
+          refreshAssertion = true;
+          attempt--;
+          continue;
+        }
         if (!RETRY_STATUS.has(res.status)) throw failure;
         wait = retryAfterMs(res.headers['retry-after'], this.#o.clock.now(), this.#backoff.maxMs * 4);
       } catch (error) {

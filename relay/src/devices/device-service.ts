@@ -103,9 +103,10 @@ export class DeviceService {
 
   /**
    * Authenticates a signed client request. Checks, in order: headers present and well formed,
-   * device enrolled, HMAC over the canonical string, timestamp within 5 minutes, player
-   * assertion (launchers), then records the nonce (its primary key rejects a replay). Nothing
-   * is written for a request that fails any earlier check.
+   * device enrolled, HMAC over the canonical string (which covers the X-Player-Assertion
+   * header), timestamp within 5 minutes, player assertion (launchers; pinned to this device by
+   * its `did`), then records the nonce (its primary key rejects a replay). Nothing is written
+   * for a request that fails any earlier check.
    */
   async authenticate(req: {
     method: string;
@@ -129,14 +130,19 @@ export class DeviceService {
     const device = await deviceById.first(this.#store.db, this.#store.dialect, { id: deviceId });
     if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
     const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, secretContext(deviceId));
-    const input = { method: req.method, pathWithQuery: req.pathWithQuery, timestamp, nonce, body: req.rawBody };
+    // The assertion header is read once: the value the signature covers is the value verified below.
+    const assertion = h('x-player-assertion');
+    if (assertion === undefined && req.headers['x-player-assertion'] !== undefined) {
+      throw new DomainError('PLAYER_UNAUTHORIZED', 'more than one player assertion header');
+    }
+    const input = { method: req.method, pathWithQuery: req.pathWithQuery, timestamp, nonce, body: req.rawBody, playerAssertion: assertion };
     if (!verifyClientSignature(secret, input, signature)) throw new DomainError('DEVICE_UNAUTHORIZED', 'bad signature');
     const now = this.#clock.now();
     if (Math.abs(now - Number(timestamp)) > MAX_CLOCK_SKEW_MS) throw new DomainError('REQUEST_EXPIRED', 'timestamp out of range');
     let player: Player | undefined;
     if (device.kind === 'launcher') {
       if (!this.#players) throw new DomainError('PLAYER_UNAUTHORIZED', 'no studio key configured');
-      player = await this.#players.verify(h('x-player-assertion'), deviceId);
+      player = await this.#players.verify(assertion, deviceId);
     }
     try {
       // The replay guard is not money state: its commit need not wait for the disk (Store.relaxed).

@@ -54,22 +54,33 @@ function keysFromJwks(doc: unknown): Map<string, KeyObject> {
 /**
  * Verifies the player assertion a studio's game server issues (a compact JWS / JWT): RS256,
  * ES256 or EdDSA with node:crypto; `iss` and `aud` must match the configuration, `sub` names
- * the player, `exp` is required and the lifetime is bounded. When the token carries a `did`
- * claim it must equal the calling device id (a studio may pin a token to a device).
+ * the player, `exp` is required and the lifetime is bounded. The `did` claim pins the token to
+ * one device: with `requireDeviceId` (the default) a token without it is refused, so a token
+ * copied off one launcher is worthless on another; without the setting `did` is optional but,
+ * when present, must still equal the calling device id.
  */
 export class PlayerAssertionVerifier {
   readonly #issuer: string;
   readonly #audience: string;
   readonly #maxLifetimeS: number;
+  readonly #requireDeviceId: boolean;
   readonly #clock: Clock;
   readonly #source: StudioKeySource;
   #keys: Map<string, KeyObject> = new Map();
   #fetchedAt = 0;
 
-  constructor(options: { issuer: string; audience: string; maxLifetimeSeconds: number; source: StudioKeySource; clock: Clock }) {
+  constructor(options: {
+    issuer: string;
+    audience: string;
+    maxLifetimeSeconds: number;
+    requireDeviceId: boolean;
+    source: StudioKeySource;
+    clock: Clock;
+  }) {
     this.#issuer = options.issuer;
     this.#audience = options.audience;
     this.#maxLifetimeS = options.maxLifetimeSeconds;
+    this.#requireDeviceId = options.requireDeviceId;
     this.#clock = options.clock;
     this.#source = options.source;
     if (options.source.kind === 'pem') this.#keys = new Map([['*', createPublicKey(options.source.pem)]]);
@@ -125,6 +136,7 @@ export class PlayerAssertionVerifier {
     if (typeof iat === 'number' && iat - SKEW_S > now) return fail('issued in the future');
     const start = typeof iat === 'number' ? iat : now;
     if (exp - start > this.#maxLifetimeS) return fail('lifetime too long');
+    if (did === undefined && this.#requireDeviceId) return fail('assertion has no device id (did); players.requireDeviceId is on');
     if (did !== undefined && did !== deviceId) return fail('assertion is for another device');
     return { id: sub };
   }

@@ -15,16 +15,22 @@ export interface ClientSignatureInput {
   nonce: string;
   /** The exact request body bytes (empty for GET/DELETE). */
   body: Uint8Array | string;
+  /** The exact X-Player-Assertion header value; undefined (hashed as "") when the request has none. */
+  playerAssertion?: string | undefined;
 }
 
 /**
  * The canonical string a device signs:
- * `${METHOD}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${hex(sha256(rawBody))}`.
+ * `${METHOD}\n${pathWithQuery}\n${timestamp}\n${nonce}\n${hex(sha256(rawBody))}\n${hex(sha256(playerAssertion))}`.
+ * The last line covers the X-Player-Assertion header on every request, kiosks' included (the
+ * hash of "" when there is none): swapping, removing or adding the header after signing breaks
+ * the signature, so an assertion cannot be moved onto a request its device did not sign with it.
  * Pure; the client copies this construction (it does not import relay code).
  */
 export function clientCanonicalString(input: ClientSignatureInput): string {
   const bodyHash = createHash('sha256').update(input.body).digest('hex');
-  return `${input.method.toUpperCase()}\n${input.pathWithQuery}\n${input.timestamp}\n${input.nonce}\n${bodyHash}`;
+  const assertionHash = createHash('sha256').update(input.playerAssertion ?? '', 'utf8').digest('hex');
+  return `${input.method.toUpperCase()}\n${input.pathWithQuery}\n${input.timestamp}\n${input.nonce}\n${bodyHash}\n${assertionHash}`;
 }
 
 /** X-Signature: base64url(HMAC-SHA256(deviceSecret, canonical string)). The secret is the base64url text as issued. */

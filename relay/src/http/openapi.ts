@@ -18,7 +18,8 @@ function parameters(where: 'path' | 'query', schema: z.ZodObject | undefined): J
 }
 
 const SECURITY: Record<RouteDoc['security'], Json[]> = {
-  device: [{ deviceSignature: [] }],
+  // Kiosks sign alone; launchers also send a player assertion, which the signature covers.
+  device: [{ deviceSignature: [] }, { deviceSignature: [], playerAssertion: [] }],
   admin: [{ adminToken: [] }],
   antom: [{ antomSignature: [] }],
   none: [],
@@ -74,7 +75,20 @@ export function buildOpenApi(version: string): Json {
         },
       },
       securitySchemes: {
-        deviceSignature: { type: 'apiKey', in: 'header', name: 'X-Signature', description: 'HMAC-SHA256 request signature with X-Device-Id, X-Timestamp, X-Nonce (relay/README.md)' },
+        deviceSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Signature',
+          description:
+            'base64url(HMAC-SHA256(deviceSecret, canonical)) with X-Device-Id, X-Timestamp, X-Nonce; canonical = METHOD\\npathWithQuery\\nX-Timestamp\\nX-Nonce\\nhex(sha256(rawBody))\\nhex(sha256(X-Player-Assertion or "")) (relay/README.md "Signing every other request")',
+        },
+        playerAssertion: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Player-Assertion',
+          description:
+            "Launchers: the studio's JWT for the player; `did` must be the device id (players.requireDeviceId), lifetime at most players.maxLifetimeSeconds; covered by X-Signature, so it cannot be moved to another request",
+        },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (admin.token); device credentials are refused' },
         antomSignature: { type: 'apiKey', in: 'header', name: 'Signature', description: 'Antom RSA256 notification signature (API.md §2.4)' },
       },

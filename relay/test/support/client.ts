@@ -13,29 +13,39 @@ export interface JsonResponse {
   body: Record<string, unknown>;
 }
 
+/** A player assertion, or a provider that mints a fresh one for each request (as a launcher asks its studio). */
+export type AssertionSource = string | (() => string);
+
 /**
- * A test device speaking the client protocol over real HTTP, signing exactly as documented.
- * `tamper` lets a test change the request after signing.
+ * A test device speaking the client protocol over real HTTP, signing exactly as documented
+ * (the X-Player-Assertion header is covered by the signature). `tamper` lets a test change the
+ * request after signing.
  */
 export class TestDevice {
   constructor(
     readonly baseUrl: string,
     readonly creds: DeviceCredentials,
-    public assertion?: string,
+    public assertion?: AssertionSource,
     readonly now: () => number = Date.now,
   ) {}
+
+  /** The assertion the next request carries (a provider is asked afresh). */
+  currentAssertion(): string | undefined {
+    return typeof this.assertion === 'function' ? this.assertion() : this.assertion;
+  }
 
   /** Builds the signed headers of a request. */
   sign(method: string, pathWithQuery: string, body: string, at = this.now()): Record<string, string> {
     const timestamp = String(at);
     const nonce = randomBytes(16).toString('base64url');
-    const signature = signClientRequest(this.creds.deviceSecret, { method, pathWithQuery, timestamp, nonce, body });
+    const playerAssertion = this.currentAssertion();
+    const signature = signClientRequest(this.creds.deviceSecret, { method, pathWithQuery, timestamp, nonce, body, playerAssertion });
     return {
       'x-device-id': this.creds.deviceId,
       'x-timestamp': timestamp,
       'x-nonce': nonce,
       'x-signature': signature,
-      ...(this.assertion ? { 'x-player-assertion': this.assertion } : {}),
+      ...(playerAssertion ? { 'x-player-assertion': playerAssertion } : {}),
     };
   }
 

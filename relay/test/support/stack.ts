@@ -24,7 +24,11 @@ export interface Stack {
   /** Secrets the log scan must never find. */
   secrets: { merchantPrivateKeyPem: string; encryptionKey: string; studioPrivateKey: KeyObject };
   admin(method: string, path: string, body?: unknown): Promise<JsonResponse>;
-  assertion(player: string, deviceId?: string): string;
+  /**
+   * A studio assertion for `player`, minted now on the stack clock: pinned (`did`) to the stack's
+   * launcher unless another device id is given, or to none with `null`; `ttlSeconds` default 600.
+   */
+  assertion(player: string, deviceId?: string | null, ttlSeconds?: number): string;
   close(): Promise<void>;
 }
 
@@ -85,13 +89,15 @@ export async function startStack(
   const launcherCode = await relay.devices.createEnrollmentCode({ label: 'Launcher', kind: 'launcher', lifetimeMs: 86_400_000 });
   const kioskCreds = await enroll(relay.url, kioskCode.code);
   const launcherCreds = await enroll(relay.url, launcherCode.code);
-  const assertion = (player: string, deviceId?: string): string =>
+  const assertion = (player: string, deviceId: string | null = launcherCreds.deviceId, ttlSeconds = 600): string =>
     signPlayerAssertion(
       studio.privateKey,
-      { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: player, ttlSeconds: 3600, ...(deviceId ? { did: deviceId } : {}) },
+      { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: player, ttlSeconds, ...(deviceId ? { did: deviceId } : {}) },
       { alg: 'ES256', now: clock.now() },
     );
-  const launcher = new TestDevice(relay.url, launcherCreds, assertion('demo-1'), () => clock.now());
+  // The launcher's studio mints a fresh, short-lived, device-pinned token for each request, so
+  // a test that moves the clock past the assertion lifetime keeps a signed-in player.
+  const launcher = new TestDevice(relay.url, launcherCreds, () => assertion('demo-1'), () => clock.now());
   const kiosk = new TestDevice(relay.url, kioskCreds, undefined, () => clock.now());
   return {
     relay,

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../../../main/dev/electron-binary.ts';
+import { signClientRequest } from '../../../relay/src/http/client-signature.ts';
 
 // `npm start` as a user runs it: the real script, sandbox and relay on loopback, then stopped.
 const root = resolve(import.meta.dirname, '../../..');
@@ -54,6 +56,9 @@ describe('npm start', () => {
     // and the app deletes it once read; without Electron none is written and a stale one is gone
     // (issue 14 §5). Where Electron runs, the electron suite checks the app read and deleted it.
     if (!findElectronBinary()) expect(existsSync(handover)).toBe(false);
+    const studioMatch = /demo studio \(player assertions\): (http:\/\/127\.0\.0\.1:\d+\/player-assertion) {2}token: (\S+)/.exec(out);
+    expect(studioMatch).toBeTruthy();
+    const studio = { url: studioMatch?.[1] as string, token: studioMatch?.[2] as string };
 
     const key = await fetch(`${sandboxUrl}/sandbox/public-key.pem`);
     expect(await key.text()).toContain('BEGIN PUBLIC KEY');
@@ -63,7 +68,26 @@ describe('npm start', () => {
       body: JSON.stringify({ code, label: 'test' }),
     });
     expect(enrolled.status).toBe(201);
-    expect(await enrolled.json()).toMatchObject({ kind: 'launcher' });
+    const device = (await enrolled.json()) as { deviceId: string; deviceSecret: string; kind: string };
+    expect(device).toMatchObject({ kind: 'launcher' });
+    // The demo studio mints a fresh token for the enrolled device on every ask (the app asks per
+    // request), pinned to it and short-lived, which the relay accepts on a signed request.
+    const ask = (token: string) =>
+      fetch(studio.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: device.deviceId }) });
+    expect((await ask('wrong-token-wrong-token')).status).toBe(401);
+    const minted = await ask(studio.token);
+    expect(minted.status).toBe(200);
+    const { assertion } = (await minted.json()) as { assertion: string };
+    const claims = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8')) as { did: string; iat: number; exp: number };
+    expect(claims.did).toBe(device.deviceId);
+    expect(claims.exp - claims.iat).toBeLessThanOrEqual(900);
+    const timestamp = String(Date.now());
+    const nonce = randomBytes(16).toString('base64url');
+    const signature = signClientRequest(device.deviceSecret, { method: 'GET', pathWithQuery: '/v1/wallets', timestamp, nonce, body: '', playerAssertion: assertion });
+    const wallets = await fetch(`${relayUrl}/v1/wallets`, {
+      headers: { 'x-device-id': device.deviceId, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signature, 'x-player-assertion': assertion },
+    });
+    expect(wallets.status).toBe(200);
     const again = await fetch(`${relayUrl}/v1/devices/enroll`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

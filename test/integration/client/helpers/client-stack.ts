@@ -102,7 +102,8 @@ export async function startClient(
   const testDevice = device === 'kiosk' ? s.kiosk : s.launcher;
   const credential: DeviceCredential = { relayUrl: s.relay.url, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
   await vault.setDeviceCredential(credential);
-  const assertion = device === 'launcher' ? s.assertion(options.player ?? `player-${Math.random().toString(36).slice(2)}`) : null;
+  const player = options.player ?? `player-${Math.random().toString(36).slice(2)}`;
+  const assertion = device === 'launcher' ? s.assertion(player) : null;
   const log = new MemoryLogger();
   const clock = options.clock ?? systemClock;
   const http = countingHttp();
@@ -114,7 +115,8 @@ export async function startClient(
     clock: systemClock,
     log,
     credential: async () => (cached ??= await vault.deviceCredential()),
-    playerAssertion: async () => assertion,
+    // Like a studio's provider: a fresh token pinned to the asking device, so flows outlast its lifetime.
+    playerAssertion: async ({ deviceId }) => (device === 'launcher' ? s.assertion(player, deviceId) : null),
     backoff: { baseMs: 50, maxMs: 500 },
   });
   const playerKey = playerKeyFrom(device, assertion);

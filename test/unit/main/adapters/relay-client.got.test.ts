@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.t
 import { systemClock } from '../../../../main/services/ports.ts';
 import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
 import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
+import { verifyClientSignature } from '../../../../relay/src/http/client-signature.ts';
 import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
 const SECRET = 'device-secret-device-secret-0123456789';
@@ -16,11 +16,14 @@ let base: string;
 let route: Route;
 const seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: string; valid: boolean }> = [];
 
+/** The relay's own verifier: the client's signature, X-Player-Assertion included, must pass it. */
 function verify(req: IncomingMessage, body: string): boolean {
-  const h = req.headers;
-  const canonical = `${req.method}\n${req.url}\n${h['x-timestamp']}\n${h['x-nonce']}\n${createHash('sha256').update(body).digest('hex')}`;
-  const sig = createHmac('sha256', SECRET).update(canonical).digest('base64url');
-  return h['x-device-id'] === 'dev_1' && h['x-signature'] === sig;
+  const h = (name: string): string => {
+    const v = req.headers[name];
+    return typeof v === 'string' ? v : '';
+  };
+  const input = { method: req.method ?? '', pathWithQuery: req.url ?? '', timestamp: h('x-timestamp'), nonce: h('x-nonce'), body, playerAssertion: h('x-player-assertion') || undefined };
+  return h('x-device-id') === 'dev_1' && verifyClientSignature(SECRET, input, h('x-signature'));
 }
 
 function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) {
@@ -74,6 +77,52 @@ describe('RelayApi over got against a real HTTP server', () => {
     expect(seen[0]?.headers['x-player-assertion']).toMatch(/^eyJ/);
     expect(seen[0]?.headers['content-type']).toBe('application/json');
     expect(seen[0]?.body).toBe('{"wallet":"DANA"}');
+  });
+
+  it('asks the provider with the device id before signing, and once more with refresh after PLAYER_UNAUTHORIZED', async () => {
+    const asked: Array<{ deviceId: string; refresh: boolean }> = [];
+    const tokens = ['eyJ.old.sig', 'eyJ.new.sig'];
+    route = (req, _body, res) =>
+      req.headers['x-player-assertion'] === 'eyJ.old.sig'
+        ? json(res, 401, { error: { code: 'PLAYER_UNAUTHORIZED', message: 'expired' } })
+        : json(res, 200, binding);
+    const relay = api({
+      playerAssertion: async (r) => {
+        asked.push(r);
+        return tokens[asked.length - 1] ?? null;
+      },
+    });
+    // Not idempotent, and still sent again: a request refused at authentication recorded nothing.
+    expect((await relay.createBinding('DANA')).bindingId).toBe('bnd_12345678');
+    expect(asked).toEqual([
+      { deviceId: 'dev_1', refresh: false },
+      { deviceId: 'dev_1', refresh: true },
+    ]);
+    expect(seen.map((r) => [r.headers['x-player-assertion'], r.valid])).toEqual([
+      ['eyJ.old.sig', true],
+      ['eyJ.new.sig', true],
+    ]);
+    // A second refusal is final: one refresh per call, no loop.
+    route = (_req, _body, res) => json(res, 401, { error: { code: 'PLAYER_UNAUTHORIZED', message: 'no' } });
+    seen.length = 0;
+    await expect(api().wallets()).rejects.toMatchObject({ code: 'PLAYER_UNAUTHORIZED' });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('signs a kiosk request without an assertion and never asks the provider', async () => {
+    let asked = 0;
+    route = (_req, _body, res) => json(res, 200, { wallets: [] });
+    const kiosk = api({
+      credential: async () => ({ relayUrl: base, deviceId: 'dev_1', deviceSecret: SECRET, kind: 'kiosk' }),
+      playerAssertion: async () => {
+        asked++;
+        return 'eyJ.x.y';
+      },
+    });
+    await kiosk.wallets().catch(() => undefined);
+    expect(asked).toBe(0);
+    expect(seen[0]?.headers['x-player-assertion']).toBeUndefined();
+    expect(seen[0]?.valid).toBe(true);
   });
 
   it('retries an idempotent GET on 503 with a fresh nonce each time', async () => {

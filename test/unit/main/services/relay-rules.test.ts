@@ -5,29 +5,46 @@ import { backoffDelay, retryAfterMs } from '../../../../main/services/relay/back
 import { httpErrorFrom, toRelayError } from '../../../../main/services/relay/errors.ts';
 import { canonicalString, newNonce, signRequest } from '../../../../main/services/relay/signing.ts';
 import { SseParser } from '../../../../main/services/relay/sse-parser.ts';
+import { CLIENT_SIGNATURE_VECTORS, EMPTY_SHA256 } from '../../../vectors/client-signature.ts';
 
 describe('request signing', () => {
-  it('signs METHOD, path with query, timestamp, nonce and the body hash with HMAC-SHA256', () => {
+  for (const v of CLIENT_SIGNATURE_VECTORS) {
+    it(`matches the relay's shared test vector: ${v.name}`, () => {
+      expect(canonicalString(v.method, v.pathWithQuery, v.timestamp, v.nonce, v.body, v.playerAssertion ?? null)).toBe(v.canonical);
+      const headers = signRequest(
+        { deviceId: 'dev_1', deviceSecret: v.deviceSecret },
+        { method: v.method, pathWithQuery: v.pathWithQuery, rawBody: v.body, playerAssertion: v.playerAssertion ?? null },
+        Number(v.timestamp),
+        v.nonce,
+      );
+      expect(headers).toEqual({
+        'X-Device-Id': 'dev_1',
+        'X-Timestamp': v.timestamp,
+        'X-Nonce': v.nonce,
+        'X-Signature': v.signature,
+        ...(v.playerAssertion ? { 'X-Player-Assertion': v.playerAssertion } : {}),
+      });
+    });
+  }
+
+  it('signs METHOD, path with query, timestamp, nonce, the body hash and the assertion hash with HMAC-SHA256', () => {
     const body = '{"wallet":"DANA"}';
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwMSJ9.c2ln';
     const headers = signRequest(
       { deviceId: 'dev_1', deviceSecret: 'secret-secret-secret' },
-      { method: 'post', pathWithQuery: '/v1/bindings?x=1', rawBody: body },
+      { method: 'post', pathWithQuery: '/v1/bindings?x=1', rawBody: body, playerAssertion: jwt },
       1_700_000_000_000,
       'bm9uY2Utbm9uY2Utbm9uY2U',
     );
-    const hash = createHash('sha256').update(body).digest('hex');
+    const hash = (t: string) => createHash('sha256').update(t).digest('hex');
     const expected = createHmac('sha256', 'secret-secret-secret')
-      .update(`POST\n/v1/bindings?x=1\n1700000000000\nbm9uY2Utbm9uY2Utbm9uY2U\n${hash}`)
+      .update(`POST\n/v1/bindings?x=1\n1700000000000\nbm9uY2Utbm9uY2Utbm9uY2U\n${hash(body)}\n${hash(jwt)}`)
       .digest('base64url');
-    expect(headers).toEqual({
-      'X-Device-Id': 'dev_1',
-      'X-Timestamp': '1700000000000',
-      'X-Nonce': 'bm9uY2Utbm9uY2Utbm9uY2U',
-      'X-Signature': expected,
-    });
-    expect(canonicalString('GET', '/v1/wallets', '1', 'n', '')).toBe(
-      `GET\n/v1/wallets\n1\nn\n${createHash('sha256').update('').digest('hex')}`,
-    );
+    expect(headers['X-Signature']).toBe(expected);
+    expect(headers['X-Player-Assertion']).toBe(jwt);
+    // No assertion (kiosk): the last line is the hash of "", and no header is sent.
+    expect(canonicalString('GET', '/v1/wallets', '1', 'n', '')).toBe(`GET\n/v1/wallets\n1\nn\n${EMPTY_SHA256}\n${EMPTY_SHA256}`);
+    expect(signRequest({ deviceId: 'd', deviceSecret: 's' }, { method: 'GET', pathWithQuery: '/', rawBody: '' }, 1, 'n')).not.toHaveProperty('X-Player-Assertion');
   });
 
   it('mints nonces of at least 16 random bytes, base64url', () => {
