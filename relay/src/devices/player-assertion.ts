@@ -14,6 +14,8 @@ export type StudioKeySource = { kind: 'pem'; pem: string } | { kind: 'jwks-file'
 export interface Player {
   /** The studio's stable player id (`sub`). */
   id: string;
+  /** When the assertion expires (its `exp`, epoch ms): a stream it opened ends then. */
+  expiresAt: number;
 }
 
 const SKEW_S = 30;
@@ -126,7 +128,7 @@ export class PlayerAssertionVerifier {
     const start = typeof iat === 'number' ? iat : now;
     if (exp - start > this.#maxLifetimeS) return fail('lifetime too long');
     if (did !== undefined && did !== deviceId) return fail('assertion is for another device');
-    return { id: sub };
+    return { id: sub, expiresAt: exp * 1000 };
   }
 }
 

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -24,6 +24,8 @@ export interface Stack {
   /** Secrets the log scan must never find. */
   secrets: { merchantPrivateKeyPem: string; encryptionKey: string; studioPrivateKey: KeyObject };
   admin(method: string, path: string, body?: unknown): Promise<JsonResponse>;
+  /** The sandbox's ("Antom's") private key, to sign notifications the relay must accept. */
+  antomPrivateKey: KeyObject;
   assertion(player: string, deviceId?: string): string;
   close(): Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startStack(
     logs,
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
+    antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
     async admin(method, path, body) {
       const res = await fetch(`${sandbox.url}/__admin${path}`, {
         method,
