@@ -14,6 +14,12 @@ import { TEST_CATALOGUE } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
 
+
+/** A JWT's `exp` in epoch ms (the verified Player's `expiresAt`). */
+function expMs(token: string): number {
+  return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
+}
+
 describe('SecretBox (AES-256-GCM at rest)', () => {
   it('seals with the active key and opens with the key id stored beside it', () => {
     const k1 = key();
@@ -77,7 +83,7 @@ describe('player assertion (JWT)', () => {
     it(`verifies ${alg}`, async () => {
       const { pair, verifier } = make(alg);
       const token = signPlayerAssertion(pair.privateKey, { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 }, { alg });
-      await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1' });
+      await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1', expiresAt: expMs(token) });
     });
   }
 
@@ -110,7 +116,7 @@ describe('player assertion (JWT)', () => {
     writeFileSync(file, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'studio-2025' }] }));
     const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, source: { kind: 'jwks-file', path: file }, clock });
     const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60 }, { alg: 'EdDSA', kid: 'studio-2025' });
-    await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p' });
+    await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p', expiresAt: expMs(token) });
   });
 });
 
