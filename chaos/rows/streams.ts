@@ -119,7 +119,12 @@ export const streamRows: Row[] = [
     };
     try {
       for (const d of devices) {
-        const started = await ctx.calls.call('bind start', 10_000, () => d.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' }), ctx.stack.payloads);
+        // Setup, before the flood: a 503 while the box is busy (the lag gate) is retried.
+        let started = await ctx.calls.call('bind start', 10_000, () => d.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' }), ctx.stack.payloads);
+        for (let attempt = 0; started?.status === 503 && attempt < 5; attempt++) {
+          await sleep(1_000);
+          started = await ctx.calls.call('bind start', 10_000, () => d.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' }), ctx.stack.payloads);
+        }
         ctx.expect(started?.status === 201, `binding: ${started?.status}`);
         const { bindingId, version } = (started?.body ?? {}) as { bindingId: string; version: number };
         for (let i = 0; i < EACH; i++) polls.push(holdPoll(d, bindingId, version));
