@@ -28,6 +28,17 @@ export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
 export const DEFAULT_MAX_LAG_MS = 100;
 /** Default number of pays in their CPU-bound starting part at once (docs/benchmarks.md, #3). */
 export const DEFAULT_MAX_STARTING_PAYS = 8;
+/**
+ * Default caps of held connections per process (relay/README.md, "Configuration"): each is one
+ * socket (a file descriptor) and a few KB. 400 streams + 200 long-polls + maxInFlight 256 stay
+ * under the common open-file limit of 1024 with room for the database pool; that is 200
+ * devices at their maximum of 2 (or 400 with the one a client keeps), 20 devices use a tenth.
+ */
+export const DEFAULT_MAX_STREAMS = 400;
+/** See DEFAULT_MAX_STREAMS: long-polls are the fallback of clients without a stream. */
+export const DEFAULT_MAX_LONG_POLLS = 200;
+/** Default stream lifetime: 15 min (4 reconnects an hour per device). */
+export const DEFAULT_STREAM_LIFETIME_MS = 15 * 60_000;
 
 export const configSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -113,8 +124,15 @@ export const configSchema = z.strictObject({
     .default({ qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 3, tokenRefreshLeadMs: 5 * 60_000, kioskVisitMs: 30 * 60_000 }),
   worker: z.strictObject({ tickMs: positiveMs.default(500) }).default({ tickMs: 500 }),
   events: z
-    .strictObject({ longPollTimeoutMs: positiveMs.default(25_000), crossProcessPollMs: positiveMs.default(1_000) })
-    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000 }),
+    .strictObject({
+      longPollTimeoutMs: positiveMs.default(25_000),
+      crossProcessPollMs: positiveMs.default(1_000),
+      /** An event stream ends after this long (less up to a tenth); the client reconnects with a new signed request. */
+      streamMaxLifetimeMs: positiveMs.default(DEFAULT_STREAM_LIFETIME_MS),
+      /** The streams' ping, and how often each process re-reads the devices of its held connections (disabled ones end). */
+      heartbeatMs: positiveMs.default(15_000),
+    })
+    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000, streamMaxLifetimeMs: DEFAULT_STREAM_LIFETIME_MS, heartbeatMs: 15_000 }),
   enrollment: z.strictObject({ codeLifetimeMs: positiveMs.default(86_400_000) }).default({ codeLifetimeMs: 86_400_000 }),
   /** Signed webhook to the game server on each successful payment (docs/fulfilment.md). */
   fulfilment: z
@@ -140,8 +158,27 @@ export const configSchema = z.strictObject({
       /** Valid pays between their validation and their Antom call at once; one more gets 503 at once. */
       maxStartingPays: z.number().int().positive().default(DEFAULT_MAX_STARTING_PAYS),
       shutdownGraceMs: positiveMs.default(30_000),
+      /** Event streams per device; one more ends the device's oldest (relay/README.md, "Push"). */
+      maxStreamsPerDevice: z.number().int().positive().max(100).default(2),
+      /** Event streams in this process; one more is refused with 503. */
+      maxStreams: z.number().int().positive().default(DEFAULT_MAX_STREAMS),
+      /** Waiting long-polls per device; one more answers the device's oldest at once. */
+      maxLongPollsPerDevice: z.number().int().positive().max(100).default(2),
+      /** Waiting long-polls in this process; one more is refused with 503. */
+      maxLongPolls: z.number().int().positive().default(DEFAULT_MAX_LONG_POLLS),
     })
-    .default({ perDevicePerMinute: 120, perDeviceBurst: 30, maxInFlight: 256, maxEventLoopLagMs: DEFAULT_MAX_LAG_MS, maxStartingPays: DEFAULT_MAX_STARTING_PAYS, shutdownGraceMs: 30_000 }),
+    .default({
+      perDevicePerMinute: 120,
+      perDeviceBurst: 30,
+      maxInFlight: 256,
+      maxEventLoopLagMs: DEFAULT_MAX_LAG_MS,
+      maxStartingPays: DEFAULT_MAX_STARTING_PAYS,
+      shutdownGraceMs: 30_000,
+      maxStreamsPerDevice: 2,
+      maxStreams: DEFAULT_MAX_STREAMS,
+      maxLongPollsPerDevice: 2,
+      maxLongPolls: DEFAULT_MAX_LONG_POLLS,
+    }),
 });
 
 /** The relay configuration as accepted by `startRelay`. */
@@ -193,6 +230,8 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_WORKER_TICK_MS', ['worker', 'tickMs'], 'int'],
   ['RELAY_LONG_POLL_TIMEOUT_MS', ['events', 'longPollTimeoutMs'], 'int'],
   ['RELAY_CROSS_PROCESS_POLL_MS', ['events', 'crossProcessPollMs'], 'int'],
+  ['RELAY_STREAM_MAX_LIFETIME_MS', ['events', 'streamMaxLifetimeMs'], 'int'],
+  ['RELAY_HEARTBEAT_MS', ['events', 'heartbeatMs'], 'int'],
   ['RELAY_ENROLL_CODE_LIFETIME_MS', ['enrollment', 'codeLifetimeMs'], 'int'],
   ['RELAY_FULFILMENT_URL', ['fulfilment', 'webhookUrl'], 'string'],
   ['RELAY_FULFILMENT_SECRET', ['fulfilment', 'secret'], 'string'],
@@ -205,6 +244,10 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_MAX_EVENT_LOOP_LAG_MS', ['limits', 'maxEventLoopLagMs'], 'int'],
   ['RELAY_MAX_STARTING_PAYS', ['limits', 'maxStartingPays'], 'int'],
   ['RELAY_SHUTDOWN_GRACE_MS', ['limits', 'shutdownGraceMs'], 'int'],
+  ['RELAY_MAX_STREAMS_PER_DEVICE', ['limits', 'maxStreamsPerDevice'], 'int'],
+  ['RELAY_MAX_STREAMS', ['limits', 'maxStreams'], 'int'],
+  ['RELAY_MAX_LONG_POLLS_PER_DEVICE', ['limits', 'maxLongPollsPerDevice'], 'int'],
+  ['RELAY_MAX_LONG_POLLS', ['limits', 'maxLongPolls'], 'int'],
 ];
 
 /** Thrown for a configuration that cannot start the relay. */

@@ -23,7 +23,6 @@ import { PurchaseService } from './payments/purchase-service.ts';
 import { openStore, type Store } from './store/db.ts';
 import { SecretBox } from './store/secret-box.ts';
 import { Worker } from './worker.ts';
-import type { ServerResponse } from 'node:http';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
 import { DeclarationService } from './declarations/declaration-service.ts';
 import { Fulfilment } from './fulfilment/fulfilment.ts';
@@ -31,6 +30,7 @@ import { buildOpenApi } from './http/openapi.ts';
 import { registerOps } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
 import { Admission, RateLimiter, StartGate } from './ops/overload.ts';
+import { HeldRegistry } from './ops/streams.ts';
 import { RefundNotifications } from './refunds/refund-notifications.ts';
 import { RefundRepo } from './refunds/refund-repo.ts';
 import { RefundService } from './refunds/refund-service.ts';
@@ -192,7 +192,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
   });
   const admission = new Admission(config.limits.maxInFlight, config.limits.maxEventLoopLagMs);
-  const streams = new Set<ServerResponse>();
+  // Event streams and long-polls: own caps, outside admission control's in-flight count.
+  const registry = new HeldRegistry(config.limits);
   let closing = false;
   let closed: Promise<void> | undefined;
   registerOps(app, {
@@ -208,6 +209,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       };
       return { fulfilment: await fulfilment.backlog(), refunds: await count('refunds', ['PENDING', 'PROCESSING']), payments: await count('purchases', ['SUBMITTED', 'PROCESSING']) };
     },
+    held: () => ({ streams: registry.count('stream'), longPolls: registry.count('longPoll') }),
   });
   registerClientRoutes(app, {
     devices,
@@ -219,11 +221,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
     startGate: new StartGate(config.limits.maxStartingPays),
-    streams,
+    registry,
+    clock,
+    streamMaxLifetimeMs: config.events.streamMaxLifetimeMs,
+    heartbeatMs: config.events.heartbeatMs,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
-  registerAdminRoutes(app, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs });
+  registerAdminRoutes(app, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
   registerAntomRoutes(app, {
     antomPublicKey,
     clientId: config.antom.clientId,
@@ -254,6 +259,25 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   }, config.events.crossProcessPollMs);
   watcher.unref();
 
+  // A device disabled through another relay process: its held connections here end within one
+  // heartbeat (one query for every device holding one).
+  let checking = false;
+  const disabledCheck = setInterval(() => {
+    const ids = registry.devices();
+    if (ids.length === 0 || checking) return;
+    checking = true;
+    devices
+      .disabledAmong(ids)
+      .then((disabled) => {
+        for (const id of disabled) registry.endDevice(id, 'disabled');
+      })
+      .catch((err: Error) => logger.warn({ err: err.message }, 'disabled-device check failed'))
+      .finally(() => {
+        checking = false;
+      });
+  }, config.events.heartbeatMs);
+  disabledCheck.unref();
+
   if (!options.manualWorker) worker.start();
   logger.info({ url, publicUrl: urls.public, database: store.dialect }, 'relay started');
 
@@ -261,8 +285,10 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const shutdown = async (): Promise<void> => {
     closing = true;
     clearInterval(watcher);
+    clearInterval(disabledCheck);
     admission.stop();
-    for (const res of streams) res.end();
+    // Streams end with `event: end` (reason shutdown); long-polls answer their current status.
+    registry.endAll('shutdown');
     // New requests get 503; in-flight ones (pay, refund, declare) run to their recorded outcome.
     const grace = setTimeout(() => app.server.closeAllConnections(), config.limits.shutdownGraceMs);
     grace.unref();

@@ -15,6 +15,12 @@ import { TEST_CATALOGUE } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
 
+
+/** A JWT's `exp` in epoch ms (the verified Player's `expiresAt`). */
+function expMs(token: string): number {
+  return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
+}
+
 describe('SecretBox (AES-256-GCM at rest)', () => {
   it('seals with the active key and opens with the key id stored beside it', () => {
     const k1 = key();
@@ -90,7 +96,7 @@ describe('player assertion (JWT)', () => {
     it(`verifies ${alg}`, async () => {
       const { pair, verifier } = make(alg);
       const token = signPlayerAssertion(pair.privateKey, { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600, did: 'dev-1' }, { alg });
-      await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1' });
+      await expect(verifier.verify(token, 'dev-1')).resolves.toEqual({ id: 'p-1', expiresAt: expMs(token) });
     });
   }
 
@@ -130,8 +136,8 @@ describe('player assertion (JWT)', () => {
   it('with requireDeviceId false, did stays optional but is still checked when present', async () => {
     const { pair, verifier } = make('ES256', { requireDeviceId: false });
     const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
-    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }), 'dev-1')).resolves.toEqual({ id: 'p-1' });
-    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1' }, { alg: 'ES256' }), 'dev-1')).resolves.toEqual({ id: 'p-1' });
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }), 'dev-1')).resolves.toMatchObject({ id: 'p-1' });
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1' }, { alg: 'ES256' }), 'dev-1')).resolves.toMatchObject({ id: 'p-1' });
     await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }), 'dev-1')).rejects.toSatisfy(
       (e: unknown) => e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED',
     );
@@ -144,7 +150,7 @@ describe('player assertion (JWT)', () => {
     writeFileSync(file, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'studio-2025' }] }));
     const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, requireDeviceId: true, source: { kind: 'jwks-file', path: file }, clock });
     const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60, did: 'd' }, { alg: 'EdDSA', kid: 'studio-2025' });
-    await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p' });
+    await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p', expiresAt: expMs(token) });
   });
 });
 

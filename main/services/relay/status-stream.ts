@@ -14,10 +14,27 @@ export interface StatusStreamHandlers {
   onConnection(connected: boolean): void;
 }
 
+/** The reason of the relay's `event: end` (`replaced`, `lifetime`, `disabled`, `assertion-expired`, `shutdown`; '' unreadable). */
+function endReason(data: string): string {
+  try {
+    const reason = (JSON.parse(data) as { reason?: unknown }).reason;
+    return typeof reason === 'string' ? reason : '';
+  } catch {
+    return '';
+  }
+}
+
 /**
  * The relay's status stream (GET /v1/events) kept open: on any end or failure it reconnects
  * after exponential backoff with jitter (honouring the server's `retry:`), resumes with
- * Last-Event-ID, and resets the backoff once a connection has delivered data.
+ * Last-Event-ID, and resets the backoff once a connection has delivered data. Each connection
+ * is a new signed request (`open` signs it), so a reconnect re-authenticates.
+ *
+ * The relay ends a stream itself with `event: end` (relay/README.md, "Push"); that is no
+ * failure and costs no backoff: `lifetime` (its maximum lifetime) reconnects at once;
+ * `replaced` (a newer stream of this device took its place) after the base delay, growing only
+ * while it keeps happening (two copies of the app fighting over the device's streams). Any
+ * other end and every failure keep the backoff.
  */
 export class StatusStream {
   readonly #open: OpenStream;
@@ -32,6 +49,8 @@ export class StatusStream {
   #lastEventId: string | null = null;
   #serverRetry: number | null = null;
   #running = false;
+  /** Consecutive connections ended as `replaced`. */
+  #replacedRun = 0;
 
   constructor(open: OpenStream, handlers: StatusStreamHandlers, clock: Clock, log: Logger, backoff?: BackoffPolicy, random?: () => number) {
     this.#open = open;
@@ -80,6 +99,7 @@ export class StatusStream {
     const abort = new AbortController();
     this.#abort = abort;
     let connected = false;
+    let ended: string | null = null;
     try {
       const chunks = await this.#open(abort.signal, this.#lastEventId);
       connected = true;
@@ -90,7 +110,8 @@ export class StatusStream {
         for (const ev of parser.push(chunk)) {
           if (ev.id !== null) this.#lastEventId = ev.id;
           if (ev.retry !== null) this.#serverRetry = ev.retry;
-          this.#handlers.onEvent(ev);
+          if (ev.event === 'end') ended = endReason(ev.data);
+          else this.#handlers.onEvent(ev);
         }
       }
     } catch (error) {
@@ -98,8 +119,14 @@ export class StatusStream {
     }
     if (connected) this.#handlers.onConnection(false);
     if (!this.#running || abort.signal.aborted) return;
-    const delay = Math.max(this.#serverRetry ?? 0, backoffDelay(this.#backoff, this.#attempt, this.#random));
-    this.#attempt++;
+    this.#replacedRun = ended === 'replaced' ? this.#replacedRun + 1 : 0;
+    let delay: number;
+    if (ended === 'lifetime') delay = 0;
+    else if (ended === 'replaced') delay = backoffDelay(this.#backoff, this.#replacedRun - 1, this.#random);
+    else {
+      delay = Math.max(this.#serverRetry ?? 0, backoffDelay(this.#backoff, this.#attempt, this.#random));
+      this.#attempt++;
+    }
     this.#timer = this.#clock.setTimeout(() => void this.#connect(), delay);
   }
 }

@@ -40,6 +40,8 @@ export interface AdminRouteDeps {
   refunds: RefundService;
   declarations: DeclarationService;
   enrollmentCodeLifetimeMs: number;
+  /** Called once a device is disabled: its held connections in this process end at once. */
+  onDeviceDisabled?: (deviceId: string) => void;
 }
 
 const take = (limit: string | undefined): number => Math.min(Math.max(Number(limit ?? 50), 1), 500);
@@ -182,6 +184,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     await db.updateTable('devices').set({ revoked_at: deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
     const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new DomainError('NOT_FOUND');
+    deps.onDeviceDisabled?.(id);
     return adminDevice(row);
   });
 }

@@ -155,6 +155,13 @@ export class DeviceService {
     return { deviceId, kind: device.kind, owner, ...(player ? { player } : {}) };
   }
 
+  /** Which of `ids` are disabled now (one query; the periodic check of held connections). */
+  async disabledAmong(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#store.db.selectFrom('devices').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is not', null).execute();
+    return rows.map((r) => r.id);
+  }
+
   /** Forgets nonces old enough that their timestamp would be refused anyway. */
   async pruneNonces(): Promise<void> {
     await this.#store.relaxed((db) =>

@@ -14,6 +14,8 @@ export type StudioKeySource = { kind: 'pem'; pem: string } | { kind: 'jwks-file'
 export interface Player {
   /** The studio's stable player id (`sub`). */
   id: string;
+  /** When the assertion expires (its `exp`, epoch ms): a stream it opened ends then. */
+  expiresAt: number;
 }
 
 const SKEW_S = 30;
@@ -138,7 +140,7 @@ export class PlayerAssertionVerifier {
     if (exp - start > this.#maxLifetimeS) return fail('lifetime too long');
     if (did === undefined && this.#requireDeviceId) return fail('assertion has no device id (did); players.requireDeviceId is on');
     if (did !== undefined && did !== deviceId) return fail('assertion is for another device');
-    return { id: sub };
+    return { id: sub, expiresAt: exp * 1000 };
   }
 }
 

@@ -1,13 +1,10 @@
 import { type CurrencyCode, WALLET_IDS, WALLETS } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { BindingService } from '../bindings/binding-service.ts';
 import type { DeviceService } from '../devices/device-service.ts';
-import type { EventHub, StatusEvent } from '../events.ts';
 import type { Catalogue } from '../payments/catalogue.ts';
-import type { PurchaseService } from '../payments/purchase-service.ts';
 import type { RateLimiter, StartGate } from '../ops/overload.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
-import type { ServerResponse } from 'node:http';
+import { type HeldDeps, openEventStream, waitForBindingChange } from './held-routes.ts';
 import {
   bindingQuery,
   catalogueQuery,
@@ -22,20 +19,14 @@ import {
 } from './schemas.ts';
 import { authenticated, callerOf, rateLimitedEarly } from './server.ts';
 
-/** What the client API needs. */
-export interface ClientRouteDeps {
+/** What the client API needs (the held connections' needs included). */
+export interface ClientRouteDeps extends HeldDeps {
   devices: DeviceService;
-  bindings: BindingService;
-  purchases: PurchaseService;
   catalogue: Catalogue;
-  hub: EventHub;
-  longPollTimeoutMs: number;
   refunds?: RefundService;
   limiter?: RateLimiter;
   /** Bounds the pays in their CPU-bound starting part (absent: unbounded). */
   startGate?: StartGate;
-  /** Open event streams, ended at shutdown. */
-  streams?: Set<ServerResponse>;
 }
 
 /** The device-facing API (documented in relay/README.md, "Client API"). */
@@ -79,11 +70,7 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
     const caller = callerOf(req);
     const now = await deps.bindings.status(caller, id);
     if (waitForChange === undefined || now.version !== Number(waitForChange)) return now;
-    const abort = new AbortController();
-    req.raw.once('close', () => abort.abort());
-    await deps.hub.waitFor('binding', id, deps.longPollTimeoutMs, abort.signal);
-    if (abort.signal.aborted) return reply;
-    return deps.bindings.status(caller, id);
+    return waitForBindingChange(req, reply, deps, caller, id);
   });
 
   app.post('/v1/bindings/:id/refresh-code', auth, async (req) => {
@@ -142,33 +129,6 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
 
   app.get('/v1/events', auth, async (req, reply) => {
     noQuery.parse(req.query);
-    const caller = callerOf(req);
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-store',
-      Connection: 'keep-alive',
-      'X-Accel-Buffering': 'no',
-    });
-    const send = (event: Pick<StatusEvent, 'kind' | 'status'>): void => {
-      res.write(`event: ${event.kind}\ndata: ${JSON.stringify(event.status)}\n\n`);
-    };
-    res.write(': connected\n\n');
-    const unsubscribe = deps.hub.onOwner(caller.owner, send);
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), 15_000);
-    deps.streams?.add(res);
-    req.raw.once('close', () => {
-      deps.streams?.delete(res);
-      clearInterval(heartbeat);
-      unsubscribe();
-    });
-    // Start with the current picture so a reconnecting client misses nothing.
-    try {
-      send({ kind: 'binding', status: { ...(await deps.bindings.current(caller)) } });
-    } catch {
-      // no binding yet
-    }
-    for (const p of await deps.purchases.list(caller, true)) send({ kind: 'purchase', status: { ...p } });
+    await openEventStream(req, reply, deps);
   });
 }

@@ -12,10 +12,26 @@ export interface OpsDeps {
   keysLoaded: () => boolean;
   isClosing: () => boolean;
   backlog: () => Promise<{ fulfilment: number; refunds: number; payments: number }>;
+  /** Held connections of this process (event streams, long-polls). */
+  held: () => { streams: number; longPolls: number };
 }
 
-/** Paths never counted by admission control (probes, scrapes, the long-lived event stream). */
-const UNADMITTED = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json', '/v1/events']);
+/** Paths never counted by admission control (probes, scrapes). */
+const UNADMITTED = new Set(['/healthz', '/readyz', '/metrics', '/openapi.json']);
+/** Antom's notification routes: counted, never refused (issue 14: money state becomes final through them). */
+const ALWAYS_ADMITTED = '/antom/notify/';
+
+/** Each admitted request's release (once), so a held connection can give its slot back early. */
+const releases = new WeakMap<FastifyRequest['raw'], () => void>();
+
+/**
+ * Gives a request's admission slot back before it ends. A long-poll or event stream is admitted
+ * like any request while it authenticates and reads; once it only waits it is counted by the
+ * HeldRegistry's caps instead (ops/streams.ts), so held connections never fill `maxInFlight`.
+ */
+export function releaseAdmission(req: FastifyRequest): void {
+  releases.get(req.raw)?.();
+}
 
 /**
  * Health, readiness, Prometheus metrics, request accounting and admission control. Admission
@@ -29,9 +45,10 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
     started.set(req, performance.now());
     const path = req.url.split('?', 1)[0] ?? '';
     if (UNADMITTED.has(path)) return;
-    deps.admission.enter();
+    const release = deps.admission.enter(path.startsWith(ALWAYS_ADMITTED));
+    releases.set(req.raw, release);
     // 'close' fires once the answer is sent or the client went away, so a slot is never leaked.
-    reply.raw.once('close', () => deps.admission.leave());
+    reply.raw.once('close', release);
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
@@ -68,6 +85,8 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
       { name: 'relay_refunds_unsettled', help: 'Refunds waiting for an outcome from Antom.', value: backlog.refunds },
       { name: 'relay_payments_unsettled', help: 'Payments waiting for an outcome from Antom.', value: backlog.payments },
       { name: 'relay_requests_in_flight', help: 'Requests being handled by this process.', value: deps.admission.inFlight },
+      { name: 'relay_streams_open', help: 'Event streams (GET /v1/events) held open by this process.', value: deps.held().streams },
+      { name: 'relay_long_polls_open', help: 'Long-polls (GET /v1/bindings/:id?waitForChange) waiting in this process.', value: deps.held().longPolls },
       { name: 'relay_event_loop_lag_seconds', help: 'How late the event loop runs (smaller of the last two 10 ms samples; admission refuses past limits.maxEventLoopLagMs).', value: deps.admission.lagMs / 1000 },
     ]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);

@@ -102,11 +102,21 @@ export class Admission {
     return this.#lagMs;
   }
 
-  /** Admits one request or throws OVERLOADED. */
-  enter(): void {
-    if (this.#inFlight >= this.maxInFlight) throw new RetryLaterError('OVERLOADED', 1);
-    if (this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) throw new RetryLaterError('OVERLOADED', 1);
+  /**
+   * Admits one request or throws OVERLOADED; the returned release counts once however often it
+   * is called. `always` counts the request without refusing it (Antom's notifications: they
+   * are how money state becomes final, so no cap or lag refuses them).
+   */
+  enter(always = false): () => void {
+    if (!always && this.#inFlight >= this.maxInFlight) throw new RetryLaterError('OVERLOADED', 1);
+    if (!always && this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) throw new RetryLaterError('OVERLOADED', 1);
     this.#inFlight += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.leave();
+    };
   }
 
   /** Marks one admitted request finished. */

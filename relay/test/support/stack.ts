@@ -1,5 +1,5 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,6 +29,8 @@ export interface Stack {
    * launcher unless another device id is given, or to none with `null`; `ttlSeconds` default 600.
    */
   assertion(player: string, deviceId?: string | null, ttlSeconds?: number): string;
+  /** The sandbox's ("Antom's") private key, to sign notifications the relay must accept. */
+  antomPrivateKey: KeyObject;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startStack(
     logs,
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
+    antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
     async admin(method, path, body) {
       const res = await fetch(`${sandbox.url}/__admin${path}`, {
         method,
