@@ -122,7 +122,7 @@ for (const engine of engines()) {
     it('a launcher stream ends when its player assertion expires, and that assertion opens no new one', async () => {
       const short = signPlayerAssertion(
         s.secrets.studioPrivateKey,
-        { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: 'short-lived', ttlSeconds: 2 },
+        { iss: 'https://studio.example', aud: 'scan-to-bind-relay', sub: 'short-lived', ttlSeconds: 2, did: s.launcher.creds.deviceId },
         { alg: 'ES256', now: s.clock.now() },
       );
       const launcher = new TestDevice(s.relay.url, s.launcher.creds, short, () => s.clock.now());
