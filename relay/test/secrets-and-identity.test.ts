@@ -37,6 +37,19 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
     expect(() => box.open({ keyId: 'k9', data: sealed.data }, 'binding:b1:access_token')).toThrow(/k9/);
     expect(() => new SecretBox({ k1: 'c2hvcnQ=' }, 'k1')).toThrow(/32 bytes/);
   });
+
+  it('refuses a truncated tag and a ciphertext shorter than IV + tag', () => {
+    const box = new SecretBox({ k1: key() }, 'k1');
+    // An empty secret seals to iv (12) | tag (16). Cut to iv | first 4 tag bytes: without a fixed
+    // tag length GCM would check only those 4 bytes, so forging takes 2^32 tries, not 2^128.
+    const sealed = box.seal('', 'c');
+    const raw = Buffer.from(sealed.data, 'base64');
+    for (const cut of [16, 20, 27, 12, 0]) {
+      const data = raw.subarray(0, cut).toString('base64');
+      expect(() => box.open({ keyId: 'k1', data }, 'c'), `length ${cut}`).toThrow(/too short/);
+    }
+    expect(box.open(sealed, 'c')).toBe('');
+  });
 });
 
 describe('client request signature', () => {
