@@ -8,6 +8,7 @@ import { notificationRows } from './notifications.ts';
 import { postgresRows } from './postgres.ts';
 import { providerRows } from './provider.ts';
 import { raceRows } from './races.ts';
+import { smallRows } from './small.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows];
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...smallRows];

@@ -1,5 +1,5 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -19,6 +19,10 @@ export interface Stack {
   db: TestDatabase;
   kiosk: TestDevice;
   launcher: TestDevice;
+  /** The relay's config (to start a second relay on the same database). */
+  config: RelayConfigInput;
+  /** The sandbox's ("Antom's") private key, to sign notifications by hand. */
+  antomPrivateKey: KeyObject;
   /** Every JSON log line the relay wrote. */
   logs: string[];
   /** Secrets the log scan must never find. */
@@ -94,6 +98,8 @@ export async function startStack(
     db,
     kiosk,
     launcher,
+    config,
+    antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
     logs,
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
