@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Row, RowContext } from '../matrix.ts';
+import { approveOnPhone, waitFor } from '../../relay/test/support/stack.ts';
 import { bindWallet, rawPay } from './helpers.ts';
 import { postNotification, signedNotification, snapshot } from './notify-sign.ts';
 
 const PAYMENT = '/antom/notify/payment';
+const AUTHORIZATION = '/antom/notify/authorization';
 
 /** A purchase settled SUCCEEDED through the raw kiosk device; returns its row. */
 async function settled(ctx: RowContext) {
@@ -40,6 +42,38 @@ export const smallRows: Row[] = [
         }
       }
       ctx.expect(`${await snapshot(ctx.stack)}|${await audit()}` === before, 'a notification from 2001 changed state or was recorded');
+    },
+  },
+  {
+    name: 'auth notify x8 concurrent',
+    family: 'race',
+    runs: 3,
+    async run(ctx) {
+      // Antom's own delivery is held; eight signed copies of it arrive at once. Exactly one is
+      // applied, the binding goes ACTIVE with the one token Antom issued, nothing is revoked.
+      const s = ctx.stack;
+      await s.admin('POST', '/notifications/faults', { mode: 'withhold', count: 1 });
+      const started = await s.kiosk.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' });
+      ctx.expect(started.status === 201, `bind start: ${started.status}`);
+      const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
+      ctx.expect((await approveOnPhone(codeValue)) < 300, 'phone approval failed');
+      type Held = { kind: string; status: string; body: string };
+      const held = await waitFor(async () => ((s.sandboxRawState()['notifications'] as Held[] | undefined) ?? []).find((n) => n.kind === 'notifyAuthorization' && n.status === 'HELD'), 5_000, 'the held notifyAuthorization');
+      const headers = signedNotification(s.antomPrivateKey, s.clientId, AUTHORIZATION, held.body, new Date().toISOString());
+      const answers = await Promise.all(Array.from({ length: 8 }, () => postNotification(s, AUTHORIZATION, held.body, headers)));
+      ctx.expect(answers.every((a) => a.status === 200), `answers: ${answers.map((a) => a.status).join(',')}`);
+      const outcomes = (await s.store.db.selectFrom('notifications').select('outcome').where('kind', '=', 'authorization').execute()).map((r) => r.outcome).sort();
+      ctx.expect(JSON.stringify(outcomes) === JSON.stringify(['applied', ...Array<string>(7).fill('duplicate')]), `outcomes: ${outcomes.join(',')}`);
+      await waitFor(async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined), 15_000, 'binding ACTIVE');
+      const authState = (JSON.parse(held.body) as { authState: string }).authState;
+      const tokens = await waitFor(async () => {
+        const t = ((s.sandboxRawState()['tokens'] as { authState: string; status: string }[] | undefined) ?? []).filter((x) => x.authState === authState);
+        return t.length > 0 ? t : undefined;
+      }, 5_000, 'the token at Antom');
+      ctx.expect(tokens.length === 1 && tokens[0]?.status === 'ACTIVE', `tokens at Antom: ${JSON.stringify(tokens.map((t) => t.status))}`);
+      const revokes = await s.store.db.selectFrom('token_revocations').select('id').execute();
+      ctx.expect(revokes.length === 0, `late revokes: ${revokes.length}`);
+      await s.admin('POST', '/notifications/release');
     },
   },
 ];

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationDedupe, notificationKey } from '../src/antom/notification-dedupe.ts';
-import { signatureHeader, signBase64, signContent } from '../src/antom/signature.ts';
 import { startRelay } from '../src/index.ts';
-import { send } from './support/client.ts';
 import { engines, uuid } from './support/env.ts';
-import { bind, type Stack, startStack } from './support/stack.ts';
+import { bind, notifyRelay, type Stack, startStack } from './support/stack.ts';
 
 const PATH = '/antom/notify/payment';
-const CLIENT_ID = 'SANDBOX_5YTEST0000000001';
 const HOUR = 3_600_000;
 
 /** ISO 8601 at UTC+8, as the sandbox (and Antom's Python and PHP SDKs) write Request-Time. */
@@ -24,13 +21,7 @@ for (const engine of engines()) {
     });
     afterAll(async () => s?.close());
 
-    const notify = (url: string, body: string, requestTime: string) =>
-      send(url, 'POST', PATH, body, {
-        'content-type': 'application/json',
-        'client-id': CLIENT_ID,
-        'request-time': requestTime,
-        signature: signatureHeader('1', signBase64(s.antomPrivateKey, signContent('POST', PATH, CLIENT_ID, requestTime, body))),
-      });
+    const notify = (url: string, body: string, requestTime: string) => notifyRelay(s, url, PATH, body, requestTime);
     /** A purchase left PROCESSING: pay answers U and never resolves, the worker is stopped. */
     const pendingPurchase = async () => {
       const intent = uuid();

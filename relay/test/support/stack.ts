@@ -8,7 +8,8 @@ import { type OffsetClock, offsetClock } from '../../src/clock.ts';
 import type { RelayConfigInput } from '../../src/config.ts';
 import { signPlayerAssertion } from '../../src/devices/player-assertion.ts';
 import { type Relay, startRelay } from '../../src/index.ts';
-import { enroll, type JsonResponse, TestDevice } from './client.ts';
+import { signatureHeader, signBase64, signContent } from '../../src/antom/signature.ts';
+import { enroll, type JsonResponse, send, TestDevice } from './client.ts';
 import { createTestDatabase, rsaKeys, type TestDatabase, testConfig } from './env.ts';
 
 /** The sandbox, a relay on one engine, and two enrolled devices (a kiosk and a launcher). */
@@ -23,6 +24,8 @@ export interface Stack {
   config: RelayConfigInput;
   /** The sandbox's ("Antom's") private key, to sign notifications by hand. */
   antomPrivateKey: KeyObject;
+  /** The sandbox's state file as written (unmasked: authCodes, tokens, notification bodies). */
+  sandboxState(): Record<string, unknown>;
   /** Every JSON log line the relay wrote. */
   logs: string[];
   /** Secrets the log scan must never find. */
@@ -100,6 +103,7 @@ export async function startStack(
     launcher,
     config,
     antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
+    sandboxState: () => JSON.parse(readFileSync(join(sandboxDir, 'state.json'), 'utf8')) as Record<string, unknown>,
     logs,
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
@@ -119,6 +123,17 @@ export async function startStack(
       rmSync(sandboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Posts a notification to a relay as Antom would, signed with the sandbox's ("Antom's") key. */
+export function notifyRelay(s: Stack, relayUrl: string, path: string, body: string, requestTime: string): Promise<JsonResponse> {
+  const clientId = s.relay.config.antom.clientId;
+  return send(relayUrl, 'POST', path, body, {
+    'content-type': 'application/json',
+    'client-id': clientId,
+    'request-time': requestTime,
+    signature: signatureHeader('1', signBase64(s.antomPrivateKey, signContent('POST', path, clientId, requestTime, body))),
+  });
 }
 
 /** The phone: scans the code and approves in the wallet app (sandbox wallet page). */
