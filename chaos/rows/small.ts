@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Row, RowContext } from '../matrix.ts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { adminCall } from '../../relay/test/support/admin.ts';
+import { postFrom } from '../../relay/test/support/client.ts';
 import { approveOnPhone, waitFor } from '../../relay/test/support/stack.ts';
 import { bindWallet, rawPay } from './helpers.ts';
 import { postNotification, signedNotification, snapshot } from './notify-sign.ts';
@@ -74,6 +76,36 @@ export const smallRows: Row[] = [
       const revokes = await s.store.db.selectFrom('token_revocations').select('id').execute();
       ctx.expect(revokes.length === 0, `late revokes: ${revokes.length}`);
       await s.admin('POST', '/notifications/release');
+    },
+  },
+  {
+    name: 'enrol brute force',
+    family: 'client-attack',
+    // A tight enrolment bucket (the stack's own two devices spend two of the six).
+    stack: {
+      overrides: {
+        limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000, enrollPerMinute: 1, enrollBurst: 6 },
+      },
+    },
+    async run(ctx) {
+      const s = ctx.stack;
+      const devices = async () => (await s.store.db.selectFrom('devices').select('id').execute()).length;
+      const before = await devices();
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) {
+        const res = await postFrom('127.0.0.1', s.relay.url, '/v1/devices/enroll', JSON.stringify({ code: randomBytes(16).toString('base64url') }), { 'x-forwarded-for': `198.51.100.${i}` });
+        s.payloads.push(JSON.stringify(res.body));
+        statuses.push(res.status);
+      }
+      const limited = statuses.filter((x) => x === 429).length;
+      ctx.expect(statuses.every((x) => x === 401 || x === 429), `guess answers: ${[...new Set(statuses)].join(',')}`);
+      ctx.expect(limited >= 36, `only ${limited} of 40 guesses throttled`);
+      ctx.expect((await devices()) === before, 'a guess enrolled a device');
+      const code = await adminCall(s.relay.url, 'POST', '/admin/v1/devices', { label: 'chaos other site', kind: 'kiosk' });
+      ctx.expect(code.status === 201, `admin code: ${code.status}`);
+      const other = await postFrom('127.0.0.2', s.relay.url, '/v1/devices/enroll', JSON.stringify({ code: code.body['code'] }));
+      ctx.expect(other.status === 201, `enrolment from another address: ${other.status}`);
+      if (typeof other.body['deviceSecret'] === 'string') s.secrets.push(other.body['deviceSecret']);
     },
   },
 ];

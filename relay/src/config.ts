@@ -27,6 +27,12 @@ export type CatalogueFile = z.infer<typeof catalogueFileSchema>;
 export const DEFAULT_MAX_LAG_MS = 100;
 /** Default number of pays in their CPU-bound starting part at once (docs/benchmarks.md, #3). */
 export const DEFAULT_MAX_STARTING_PAYS = 8;
+/**
+ * Default enrolment attempts per source address: 10 a minute after a burst of 10. A site sets up
+ * a handful of PCs at once; a guesser gets 14 400 tries a day instead of the network's speed.
+ */
+export const DEFAULT_ENROLL_PER_MINUTE = 10;
+export const DEFAULT_ENROLL_BURST = 10;
 
 export const configSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -127,8 +133,30 @@ export const configSchema = z.strictObject({
       /** Valid pays between their validation and their Antom call at once; one more gets 503 at once. */
       maxStartingPays: z.number().int().positive().default(DEFAULT_MAX_STARTING_PAYS),
       shutdownGraceMs: positiveMs.default(30_000),
+      /**
+       * Enrolment attempts per source address (token bucket, before any database work): a
+       * refill rate per minute and a burst. The address is the socket's peer unless
+       * `trustProxy` names the proxy in front (then X-Forwarded-For's first untrusted hop).
+       */
+      enrollPerMinute: z.number().int().positive().default(DEFAULT_ENROLL_PER_MINUTE),
+      enrollBurst: z.number().int().positive().default(DEFAULT_ENROLL_BURST),
+      /**
+       * Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDRs (Fastify
+       * `trustProxy`). Empty (default): the header is ignored, since any client can write it.
+       */
+      trustProxy: z.string().default(''),
     })
-    .default({ perDevicePerMinute: 120, perDeviceBurst: 30, maxInFlight: 256, maxEventLoopLagMs: DEFAULT_MAX_LAG_MS, maxStartingPays: DEFAULT_MAX_STARTING_PAYS, shutdownGraceMs: 30_000 }),
+    .default({
+      perDevicePerMinute: 120,
+      perDeviceBurst: 30,
+      maxInFlight: 256,
+      maxEventLoopLagMs: DEFAULT_MAX_LAG_MS,
+      maxStartingPays: DEFAULT_MAX_STARTING_PAYS,
+      shutdownGraceMs: 30_000,
+      enrollPerMinute: DEFAULT_ENROLL_PER_MINUTE,
+      enrollBurst: DEFAULT_ENROLL_BURST,
+      trustProxy: '',
+    }),
 });
 
 /** The relay configuration as accepted by `startRelay`. */
@@ -191,6 +219,9 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_MAX_EVENT_LOOP_LAG_MS', ['limits', 'maxEventLoopLagMs'], 'int'],
   ['RELAY_MAX_STARTING_PAYS', ['limits', 'maxStartingPays'], 'int'],
   ['RELAY_SHUTDOWN_GRACE_MS', ['limits', 'shutdownGraceMs'], 'int'],
+  ['RELAY_ENROLL_PER_MINUTE', ['limits', 'enrollPerMinute'], 'int'],
+  ['RELAY_ENROLL_BURST', ['limits', 'enrollBurst'], 'int'],
+  ['RELAY_TRUST_PROXY', ['limits', 'trustProxy'], 'string'],
 ];
 
 /** Thrown for a configuration that cannot start the relay. */
@@ -269,6 +300,30 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv } =
       devIssuerPrivateKeyFile: rel('PLAYER_DEV_ISSUER_PRIVATE_KEY_FILE', c.players.devIssuerPrivateKeyFile),
     },
   };
+}
+
+/** The admin API's token rule: a token shorter than this is refused wherever it comes from. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * The admin API's bearer token: `admin.token`, or the trimmed content of `admin.tokenFile`.
+ * The file's token is held to the same ≥32-character rule as the inline one (the schema can
+ * only check the inline one), so a short or empty file is a ConfigError at start, not an admin
+ * API guarded by a guessable token. Undefined when neither is set (admin API disabled).
+ */
+export function readAdminToken(admin: RelayConfig['admin']): string | undefined {
+  if (admin.token !== undefined) return admin.token;
+  if (admin.tokenFile === undefined) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(admin.tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(`cannot read admin.tokenFile ${admin.tokenFile}: ${(err as Error).message}`);
+  }
+  if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(`admin.tokenFile ${admin.tokenFile} holds a token of ${token.length} characters; at least ${MIN_ADMIN_TOKEN_LENGTH} are required`);
+  }
+  return token;
 }
 
 /** Validates a config object built in code (tests, embedding) and applies defaults. */

@@ -7,7 +7,7 @@ import { BindingRepo } from './bindings/binding-repo.ts';
 import { BindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { type RelayConfig, type RelayConfigInput, parseConfig } from './config.ts';
+import { parseConfig, type RelayConfig, type RelayConfigInput, readAdminToken } from './config.ts';
 import { DeviceService } from './devices/device-service.ts';
 import { PlayerAssertionVerifier, type StudioKeySource } from './devices/player-assertion.ts';
 import { EventHub } from './events.ts';
@@ -100,7 +100,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       })
     : undefined;
 
-  const adminToken = config.admin.token ?? (config.admin.tokenFile ? readFileSync(config.admin.tokenFile, 'utf8').trim() : undefined);
+  const adminToken = readAdminToken(config.admin);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   const hub = new EventHub();
   const metrics = new Metrics();
@@ -185,7 +185,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger.child({ component: 'worker' }),
   );
 
-  const app = createServer(logger);
+  const app = createServer(logger, { trustProxy: config.limits.trustProxy });
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (r) => {
     for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
@@ -217,6 +217,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     longPollTimeoutMs: config.events.longPollTimeoutMs,
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
+    enrollLimiter: new RateLimiter(config.limits.enrollPerMinute, config.limits.enrollBurst),
     startGate: new StartGate(config.limits.maxStartingPays),
     streams,
   });

@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import { describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
@@ -9,8 +10,10 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { type AssertionAlg, PlayerAssertionVerifier, signPlayerAssertion } from '../src/devices/player-assertion.ts';
 import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/http/client-signature.ts';
 import { Catalogue } from '../src/payments/catalogue.ts';
+import { startRelay } from '../src/index.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
-import { TEST_CATALOGUE } from './support/env.ts';
+import { adminCall } from './support/admin.ts';
+import { rsaKeys, TEST_CATALOGUE, testConfig } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
 
@@ -162,5 +165,49 @@ describe('config', () => {
     expect(() => loadConfig({ file, env: { RELAY_PORT: 'abc' } })).toThrow(ConfigError);
     writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://x.example', clientId: 'A', surprise: 1 }, encryption: { activeKeyId: 'k1', keys: {} } }));
     expect(() => loadConfig({ file, env: {} })).toThrow(/surprise|Unrecognized/);
+  });
+});
+
+describe('admin token from admin.tokenFile', () => {
+  const start = async (token: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-admin-token-'));
+    const tokenFile = join(dir, 'admin-token');
+    writeFileSync(tokenFile, `${token}\n`);
+    const keys = rsaKeys();
+    const db = { databaseUrl: undefined, dataDir: dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const config = testConfig({
+      db,
+      antomBaseUrl: 'http://127.0.0.1:9',
+      clientId: 'SANDBOX_A',
+      merchantPrivateKeyPem: keys.privateKeyPem,
+      antomPublicKeyPem: keys.publicKeyPem,
+      overrides: { admin: { tokenFile } },
+    });
+    return { run: () => startRelay(config, { logDestination: new Writable({ write: (_c, _e, done) => done() }) }), db };
+  };
+
+  it('refuses a token file shorter than 32 characters at start, as the inline token is', async () => {
+    for (const token of ['short-token', '', 'x'.repeat(31)]) {
+      const { run, db } = await start(token);
+      await expect(run()).rejects.toThrow(ConfigError);
+      await expect(run()).rejects.toThrow(/at least 32/);
+      await db.drop();
+    }
+    // The inline token has had the rule all along (schema).
+    expect(() => loadConfig({ env: { ANTOM_BASE_URL: 'https://x.example', ANTOM_CLIENT_ID: 'A', RELAY_ADMIN_TOKEN: 'x'.repeat(31) } })).toThrow(/admin/);
+  });
+
+  it('serves the admin API with a token file of 32 characters or more', async () => {
+    const token = randomBytes(24).toString('base64url');
+    const { run, db } = await start(token);
+    const relay = await run();
+    try {
+      const adminBase = (relay as { adminUrl?: string }).adminUrl ?? relay.url;
+      expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token })).status).toBe(200);
+      expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token: `${token}x` })).status).toBe(401);
+    } finally {
+      await relay.close();
+      await db.drop();
+    }
   });
 });

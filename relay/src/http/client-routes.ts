@@ -34,6 +34,8 @@ export interface ClientRouteDeps {
   limiter?: RateLimiter;
   /** Bounds the pays in their CPU-bound starting part (absent: unbounded). */
   startGate?: StartGate;
+  /** Enrolment attempts per source address (absent: unlimited). */
+  enrollLimiter?: RateLimiter;
   /** Open event streams, ended at shutdown. */
   streams?: Set<ServerResponse>;
 }
@@ -42,7 +44,14 @@ export interface ClientRouteDeps {
 export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
   const auth = { onRequest: rateLimitedEarly(deps.limiter), preHandler: authenticated(deps.devices, deps.limiter) };
 
-  app.post('/v1/devices/enroll', async (req, reply) => {
+  // Every attempt spends a token of its source address before the body is read or the database
+  // asked, so guessing codes from one address is throttled while other addresses enrol.
+  const enrollThrottle = {
+    onRequest: async (req: FastifyRequest) => {
+      deps.enrollLimiter?.take(`enroll:${req.ip}`);
+    },
+  };
+  app.post('/v1/devices/enroll', enrollThrottle, async (req, reply) => {
     noQuery.parse(req.query);
     const body = enrollBody.parse(req.body);
     const enrolled = await deps.devices.enroll(body);
