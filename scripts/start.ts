@@ -75,6 +75,7 @@ process.on('SIGTERM', () => void shutdown(0));
 
 console.log(`sandbox (Antom + wallet pages): ${stack.sandbox.url}  admin token: ${stack.sandbox.adminToken}`);
 console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrollCode}`);
+console.log(`relay admin and metrics (loopback only): ${stack.relay.adminUrl}`);
 
 const appDir = join(dataDir, 'app');
 mkdirSync(appDir, { recursive: true, mode: 0o700 });

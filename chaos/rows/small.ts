@@ -101,7 +101,7 @@ export const smallRows: Row[] = [
       ctx.expect(statuses.every((x) => x === 401 || x === 429), `guess answers: ${[...new Set(statuses)].join(',')}`);
       ctx.expect(limited >= 36, `only ${limited} of 40 guesses throttled`);
       ctx.expect((await devices()) === before, 'a guess enrolled a device');
-      const code = await adminCall(s.relay.url, 'POST', '/admin/v1/devices', { label: 'chaos other site', kind: 'kiosk' });
+      const code = await adminCall(s.relay.adminUrl, 'POST', '/admin/v1/devices', { label: 'chaos other site', kind: 'kiosk' });
       ctx.expect(code.status === 201, `admin code: ${code.status}`);
       const other = await postFrom('127.0.0.2', s.relay.url, '/v1/devices/enroll', JSON.stringify({ code: code.body['code'] }));
       ctx.expect(other.status === 201, `enrolment from another address: ${other.status}`);

@@ -32,6 +32,9 @@ export const DEFAULT_MAX_STARTING_PAYS = 8;
  * a handful of PCs at once; a guesser gets 14 400 tries a day instead of the network's speed.
  */
 export const DEFAULT_ENROLL_PER_MINUTE = 10;
+/** The admin and operations listener's default address: loopback, next to the public 8787. */
+export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+export const DEFAULT_ADMIN_PORT = 8788;
 export const DEFAULT_ENROLL_BURST = 10;
 
 export const configSchema = z.strictObject({
@@ -120,8 +123,20 @@ export const configSchema = z.strictObject({
       timeoutMs: positiveMs.default(10_000),
     })
     .default({ kiosks: 'webhook', baseDelayMs: 1_000, maxDelayMs: 3_600_000, timeoutMs: 10_000 }),
-  /** The admin API's bearer token (at least 32 characters); absent = admin API disabled. */
-  admin: z.strictObject({ token: z.string().min(32).optional(), tokenFile: z.string().optional() }).default({}),
+  /**
+   * The admin and operations listener: the admin API, /metrics, /readyz and /openapi.json are
+   * served only here, on a second address (loopback by default), never on the public one.
+   * `token`: the admin API's bearer token (at least 32 characters); absent = admin API disabled.
+   * `port` 0 takes an ephemeral port (tests); `Relay.adminUrl` tells which.
+   */
+  admin: z
+    .strictObject({
+      token: z.string().min(32).optional(),
+      tokenFile: z.string().optional(),
+      host: z.string().default(DEFAULT_ADMIN_HOST),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_ADMIN_PORT),
+    })
+    .default({ host: DEFAULT_ADMIN_HOST, port: DEFAULT_ADMIN_PORT }),
   /** Overload protection: per-device rate limit and admission control. */
   limits: z
     .strictObject({
@@ -213,6 +228,8 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_FULFILMENT_KIOSKS', ['fulfilment', 'kiosks'], 'string'],
   ['RELAY_ADMIN_TOKEN', ['admin', 'token'], 'string'],
   ['RELAY_ADMIN_TOKEN_FILE', ['admin', 'tokenFile'], 'string'],
+  ['RELAY_ADMIN_HOST', ['admin', 'host'], 'string'],
+  ['RELAY_ADMIN_PORT', ['admin', 'port'], 'int'],
   ['RELAY_RATE_PER_MINUTE', ['limits', 'perDevicePerMinute'], 'int'],
   ['RELAY_RATE_BURST', ['limits', 'perDeviceBurst'], 'int'],
   ['RELAY_MAX_IN_FLIGHT', ['limits', 'maxInFlight'], 'int'],
@@ -324,6 +341,12 @@ export function readAdminToken(admin: RelayConfig['admin']): string | undefined 
     throw new ConfigError(`admin.tokenFile ${admin.tokenFile} holds a token of ${token.length} characters; at least ${MIN_ADMIN_TOKEN_LENGTH} are required`);
   }
   return token;
+}
+
+/** The URL of the admin and operations listener a config describes (IPv6 hosts bracketed; 0.0.0.0 reached as loopback). */
+export function adminListenerUrl(admin: RelayConfig['admin']): string {
+  const host = admin.host === '0.0.0.0' ? '127.0.0.1' : admin.host === '::' ? '[::1]' : admin.host.includes(':') ? `[${admin.host}]` : admin.host;
+  return `http://${host}:${admin.port}`;
 }
 
 /** Validates a config object built in code (tests, embedding) and applies defaults. */

@@ -28,7 +28,7 @@ import { registerAdminRoutes } from './admin/admin-routes.ts';
 import { DeclarationService } from './declarations/declaration-service.ts';
 import { Fulfilment } from './fulfilment/fulfilment.ts';
 import { buildOpenApi } from './http/openapi.ts';
-import { registerOps } from './http/ops-routes.ts';
+import { registerOps, registerOpsEndpoints } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
 import { Admission, RateLimiter, StartGate } from './ops/overload.ts';
 import { RefundNotifications } from './refunds/refund-notifications.ts';
@@ -46,7 +46,10 @@ export interface StartOptions {
 
 /** A running relay. */
 export interface Relay {
+  /** The public listener: client API, Antom notifications, /healthz. */
   url: string;
+  /** The admin and operations listener (`admin.host`/`admin.port`): admin API, /metrics, /readyz, /openapi.json. */
+  adminUrl: string;
   config: RelayConfig;
   store: Store;
   devices: DeviceService;
@@ -186,15 +189,20 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   );
 
   const app = createServer(logger, { trustProxy: config.limits.trustProxy });
+  // Admin and operations live on their own listener (loopback by default): the public one
+  // answers 404 for them, so neither the admin API nor metrics and readiness face the internet.
+  const adminApp = createServer(logger);
   const routes: { method: string; url: string }[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
-  });
+  for (const a of [app, adminApp]) {
+    a.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    });
+  }
   const admission = new Admission(config.limits.maxInFlight, config.limits.maxEventLoopLagMs);
   const streams = new Set<ServerResponse>();
   let closing = false;
   let closed: Promise<void> | undefined;
-  registerOps(app, {
+  const opsDeps = {
     metrics,
     admission,
     store,
@@ -207,7 +215,9 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       };
       return { fulfilment: await fulfilment.backlog(), refunds: await count('refunds', ['PENDING', 'PROCESSING']), payments: await count('purchases', ['SUBMITTED', 'PROCESSING']) };
     },
-  });
+  };
+  registerOps(app, opsDeps);
+  registerOpsEndpoints(adminApp, opsDeps);
   registerClientRoutes(app, {
     devices,
     bindings,
@@ -222,8 +232,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     streams,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
-  app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
-  registerAdminRoutes(app, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs });
+  adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
+  registerAdminRoutes(adminApp, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs });
   registerAntomRoutes(app, {
     antomPublicKey,
     clientId: config.antom.clientId,
@@ -236,6 +246,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
+  let adminUrl: string;
+  try {
+    adminUrl = (await adminApp.listen({ host: config.admin.host, port: config.admin.port })).replace('[::1]', 'localhost');
+  } catch (err) {
+    await app.close();
+    await store.close();
+    throw err;
+  }
   if (!urls.public) urls.public = url;
 
   // Changes written by other relay processes reach this process's streams within a poll.
@@ -255,7 +273,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   watcher.unref();
 
   if (!options.manualWorker) worker.start();
-  logger.info({ url, publicUrl: urls.public, database: store.dialect }, 'relay started');
+  logger.info({ url, adminUrl, publicUrl: urls.public, database: store.dialect }, 'relay started');
 
   /** Stops accepting, lets in-flight requests (and their money calls) finish, then closes. */
   const shutdown = async (): Promise<void> => {
@@ -268,6 +286,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     grace.unref();
     await app.close();
     clearTimeout(grace);
+    // The admin listener closes after the public one, so /readyz answers 503 while requests drain.
+    await adminApp.close();
     await worker?.stop();
     antom.close();
     await store.close();
@@ -275,6 +295,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   };
   const relay: Relay = {
     url,
+    adminUrl,
     config,
     store,
     devices,

@@ -202,7 +202,7 @@ describe('admin token from admin.tokenFile', () => {
     const { run, db } = await start(token);
     const relay = await run();
     try {
-      const adminBase = (relay as { adminUrl?: string }).adminUrl ?? relay.url;
+      const adminBase = relay.adminUrl;
       expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token })).status).toBe(200);
       expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token: `${token}x` })).status).toBe(401);
     } finally {
