@@ -2,7 +2,8 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from './clock.ts';
-import { adminListenerUrl, loadConfig, type RelayConfig, readAdminToken } from './config.ts';
+import { adminListenerUrl, readAdminToken } from './admin/admin-config.ts';
+import { loadConfig, type RelayConfig } from './config.ts';
 import { DeviceService } from './devices/device-service.ts';
 import { type AssertionAlg, signPlayerAssertion } from './devices/player-assertion.ts';
 import { type AdminTarget, ADMIN_VERBS, adminUsage, runAdminVerb } from './admin/admin-cli.ts';
