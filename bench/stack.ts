@@ -138,6 +138,8 @@ async function createPgDatabase(admin: string): Promise<{ url: string; drop(): P
   };
 }
 
+const NO_ENROLL_LIMIT = { enrollPerMinute: 1_000_000, enrollBurst: 100_000 };
+
 export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const database = o.engine === 'postgres' ? await createPgDatabase(process.env['BENCH_DATABASE_URL'] as string) : undefined;
@@ -170,7 +172,14 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       },
       encryption: { activeKeyId: 'b1', keys: { b1: randomBytes(32).toString('base64') } },
       catalogue: BENCH_CATALOGUE,
-      ...(o.limits === 'bench' ? { limits: { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, maxStartingPays: 100_000, shutdownGraceMs: 5_000 } } : {}),
+      // The enrolment bucket is lifted in both modes: every bench device enrols from 127.0.0.1 in
+      // the set-up, which is not what is measured.
+      limits:
+        o.limits === 'bench'
+          ? { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, maxStartingPays: 100_000, shutdownGraceMs: 5_000, ...NO_ENROLL_LIMIT }
+          : NO_ENROLL_LIMIT,
+      // The admin and operations listener on an ephemeral loopback port.
+      admin: { port: 0 },
     };
     const { url: relayUrl } = await relay.call<{ url: string }>('start', { config });
     const admin = (path: string, body?: unknown) =>

@@ -35,6 +35,8 @@ export interface Delivery {
 /** A relay the stack started. */
 export interface RelayHandle {
   url: string;
+  /** The admin and operations listener (admin API, /metrics, /readyz, /openapi.json). */
+  adminUrl: string;
   /** In-process relays only. */
   inProcess?: Awaited<ReturnType<typeof startRelay>>;
   child?: ChildProcess;
@@ -147,7 +149,7 @@ export class ChaosStack {
 
   /** Enrols a device through the admin API; its secret joins the scanned secrets. */
   async enrolDevice(kind: 'kiosk' | 'launcher'): Promise<{ deviceId: string; deviceSecret: string }> {
-    const code = await adminCall(this.relay.url, 'POST', '/admin/v1/devices', { label: `chaos ${kind}`, kind });
+    const code = await adminCall(this.relay.adminUrl, 'POST', '/admin/v1/devices', { label: `chaos ${kind}`, kind });
     if (code.status !== 201) throw new Error(`enrol: ${code.status} ${JSON.stringify(code.body)}`);
     const creds = await enroll(this.relay.url, code.body['code'] as string);
     this.secrets.push(creds.deviceSecret);
@@ -184,7 +186,7 @@ export class ChaosStack {
       },
     });
     const relay = await startRelay(config, { clock: this.clock, logDestination: destination });
-    return { url: relay.url, inProcess: relay, close: () => relay.close() };
+    return { url: relay.url, adminUrl: relay.adminUrl, inProcess: relay, close: () => relay.close() };
   }
 
   async #startChild(config: RelayConfigInput, env: Record<string, string>): Promise<RelayHandle> {
@@ -198,7 +200,7 @@ export class ChaosStack {
     });
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
     let buffer = '';
-    const ready = new Promise<string>((resolve, reject) => {
+    const ready = new Promise<{ url: string; adminUrl: string }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('relay child did not start within 30 s')), 30_000);
       child.stdout?.on('data', (chunk: Buffer) => {
         buffer += chunk.toString('utf8');
@@ -207,10 +209,10 @@ export class ChaosStack {
           const line = buffer.slice(0, at);
           buffer = buffer.slice(at + 1);
           if (line.trim()) this.logs.push(line);
-          const m = /^CHAOS_RELAY_READY (\S+)$/u.exec(line);
+          const m = /^CHAOS_RELAY_READY (\S+) (\S+)$/u.exec(line);
           if (m) {
             clearTimeout(timer);
-            resolve(m[1] as string);
+            resolve({ url: m[1] as string, adminUrl: m[2] as string });
           }
           at = buffer.indexOf('\n');
         }
@@ -221,9 +223,10 @@ export class ChaosStack {
         reject(new Error(`relay child exited before it was ready (${String(how)})`));
       });
     });
-    const url = await ready;
+    const { url, adminUrl } = await ready;
     return {
       url,
+      adminUrl,
       child,
       exited,
       close: async () => {

@@ -152,6 +152,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       port: relayPort,
       ...(lanIp ? { publicUrl: `http://${lanIp}:${relayPort}` } : {}),
       dataDir: join(dataDir, 'relay'),
+      // Admin and operations stay on loopback even with --lan, on the port after the relay's
+      // (8788 by default; ephemeral when the relay's is).
+      admin: { host: '127.0.0.1', port: relayPort === 0 ? 0 : relayPort + 1 },
       logLevel: options.logLevel ?? 'info',
       antom: {
         baseUrl: sandbox.url,

@@ -85,6 +85,7 @@ console.log(`sandbox (Antom + wallet pages): ${stack.sandbox.url}  admin token: 
 console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrollCode}`);
 // The stand-in for a studio's game server: what a launcher asks for its player assertions.
 if (stack.deviceKind === 'launcher') console.log(`demo studio (player assertions): ${stack.devStudio.url}  token: ${stack.devStudio.token}`);
+console.log(`relay admin and metrics (loopback only): ${stack.relay.adminUrl}`);
 
 const electron = args.values['no-app'] ? null : findElectronBinary();
 if (!electron) {

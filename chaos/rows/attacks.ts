@@ -141,7 +141,7 @@ export const attackRows: Row[] = [
       await refused(ctx, '1 MB purchase', () => k.request('POST', '/v1/purchases', { bindingId, sku: big, quantity: 1, purchaseIntentId: randomUUID() }), [413]);
       await refused(ctx, '1 MB enrol', () => send(ctx.stack.relay.url, 'POST', '/v1/devices/enroll', JSON.stringify({ code: big }), {}), [413]);
       await refused(ctx, '1 MB notification', () => send(ctx.stack.relay.url, 'POST', '/antom/notify/payment', JSON.stringify({ x: big }), {}), [401, 413]);
-      await refused(ctx, '1 MB admin', () => send(ctx.stack.relay.url, 'POST', '/admin/v1/devices', JSON.stringify({ label: big, kind: 'kiosk' }), {}), [401, 413]);
+      await refused(ctx, '1 MB admin', () => send(ctx.stack.relay.adminUrl, 'POST', '/admin/v1/devices', JSON.stringify({ label: big, kind: 'kiosk' }), {}), [401, 413]);
       ctx.expect((await snapshot(ctx.stack)) === before, 'a 1 MB body changed state');
     },
   },

@@ -26,6 +26,8 @@ interface Endpoint {
   method: 'GET' | 'POST' | 'DELETE';
   path: (id: string) => string;
   signed: boolean;
+  /** Served on the admin and operations listener. */
+  admin?: boolean;
 }
 
 const ENDPOINTS: Endpoint[] = [
@@ -45,9 +47,9 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: () => '/antom/notify/payment', signed: false },
   { method: 'POST', path: () => '/antom/notify/authorization', signed: false },
   { method: 'POST', path: () => '/antom/notify/refund', signed: false },
-  { method: 'POST', path: () => '/admin/v1/refunds', signed: false },
-  { method: 'POST', path: (id) => `/admin/v1/bindings/${id}/revoke`, signed: false },
-  { method: 'GET', path: (id) => `/admin/v1/payments/${id}`, signed: false },
+  { method: 'POST', path: () => '/admin/v1/refunds', signed: false, admin: true },
+  { method: 'POST', path: (id) => `/admin/v1/bindings/${id}/revoke`, signed: false, admin: true },
+  { method: 'GET', path: (id) => `/admin/v1/payments/${id}`, signed: false, admin: true },
 ];
 
 /** Sends `n` generated invalid requests to every relay endpoint: no 5xx, no state change. */
@@ -69,7 +71,7 @@ async function fuzzRelay(ctx: RowContext): Promise<void> {
           const headers = ep.signed && mode !== 'unsigned' ? k.sign(ep.method, path, raw) : {};
           if (mode === 'tampered' && headers['x-signature']) headers['x-signature'] = `${headers['x-signature'].slice(0, -2)}AA`;
           try {
-            const res = await send(ctx.stack.relay.url, ep.method, path, raw, headers);
+            const res = await send(ep.admin ? ctx.stack.relay.adminUrl : ctx.stack.relay.url, ep.method, path, raw, headers);
             const code = (res.body['error'] as { code?: unknown } | undefined)?.code;
             if (res.status >= 500 || (res.status >= 300 && typeof code !== 'string' && !path.startsWith('/antom/'))) failures.push(`${ep.method} ${path.slice(0, 60)} ${raw.slice(0, 60)} → ${res.status} ${JSON.stringify(res.body).slice(0, 100)}`);
           } catch (error) {

@@ -10,7 +10,8 @@ import { notificationRows } from './notifications.ts';
 import { postgresRows } from './postgres.ts';
 import { providerRows } from './provider.ts';
 import { raceRows } from './races.ts';
+import { smallRows } from './small.ts';
 import { streamRows } from './streams.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...assertRows, ...streamRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows];
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...assertRows, ...streamRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows, ...smallRows];

@@ -68,7 +68,7 @@ export const postgresRows: Row[] = [
         'a successful pay after the restart',
       ).catch(() => undefined);
       ctx.expect(ok, `the relay did not recover from the PostgreSQL restart; last answer: ${last}`);
-      const health = await fetch(`${ctx.stack.relay.url}/readyz`).then((x) => x.status);
+      const health = await fetch(`${ctx.stack.relay.adminUrl}/readyz`).then((x) => x.status);
       ctx.expect(health === 200, `relay not ready after the restart: ${health}`);
     },
   },

@@ -2,6 +2,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock } from './clock.ts';
+import { adminListenerUrl, readAdminToken } from './admin/admin-config.ts';
 import { loadConfig, type RelayConfig } from './config.ts';
 import { DeviceService } from './devices/device-service.ts';
 import { type AssertionAlg, signPlayerAssertion } from './devices/player-assertion.ts';
@@ -45,15 +46,19 @@ function config(flags: Map<string, string>): RelayConfig {
   return loadConfig(file ? { file } : {});
 }
 
-/** The admin API the CLI's admin verbs call: --url / RELAY_ADMIN_URL, else the config's URL; token from the environment or config. */
+/**
+ * The admin API the CLI's admin verbs call: --url / RELAY_ADMIN_URL, else the config's admin
+ * listener (`admin.host`:`admin.port`, loopback 8788 by default; the public URL does not serve
+ * it); token from the environment or config.
+ */
 function adminTarget(flags: Map<string, string>): AdminTarget {
   const envToken = process.env['RELAY_ADMIN_TOKEN'];
   const envUrl = flags.get('url') ?? process.env['RELAY_ADMIN_URL'];
   if (envToken && envUrl) return { url: envUrl, token: envToken };
   const c = config(flags);
-  const token = envToken ?? c.admin.token ?? (c.admin.tokenFile ? readFileSync(c.admin.tokenFile, 'utf8').trim() : undefined);
+  const token = envToken ?? readAdminToken(c.admin);
   if (!token) throw new Error('no admin token: set RELAY_ADMIN_TOKEN or admin.token / admin.tokenFile in the config');
-  return { url: envUrl ?? c.publicUrl ?? `http://${c.host}:${c.port}`, token };
+  return { url: envUrl ?? adminListenerUrl(c.admin), token };
 }
 
 async function main(): Promise<void> {

@@ -39,6 +39,15 @@ export const DEFAULT_MAX_STREAMS = 400;
 export const DEFAULT_MAX_LONG_POLLS = 200;
 /** Default stream lifetime: 15 min (4 reconnects an hour per device). */
 export const DEFAULT_STREAM_LIFETIME_MS = 15 * 60_000;
+/**
+ * Default enrolment attempts per source address: 10 a minute after a burst of 10. A site sets up
+ * a handful of PCs at once; a guesser gets 14 400 tries a day instead of the network's speed.
+ */
+export const DEFAULT_ENROLL_PER_MINUTE = 10;
+/** The admin and operations listener's default address: loopback, next to the public 8787. */
+export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+export const DEFAULT_ADMIN_PORT = 8788;
+export const DEFAULT_ENROLL_BURST = 10;
 
 export const configSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
@@ -145,8 +154,20 @@ export const configSchema = z.strictObject({
       timeoutMs: positiveMs.default(10_000),
     })
     .default({ kiosks: 'webhook', baseDelayMs: 1_000, maxDelayMs: 3_600_000, timeoutMs: 10_000 }),
-  /** The admin API's bearer token (at least 32 characters); absent = admin API disabled. */
-  admin: z.strictObject({ token: z.string().min(32).optional(), tokenFile: z.string().optional() }).default({}),
+  /**
+   * The admin and operations listener: the admin API, /metrics, /readyz and /openapi.json are
+   * served only here, on a second address (loopback by default), never on the public one.
+   * `token`: the admin API's bearer token (at least 32 characters); absent = admin API disabled.
+   * `port` 0 takes an ephemeral port (tests); `Relay.adminUrl` tells which.
+   */
+  admin: z
+    .strictObject({
+      token: z.string().min(32).optional(),
+      tokenFile: z.string().optional(),
+      host: z.string().default(DEFAULT_ADMIN_HOST),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_ADMIN_PORT),
+    })
+    .default({ host: DEFAULT_ADMIN_HOST, port: DEFAULT_ADMIN_PORT }),
   /** Overload protection: per-device rate limit and admission control. */
   limits: z
     .strictObject({
@@ -166,6 +187,18 @@ export const configSchema = z.strictObject({
       maxLongPollsPerDevice: z.number().int().positive().max(100).default(2),
       /** Waiting long-polls in this process; one more is refused with 503. */
       maxLongPolls: z.number().int().positive().default(DEFAULT_MAX_LONG_POLLS),
+      /**
+       * Enrolment attempts per source address (token bucket, before any database work): a
+       * refill rate per minute and a burst. The address is the socket's peer unless
+       * `trustProxy` names the proxy in front (then X-Forwarded-For's first untrusted hop).
+       */
+      enrollPerMinute: z.number().int().positive().default(DEFAULT_ENROLL_PER_MINUTE),
+      enrollBurst: z.number().int().positive().default(DEFAULT_ENROLL_BURST),
+      /**
+       * Proxies whose X-Forwarded-For is believed: comma-separated addresses or CIDRs (Fastify
+       * `trustProxy`). Empty (default): the header is ignored, since any client can write it.
+       */
+      trustProxy: z.string().default(''),
     })
     .default({
       perDevicePerMinute: 120,
@@ -178,6 +211,9 @@ export const configSchema = z.strictObject({
       maxStreams: DEFAULT_MAX_STREAMS,
       maxLongPollsPerDevice: 2,
       maxLongPolls: DEFAULT_MAX_LONG_POLLS,
+      enrollPerMinute: DEFAULT_ENROLL_PER_MINUTE,
+      enrollBurst: DEFAULT_ENROLL_BURST,
+      trustProxy: '',
     }),
 });
 
@@ -238,6 +274,8 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_FULFILMENT_KIOSKS', ['fulfilment', 'kiosks'], 'string'],
   ['RELAY_ADMIN_TOKEN', ['admin', 'token'], 'string'],
   ['RELAY_ADMIN_TOKEN_FILE', ['admin', 'tokenFile'], 'string'],
+  ['RELAY_ADMIN_HOST', ['admin', 'host'], 'string'],
+  ['RELAY_ADMIN_PORT', ['admin', 'port'], 'int'],
   ['RELAY_RATE_PER_MINUTE', ['limits', 'perDevicePerMinute'], 'int'],
   ['RELAY_RATE_BURST', ['limits', 'perDeviceBurst'], 'int'],
   ['RELAY_MAX_IN_FLIGHT', ['limits', 'maxInFlight'], 'int'],
@@ -248,6 +286,9 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_MAX_STREAMS', ['limits', 'maxStreams'], 'int'],
   ['RELAY_MAX_LONG_POLLS_PER_DEVICE', ['limits', 'maxLongPollsPerDevice'], 'int'],
   ['RELAY_MAX_LONG_POLLS', ['limits', 'maxLongPolls'], 'int'],
+  ['RELAY_ENROLL_PER_MINUTE', ['limits', 'enrollPerMinute'], 'int'],
+  ['RELAY_ENROLL_BURST', ['limits', 'enrollBurst'], 'int'],
+  ['RELAY_TRUST_PROXY', ['limits', 'trustProxy'], 'string'],
 ];
 
 /** Thrown for a configuration that cannot start the relay. */

@@ -7,7 +7,8 @@ import { BindingRepo } from './bindings/binding-repo.ts';
 import { BindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { type RelayConfig, type RelayConfigInput, parseConfig } from './config.ts';
+import { readAdminToken } from './admin/admin-config.ts';
+import { parseConfig, type RelayConfig, type RelayConfigInput } from './config.ts';
 import { DeviceService } from './devices/device-service.ts';
 import { PlayerAssertionVerifier, type StudioKeySource } from './devices/player-assertion.ts';
 import { EventHub } from './events.ts';
@@ -27,7 +28,7 @@ import { registerAdminRoutes } from './admin/admin-routes.ts';
 import { DeclarationService } from './declarations/declaration-service.ts';
 import { Fulfilment } from './fulfilment/fulfilment.ts';
 import { buildOpenApi } from './http/openapi.ts';
-import { registerOps } from './http/ops-routes.ts';
+import { registerOps, registerOpsEndpoints } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
 import { Admission, RateLimiter, StartGate } from './ops/overload.ts';
 import { HeldRegistry } from './ops/streams.ts';
@@ -46,7 +47,10 @@ export interface StartOptions {
 
 /** A running relay. */
 export interface Relay {
+  /** The public listener: client API, Antom notifications, /healthz. */
   url: string;
+  /** The admin and operations listener (`admin.host`/`admin.port`): admin API, /metrics, /readyz, /openapi.json. */
+  adminUrl: string;
   config: RelayConfig;
   store: Store;
   devices: DeviceService;
@@ -101,7 +105,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       })
     : undefined;
 
-  const adminToken = config.admin.token ?? (config.admin.tokenFile ? readFileSync(config.admin.tokenFile, 'utf8').trim() : undefined);
+  const adminToken = readAdminToken(config.admin);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
   const hub = new EventHub();
   const metrics = new Metrics();
@@ -186,17 +190,22 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger.child({ component: 'worker' }),
   );
 
-  const app = createServer(logger);
+  const app = createServer(logger, { trustProxy: config.limits.trustProxy });
+  // Admin and operations live on their own listener (loopback by default): the public one
+  // answers 404 for them, so neither the admin API nor metrics and readiness face the internet.
+  const adminApp = createServer(logger);
   const routes: { method: string; url: string }[] = [];
-  app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
-  });
+  for (const a of [app, adminApp]) {
+    a.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    });
+  }
   const admission = new Admission(config.limits.maxInFlight, config.limits.maxEventLoopLagMs);
   // Event streams and long-polls: own caps, outside admission control's in-flight count.
   const registry = new HeldRegistry(config.limits);
   let closing = false;
   let closed: Promise<void> | undefined;
-  registerOps(app, {
+  const opsDeps = {
     metrics,
     admission,
     store,
@@ -210,7 +219,9 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       return { fulfilment: await fulfilment.backlog(), refunds: await count('refunds', ['PENDING', 'PROCESSING']), payments: await count('purchases', ['SUBMITTED', 'PROCESSING']) };
     },
     held: () => ({ streams: registry.count('stream'), longPolls: registry.count('longPoll') }),
-  });
+  };
+  registerOps(app, opsDeps);
+  registerOpsEndpoints(adminApp, opsDeps);
   registerClientRoutes(app, {
     devices,
     bindings,
@@ -220,6 +231,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     longPollTimeoutMs: config.events.longPollTimeoutMs,
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
+    enrollLimiter: new RateLimiter(config.limits.enrollPerMinute, config.limits.enrollBurst),
     startGate: new StartGate(config.limits.maxStartingPays),
     registry,
     clock,
@@ -227,8 +239,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     heartbeatMs: config.events.heartbeatMs,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
-  app.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
-  registerAdminRoutes(app, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
+  adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
+  registerAdminRoutes(adminApp, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
   registerAntomRoutes(app, {
     antomPublicKey,
     clientId: config.antom.clientId,
@@ -241,6 +253,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
+  let adminUrl: string;
+  try {
+    adminUrl = (await adminApp.listen({ host: config.admin.host, port: config.admin.port })).replace('[::1]', 'localhost');
+  } catch (err) {
+    await app.close();
+    await store.close();
+    throw err;
+  }
   if (!urls.public) urls.public = url;
 
   // Changes written by other relay processes reach this process's streams within a poll.
@@ -279,7 +299,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   disabledCheck.unref();
 
   if (!options.manualWorker) worker.start();
-  logger.info({ url, publicUrl: urls.public, database: store.dialect }, 'relay started');
+  logger.info({ url, adminUrl, publicUrl: urls.public, database: store.dialect }, 'relay started');
 
   /** Stops accepting, lets in-flight requests (and their money calls) finish, then closes. */
   const shutdown = async (): Promise<void> => {
@@ -294,6 +314,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     grace.unref();
     await app.close();
     clearTimeout(grace);
+    // The admin listener closes after the public one, so /readyz answers 503 while requests drain.
+    await adminApp.close();
     await worker?.stop();
     antom.close();
     await store.close();
@@ -301,6 +323,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   };
   const relay: Relay = {
     url,
+    adminUrl,
     config,
     store,
     devices,

@@ -14,7 +14,7 @@ for (const engine of engines()) {
     let s: Stack;
     let hk: string;
     let intent: string;
-    const admin = (method: string, path: string, body?: unknown) => adminCall(s.relay.url, method, path, body);
+    const admin = (method: string, path: string, body?: unknown) => adminCall(s.relay.adminUrl, method, path, body);
     beforeAll(async () => {
       s = await startStack(engine.name, { admin: { token: ADMIN_TOKEN } });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
@@ -25,13 +25,14 @@ for (const engine of engines()) {
     afterAll(async () => s?.close());
 
     it('refuses missing and wrong tokens and any device credential', async () => {
-      expect((await adminCall(s.relay.url, 'GET', '/admin/v1/payments', undefined, { token: null })).status).toBe(401);
-      expect((await adminCall(s.relay.url, 'GET', '/admin/v1/payments', undefined, { token: `${ADMIN_TOKEN}x` })).status).toBe(401);
+      expect((await adminCall(s.relay.adminUrl, 'GET', '/admin/v1/payments', undefined, { token: null })).status).toBe(401);
+      expect((await adminCall(s.relay.adminUrl, 'GET', '/admin/v1/payments', undefined, { token: `${ADMIN_TOKEN}x` })).status).toBe(401);
+      // A signed device request on the public listener does not even find the admin API.
       const signed = await s.kiosk.request('GET', '/admin/v1/payments');
-      expect(signed.status).toBe(401);
-      const both = await adminCall(s.relay.url, 'GET', '/admin/v1/payments', undefined, { headers: s.kiosk.sign('GET', '/admin/v1/payments', '') });
+      expect(signed.status).toBe(404);
+      const both = await adminCall(s.relay.adminUrl, 'GET', '/admin/v1/payments', undefined, { headers: s.kiosk.sign('GET', '/admin/v1/payments', '') });
       expect(both.status).toBe(401);
-      const asBearer = await adminCall(s.relay.url, 'GET', '/admin/v1/payments', undefined, { token: s.kiosk.creds.deviceSecret });
+      const asBearer = await adminCall(s.relay.adminUrl, 'GET', '/admin/v1/payments', undefined, { token: s.kiosk.creds.deviceSecret });
       expect(asBearer.status).toBe(401);
     });
 
@@ -47,7 +48,7 @@ for (const engine of engines()) {
 
     it('the CLI verbs mirror the API (refund, payments)', async () => {
       const out: string[] = [];
-      const target = { url: s.relay.url, token: ADMIN_TOKEN };
+      const target = { url: s.relay.adminUrl, token: ADMIN_TOKEN };
       const code = await runAdminVerb('refund', [intent], new Map([['amount', '1.50'], ['id', 'rf-cli-1']]), target, (l) => out.push(l));
       expect(code).toBe(0);
       expect(JSON.parse(out.join('\n'))).toMatchObject({ refundRequestId: 'rf-cli-1', state: 'SUCCEEDED', amount: { currency: 'HKD', minor: 150 } });

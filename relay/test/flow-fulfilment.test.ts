@@ -89,7 +89,7 @@ for (const engine of engines()) {
       expect(game.granted.size).toBe(1);
       expect(game.granted.get(intent)).toMatchObject({ purchaseIntentId: intent, playerId: 'demo-1', sku: 'gems-100', quantity: 2, total: { currency: 'HKD', minor: 2400 } });
       expect(typeof game.granted.get(intent)?.['paymentId']).toBe('string');
-      const listed = await adminCall(s.relay.url, 'GET', `/admin/v1/deliveries?purchaseIntentId=${intent}`);
+      const listed = await adminCall(s.relay.adminUrl, 'GET', `/admin/v1/deliveries?purchaseIntentId=${intent}`);
       expect(listed.body['deliveries']).toEqual([expect.objectContaining({ purchaseIntentId: intent, state: 'DELIVERED', attempts: 4, lastStatus: 200 })]);
     });
 

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config.ts';
 import { openApiPath } from '../src/http/openapi.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
+import { ADMIN_TOKEN } from './support/admin.ts';
 import { engines, uuid } from './support/env.ts';
 import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 import { signedPaymentNotification } from './support/streams.ts';
@@ -121,7 +123,7 @@ for (const engine of engines()) {
     let s: Stack;
     let hk: string;
     beforeAll(async () => {
-      s = await startStack(engine.name, { limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 } });
+      s = await startStack(engine.name, { limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 }, admin: { token: ADMIN_TOKEN } });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
     });
     afterAll(async () => s?.close());
@@ -130,10 +132,10 @@ for (const engine of engines()) {
       const paid = await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(paid.body['state']).toBe('SUCCEEDED');
       expect((await fetch(`${s.relay.url}/healthz`)).status).toBe(200);
-      const ready = await fetch(`${s.relay.url}/readyz`);
+      const ready = await fetch(`${s.relay.adminUrl}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: true, keys: true, accepting: true } });
-      const res = await fetch(`${s.relay.url}/metrics`);
+      const res = await fetch(`${s.relay.adminUrl}/metrics`);
       expect(res.headers.get('content-type')).toContain('text/plain');
       const text = await res.text();
       expect(text).toContain('relay_antom_calls_total{endpoint="pay",result="SUCCESS"} 1');
@@ -144,8 +146,26 @@ for (const engine of engines()) {
       expect(text).toContain('# TYPE relay_http_requests_total counter');
     });
 
+    it('serves admin and operations only on the admin listener (loopback by default); the public one answers 404', async () => {
+      expect(parseConfig({ antom: { baseUrl: 'https://x.example', clientId: 'A' }, encryption: { activeKeyId: 'k1', keys: {} } }).admin).toMatchObject({ host: '127.0.0.1', port: 8788 });
+      expect(new URL(s.relay.adminUrl).hostname).toBe('127.0.0.1');
+      expect(s.relay.adminUrl).not.toBe(s.relay.url);
+      const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+      for (const path of ['/metrics', '/readyz', '/openapi.json', '/admin/v1/payments', '/admin/v1/devices']) {
+        const pub = await fetch(`${s.relay.url}${path}`, { headers: auth });
+        expect(pub.status, `public ${path}`).toBe(404);
+        expect(await pub.text()).not.toContain('relay_');
+        expect((await fetch(`${s.relay.adminUrl}${path}`, { headers: auth })).status, `admin ${path}`).toBe(200);
+      }
+      const mint = await fetch(`${s.relay.url}/admin/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x', kind: 'kiosk' }) });
+      expect(mint.status).toBe(404);
+      // Liveness stays public (a load balancer's probe); the client API is not on the admin listener.
+      expect((await fetch(`${s.relay.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${s.relay.adminUrl}/v1/catalogue?currency=HKD`)).status).toBe(404);
+    });
+
     it('the OpenAPI document is 3.1, lists every registered route, resolves every $ref, gives every operation responses', async () => {
-      const doc = (await (await fetch(`${s.relay.url}/openapi.json`)).json()) as {
+      const doc = (await (await fetch(`${s.relay.adminUrl}/openapi.json`)).json()) as {
         openapi: string;
         paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
         components: Record<string, Record<string, unknown>>;

@@ -8,7 +8,7 @@ for (const engine of engines()) {
     if (engine.skip) console.warn(engine.skip);
     let s: Stack;
     let hk: string;
-    const admin = (method: string, path: string, body?: unknown) => adminCall(s.relay.url, method, path, body);
+    const admin = (method: string, path: string, body?: unknown) => adminCall(s.relay.adminUrl, method, path, body);
     const pay = async (): Promise<string> => {
       const intent = uuid();
       const r = await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });

@@ -155,8 +155,8 @@ for (const engine of engines()) {
         expect(paid.body['state']).toBe('SUCCEEDED');
         expect((await signedPaymentNotification(s)).status).toBe(200);
         // Each device holds at most its 2 of each kind.
-        expect(await gauge(s.relay.url, 'relay_long_polls_open')).toBeLessThanOrEqual(8);
-        expect(await gauge(s.relay.url, 'relay_streams_open')).toBeLessThanOrEqual(8);
+        expect(await gauge(s.relay.adminUrl, 'relay_long_polls_open')).toBeLessThanOrEqual(8);
+        expect(await gauge(s.relay.adminUrl, 'relay_streams_open')).toBeLessThanOrEqual(8);
         expect(streams.filter((x) => x.open).length).toBeLessThanOrEqual(8);
       } finally {
         for (const p of polls) p.close();
@@ -179,7 +179,7 @@ for (const engine of engines()) {
       try {
         await sleep(300);
         expect(streams.filter((x) => x.open).length).toBe(40);
-        expect(await gauge(s.relay.url, 'relay_long_polls_open')).toBe(40);
+        expect(await gauge(s.relay.adminUrl, 'relay_long_polls_open')).toBe(40);
         const timed = async <T extends { status: number }>(what: string, fn: () => Promise<T>): Promise<T & { what: string; ms: number }> => {
           const t0 = Date.now();
           const r = await fn();
@@ -230,7 +230,7 @@ for (const engine of engines()) {
         expect(own.status).toBe(200);
         expect((await held[0]?.ended)?.reason).toBe('replaced');
         held.push(own);
-        expect(await gauge(s.relay.url, 'relay_streams_open')).toBe(3);
+        expect(await gauge(s.relay.adminUrl, 'relay_streams_open')).toBe(3);
       } finally {
         for (const h of held) h.close();
       }

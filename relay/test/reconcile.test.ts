@@ -40,7 +40,7 @@ for (const engine of engines()) {
         expect(r.body['state']).toBe('SUCCEEDED');
         intents.push(intent);
       }
-      const refund = await adminCall(s.relay.url, 'POST', '/admin/v1/refunds', { refundRequestId: 'rf-recon-1', purchaseIntentId: intents[0], amount: { currency: 'HKD', minor: 200 } });
+      const refund = await adminCall(s.relay.adminUrl, 'POST', '/admin/v1/refunds', { refundRequestId: 'rf-recon-1', purchaseIntentId: intents[0], amount: { currency: 'HKD', minor: 200 } });
       expect(refund.body['state']).toBe('SUCCEEDED');
       const date = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
       const written = await s.admin('POST', '/reports', { date });

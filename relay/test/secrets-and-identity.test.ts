@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import { describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
@@ -9,9 +10,11 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { type AssertionAlg, PlayerAssertionVerifier, signPlayerAssertion } from '../src/devices/player-assertion.ts';
 import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/http/client-signature.ts';
 import { Catalogue } from '../src/payments/catalogue.ts';
+import { startRelay } from '../src/index.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { CLIENT_SIGNATURE_VECTORS } from '../../test/vectors/client-signature.ts';
-import { TEST_CATALOGUE } from './support/env.ts';
+import { adminCall } from './support/admin.ts';
+import { rsaKeys, TEST_CATALOGUE, testConfig } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
 
@@ -43,6 +46,19 @@ describe('SecretBox (AES-256-GCM at rest)', () => {
     expect(() => box.open({ keyId: 'k1', data: bytes.toString('base64') }, 'binding:b1:access_token')).toThrow();
     expect(() => box.open({ keyId: 'k9', data: sealed.data }, 'binding:b1:access_token')).toThrow(/k9/);
     expect(() => new SecretBox({ k1: 'c2hvcnQ=' }, 'k1')).toThrow(/32 bytes/);
+  });
+
+  it('refuses a truncated tag and a ciphertext shorter than IV + tag', () => {
+    const box = new SecretBox({ k1: key() }, 'k1');
+    // An empty secret seals to iv (12) | tag (16). Cut to iv | first 4 tag bytes: without a fixed
+    // tag length GCM would check only those 4 bytes, so forging takes 2^32 tries, not 2^128.
+    const sealed = box.seal('', 'c');
+    const raw = Buffer.from(sealed.data, 'base64');
+    for (const cut of [16, 20, 27, 12, 0]) {
+      const data = raw.subarray(0, cut).toString('base64');
+      expect(() => box.open({ keyId: 'k1', data }, 'c'), `length ${cut}`).toThrow(/too short/);
+    }
+    expect(box.open(sealed, 'c')).toBe('');
   });
 });
 
@@ -200,5 +216,49 @@ describe('config', () => {
     const relaxed = loadConfig({ file, env: { PLAYER_REQUIRE_DEVICE_ID: 'false', PLAYER_MAX_LIFETIME_SECONDS: '300' } }).players;
     expect(relaxed).toMatchObject({ maxLifetimeSeconds: 300, requireDeviceId: false });
     expect(() => loadConfig({ file, env: { PLAYER_REQUIRE_DEVICE_ID: 'no' } })).toThrow(ConfigError);
+  });
+});
+
+describe('admin token from admin.tokenFile', () => {
+  const start = async (token: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-admin-token-'));
+    const tokenFile = join(dir, 'admin-token');
+    writeFileSync(tokenFile, `${token}\n`);
+    const keys = rsaKeys();
+    const db = { databaseUrl: undefined, dataDir: dir, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    const config = testConfig({
+      db,
+      antomBaseUrl: 'http://127.0.0.1:9',
+      clientId: 'SANDBOX_A',
+      merchantPrivateKeyPem: keys.privateKeyPem,
+      antomPublicKeyPem: keys.publicKeyPem,
+      overrides: { admin: { tokenFile } },
+    });
+    return { run: () => startRelay(config, { logDestination: new Writable({ write: (_c, _e, done) => done() }) }), db };
+  };
+
+  it('refuses a token file shorter than 32 characters at start, as the inline token is', async () => {
+    for (const token of ['short-token', '', 'x'.repeat(31)]) {
+      const { run, db } = await start(token);
+      await expect(run()).rejects.toThrow(ConfigError);
+      await expect(run()).rejects.toThrow(/at least 32/);
+      await db.drop();
+    }
+    // The inline token has had the rule all along (schema).
+    expect(() => loadConfig({ env: { ANTOM_BASE_URL: 'https://x.example', ANTOM_CLIENT_ID: 'A', RELAY_ADMIN_TOKEN: 'x'.repeat(31) } })).toThrow(/admin/);
+  });
+
+  it('serves the admin API with a token file of 32 characters or more', async () => {
+    const token = randomBytes(24).toString('base64url');
+    const { run, db } = await start(token);
+    const relay = await run();
+    try {
+      const adminBase = relay.adminUrl;
+      expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token })).status).toBe(200);
+      expect((await adminCall(adminBase, 'GET', '/admin/v1/bindings', undefined, { token: `${token}x` })).status).toBe(401);
+    } finally {
+      await relay.close();
+      await db.drop();
+    }
   });
 });

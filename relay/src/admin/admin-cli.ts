@@ -13,7 +13,7 @@ export type Print = (line: string) => void;
 /** The admin verbs the CLI mirrors (each one calls the running relay's admin API). */
 export const ADMIN_VERBS = ['payments', 'payment', 'bindings', 'refunds', 'refund', 'deliveries', 'declarations', 'declare', 'devices'] as const;
 
-const ADMIN_USAGE = `Admin verbs (call the running relay's admin API; --url or RELAY_ADMIN_URL, token from RELAY_ADMIN_TOKEN or the config):
+const ADMIN_USAGE = `Admin verbs (call the running relay's admin API on its admin listener, admin.host:admin.port, default http://127.0.0.1:8788; --url or RELAY_ADMIN_URL to override; token from RELAY_ADMIN_TOKEN or the config):
   payments [--q <id>] [--state S] [--owner O] [--limit N]    payment <intentId>
   bindings [--q <id>] [--state S] [--owner O]                 bindings revoke <bindingId>
   refunds [--purchase <intentId>] [--state S]                 refunds show <refundRequestId>

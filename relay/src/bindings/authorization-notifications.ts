@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Transaction } from 'kysely';
 import { isUniqueViolation } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
-import type { BindingRepo } from './binding-repo.ts';
+import type { BindingRepo, BindingRow } from './binding-repo.ts';
 import { sealContext } from './binding-service.ts';
 
 /** The outcome recorded for a notification (audit only). */
@@ -40,83 +42,99 @@ export class AuthorizationNotifications {
     return 'ignored';
   }
 
+  /**
+   * One AUTHCODE_CREATED. Everything that decides its fate is read inside the transaction that
+   * writes it, under locks (issue 14: with the authState read before the transaction, eight
+   * concurrent copies gave one 'applied' and one 'late-revoked', so a valid authorization was
+   * revoked): the binding row, then its authState row (PostgreSQL `FOR UPDATE`; SQLite runs one
+   * transaction at a time), the order every binding transition that touches auth_states takes.
+   * A copy that finds the authState used, or the binding already holding this authorization, is
+   * a duplicate and changes nothing.
+   */
   async #authCode(authState: string, authCode: string): Promise<NotificationOutcome> {
     const { repo } = this;
-    const state = await repo.store.db.selectFrom('auth_states').selectAll().where('auth_state', '=', authState).executeTakeFirst();
-    if (!state) {
+    // An authState's binding never changes, so it may be read before the locks to know which binding to lock.
+    const known = await repo.store.db.selectFrom('auth_states').select('binding_id').where('auth_state', '=', authState).executeTakeFirst();
+    if (!known) {
       this.logger.warn('authorization for an unknown authState; not ours, ignored');
       return 'unknown';
     }
-    if (state.status === 'used') return 'duplicate';
-    const binding = await repo.get(state.binding_id);
-    if (state.status === 'current' && binding?.state === 'QR_SHOWN') {
-      const sealed = this.box.seal(authCode, sealContext(binding.id, 'auth_code'));
-      const now = repo.clock.now();
-      const res = await repo.apply(
-        binding.id,
-        'AUTH_CODE_RECEIVED',
-        {
-          auth_state: authState,
-          auth_code_enc: sealed.data,
-          key_id: sealed.keyId,
-          auth_code_at: now,
-          code_value: null,
-          next_action_at: now,
-        },
-        async (trx) => {
-          await trx.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
-          await trx
-            .updateTable('auth_states')
-            .set({ status: 'replaced' })
-            .where('binding_id', '=', binding.id)
-            .where('status', '=', 'current')
-            .execute();
-        },
-      );
-      if (res?.changed) {
-        this.kick();
-        return 'applied';
-      }
-      // The binding changed state under us: fall through and treat it as late.
+    const decided = await this.#decide(authState, authCode, known.binding_id).catch((err: unknown) => {
+      // A concurrent copy committed the same revocation first (its auth_state is unique).
+      if (isUniqueViolation(err)) return { outcome: 'duplicate' as const };
+      throw err;
+    });
+    if (decided.outcome === 'applied') {
+      repo.publish(decided.row);
+      this.kick();
+    } else if (decided.outcome === 'late-revoked') {
+      this.logger.warn({ bindingId: known.binding_id }, 'late authorization for a withdrawn or replaced code: revoking it');
+      this.kick();
     }
-    return this.#late(authState, state.wallet, authCode, state.binding_id);
+    return decided.outcome;
   }
 
-  async #late(authState: string, wallet: string, authCode: string, bindingId: string): Promise<NotificationOutcome> {
+  /** The decision and its writes, in one transaction under the binding's and the authState's locks. */
+  #decide(authState: string, authCode: string, bindingId: string): Promise<{ outcome: 'applied'; row: BindingRow } | { outcome: 'duplicate' | 'unknown' | 'late-revoked' }> {
+    const { repo } = this;
+    return this.repo.store.db.transaction().execute(async (trx) => {
+      const binding = await repo.lock(trx, bindingId);
+      let q = trx.selectFrom('auth_states').selectAll().where('auth_state', '=', authState);
+      if (repo.store.dialect === 'postgres') q = q.forUpdate();
+      const state = await q.executeTakeFirst();
+      if (!state) return { outcome: 'unknown' as const };
+      // A binding holds an authorization once AUTH_CODE_RECEIVED wrote its authState and auth_code_at
+      // (never cleared); an expired or withdrawn code keeps its authState but not auth_code_at,
+      // and its late authorization must still be revoked.
+      const held = binding?.auth_state === authState && binding.auth_code_at !== null;
+      if (state.status === 'used' || held) return { outcome: 'duplicate' as const };
+      if (state.status === 'current' && binding?.state === 'QR_SHOWN') {
+        const sealed = this.box.seal(authCode, sealContext(binding.id, 'auth_code'));
+        const now = repo.clock.now();
+        const res = await repo.applyIn(
+          trx,
+          binding.id,
+          'AUTH_CODE_RECEIVED',
+          { auth_state: authState, auth_code_enc: sealed.data, key_id: sealed.keyId, auth_code_at: now, code_value: null, next_action_at: now },
+          async (t) => {
+            await t.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
+            await t.updateTable('auth_states').set({ status: 'replaced' }).where('binding_id', '=', binding.id).where('status', '=', 'current').execute();
+          },
+        );
+        if (res?.changed) return { outcome: 'applied' as const, row: res.row };
+      }
+      // A code that was withdrawn, replaced or expired (or a binding that moved on): never attached.
+      await this.#late(trx, authState, state.wallet, authCode);
+      return { outcome: 'late-revoked' as const };
+    });
+  }
+
+  /** Puts a late authCode in the revocation outbox and marks its authState used, in the caller's transaction. */
+  async #late(trx: Transaction<Database>, authState: string, wallet: string, authCode: string): Promise<void> {
     const now = this.repo.clock.now();
     const id = randomUUID();
     const sealed = this.box.seal(authCode, `revocation:${id}:auth_code`);
-    try {
-      await this.repo.store.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('token_revocations')
-          .values({
-            id,
-            reason: 'late_authorization',
-            binding_id: null,
-            auth_state: authState,
-            wallet,
-            key_id: sealed.keyId,
-            auth_code_enc: sealed.data,
-            access_token_enc: null,
-            state: 'PENDING_TOKEN',
-            attempts: 0,
-            next_attempt_at: now,
-            lease_until: null,
-            last_code: null,
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await trx.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) return 'duplicate';
-      throw err;
-    }
-    this.logger.warn({ bindingId }, 'late authorization for a withdrawn or replaced code: revoking it');
-    this.kick();
-    return 'late-revoked';
+    await trx
+      .insertInto('token_revocations')
+      .values({
+        id,
+        reason: 'late_authorization',
+        binding_id: null,
+        auth_state: authState,
+        wallet,
+        key_id: sealed.keyId,
+        auth_code_enc: sealed.data,
+        access_token_enc: null,
+        state: 'PENDING_TOKEN',
+        attempts: 0,
+        next_attempt_at: now,
+        lease_until: null,
+        last_code: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await trx.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
   }
 
   async #tokenCanceled(token: string): Promise<NotificationOutcome> {

@@ -95,24 +95,42 @@ export class BindingRepo {
     patch: Partial<BindingRow> | ((row: BindingRow) => Partial<BindingRow>) = {},
     extra?: TransitionExtra,
   ): Promise<{ row: BindingRow; changed: boolean } | undefined> {
-    const result = await this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('bindings').selectAll().where('id', '=', id);
-      if (this.store.dialect === 'postgres') q = q.forUpdate();
-      const row = await q.executeTakeFirst();
-      if (!row) return undefined;
-      const t = bindingTransition(row.state as BindingState, event);
-      if (!t.ok) return undefined;
-      const p = typeof patch === 'function' ? patch(row) : patch;
-      if (!t.changed && Object.keys(p).length === 0) return { row, changed: false };
-      const now = this.clock.now();
-      const next: BindingRow = { ...row, ...p, state: t.state, version: row.version + 1, updated_at: now, touched_at: Date.now() };
-      const { id: _id, ...values } = next;
-      await trx.updateTable('bindings').set(values).where('id', '=', id).execute();
-      if (extra) await extra(trx, next, row);
-      return { row: next, changed: true };
-    });
+    const result = await this.store.db.transaction().execute((trx) => this.applyIn(trx, id, event, patch, extra));
     if (result?.changed) this.publish(result.row);
     return result;
+  }
+
+  /**
+   * `apply` inside the caller's transaction, for a caller that must read and decide under the
+   * same lock (authorization-notifications.ts). Publishes nothing: the caller publishes the row
+   * once its transaction committed.
+   */
+  async applyIn(
+    trx: Transaction<Database>,
+    id: string,
+    event: BindingEvent,
+    patch: Partial<BindingRow> | ((row: BindingRow) => Partial<BindingRow>) = {},
+    extra?: TransitionExtra,
+  ): Promise<{ row: BindingRow; changed: boolean } | undefined> {
+    const row = await this.lock(trx, id);
+    if (!row) return undefined;
+    const t = bindingTransition(row.state as BindingState, event);
+    if (!t.ok) return undefined;
+    const p = typeof patch === 'function' ? patch(row) : patch;
+    if (!t.changed && Object.keys(p).length === 0) return { row, changed: false };
+    const now = this.clock.now();
+    const next: BindingRow = { ...row, ...p, state: t.state, version: row.version + 1, updated_at: now, touched_at: Date.now() };
+    const { id: _id, ...values } = next;
+    await trx.updateTable('bindings').set(values).where('id', '=', id).execute();
+    if (extra) await extra(trx, next, row);
+    return { row: next, changed: true };
+  }
+
+  /** Reads a binding inside a transaction, locked (PostgreSQL `FOR UPDATE`; SQLite transactions are serialised). */
+  lock(trx: Transaction<Database>, id: string): Promise<BindingRow | undefined> {
+    let q = trx.selectFrom('bindings').selectAll().where('id', '=', id);
+    if (this.store.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
   }
 
   /** Pushes a binding's status to its owner's streams. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
-import { NOTIFICATION_ACK, verifyNotification } from '../antom/notification-verifier.ts';
+import { NotificationDedupe, notificationKey } from '../antom/notification-dedupe.ts';
+import { checkRequestTime, NOTIFICATION_ACK, verifyNotification } from '../antom/notification-verifier.ts';
 import type { AuthorizationNotifications, NotificationOutcome } from '../bindings/authorization-notifications.ts';
 import type { PaymentNotifications } from '../payments/payment-notifications.ts';
 import type { RefundNotifications } from '../refunds/refund-notifications.ts';
@@ -22,12 +23,16 @@ const insertAudit = new Prepared<NotificationsTable, never>((db, arg) =>
 );
 
 const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
+const STALE = '{"result":{"resultCode":"INVALID_REQUEST_TIME","resultStatus":"F","resultMessage":"request-time outside the accepted window"}}';
 
 /**
  * Antom's notifications. The signature is checked over the relay's own public path (the path
  * Antom was given), the exact body and the request-time header; an unverified notification
- * gets 401 and changes nothing. A verified one is handled, recorded for audit and acknowledged
- * with the exact SUCCESS body (API.md §8.3).
+ * gets 401 and changes nothing. A verified one whose request-time is older than 25 h or more
+ * than 5 min ahead (notification-verifier.ts) is a replay and gets 401 INVALID_REQUEST_TIME.
+ * One already handled (same kind and identity, notification-dedupe.ts) is acknowledged and
+ * changes nothing; any other is handled. Every accepted delivery is recorded for audit and
+ * acknowledged with the exact SUCCESS body (API.md §8.3).
  */
 export function registerAntomRoutes(
   app: FastifyInstance,
@@ -42,6 +47,7 @@ export function registerAntomRoutes(
     clock: Clock;
   },
 ): void {
+  const dedupe = new NotificationDedupe(deps.store);
   const route = (kind: keyof typeof NOTIFY_PATHS, handle: (body: Record<string, unknown>) => Promise<NotificationOutcome>) => {
     app.post(NOTIFY_PATHS[kind], async (req: FastifyRequest, reply) => {
       const header = (name: string): string | undefined => {
@@ -59,7 +65,19 @@ export function registerAntomRoutes(
         req.log.warn({ kind }, 'antom notification refused: signature not verified');
         return reply.code(401).type('application/json').send(REFUSED);
       }
-      const outcome = await handle(req.body as Record<string, unknown>);
+      const time = checkRequestTime(header('request-time'), deps.clock.now());
+      if (time !== 'ok') {
+        req.log.warn({ kind, time }, 'antom notification refused: request-time outside the accepted window');
+        return reply.code(401).type('application/json').send(STALE);
+      }
+      const body = req.body as Record<string, unknown>;
+      const key = notificationKey(kind, body);
+      let outcome: NotificationOutcome;
+      if (key !== undefined && (await dedupe.seen(kind, key))) outcome = 'duplicate';
+      else {
+        outcome = await handle(body);
+        if (key !== undefined) await dedupe.remember(kind, key, outcome, deps.clock.now());
+      }
       // The audit row is not money state (the handler committed that, fully): Store.relaxed.
       const audit = { id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() };
       await deps.store.relaxed((db) => insertAudit.execute(db, deps.store.dialect, audit));

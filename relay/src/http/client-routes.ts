@@ -27,13 +27,22 @@ export interface ClientRouteDeps extends HeldDeps {
   limiter?: RateLimiter;
   /** Bounds the pays in their CPU-bound starting part (absent: unbounded). */
   startGate?: StartGate;
+  /** Enrolment attempts per source address (absent: unlimited). */
+  enrollLimiter?: RateLimiter;
 }
 
 /** The device-facing API (documented in relay/README.md, "Client API"). */
 export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
   const auth = { onRequest: rateLimitedEarly(deps.limiter), preHandler: authenticated(deps.devices, deps.limiter) };
 
-  app.post('/v1/devices/enroll', async (req, reply) => {
+  // Every attempt spends a token of its source address before the body is read or the database
+  // asked, so guessing codes from one address is throttled while other addresses enrol.
+  const enrollThrottle = {
+    onRequest: async (req: FastifyRequest) => {
+      deps.enrollLimiter?.take(`enroll:${req.ip}`);
+    },
+  };
+  app.post('/v1/devices/enroll', enrollThrottle, async (req, reply) => {
     noQuery.parse(req.query);
     const body = enrollBody.parse(req.body);
     const enrolled = await deps.devices.enroll(body);

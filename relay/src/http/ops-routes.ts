@@ -34,7 +34,8 @@ export function releaseAdmission(req: FastifyRequest): void {
 }
 
 /**
- * Health, readiness, Prometheus metrics, request accounting and admission control. Admission
+ * Liveness (/healthz, public: a load balancer's probe), request accounting and admission
+ * control on the public listener (readiness and metrics: `registerOpsEndpoints`). Admission
  * runs first on every request: past `maxInFlight` the relay answers 503 OVERLOADED with
  * Retry-After instead of queueing without bound.
  */
@@ -60,7 +61,14 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+}
 
+/**
+ * Readiness and Prometheus metrics, registered on the admin and operations listener (never the
+ * public one, so scrapes and probes are not exposed to the internet and are not refused by the
+ * public listener's admission control).
+ */
+export function registerOpsEndpoints(app: FastifyInstance, deps: OpsDeps): void {
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, boolean> = { keys: deps.keysLoaded(), accepting: !deps.isClosing(), database: false };
     try {

@@ -67,8 +67,11 @@ class RequestLogLevels extends LogController {
  * The Fastify instance with the relay's body handling: JSON is read as raw bytes (kept for
  * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed.
  */
-export function createServer(logger: Logger): FastifyInstance {
+export function createServer(logger: Logger, options: { trustProxy?: string } = {}): FastifyInstance {
   const app = Fastify({
+    // X-Forwarded-For is believed only from the configured proxies (limits.trustProxy), so a
+    // client cannot pick the address its enrolment attempts are counted against.
+    trustProxy: options.trustProxy ? options.trustProxy : false,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,

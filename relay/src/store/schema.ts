@@ -135,6 +135,14 @@ export interface NotificationsTable {
   received_at: number;
 }
 
+/** Identities of handled Antom notifications (SHA-256 of kind-specific fields), for deduplication. */
+export interface NotificationDedupeTable {
+  kind: string;
+  notification_key: string;
+  outcome: string;
+  received_at: number;
+}
+
 /** One refund of a purchase; `refund_request_id` is Antom's idempotency key. Amounts in minor units. */
 export interface RefundsTable {
   refund_request_id: string;
@@ -208,6 +216,7 @@ export interface Database {
   purchases: PurchasesTable;
   spend_locks: SpendLocksTable;
   notifications: NotificationsTable;
+  notification_dedupe: NotificationDedupeTable;
   refunds: RefundsTable;
   fulfilment_outbox: FulfilmentOutboxTable;
   declarations: DeclarationsTable;

@@ -1,5 +1,9 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
+const IV_BYTES = 12;
+/** GCM's full tag; a shorter one would make forging a sealed value 2^(8·n) tries, not 2^128. */
+const TAG_BYTES = 16;
+
 /** A sealed value: which key sealed it and the ciphertext (base64 of iv | tag | data). */
 export interface Sealed {
   keyId: string;
@@ -31,22 +35,27 @@ export class SecretBox {
   /** Seals plaintext with the active key. */
   seal(plaintext: string, context: string): Sealed {
     const key = this.#keys.get(this.activeKeyId) as Buffer;
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const data = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     return { keyId: this.activeKeyId, data: Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64') };
   }
 
-  /** Opens a sealed value; throws when the key is unknown or the data or context was altered. */
+  /**
+   * Opens a sealed value; throws when the key is unknown, the data is shorter than IV + tag, or
+   * the data or context was altered. The tag length is fixed at 16 bytes, so a value cut short
+   * never checks a truncated tag.
+   */
   open(sealed: Sealed, context: string): string {
     const key = this.#keys.get(sealed.keyId);
     if (!key) throw new Error(`encryption key ${sealed.keyId} is not configured`);
     const raw = Buffer.from(sealed.data, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+    if (raw.length < IV_BYTES + TAG_BYTES) throw new Error(`sealed value is too short (${raw.length} bytes, at least ${IV_BYTES + TAG_BYTES})`);
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
     decipher.setAAD(Buffer.from(context, 'utf8'));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+    return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
   }
 
   /** True when the value was sealed with a key other than the active one. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { signClientRequest } from '../../src/http/client-signature.ts';
 
 /** What a device holds after enrolment. */
@@ -73,6 +74,29 @@ export async function send(baseUrl: string, method: string, path: string, body: 
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+/**
+ * A JSON POST from a chosen local address (Linux routes all of 127.0.0.0/8 to loopback, so
+ * `127.0.0.2` is a second client address); answers with the status, body and headers.
+ */
+export function postFrom(localAddress: string, baseUrl: string, path: string, body: string, headers: Record<string, string> = {}): Promise<JsonResponse & { headers: Record<string, string | string[] | undefined> }> {
+  const url = new URL(path, baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Enrols a device with a one-time code over HTTP. */

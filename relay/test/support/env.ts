@@ -107,9 +107,13 @@ export function testConfig(input: {
     worker: { tickMs: 50 },
     events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200 },
     // Tests poll statuses far faster than a real client (which listens to the event stream), so
-    // the per-device rate limit is lifted here; flow-ops tests set their own limits.
-    limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000 },
+    // the per-device rate limit is lifted here, and so is the per-address enrolment limit (every
+    // test device enrols from 127.0.0.1); flow-ops and flow-enroll tests set their own limits.
+    limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000, enrollPerMinute: 1_000_000, enrollBurst: 100_000 },
     ...input.overrides,
+    // The admin and operations listener on an ephemeral loopback port (files run in parallel),
+    // whatever else an override sets for admin (its token).
+    admin: { port: 0, ...input.overrides?.admin },
   };
 }
 

@@ -8,7 +8,8 @@ import { type OffsetClock, offsetClock } from '../../src/clock.ts';
 import type { RelayConfigInput } from '../../src/config.ts';
 import { signPlayerAssertion } from '../../src/devices/player-assertion.ts';
 import { type Relay, startRelay } from '../../src/index.ts';
-import { enroll, type JsonResponse, TestDevice } from './client.ts';
+import { signatureHeader, signBase64, signContent } from '../../src/antom/signature.ts';
+import { enroll, type JsonResponse, send, TestDevice } from './client.ts';
 import { createTestDatabase, rsaKeys, type TestDatabase, testConfig } from './env.ts';
 
 /** The sandbox, a relay on one engine, and two enrolled devices (a kiosk and a launcher). */
@@ -19,6 +20,12 @@ export interface Stack {
   db: TestDatabase;
   kiosk: TestDevice;
   launcher: TestDevice;
+  /** The relay's config (to start a second relay on the same database). */
+  config: RelayConfigInput;
+  /** The sandbox's ("Antom's") private key, to sign notifications by hand. */
+  antomPrivateKey: KeyObject;
+  /** The sandbox's state file as written (unmasked: authCodes, tokens, notification bodies). */
+  sandboxState(): Record<string, unknown>;
   /** Every JSON log line the relay wrote. */
   logs: string[];
   /** Secrets the log scan must never find. */
@@ -29,8 +36,6 @@ export interface Stack {
    * launcher unless another device id is given, or to none with `null`; `ttlSeconds` default 600.
    */
   assertion(player: string, deviceId?: string | null, ttlSeconds?: number): string;
-  /** The sandbox's ("Antom's") private key, to sign notifications the relay must accept. */
-  antomPrivateKey: KeyObject;
   close(): Promise<void>;
 }
 
@@ -108,10 +113,12 @@ export async function startStack(
     db,
     kiosk,
     launcher,
+    config,
+    antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
+    sandboxState: () => JSON.parse(readFileSync(join(sandboxDir, 'state.json'), 'utf8')) as Record<string, unknown>,
     logs,
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
-    antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
     async admin(method, path, body) {
       const res = await fetch(`${sandbox.url}/__admin${path}`, {
         method,
@@ -129,6 +136,17 @@ export async function startStack(
       rmSync(sandboxDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Posts a notification to a relay as Antom would, signed with the sandbox's ("Antom's") key. */
+export function notifyRelay(s: Stack, relayUrl: string, path: string, body: string, requestTime: string): Promise<JsonResponse> {
+  const clientId = s.relay.config.antom.clientId;
+  return send(relayUrl, 'POST', path, body, {
+    'content-type': 'application/json',
+    'client-id': clientId,
+    'request-time': requestTime,
+    signature: signatureHeader('1', signBase64(s.antomPrivateKey, signContent('POST', path, clientId, requestTime, body))),
+  });
 }
 
 /** The phone: scans the code and approves in the wallet app (sandbox wallet page). */
