@@ -38,6 +38,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: (id) => `/v1/bindings/${id}/refresh-code`, signed: true },
   { method: 'POST', path: (id) => `/v1/bindings/${id}/withdraw`, signed: true },
   { method: 'DELETE', path: (id) => `/v1/bindings/${id}`, signed: true },
+  { method: 'POST', path: () => '/v1/kiosk/visits', signed: true },
   { method: 'POST', path: () => '/v1/purchases', signed: true },
   { method: 'GET', path: (id) => `/v1/purchases/${id}`, signed: true },
   { method: 'GET', path: (id) => `/v1/purchases/${id}/refunds`, signed: true },

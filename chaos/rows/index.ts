@@ -3,6 +3,7 @@ import { attackRows } from './attacks.ts';
 import { crashRows } from './crash.ts';
 import { fuzzRows } from './fuzz.ts';
 import { keychainRows } from './keychain.ts';
+import { kioskRows } from './kiosk.ts';
 import { loadRows } from './load.ts';
 import { notificationRows } from './notifications.ts';
 import { postgresRows } from './postgres.ts';
@@ -10,4 +11,4 @@ import { providerRows } from './provider.ts';
 import { raceRows } from './races.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows];
+export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...kioskRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows];
