@@ -32,9 +32,9 @@ async function link(ctx: RowContext, c: Client, wallet: 'ALIPAY_HK' | 'DANA', lo
  * the old binding's purchase for the new visit is refused); once the relay is back the outbox
  * revokes the old binding at the relay and the sandbox, and the next visitor pays with their own.
  */
-export const kioskRows: Row[] = [
-  {
-    name: 'kiosk reset with the relay down',
+export const kioskRows: Row[] = (['down', '503'] as const).map(
+  (fault): Row => ({
+    name: fault === 'down' ? 'kiosk reset with the relay down' : 'kiosk reset with the relay answering 503',
     family: 'client-attack',
     runs: 3,
     async run(ctx) {
@@ -46,7 +46,8 @@ export const kioskRows: Row[] = [
         if (!visits) return;
         const oldId = await link(ctx, c, 'ALIPAY_HK', PREVIOUS);
         const before = await balance(ctx, PREVIOUS);
-        proxy.cut();
+        if (fault === 'down') proxy.cut();
+        else proxy.answer(503);
         const reset = createKioskReset({ visits, binding: c.binding, purchases: c.purchases, wipeStorage: async () => {}, reloadWindows: () => {}, log: c.log });
         await ctx.calls.call('kiosk reset', 1_000, reset, ctx.payloads);
         ctx.expect(c.binding.status().state === 'NONE', `after reset: ${c.binding.status().state}`);
@@ -74,5 +75,5 @@ export const kioskRows: Row[] = [
         await proxy.close();
       }
     },
-  },
-];
+  }),
+);
