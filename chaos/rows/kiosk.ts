@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createKioskReset } from '../../main/services/kiosk-session.ts';
-import { approveOnPhone } from '../../relay/test/support/stack.ts';
 import { startTcpProxy } from '../../test/e2e/host/tcp-proxy.ts';
-import type { Client } from '../../test/integration/client/helpers/client-stack.ts';
 import type { Row, RowContext } from '../matrix.ts';
-import { clientBuy } from './helpers.ts';
+import { clientBuy, linkOnClient } from './helpers.ts';
 
 const PREVIOUS = '852-6123-8812';
 const NEXT = '62-812-3456-4321';
@@ -13,17 +11,6 @@ const NEXT = '62-812-3456-4321';
 async function balance(ctx: RowContext, loginId: string): Promise<number> {
   const accounts = (await ctx.stack.admin('GET', '/state')).body['accounts'] as Array<{ loginId: string; balance: number }>;
   return Number(accounts.find((a) => a.loginId === loginId)?.balance);
-}
-
-/** A visitor links `wallet` on the kiosk client's screen. */
-async function link(ctx: RowContext, c: Client, wallet: 'ALIPAY_HK' | 'DANA', loginId: string): Promise<string> {
-  const started = await ctx.calls.call('start binding', 10_000, () => c.binding.start(wallet), ctx.payloads);
-  ctx.expect(started?.qr, 'no QR');
-  await approveOnPhone(started?.qr?.codeValue as string, loginId);
-  const deadline = Date.now() + 10_000;
-  while (c.binding.status().state !== 'ACTIVE' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 40));
-  ctx.expect(c.binding.status().state === 'ACTIVE', `binding ${c.binding.status().state}`);
-  return c.binding.bindingId as string;
 }
 
 /**
@@ -44,7 +31,7 @@ export const kioskRows: Row[] = (['down', '503'] as const).map(
         const visits = c.visits;
         ctx.expect(visits, 'a kiosk client has visits');
         if (!visits) return;
-        const oldId = await link(ctx, c, 'ALIPAY_HK', PREVIOUS);
+        const oldId = await linkOnClient(ctx, c, 'ALIPAY_HK', PREVIOUS);
         const before = await balance(ctx, PREVIOUS);
         if (fault === 'down') proxy.cut();
         else proxy.answer(503);
@@ -67,7 +54,7 @@ export const kioskRows: Row[] = (['down', '503'] as const).map(
         await ctx.calls.call('outbox drained', 15_000, () => visits.whenDrained(), ctx.payloads);
         const old = await ctx.stack.kiosk.request('GET', `/v1/bindings/${oldId}`);
         ctx.expect(old.body['state'] === 'REVOKED', `old binding ${String(old.body['state'])}`);
-        await link(ctx, c, 'DANA', NEXT);
+        await linkOnClient(ctx, c, 'DANA', NEXT);
         const paid = await clientBuy(ctx, c);
         ctx.expect(paid?.state === 'SUCCEEDED', `next visitor: ${paid?.state}`);
         ctx.expect((await balance(ctx, PREVIOUS)) === before, 'the previous wallet was debited');
