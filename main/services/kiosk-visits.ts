@@ -50,7 +50,7 @@ export type Delivery = 'done' | 'retry' | 'drop';
 /**
  * The rule for an outbox call's outcome. Confirmed ('done'): the rotation answered 2xx, a
  * revoke answered a binding in an ended state. Also 'done': KIOSK_VISIT_ENDED on a rotation
- * (the id was already used: a newer rotation will follow) and 404 on a revoke — the relay
+ * (the id was used before; when it is the current one the outbox takes a fresh one) and 404 on a revoke — the relay
  * does not know that binding for this device (a purged row or another enrolment), so there is
  * nothing of ours to revoke and retrying could never succeed; the rotation ends whatever else
  * is left. 'drop': a refusal no retry can change (400/422: a bug, logged as an error).
@@ -150,6 +150,11 @@ export class KioskVisits {
       if (!item) break;
       const outcome = await this.#deliver(item);
       if (this.#disposed) return;
+      if (outcome === 'taken' && item.kind === 'rotate' && item.visitId === this.#doc.visitId) {
+        // The relay has seen this id before (a restored backup of the file): take a fresh one.
+        await this.rotate(null);
+        continue;
+      }
       if (outcome === 'retry') {
         await this.#sleep(backoffDelay(this.#d.backoff ?? { baseMs: 1_000, maxMs: 60_000 }, this.#attempt++, this.#d.random));
         continue;
@@ -162,7 +167,7 @@ export class KioskVisits {
     if (this.#doc.outbox.length === 0) this.#idle.clear();
   }
 
-  async #deliver(item: VisitOutboxItem): Promise<Delivery> {
+  async #deliver(item: VisitOutboxItem): Promise<Delivery | 'taken'> {
     let result: Delivery;
     let code: string | null = null;
     try {
@@ -173,6 +178,7 @@ export class KioskVisits {
       code = e.code;
       result = settle(item, e);
     }
+    if (item.kind === 'rotate' && code === 'KIOSK_VISIT_ENDED') return 'taken';
     if (result === 'drop') this.#d.log.error('kiosk visit call refused for good; dropped', { kind: item.kind, code });
     else if (result === 'retry') this.#d.log.info('kiosk visit call will be retried', { kind: item.kind, code, attempt: this.#attempt + 1 });
     return result;

@@ -25,7 +25,7 @@ class MemoryVisitStore implements KioskVisitStore {
 /** A relay whose answers the test scripts, one per call (the last one repeats). */
 class ScriptedRelay implements VisitRelay {
   readonly calls: string[] = [];
-  script: Array<'ok' | 'down' | 503 | 404 | 400 | 'live'> = ['ok'];
+  script: Array<'ok' | 'down' | 503 | 404 | 400 | 409 | 'live'> = ['ok'];
   next(): ScriptedRelay['script'][number] | undefined {
     return this.script.length > 1 ? this.script.shift() : this.script[0];
   }
@@ -34,6 +34,7 @@ class ScriptedRelay implements VisitRelay {
     if (answer === 503) throw new RelayError('OVERLOADED', 503);
     if (answer === 404) throw new RelayError('BINDING_NOT_FOUND', 404);
     if (answer === 400) throw new RelayError('INVALID_INPUT', 400);
+    if (answer === 409) throw new RelayError('KIOSK_VISIT_ENDED', 409);
   }
   async rotateVisit(visitId: string) {
     this.calls.push(`rotate ${visitId}`);
@@ -169,5 +170,15 @@ describe('kiosk visit outbox', () => {
     await visits.whenDrained();
     expect(relay.calls).toEqual([`end ${BINDING}`, `rotate ${visits.current()}`]);
     expect(log.lines.some((l) => l.level === 'error' && l.message.includes('dropped'))).toBe(true);
+  });
+
+  it('takes a fresh visit id when the relay says the current one was used before', async () => {
+    const { visits, relay } = await setup();
+    relay.script = [409, 'ok'];
+    const taken = await visits.rotate(null);
+    visits.drain();
+    await visits.whenDrained();
+    expect(visits.current()).not.toBe(taken);
+    expect(relay.calls).toEqual([`rotate ${taken}`, `rotate ${visits.current()}`]);
   });
 });
