@@ -50,10 +50,10 @@ export type Delivery = 'done' | 'retry' | 'drop';
 /**
  * The rule for an outbox call's outcome. Confirmed ('done'): the rotation answered 2xx, a
  * revoke answered a binding in an ended state. Also 'done': KIOSK_VISIT_ENDED on a rotation
- * (the id was used before; when it is the current one the outbox takes a fresh one) and 404 on a revoke — the relay
- * does not know that binding for this device (a purged row or another enrolment), so there is
- * nothing of ours to revoke and retrying could never succeed; the rotation ends whatever else
- * is left. 'drop': a refusal no retry can change (400/422: a bug, logged as an error).
+ * (the id was used before; when it is the current one the outbox takes a fresh one), and 404
+ * on a revoke — the relay does not know that binding for this device (a purged row or another
+ * enrolment), so there is nothing of ours to revoke and retrying could never succeed; the
+ * rotation ends whatever else is left. 'drop': a refusal no retry can change (400/422: a bug, logged as an error).
  * 'retry': no answer, 429, 5xx, 401/403 (an operator may enable the device again), a live state.
  */
 export function settle(item: VisitOutboxItem, outcome: { state: string } | RelayError): Delivery {
