@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveOnPhone, type Stack, waitFor } from '../../../relay/test/support/stack.ts';
 import type { BindingStatus } from '../../../main/services/binding-status.ts';
@@ -127,6 +129,24 @@ describe('kiosk reset against the real relay and sandbox', () => {
     expect(await c.vault.bindingRef(c.playerKey)).toBe(oldId); // the wipe never ran
 
     // The kiosk starts again with the relay still down: nothing of the old visit comes back.
+    const again = await kioskClient(c);
+    await expectWiped(again);
+    expect(visitsOf(again).pending()).toContainEqual({ kind: 'end', bindingId: oldId });
+    await expectRevokedAfterHeal(again, oldId);
+    await nextVisitorBuys(again, before);
+  });
+
+  it('a kiosk process SIGKILLed mid-reset (after the outbox write, before the wipe): the next start completes it', async () => {
+    const c = await kioskClient();
+    const oldId = await link(c, 'ALIPAY_HK', PREVIOUS);
+    const before = await balance(s, PREVIOUS);
+    proxy.cut();
+    c.kill(); // this process's services stop; the reset runs in a real child process that dies
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/kiosk-reset-child.ts', import.meta.url)), join(c.dir, 'kiosk-visit.json'), oldId], { stdio: 'ignore' });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    expect(await c.vault.bindingRef(c.playerKey)).toBe(oldId); // the wipe never ran
+
     const again = await kioskClient(c);
     await expectWiped(again);
     expect(visitsOf(again).pending()).toContainEqual({ kind: 'end', bindingId: oldId });
