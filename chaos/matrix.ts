@@ -9,8 +9,8 @@ export interface RowContext {
   calls: CallLog;
   engine: Engine;
   short: boolean;
-  /** Starts the client's main-process services (real adapters) for a device of the stack. */
-  client(kind: 'kiosk' | 'launcher', player?: string): Promise<Client>;
+  /** Starts the client's main-process services (real adapters) for a device of the stack (`relayUrl`: through a proxy). */
+  client(kind: 'kiosk' | 'launcher', player?: string, options?: { relayUrl?: string }): Promise<Client>;
   /** Payloads of IPC results etc. to scan (invariant 4). */
   payloads: string[];
   /** Fails the row with a message (a broken expectation of the row itself). */
@@ -58,8 +58,8 @@ export async function runRow(row: Row, engine: Engine, options: { short: boolean
         engine,
         short: options.short,
         payloads,
-        async client(kind, player) {
-          const c = await startClient(stack as unknown as Stack, kind, player ? { player } : {});
+        async client(kind, player, options) {
+          const c = await startClient(stack as unknown as Stack, kind, { ...(player ? { player } : {}), ...options });
           clients.push(c);
           c.binding.onChange((s) => payloads.push(JSON.stringify(s)));
           c.purchases.onChange((s) => payloads.push(JSON.stringify(s)));

@@ -7,7 +7,7 @@ import { defaultSettings, SettingsService } from '../../main/services/settings-s
 import { send } from '../../relay/test/support/client.ts';
 import { MemorySettingsStore } from '../../test/fakes/memory-stores.ts';
 import type { Row, RowContext } from '../matrix.ts';
-import { bindWallet } from './helpers.ts';
+import { bindWallet, kioskClientWithBinding } from './helpers.ts';
 import { HOSTILE } from './attacks.ts';
 import { snapshot } from './notify-sign.ts';
 
@@ -40,6 +40,7 @@ const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: (id) => `/v1/bindings/${id}/refresh-code`, signed: true },
   { method: 'POST', path: (id) => `/v1/bindings/${id}/withdraw`, signed: true },
   { method: 'DELETE', path: (id) => `/v1/bindings/${id}`, signed: true },
+  { method: 'POST', path: () => '/v1/kiosk/visits', signed: true },
   { method: 'POST', path: () => '/v1/purchases', signed: true },
   { method: 'GET', path: (id) => `/v1/purchases/${id}`, signed: true },
   { method: 'GET', path: (id) => `/v1/purchases/${id}/refunds`, signed: true },
@@ -87,8 +88,7 @@ async function fuzzRelay(ctx: RowContext): Promise<void> {
 
 /** Calls every IPC channel through the real handle() wrapper with generated invalid input. */
 async function fuzzIpc(ctx: RowContext): Promise<void> {
-  await bindWallet(ctx.stack.kiosk);
-  const client = await ctx.client('kiosk');
+  const client = await kioskClientWithBinding(ctx);
   const listeners = new Map<string, (event: unknown, ...args: unknown[]) => Promise<unknown>>();
   const ipcMain: IpcMainPort = {
     handle: (channel, listener) => listeners.set(channel, listener as never),

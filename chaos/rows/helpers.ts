@@ -1,12 +1,34 @@
 import { isPurchaseFinal } from '@scan-to-bind/shared/domain';
 import type { TestDevice } from '../../relay/test/support/client.ts';
-import { bind } from '../../relay/test/support/stack.ts';
+import { approveOnPhone, bind } from '../../relay/test/support/stack.ts';
 import type { Client } from '../../test/integration/client/helpers/client-stack.ts';
 import type { RowContext } from '../matrix.ts';
 
 /** Binds AlipayHK on the stack's kiosk (or launcher) end to end; returns the binding id. */
 export function bindWallet(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA' = 'ALIPAY_HK'): Promise<string> {
   return bind(device, wallet);
+}
+
+/** A visitor links `wallet` on the client's own screen (start, the phone approves, ACTIVE); returns the binding id. */
+export async function linkOnClient(ctx: RowContext, c: Client, wallet: 'ALIPAY_HK' | 'DANA' = 'ALIPAY_HK', loginId?: string): Promise<string> {
+  const started = await ctx.calls.call('start binding', 10_000, () => c.binding.start(wallet), ctx.payloads);
+  ctx.expect(started?.qr, `no QR: ${JSON.stringify(started)}`);
+  await approveOnPhone(started?.qr?.codeValue as string, loginId);
+  const deadline = Date.now() + 10_000;
+  while (c.binding.status().state !== 'ACTIVE' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 40));
+  ctx.expect(c.binding.status().state === 'ACTIVE', `binding ${c.binding.status().state}`);
+  return c.binding.bindingId as string;
+}
+
+/**
+ * A kiosk client with a wallet linked on its own screen. A kiosk client takes back no binding
+ * made before it started (each start is a new visit, issue 14), so rows that buy through the
+ * client link through it rather than through the raw test device.
+ */
+export async function kioskClientWithBinding(ctx: RowContext): Promise<Client> {
+  const client = await ctx.client('kiosk');
+  await linkOnClient(ctx, client);
+  return client;
 }
 
 type ClientStatus = Awaited<ReturnType<Client['purchases']['confirm']>>;

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Row, RowContext } from '../matrix.ts';
-import { bindWallet, clientBuy, rawPay, sleep } from './helpers.ts';
+import { bindWallet, clientBuy, kioskClientWithBinding, rawPay, sleep } from './helpers.ts';
 import { postNotification, signedNotification, snapshot } from './notify-sign.ts';
 
 const PATH = '/antom/notify/payment';
 
 /** Buys `n` items with U faults so each result also arrives by notifyPayment. */
 async function buyWithNotifications(ctx: RowContext, n: number): Promise<void> {
-  await bindWallet(ctx.stack.kiosk);
-  const client = await ctx.client('kiosk');
+  const client = await kioskClientWithBinding(ctx);
   for (let i = 0; i < n; i++) {
     await ctx.stack.admin('POST', '/faults', { endpoint: 'pay', count: 1, mode: 'U', resolveAs: i % 3 === 2 ? 'F' : 'S', resolveAfterMs: 0 });
     const final = await clientBuy(ctx, client);

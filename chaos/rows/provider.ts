@@ -1,5 +1,5 @@
 import type { Row } from '../matrix.ts';
-import { advanceClocks, bindWallet, clientBuy } from './helpers.ts';
+import { advanceClocks, clientBuy, kioskClientWithBinding } from './helpers.ts';
 
 /** Provider faults on pay: U then S, U until expiry, timeout, 5xx, dropped connection. */
 function providerRow(name: string, fault: Record<string, unknown>, expect: 'SUCCEEDED' | 'FAILED', opts: { expire?: boolean } = {}): Row {
@@ -8,8 +8,7 @@ function providerRow(name: string, fault: Record<string, unknown>, expect: 'SUCC
     family: 'provider',
     runs: 3,
     async run(ctx) {
-      await bindWallet(ctx.stack.kiosk);
-      const client = await ctx.client('kiosk');
+      const client = await kioskClientWithBinding(ctx);
       const f = await ctx.stack.admin('POST', '/faults', { endpoint: 'pay', count: 1, ...fault });
       ctx.expect(f.status === 200, `fault refused: ${JSON.stringify(f.body)}`);
       const final = await clientBuy(ctx, client, {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Row } from '../matrix.ts';
-import { bindWallet, clientBuy, rawPay, sleep } from './helpers.ts';
+import { bindWallet, clientBuy, kioskClientWithBinding, rawPay, sleep } from './helpers.ts';
 
 export const raceRows: Row[] = [
   {
@@ -22,8 +22,7 @@ export const raceRows: Row[] = [
     family: 'race',
     runs: 3,
     async run(ctx) {
-      await bindWallet(ctx.stack.kiosk);
-      const client = await ctx.client('kiosk');
+      const client = await kioskClientWithBinding(ctx);
       // pay is held for a while; the access token expires at the sandbox meanwhile.
       await ctx.stack.admin('POST', '/faults', { endpoint: 'pay', count: 1, mode: 'delay', delayMs: 400 });
       const buying = clientBuy(ctx, client, { finalMs: 20_000 });
@@ -48,8 +47,8 @@ export const raceRows: Row[] = [
         ctx.expect(res?.status === 401 && (res.body['error'] as { code?: string }).code === 'REQUEST_EXPIRED', `skewed request: ${JSON.stringify(res)}`);
       }
       // The relay's own clock 10 minutes ahead (relay vs sandbox skew): purchases still settle exactly once.
+      const client = await kioskClientWithBinding(ctx);
       ctx.stack.clock.advance(10 * 60_000);
-      const client = await ctx.client('kiosk');
       const final = await clientBuy(ctx, client);
       ctx.expect(final === undefined || final.state === 'SUCCEEDED' || final.state === 'FAILED', `skewed relay: ${JSON.stringify(final)}`);
     },

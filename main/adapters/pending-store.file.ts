@@ -1,6 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { PendingIntentStore } from '../services/ports.ts';
+import { readTextOrNull, serialQueue, writeFileAtomic } from './atomic-file.ts';
 
 /**
  * PendingIntentStore as one JSON file in the user-data folder, written atomically (temp file +
@@ -10,7 +9,7 @@ import type { PendingIntentStore } from '../services/ports.ts';
  * the app), so a put before a payment request costs one write and one rename.
  */
 export function createFilePendingStore<T>(file: string, isValid: (v: unknown) => v is T): PendingIntentStore<T> {
-  let chain: Promise<unknown> = Promise.resolve();
+  const serial = serialQueue();
   /** The file's content as last read or written. */
   let known: Record<string, T> | null = null;
   const read = async (): Promise<Record<string, T>> => {
@@ -19,12 +18,8 @@ export function createFilePendingStore<T>(file: string, isValid: (v: unknown) =>
     return { ...known };
   };
   const load = async (): Promise<Record<string, T>> => {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      return {};
-    }
+    const text = await readTextOrNull(file);
+    if (text === null) return {};
     try {
       const doc = JSON.parse(text) as Record<string, unknown>;
       return Object.fromEntries(Object.entries(doc).filter((e): e is [string, T] => isValid(e[1])));
@@ -33,25 +28,10 @@ export function createFilePendingStore<T>(file: string, isValid: (v: unknown) =>
     }
   };
   const write = async (doc: Record<string, T>) => {
-    const tmp = `${file}.${process.pid}.tmp`;
-    const text = JSON.stringify(doc);
     // Forgotten until the rename succeeds: after a failed write the file is read again.
     known = null;
-    try {
-      await writeFile(tmp, text, { mode: 0o600 });
-    } catch (error) {
-      // The folder is made when first missing (the app's userData folder always exists).
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      await writeFile(tmp, text, { mode: 0o600 });
-    }
-    await rename(tmp, file);
+    await writeFileAtomic(file, JSON.stringify(doc));
     known = doc;
-  };
-  const serial = <R>(op: () => Promise<R>): Promise<R> => {
-    const next = chain.then(op, op);
-    chain = next.catch(() => undefined);
-    return next;
   };
   return {
     list: () => serial(async () => Object.values(await read())),

@@ -6,6 +6,7 @@ import type { BrowserWindow } from 'electron';
 import { createKeytarSecretStore } from '../adapters/secret-store.keytar.ts';
 import { createElectronSettingsStore } from '../adapters/settings-store.electron-store.ts';
 import { createGotRelayHttp } from '../adapters/relay-client.got.ts';
+import { createFileKioskVisitStore } from '../adapters/kiosk-visit-store.file.ts';
 import { createFilePendingStore } from '../adapters/pending-store.file.ts';
 import { createRedactingLogger, fileSink, stderrSink } from '../adapters/logger.plain.ts';
 import { type EmbedEvents, bindingEvent, purchaseEvent } from '../embed/events.ts';
@@ -24,6 +25,7 @@ import { ConnectivityMonitor } from '../services/connectivity.ts';
 import { parseHandover } from '../services/handover.ts';
 import { launchEnvironment } from '../services/launch-environment.ts';
 import { createKioskReset, isCustomerActivity, KioskSession } from '../services/kiosk-session.ts';
+import { type KioskVisits, startKioskVisits } from '../services/kiosk-visits.ts';
 import { playerKeyFrom } from '../services/player.ts';
 import { type Logger, systemClock } from '../services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../services/purchase-service.ts';
@@ -138,7 +140,10 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     return playerKeyFrom(kind, kind === 'launcher' && cred ? await assertions({ deviceId: cred.deviceId, refresh: false }) : null);
   };
 
-  const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey, rememberWallet: (w) => settings.setPlayer({ lastWallet: w }) });
+  // Kiosks: the visit id and its durable outbox (kiosk-visits.ts), opened before any restore.
+  let visits: KioskVisits | null = null;
+  const visit = () => visits?.current() ?? null;
+  const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey, visit, rememberWallet: (w) => settings.setPlayer({ lastWallet: w }) });
   const purchases = new PurchaseService({
     relay,
     binding,
@@ -146,7 +151,12 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     clock: systemClock,
     log,
     newIntentId: randomUUID,
+    visit,
   });
+  if (mode === 'kiosk') {
+    const store = createFileKioskVisitStore(join(userData, 'kiosk-visit.json'));
+    visits = await startKioskVisits({ store, relay, clock: systemClock, log, newVisitId: randomUUID }, binding);
+  }
 
   // Security: app://, permissions, trusted windows, guarded external links.
   const policy = { devServerUrl: o.isDev ? (o.devServerUrl ?? null) : null };
@@ -161,14 +171,15 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const reloadAll = () => {
     for (const w of windows) if (!w.isDestroyed()) w.webContents.reload();
   };
-  const resetVisit = createKioskReset({
-    binding,
-    purchases,
-    wipeStorage: () => session.defaultSession.clearStorageData(),
-    reloadWindows: reloadAll,
-    log,
-  });
-  if (mode === 'kiosk') {
+  if (visits) {
+    const resetVisit = createKioskReset({
+      visits,
+      binding,
+      purchases,
+      wipeStorage: () => session.defaultSession.clearStorageData(),
+      reloadWindows: reloadAll,
+      log,
+    });
     kiosk = new KioskSession({
       clock: systemClock,
       log,
@@ -283,6 +294,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       binding.dispose();
       purchases.dispose();
       kiosk?.dispose();
+      visits?.dispose();
       unregisterHotkey();
     },
   };

@@ -19,6 +19,11 @@ export interface BindingServiceDeps {
   readonly playerKey: () => Promise<string>;
   /** Remembers the wallet the player chose last (settings). */
   readonly rememberWallet?: (wallet: WalletId) => void;
+  /**
+   * Kiosks: the current visit id (kiosk-visits.ts). Bindings are started for it, and a binding
+   * of any other visit the relay reports (restore, events, answers) is ignored.
+   */
+  readonly visit?: () => string | null;
 }
 
 /** A binding that can pay, as the purchase service needs it. */
@@ -87,8 +92,14 @@ export class BindingService {
   async restore(): Promise<BindingStatus> {
     try {
       const player = await this.#d.playerKey();
-      const ref = await this.#d.vault.bindingRef(player);
-      const wire = ref ? await this.#d.relay.getBinding(ref).catch(() => null) : await this.#d.relay.currentBinding();
+      const visit = this.#visit();
+      let ref = await this.#d.vault.bindingRef(player);
+      // A kiosk takes back only its current visit's binding, asked of the relay by visit.
+      if (visit !== null && ref) {
+        await this.#d.vault.clearBindingRef(player);
+        ref = null;
+      }
+      const wire = ref ? await this.#d.relay.getBinding(ref).catch(() => null) : await this.#d.relay.currentBinding(visit);
       if (!wire) {
         if (ref) await this.#d.vault.clearBindingRef(player);
         this.#set(null, -1, NO_BINDING);
@@ -110,7 +121,7 @@ export class BindingService {
     // Proves the keychain usable before a QR is minted we could not remember.
     await this.#vaultOp(() => this.#d.vault.assertUsable());
     if (this.#bindingId && this.#status.state === 'QR_SHOWN') await this.cancel();
-    const wire = await this.#relayOp(() => this.#d.relay.createBinding(wallet));
+    const wire = await this.#relayOp(() => this.#d.relay.createBinding(wallet, this.#visit()));
     // The QR goes to the windows at once; its reference is written while the player scans.
     // A crash before the write is no worse than one between the relay's answer and the write
     // (always possible): the binding stays the player's current one at the relay, which
@@ -164,6 +175,17 @@ export class BindingService {
     return this.#status;
   }
 
+  /**
+   * Kiosk reset: forgets the binding, its QR and the vault reference at once, without the
+   * network (the visit outbox tells the relay). Late statuses about it are ignored.
+   */
+  async forgetVisit(): Promise<void> {
+    const id = this.#bindingId;
+    if (id) this.#forget(id);
+    else this.#set(null, -1, NO_BINDING);
+    await this.#forgetRef();
+  }
+
   /** Re-reads the binding from the relay (after the stream reconnects). */
   async sync(): Promise<void> {
     const id = this.#bindingId;
@@ -182,6 +204,8 @@ export class BindingService {
    */
   apply(wire: BindingWire): void {
     if (this.#forgotten.has(wire.bindingId)) return;
+    const visit = this.#visit();
+    if (visit !== null && wire.visitId !== visit) return;
     if (this.#bindingId && wire.bindingId !== this.#bindingId && this.#status.state !== 'NONE') {
       const fresh = wire.state === 'QR_SHOWN' && this.#status.state !== 'QR_SHOWN';
       if (!fresh) return;
@@ -195,6 +219,10 @@ export class BindingService {
       this.#d.log.debug('binding state taken from relay', { from, to: wire.state });
     }
     this.#set(wire.bindingId, wire.version ?? this.#version, toBindingStatus(wire));
+  }
+
+  #visit(): string | null {
+    return this.#d.visit?.() ?? null;
   }
 
   /** Stops timers. */

@@ -123,7 +123,8 @@ export class KioskSession {
 
 /** What a kiosk reset touches. */
 export interface KioskResetDeps {
-  readonly binding: { status(): { state: string }; cancel(): Promise<unknown>; unbind(): Promise<unknown> };
+  readonly visits: { rotate(endBindingId: string | null): Promise<unknown>; drain(): void };
+  readonly binding: { readonly bindingId: string | null; forgetVisit(): Promise<unknown> };
   readonly purchases: { forgetQuotes(): void };
   readonly wipeStorage: () => Promise<void>;
   readonly reloadWindows: () => void;
@@ -131,13 +132,14 @@ export interface KioskResetDeps {
 }
 
 /**
- * The reset of one visit, in order: withdraw a shown QR at the relay, revoke the visit's
- * binding (a kiosk binding is for this visit only), forget quotes, wipe the renderer's
- * storage, reload. Each step runs even if an earlier one failed; pending purchases are kept.
+ * The reset of one visit (issue 14), in order: (1) a new visit id and the end of the old
+ * binding (a shown QR or a link) written to the durable outbox in one write; (2) the local
+ * wipe — binding, QR and vault reference, quotes, the renderer's storage, a reload — none of
+ * which waits on the network; (3) the outbox sent in the background until the relay confirms.
+ * Each step runs even if an earlier one failed; pending purchases are kept (money state).
  */
 export function createKioskReset(d: KioskResetDeps): () => Promise<void> {
   return async () => {
-    const state = d.binding.status().state;
     const step = async (name: string, op: () => Promise<unknown> | unknown) => {
       try {
         await op();
@@ -145,10 +147,11 @@ export function createKioskReset(d: KioskResetDeps): () => Promise<void> {
         d.log.warn('kiosk reset step failed', { step: name, error: String(error) });
       }
     };
-    if (state === 'QR_SHOWN') await step('withdraw', () => d.binding.cancel());
-    else if (state !== 'NONE') await step('revoke', () => d.binding.unbind());
+    await step('rotate', () => d.visits.rotate(d.binding.bindingId));
+    await step('binding', () => d.binding.forgetVisit());
     await step('quotes', () => d.purchases.forgetQuotes());
     await step('storage', () => d.wipeStorage());
     await step('reload', () => d.reloadWindows());
+    d.visits.drain();
   };
 }

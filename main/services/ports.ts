@@ -75,6 +75,14 @@ export interface PendingIntentStore<T> {
   remove(id: string): Promise<void>;
 }
 
+/** Durable storage of the kiosk's visit document (its id and its relay outbox). */
+export interface KioskVisitStore {
+  /** The stored document, or null when there is none; unknown because it is read from disk. */
+  load(): Promise<unknown>;
+  /** Replaces the document; resolves once it is on disk (a crash after it keeps it). */
+  save(doc: Readonly<Record<string, unknown>>): Promise<void>;
+}
+
 /** The system clock and timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),

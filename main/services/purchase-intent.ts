@@ -105,6 +105,11 @@ export interface PurchaseServiceDeps {
   readonly resubmitWindowMs?: number;
   /** Pace of inquiries while a result is unknown. */
   readonly followUp?: BackoffPolicy;
+  /**
+   * Kiosks: the current visit id, sent with each purchase; the relay refuses a purchase whose
+   * binding belongs to another visit (a resumed intent of a visit that ended since fails).
+   */
+  readonly visit?: () => string | null;
 }
 
 /** A quote for `input` from the catalogue items of the linked wallet's currency, under a freshly minted intent id. */

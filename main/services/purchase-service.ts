@@ -203,11 +203,13 @@ export class PurchaseService {
     if (!t) return;
     const { intent } = t;
     try {
+      const visitId = this.#d.visit?.() ?? null;
       const wire = await this.#d.relay.createPurchase({
         bindingId: intent.bindingId,
         sku: intent.sku,
         quantity: intent.quantity,
         purchaseIntentId: intent.purchaseIntentId,
+        ...(visitId ? { visitId } : {}),
       });
       await this.#applyWire(id, wire);
       // The relay answers a confirm with SUBMITTED only when it already holds the intent and

@@ -49,6 +49,14 @@ export const DEFAULT_ADMIN_HOST = '127.0.0.1';
 export const DEFAULT_ADMIN_PORT = 8788;
 export const DEFAULT_ENROLL_BURST = 10;
 
+/**
+ * Default kiosk visit: 10 minutes from activation. The client resets an idle kiosk after 90 s
+ * plus a 20 s "Still there?" prompt (main/services/settings-service.ts), so a visitor who keeps
+ * buying rebinds at most every 10 minutes, and a kiosk whose client cannot reset leaves a
+ * linked wallet usable for at most this long (was 30 minutes).
+ */
+export const KIOSK_VISIT_MS = 10 * 60_000;
+
 export const configSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8787),
@@ -128,9 +136,13 @@ export const configSchema = z.strictObject({
       qrLifetimeMs: positiveMs.default(15 * 60_000),
       maxCodeRefreshes: z.number().int().min(0).max(20).default(3),
       tokenRefreshLeadMs: positiveMs.default(5 * 60_000),
-      kioskVisitMs: positiveMs.default(30 * 60_000),
+      /**
+       * How long a kiosk binding lives after activation, whatever the client does: the backstop
+       * behind the client's idle reset and the visit-id check (README.md, "Kiosk visits").
+       */
+      kioskVisitMs: positiveMs.default(KIOSK_VISIT_MS),
     })
-    .default({ qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 3, tokenRefreshLeadMs: 5 * 60_000, kioskVisitMs: 30 * 60_000 }),
+    .default({ qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 3, tokenRefreshLeadMs: 5 * 60_000, kioskVisitMs: KIOSK_VISIT_MS }),
   worker: z.strictObject({ tickMs: positiveMs.default(500) }).default({ tickMs: 500 }),
   events: z
     .strictObject({

@@ -35,8 +35,8 @@ export class FakeRelay {
     return this.#update(id, { state: 'ACTIVE' as BindingState, codeValue: null, codeExpiresAt: null, maskedAccount: masked });
   }
 
-  async createBinding(wallet: WalletId): Promise<BindingWire> {
-    this.calls.push(`createBinding ${wallet}`);
+  async createBinding(wallet: WalletId, visitId?: string | null): Promise<BindingWire> {
+    this.calls.push(visitId ? `createBinding ${wallet} ${visitId}` : `createBinding ${wallet}`);
     const bindingId = `bnd_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
     const b: BindingWire = {
       bindingId,
@@ -48,13 +48,15 @@ export class FakeRelay {
       maskedAccount: null,
       version: 1,
       error: null,
+      ...(visitId ? { visitId } : {}),
     };
     this.bindings.set(bindingId, b);
     return b;
   }
-  async currentBinding() {
-    this.calls.push('currentBinding');
-    return [...this.bindings.values()].find((b) => b.state === 'ACTIVE' || b.state === 'QR_SHOWN') ?? null;
+  /** Like the relay: a kiosk asking for its visit sees only that visit's bindings. */
+  async currentBinding(visitId?: string | null) {
+    this.calls.push(visitId ? `currentBinding ${visitId}` : 'currentBinding');
+    return [...this.bindings.values()].find((b) => (b.state === 'ACTIVE' || b.state === 'QR_SHOWN') && (!visitId || b.visitId === visitId)) ?? null;
   }
   async getBinding(id: string) {
     this.calls.push(`getBinding ${id}`);

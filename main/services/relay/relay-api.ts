@@ -12,6 +12,7 @@ import {
   CatalogueResponse,
   CurrentBindingResponse,
   EnrollResponse,
+  KioskVisitResponse,
   PendingPurchasesResponse,
   BindingWire as BindingWireSchema,
   type PurchaseWire,
@@ -74,6 +75,8 @@ export interface CreatePurchaseBody {
   readonly sku: string;
   readonly quantity: number;
   readonly purchaseIntentId: string;
+  /** Kiosks: the current visit (the relay refuses a purchase for any other). */
+  readonly visitId?: string;
 }
 
 /**
@@ -132,14 +135,19 @@ export class RelayApi {
     return this.#call('GET', `/v1/catalogue?currency=${currency}`, { schema: CatalogueResponse, idempotent: true });
   }
 
-  /** POST /v1/bindings: starts a binding and returns its first QR. Not retried (each call mints a code). */
-  createBinding(wallet: WalletId): Promise<BindingWire> {
-    return this.#call('POST', '/v1/bindings', { schema: BindingWireSchema, body: { wallet }, idempotent: false });
+  /**
+   * POST /v1/bindings: starts a binding and returns its first QR. Not retried (each call mints
+   * a code). A kiosk names its visit (`visitId`).
+   */
+  createBinding(wallet: WalletId, visitId?: string | null): Promise<BindingWire> {
+    const body = visitId ? { wallet, visitId } : { wallet };
+    return this.#call('POST', '/v1/bindings', { schema: BindingWireSchema, body, idempotent: false });
   }
 
-  /** GET /v1/bindings/current (null when the player has none). */
-  async currentBinding(): Promise<BindingWire | null> {
-    const b = await this.#call('GET', '/v1/bindings/current', {
+  /** GET /v1/bindings/current (null when the player has none); a kiosk asks for its visit's. */
+  async currentBinding(visitId?: string | null): Promise<BindingWire | null> {
+    const q = visitId ? `?visitId=${encodeURIComponent(visitId)}` : '';
+    const b = await this.#call('GET', `/v1/bindings/current${q}`, {
       schema: CurrentBindingResponse,
       idempotent: true,
       notFoundIsNull: true,
@@ -179,6 +187,11 @@ export class RelayApi {
       schema: BindingWireSchema,
       idempotent: true,
     });
+  }
+
+  /** POST /v1/kiosk/visits: the kiosk's new visit; the relay ends older visits' bindings. Idempotent, so retried. */
+  rotateVisit(visitId: string): Promise<{ visitId: string }> {
+    return this.#call('POST', '/v1/kiosk/visits', { schema: KioskVisitResponse, body: { visitId }, idempotent: true });
   }
 
   /** POST /v1/purchases: idempotent by purchaseIntentId (same id + same body → same purchase), so it is retried. */

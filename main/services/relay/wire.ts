@@ -56,6 +56,8 @@ export const BindingWire = z.object({
   maskedAccount: z.string().max(64).nullish(),
   version: z.int().min(0).optional(),
   error: OptionalCode,
+  /** Kiosks: the visit the binding belongs to. */
+  visitId: z.uuid().nullish(),
 });
 /** A binding as the relay reports it. */
 export type BindingWire = z.infer<typeof BindingWire>;
@@ -66,6 +68,9 @@ export const CurrentBindingResponse = z.union([
   z.object({ binding: BindingWire.nullable() }).transform((o) => o.binding),
   z.null(),
 ]);
+
+/** POST /v1/kiosk/visits. */
+export const KioskVisitResponse = z.object({ visitId: z.uuid(), endedBindings: z.int().min(0).optional() });
 
 /** A purchase as the relay reports it. */
 export const PurchaseWire = z.object({

@@ -34,6 +34,8 @@ export interface BindingStatus {
   codeValue?: string;
   codeExpiresAt?: string;
   error?: { code: ErrorCode; message: string };
+  /** The kiosk visit the binding belongs to (kiosks only). */
+  visitId?: string;
 }
 
 /** Builds the device-facing status of a binding row. */
@@ -47,6 +49,7 @@ export function bindingStatus(row: BindingRow): BindingStatus {
     refreshesLeft: row.refreshes_left,
   };
   if (row.masked_account) status.maskedAccount = row.masked_account;
+  if (row.visit_id) status.visitId = row.visit_id;
   if (row.state === 'QR_SHOWN' && row.code_value && row.code_expires_at !== null) {
     status.codeValue = row.code_value;
     status.codeExpiresAt = new Date(row.code_expires_at).toISOString();

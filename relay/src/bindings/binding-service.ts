@@ -8,6 +8,7 @@ import type { Caller } from '../devices/device-service.ts';
 import type { AuthStatesTable } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
+import { assertVisitAllowed, currentVisit, recordVisit } from './kiosk-visits.ts';
 
 /** What the binding service needs. */
 export interface BindingDeps {
@@ -51,10 +52,17 @@ export class BindingService {
     this.#d = deps;
   }
 
-  /** Starts a binding: records a fresh authState, consults Antom, and returns the QR status. */
-  async start(caller: Caller, wallet: unknown): Promise<BindingStatus> {
+  /**
+   * Starts a binding: records a fresh authState, consults Antom, and returns the QR status. A
+   * kiosk names its visit: a visit the relay has not heard of yet becomes the current one
+   * (the client rotates first and tells the relay when it can, kiosk-visits.ts).
+   */
+  async start(caller: Caller, wallet: unknown, visitId?: string): Promise<BindingStatus> {
     if (!isWalletId(wallet)) throw new DomainError('WALLET_NOT_AVAILABLE', String(wallet).slice(0, 32));
+    assertVisitAllowed(caller, visitId);
     const { repo } = this.#d;
+    if (visitId !== undefined) await this.rotateVisit(caller, visitId);
+    const visit = caller.kind === 'kiosk' ? (visitId ?? (await currentVisit(repo.store, caller.deviceId))) : null;
     // A kiosk visit has one binding: starting again ends whatever the last visitor left.
     // A launcher player's older pending codes are withdrawn; an active link stays until the new one is active.
     const others = await repo.store.db
@@ -95,6 +103,7 @@ export class BindingService {
       updated_at: now,
       activated_at: null,
       touched_at: Date.now(),
+      visit_id: visit,
     };
     // The binding and its first authState in one commit (one disk flush less before the QR).
     const authState = newAuthState();
@@ -266,16 +275,38 @@ export class BindingService {
     return this.#end(row, reason);
   }
 
-  /** The owner's current binding: the newest live one, else the newest of any state. */
-  async current(caller: Caller): Promise<BindingStatus> {
-    const rows = await this.#d.repo.store.db
+  /**
+   * A kiosk's new visit (POST /v1/kiosk/visits): recorded as the device's current one, and every
+   * live binding of another visit ended (revoked at Antom through the outbox). Repeating it
+   * ends nothing more and answers the same, so the client retries it until it gets an answer.
+   */
+  async rotateVisit(caller: Caller, visitId: string): Promise<{ visitId: string; endedBindings: number }> {
+    if (caller.kind !== 'kiosk') throw new DomainError('INVALID_INPUT', 'only a kiosk has visits');
+    const { repo } = this.#d;
+    await recordVisit(repo.store, caller.deviceId, visitId, repo.clock.now());
+    const older = await repo.store.db
       .selectFrom('bindings')
       .selectAll()
       .where('owner', '=', caller.owner)
-      .where('state', '!=', 'NONE')
-      .orderBy('created_at', 'desc')
-      .limit(20)
+      .where('state', 'in', LIVE_STATES)
+      .where((eb) => eb.or([eb('visit_id', 'is', null), eb('visit_id', '!=', visitId)]))
       .execute();
+    for (const row of older) await this.#end(row, 'kiosk_visit_end');
+    return { visitId, endedBindings: older.length };
+  }
+
+  /**
+   * The owner's current binding: the newest live one, else the newest of any state. A kiosk
+   * sees only the bindings of `visitId` (default: its current visit), never an older visitor's.
+   */
+  async current(caller: Caller, visitId?: string): Promise<BindingStatus> {
+    assertVisitAllowed(caller, visitId);
+    let q = this.#d.repo.store.db.selectFrom('bindings').selectAll().where('owner', '=', caller.owner).where('state', '!=', 'NONE');
+    if (caller.kind === 'kiosk') {
+      const visit = visitId ?? (await currentVisit(this.#d.repo.store, caller.deviceId));
+      q = visit === null ? q.where('visit_id', 'is', null) : q.where('visit_id', '=', visit);
+    }
+    const rows = await q.orderBy('created_at', 'desc').limit(20).execute();
     const rank = (s: string): number => (s === 'ACTIVE' || s === 'REFRESHING' ? 0 : s === 'AUTHORIZED' || s === 'QR_SHOWN' ? 1 : 2);
     const best = [...rows].sort((a, b) => rank(a.state) - rank(b.state))[0];
     if (!best) throw new DomainError('BINDING_NOT_FOUND');

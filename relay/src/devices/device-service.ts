@@ -95,6 +95,7 @@ export class DeviceService {
           key_id: sealed.keyId,
           created_at: now,
           revoked_at: null,
+          visit_id: null,
         })
         .execute();
       return { deviceId, deviceSecret, kind: claimed.kind };

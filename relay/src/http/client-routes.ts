@@ -8,10 +8,12 @@ import { type HeldDeps, openEventStream, waitForBindingChange } from './held-rou
 import {
   bindingQuery,
   catalogueQuery,
+  currentBindingQuery,
   emptyBody,
   enrollBody,
   idParams,
   intentParams,
+  kioskVisitBody,
   noQuery,
   purchaseBody,
   purchasesQuery,
@@ -64,13 +66,19 @@ export function registerClientRoutes(app: FastifyInstance, deps: ClientRouteDeps
 
   app.post('/v1/bindings', auth, async (req, reply) => {
     noQuery.parse(req.query);
-    const { wallet } = startBindingBody.parse(req.body);
-    return reply.code(201).send(await deps.bindings.start(callerOf(req), wallet));
+    const { wallet, visitId } = startBindingBody.parse(req.body);
+    return reply.code(201).send(await deps.bindings.start(callerOf(req), wallet, visitId));
   });
 
   app.get('/v1/bindings/current', auth, async (req) => {
+    const { visitId } = currentBindingQuery.parse(req.query);
+    return deps.bindings.current(callerOf(req), visitId);
+  });
+
+  app.post('/v1/kiosk/visits', auth, async (req) => {
     noQuery.parse(req.query);
-    return deps.bindings.current(callerOf(req));
+    const { visitId } = kioskVisitBody.parse(req.body);
+    return deps.bindings.rotateVisit(callerOf(req), visitId);
   });
 
   app.get('/v1/bindings/:id', auth, async (req: FastifyRequest, reply: FastifyReply) => {

@@ -14,7 +14,18 @@ import {
   refundParams,
   refundsQuery,
 } from '../admin/admin-schemas.ts';
-import { bindingQuery, catalogueQuery, enrollBody, idParams, intentParams, purchaseBody, purchasesQuery, startBindingBody } from './schemas.ts';
+import {
+  bindingQuery,
+  catalogueQuery,
+  currentBindingQuery,
+  enrollBody,
+  idParams,
+  intentParams,
+  kioskVisitBody,
+  purchaseBody,
+  purchasesQuery,
+  startBindingBody,
+} from './schemas.ts';
 
 /** Who may call a route. */
 export type RouteSecurity = 'device' | 'admin' | 'antom' | 'none';
@@ -47,7 +58,9 @@ export const responseSchemas = {
     codeValue: z.string().optional(),
     codeExpiresAt: z.string().optional(),
     error: errorInfo.optional(),
+    visitId: z.uuid().optional(),
   }),
+  KioskVisit: z.object({ visitId: z.uuid(), endedBindings: z.number().int() }),
   PurchaseStatus: z.object({
     purchaseIntentId: z.uuid(),
     state: z.string(),
@@ -94,7 +107,8 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/v1/wallets', summary: 'Wallets the relay offers', security: 'device', response: ok('Object') },
   { method: 'get', path: '/v1/catalogue', summary: 'Items and prices in one currency', security: 'device', query: catalogueQuery, response: ok('Object') },
   { method: 'post', path: '/v1/bindings', summary: 'Start a binding (QR code)', security: 'device', body: { name: 'StartBindingBody', schema: startBindingBody, required: true }, response: ok('BindingStatus', 201) },
-  { method: 'get', path: '/v1/bindings/current', summary: 'The newest live binding of the caller', security: 'device', response: ok('BindingStatus') },
+  { method: 'get', path: '/v1/bindings/current', summary: 'The newest live binding of the caller (a kiosk: of its current visit, or of visitId)', security: 'device', query: currentBindingQuery, response: ok('BindingStatus') },
+  { method: 'post', path: '/v1/kiosk/visits', summary: 'A kiosk starts a new visit: older visits’ bindings end', security: 'device', body: { name: 'KioskVisitBody', schema: kioskVisitBody, required: true }, response: ok('KioskVisit') },
   { method: 'get', path: '/v1/bindings/:id', summary: 'Binding status (long-poll with waitForChange)', security: 'device', params: idParams, query: bindingQuery, response: ok('BindingStatus') },
   { method: 'post', path: '/v1/bindings/:id/refresh-code', summary: 'A fresh QR code', security: 'device', params: idParams, body: none, response: ok('BindingStatus') },
   { method: 'post', path: '/v1/bindings/:id/withdraw', summary: 'Stop showing a code', security: 'device', params: idParams, body: none, response: ok('BindingStatus') },

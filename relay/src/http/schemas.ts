@@ -14,8 +14,17 @@ export const enrollBody = z.strictObject({
   label: z.string().min(1).max(64).optional(),
 });
 
-/** POST /v1/bindings */
-export const startBindingBody = z.strictObject({ wallet: z.enum(WALLET_IDS as [string, ...string[]]) });
+/** A kiosk's visit id: a random UUID the kiosk client picks per visitor (kiosks only). */
+const visitId = uuid;
+
+/** POST /v1/bindings (`visitId`: kiosks, the visit the binding is for) */
+export const startBindingBody = z.strictObject({ wallet: z.enum(WALLET_IDS as [string, ...string[]]), visitId: visitId.optional() });
+
+/** POST /v1/kiosk/visits: the kiosk's new visit (a reset rotated it). */
+export const kioskVisitBody = z.strictObject({ visitId });
+
+/** GET /v1/bindings/current (`visitId`: kiosks, the visit whose binding is asked for) */
+export const currentBindingQuery = z.strictObject({ visitId: visitId.optional() });
 
 /** POST /v1/purchases */
 export const purchaseBody = z.strictObject({
@@ -23,6 +32,8 @@ export const purchaseBody = z.strictObject({
   sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/u),
   quantity: z.number().int().min(1).max(99),
   purchaseIntentId: uuid,
+  /** Kiosks: the current visit, which must be the binding's. */
+  visitId: visitId.optional(),
 });
 
 /** Bodies of action endpoints carry nothing (absent or `{}`). */

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import { sealContext } from '../bindings/binding-service.ts';
+import { assertPurchaseVisit } from '../bindings/kiosk-visits.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
@@ -35,6 +36,8 @@ export interface PurchaseRequest {
   sku: string;
   quantity: number;
   purchaseIntentId: string;
+  /** A kiosk's current visit (bindings/kiosk-visits.ts); not part of the request fingerprint. */
+  visitId?: string | undefined;
 }
 
 /** What the purchase service needs. */
@@ -116,6 +119,8 @@ export class PurchaseService {
     const existing = await repo.get(req.purchaseIntentId);
     if (existing) return this.#replay(caller, existing, hash);
     const binding = await this.#d.bindings.getOwned(caller.owner, req.bindingId);
+    // Before anything is written or sent: a kiosk pays only in the binding's own, current visit.
+    await assertPurchaseVisit(repo.store, caller, binding, req.visitId);
     const wallet = binding.wallet as WalletId;
     if (!canPayWith(binding.state as never)) {
       const code: ErrorCode =

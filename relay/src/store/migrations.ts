@@ -2,6 +2,7 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { refundsFulfilmentDeclarations } from './migrations-0002.ts';
 import { spendingIndexes } from './migrations-0003.ts';
 import { notificationDedupe } from './migrations-0004.ts';
+import { kioskVisits } from './migrations-0005.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -155,6 +156,7 @@ export const migrations: Record<string, Migration> = {
   '0002_refunds_fulfilment_declarations': refundsFulfilmentDeclarations,
   '0003_spending_indexes': spendingIndexes,
   '0004_notification_dedupe': notificationDedupe,
+  '0005_kiosk_visits': kioskVisits,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */

@@ -7,6 +7,8 @@ export interface DevicesTable {
   key_id: string;
   created_at: number;
   revoked_at: number | null;
+  /** A kiosk's current visit (the last one it reported); null before the first. */
+  visit_id: string | null;
 }
 
 /** One-time enrolment codes (only their hash is stored). */
@@ -57,6 +59,16 @@ export interface BindingsTable {
   updated_at: number;
   activated_at: number | null;
   touched_at: number;
+  /** The kiosk visit the binding was created in; null for launchers (and kiosks before visits). */
+  visit_id: string | null;
+}
+
+/** Every visit a kiosk reported; an ended one is never current again. */
+export interface KioskVisitsTable {
+  visit_id: string;
+  device_id: string;
+  started_at: number;
+  ended_at: number | null;
 }
 
 /** Every authState ever sent in a consult, so a late authorization can be recognised. */
@@ -220,4 +232,5 @@ export interface Database {
   refunds: RefundsTable;
   fulfilment_outbox: FulfilmentOutboxTable;
   declarations: DeclarationsTable;
+  kiosk_visits: KioskVisitsTable;
 }

@@ -25,6 +25,7 @@ const UNLINKED: readonly ErrorCode[] = [
   'BINDING_EXPIRED',
   'BINDING_REVOKED',
   'BINDING_FAILED',
+  'KIOSK_VISIT_ENDED',
 ];
 /** Answers that mean "the result is not known yet": never a reason to pay again. */
 const UNKNOWN: readonly ErrorCode[] = ['PAYMENT_PENDING', 'TIMEOUT', 'OFFLINE', 'RELAY_UNAVAILABLE'];

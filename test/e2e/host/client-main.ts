@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locale } from '@scan-to-bind/shared/domain';
 import type { IpcMainInvokeEvent } from 'electron';
+import { createFileKioskVisitStore } from '../../../main/adapters/kiosk-visit-store.file.ts';
 import { createFilePendingStore } from '../../../main/adapters/pending-store.file.ts';
 import { createGotRelayHttp } from '../../../main/adapters/relay-client.got.ts';
 import { createKeytarSecretStore } from '../../../main/adapters/secret-store.keytar.ts';
@@ -12,6 +13,7 @@ import { buildHandlers } from '../../../main/ipc/handlers.ts';
 import { createPush, type Push, type PushTarget } from '../../../main/ipc/push.ts';
 import { BindingService } from '../../../main/services/binding-service.ts';
 import { createKioskReset, isCustomerActivity, KioskSession } from '../../../main/services/kiosk-session.ts';
+import { type KioskVisits, startKioskVisits } from '../../../main/services/kiosk-visits.ts';
 import { playerKeyFrom } from '../../../main/services/player.ts';
 import { type Clock, type SecretStore, systemClock } from '../../../main/services/ports.ts';
 import { isPendingIntent, PurchaseService } from '../../../main/services/purchase-service.ts';
@@ -130,12 +132,16 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     backoff: { baseMs: 50, maxMs: 400 },
   });
   const playerKey = playerKeyFrom(o.device.kind, o.playerAssertion?.() ?? null);
+  // As app-runtime.ts: a kiosk's visit and its outbox, opened before the restore.
+  let visits: KioskVisits | null = null;
+  const visit = () => visits?.current() ?? null;
   const binding = new BindingService({
     relay,
     vault,
     clock,
     log,
     playerKey: async () => playerKey,
+    visit,
     rememberWallet: (w) => settings.setPlayer({ lastWallet: w }),
   });
   const purchases = new PurchaseService({
@@ -146,16 +152,22 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     log,
     newIntentId: randomUUID,
     followUp: { baseMs: 150, maxMs: 600 },
+    visit,
   });
+  if (mode === 'kiosk') {
+    const store = createFileKioskVisitStore(join(dir, 'kiosk-visit.json'));
+    visits = await startKioskVisits({ store, relay, clock, log, newVisitId: randomUUID, backoff: { baseMs: 50, maxMs: 400 } }, binding);
+  }
 
   const reloadListeners = new Set<() => void>();
   let kiosk: KioskSession | null = null;
-  if (mode === 'kiosk') {
+  if (visits) {
     kiosk = new KioskSession({
       clock: o.kioskClock,
       log,
       timings: () => settings.get().kiosk,
       reset: createKioskReset({
+        visits,
         binding,
         purchases,
         wipeStorage: async () => {},
@@ -230,6 +242,7 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
       binding.dispose();
       purchases.dispose();
       kiosk?.dispose();
+      visits?.dispose();
       await secrets.wipe();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -9,6 +9,8 @@ export interface TcpProxy {
   /** Drops every connection (as a dead Wi-Fi would) and refuses new ones. */
   cut(): void;
   restore(): void;
+  /** Answers every new request with this HTTP status (an overloaded relay or a proxy in front of it), dropping open connections. */
+  answer(status: 503 | 429): void;
   readonly isCut: boolean;
   close(): Promise<void>;
 }
@@ -18,9 +20,19 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<Socket>();
   let isCut = false;
+  let answering: number | null = null;
   const server: Server = createServer((inbound) => {
     if (isCut) {
       inbound.destroy();
+      return;
+    }
+    if (answering !== null) {
+      const status = answering;
+      inbound.on('error', () => inbound.destroy());
+      inbound.once('data', () => {
+        const body = JSON.stringify({ error: { code: status === 503 ? 'OVERLOADED' : 'RATE_LIMITED', message: 'busy' } });
+        inbound.end(`HTTP/1.1 ${status} Busy\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+      });
       return;
     }
     const outbound = connect(Number(port), hostname);
@@ -49,6 +61,12 @@ export async function startTcpProxy(target: string): Promise<TcpProxy> {
     },
     restore() {
       isCut = false;
+      answering = null;
+    },
+    answer(status) {
+      answering = status;
+      for (const s of sockets) s.destroy();
+      sockets.clear();
     },
     get isCut() {
       return isCut;

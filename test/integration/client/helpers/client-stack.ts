@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RelayConfigInput } from '../../../../relay/src/config.ts';
 import { type Stack, startStack } from '../../../../relay/test/support/stack.ts';
+import { createFileKioskVisitStore } from '../../../../main/adapters/kiosk-visit-store.file.ts';
 import { createFilePendingStore } from '../../../../main/adapters/pending-store.file.ts';
 import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
 import { createKeytarSecretStore } from '../../../../main/adapters/secret-store.keytar.ts';
 import { BindingService } from '../../../../main/services/binding-service.ts';
+import { type KioskVisits, startKioskVisits } from '../../../../main/services/kiosk-visits.ts';
 import { playerKeyFrom } from '../../../../main/services/player.ts';
 import { type Clock, type HttpRequest, type Logger, type RelayHttp, type SecretStore, systemClock } from '../../../../main/services/ports.ts';
 import { isPendingIntent, type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
@@ -77,8 +79,14 @@ export interface Client {
   readonly purchases: PurchaseService;
   readonly playerKey: string;
   readonly log: MemoryLogger;
+  /** Kiosks: the visit and its outbox (null for launchers). */
+  readonly visits: KioskVisits | null;
+  /** The client's data folder (pending purchases, the kiosk visit file). */
+  readonly dir: string;
   /** Builds a new purchase service over the same pending store (a restarted app). */
   newPurchaseService(): PurchaseService;
+  /** The process dies: timers and the stream stop, nothing is cleaned up (the data folder and the keychain stay). */
+  kill(): void;
   close(): Promise<void>;
 }
 
@@ -91,16 +99,16 @@ function pendingStore(dir: string) {
 export async function startClient(
   s: Stack,
   device: 'kiosk' | 'launcher',
-  options: { clock?: Clock; log?: Logger; player?: string } = {},
+  options: { clock?: Clock; log?: Logger; player?: string; relayUrl?: string; restartOf?: Client } = {},
 ): Promise<Client> {
-  const dir = mkdtempSync(join(tmpdir(), 'stb-client-'));
-  const secrets = new RecordingSecretStore(
-    secretStoreKind() === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(),
-    `-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
-  );
+  // A restart (`restartOf`): the same data folder and keychain entries, as after a process kill.
+  const dir = options.restartOf?.dir ?? mkdtempSync(join(tmpdir(), 'stb-client-'));
+  const secrets =
+    options.restartOf?.secrets ??
+    new RecordingSecretStore(secretStoreKind() === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(), `-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   const vault = new Vault(secrets);
   const testDevice = device === 'kiosk' ? s.kiosk : s.launcher;
-  const credential: DeviceCredential = { relayUrl: s.relay.url, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
+  const credential: DeviceCredential = { relayUrl: options.relayUrl ?? s.relay.url, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
   await vault.setDeviceCredential(credential);
   const player = options.player ?? `player-${Math.random().toString(36).slice(2)}`;
   const assertion = device === 'launcher' ? s.assertion(player) : null;
@@ -120,7 +128,10 @@ export async function startClient(
     backoff: { baseMs: 50, maxMs: 500 },
   });
   const playerKey = playerKeyFrom(device, assertion);
-  const binding = new BindingService({ relay, vault, clock, log, playerKey: async () => playerKey });
+  // As main/platform/app-runtime.ts: a kiosk's visit and its outbox, opened before the restore.
+  let visits: KioskVisits | null = null;
+  const visit = () => visits?.current() ?? null;
+  const binding = new BindingService({ relay, vault, clock, log, playerKey: async () => playerKey, visit });
   const newPurchaseService = () =>
     new PurchaseService({
       relay,
@@ -130,6 +141,7 @@ export async function startClient(
       log,
       newIntentId: () => crypto.randomUUID(),
       followUp: { baseMs: 100, maxMs: 400 },
+      visit,
     });
   let purchases = newPurchaseService();
   const services = { current: purchases };
@@ -141,9 +153,21 @@ export async function startClient(
     log,
     { baseMs: 50, maxMs: 500 },
   );
+  if (device === 'kiosk') {
+    const store = createFileKioskVisitStore(join(dir, 'kiosk-visit.json'));
+    visits = await startKioskVisits({ store, relay, clock, log, newVisitId: () => crypto.randomUUID(), backoff: { baseMs: 50, maxMs: 400 } }, binding);
+  }
   await binding.restore();
   stream.start();
+  const kill = () => {
+    stream.stop();
+    binding.dispose();
+    purchases.dispose();
+    visits?.dispose();
+  };
   return {
+    visits,
+    dir,
     relay,
     http,
     vault,
@@ -159,10 +183,9 @@ export async function startClient(
       services.current = purchases;
       return purchases;
     },
+    kill,
     async close() {
-      stream.stop();
-      binding.dispose();
-      purchases.dispose();
+      kill();
       await vault.clearBindingRef(playerKey).catch(() => undefined);
       await vault.clearDeviceCredential().catch(() => undefined);
       await secrets.delete('scan-to-bind', 'probe').catch(() => undefined);

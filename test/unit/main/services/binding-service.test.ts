@@ -5,7 +5,7 @@ import { FakeClock } from '../../../fakes/fake-clock.ts';
 import { FakeRelay } from '../../../fakes/fake-relay.ts';
 import { MemoryLogger, MemorySecretStore } from '../../../fakes/memory-stores.ts';
 
-function setup() {
+function setup(visit?: { id: string }) {
   const clock = new FakeClock();
   const relay = new FakeRelay();
   relay.now = () => clock.now();
@@ -19,9 +19,58 @@ function setup() {
     log: new MemoryLogger(),
     playerKey: async () => 'player-1',
     rememberWallet: (w) => wallets.push(w),
+    ...(visit ? { visit: () => visit.id } : {}),
   });
   return { clock, relay, secrets, vault, svc, wallets };
 }
+
+describe('BindingService on a kiosk (visits, issue 14)', () => {
+  const V1 = '11111111-1111-4111-8111-111111111111';
+  const V2 = '22222222-2222-4222-8222-222222222222';
+
+  it('starts bindings for the current visit and ignores statuses of any other visit', async () => {
+    const visit = { id: V1 };
+    const { svc, relay } = setup(visit);
+    await svc.start('ALIPAY_HK');
+    expect(relay.calls).toContain(`createBinding ALIPAY_HK ${V1}`);
+    const id = svc.bindingId as string;
+    svc.apply({ ...relay.authorise(id), visitId: V2 });
+    expect(svc.status().state).toBe('QR_SHOWN');
+    svc.apply({ ...relay.authorise(id), visitId: undefined });
+    expect(svc.status().state).toBe('QR_SHOWN');
+    svc.apply(relay.authorise(id));
+    expect(svc.status().state).toBe('ACTIVE');
+    // The visit rotated: a late event about the old visit's binding changes nothing.
+    visit.id = V2;
+    await svc.forgetVisit();
+    svc.apply({ ...relay.authorise(id), version: 99 });
+    expect(svc.status()).toMatchObject({ state: 'NONE', qr: null });
+  });
+
+  it('forgets the binding and the vault reference at once without calling the relay', async () => {
+    const { svc, relay, vault } = setup({ id: V1 });
+    await svc.start('ALIPAY_HK');
+    svc.apply(relay.authorise(svc.bindingId as string));
+    const before = relay.calls.length;
+    const done = svc.forgetVisit();
+    expect(svc.status().state).toBe('NONE'); // synchronously, before the keychain answers
+    await done;
+    expect(await vault.bindingRef('player-1')).toBeNull();
+    expect(relay.calls).toHaveLength(before);
+    expect(() => svc.active()).toThrow(/BINDING_NOT_FOUND/);
+  });
+
+  it('restore asks the relay for the current visit’s binding only, never the vault’s older reference', async () => {
+    const { svc, relay, vault } = setup({ id: V2 });
+    const old = await relay.createBinding('ALIPAY_HK', V1);
+    relay.authorise(old.bindingId);
+    await vault.setBindingRef('player-1', old.bindingId);
+    expect((await svc.restore()).state).toBe('NONE');
+    expect(relay.calls).toContain(`currentBinding ${V2}`);
+    expect(relay.calls).not.toContain(`getBinding ${old.bindingId}`);
+    expect(await vault.bindingRef('player-1')).toBeNull();
+  });
+});
 
 describe('BindingService', () => {
   it('shows a QR at once and stores only the opaque binding reference in the vault', async () => {

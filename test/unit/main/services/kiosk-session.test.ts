@@ -54,7 +54,14 @@ describe('createKioskReset', () => {
     return {
       calls,
       d: {
-        binding: { status: () => ({ state }), cancel: async () => calls.push('withdraw'), unbind: async () => calls.push('revoke') },
+        visits: {
+          rotate: async (id: string | null) => {
+            calls.push(`rotate:${id}`);
+            throw new Error('disk full');
+          },
+          drain: () => calls.push('drain'),
+        },
+        binding: { bindingId: state === 'NONE' ? null : 'b-1', forgetVisit: async () => calls.push('forget') },
         purchases: { forgetQuotes: () => calls.push('quotes') },
         wipeStorage: async () => {
           calls.push('wipe');
@@ -66,16 +73,16 @@ describe('createKioskReset', () => {
     };
   };
 
-  it('withdraws a pending QR, then wipes and reloads even when a step fails', async () => {
-    const { calls, d } = deps('QR_SHOWN');
-    await createKioskReset(d)();
-    expect(calls).toEqual(['withdraw', 'quotes', 'wipe', 'reload']);
-  });
-
-  it('revokes the visit binding', async () => {
+  it('queues the end of the visit binding first, then wipes locally and reloads even when steps fail, then drains', async () => {
     const { calls, d } = deps('ACTIVE');
     await createKioskReset(d)();
-    expect(calls).toEqual(['revoke', 'quotes', 'wipe', 'reload']);
+    expect(calls).toEqual(['rotate:b-1', 'forget', 'quotes', 'wipe', 'reload', 'drain']);
+  });
+
+  it('rotates the visit even without a binding', async () => {
+    const { calls, d } = deps('NONE');
+    await createKioskReset(d)();
+    expect(calls).toEqual(['rotate:null', 'forget', 'quotes', 'wipe', 'reload', 'drain']);
   });
 });
 
