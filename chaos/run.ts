@@ -5,7 +5,7 @@ import type { Engine } from './stack.ts';
 
 /*
  * The fault and attack matrix: node --import tsx chaos/run.ts [--engine sqlite|postgres|both]
- * [--short] [--only <row substring>] [--runs N]. Prints the table (row, runs, invariants held,
+ * [--short] [--only <row substring>[|<row substring>…]] [--runs N]. Prints the table (row, runs, invariants held,
  * failures) and exits non-zero when any run broke an invariant.
  */
 const argv = process.argv.slice(2);
@@ -14,14 +14,14 @@ const flag = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const short = argv.includes('--short');
-const only = flag('only');
+const only = flag('only')?.split('|');
 const runs = flag('runs') ? Number(flag('runs')) : undefined;
 const engineFlag = flag('engine') ?? 'both';
 const available = engines();
 const wanted: Engine[] = engineFlag === 'both' ? ['sqlite', 'postgres'] : [engineFlag as Engine];
 const results: RowResult[] = [];
 for (const row of allRows) {
-  if (only && !row.name.includes(only)) continue;
+  if (only && !only.some((o) => row.name.includes(o))) continue;
   for (const engine of wanted) {
     if (row.engines && !row.engines.includes(engine)) continue;
     const skip = available.find((e) => e.name === engine)?.skip;
