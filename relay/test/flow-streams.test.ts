@@ -44,7 +44,7 @@ describe('held registry', () => {
   });
 });
 
-const fast = { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, shutdownGraceMs: 5_000 };
+const fast = { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, enrollPerMinute: 1_000_000, enrollBurst: 100_000, shutdownGraceMs: 5_000 };
 
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`stream and long-poll caps per device (${engine.name})`, () => {
@@ -103,7 +103,7 @@ for (const engine of engines()) {
       const poll = holdPoll(device, bindingId, version);
       await sleep(200);
       const t0 = Date.now();
-      const disabled = await adminCall(s.relay.url, 'POST', `/admin/v1/devices/${device.creds.deviceId}/disable`, {});
+      const disabled = await adminCall(s.relay.adminUrl, 'POST', `/admin/v1/devices/${device.creds.deviceId}/disable`, {});
       expect(disabled.status).toBe(200);
       try {
         expect(await settlesWithin(Promise.all([a.ended, b.ended, poll.answer]), 1_000)).toBe(true);
@@ -262,7 +262,7 @@ for (const engine of engines()) {
         const stream = await holdStream(there);
         expect(stream.status).toBe(200);
         await sleep(100);
-        const disabled = await adminCall(s.relay.url, 'POST', `/admin/v1/devices/${d.creds.deviceId}/disable`, {});
+        const disabled = await adminCall(s.relay.adminUrl, 'POST', `/admin/v1/devices/${d.creds.deviceId}/disable`, {});
         expect(disabled.status).toBe(200);
         // heartbeatMs 200 here: the other process re-reads the device within one heartbeat (+ the query).
         expect(await settlesWithin(stream.ended, 2_000)).toBe(true);

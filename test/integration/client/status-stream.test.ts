@@ -88,7 +88,7 @@ describe('status stream against a relay that ends streams', () => {
     const f = await follow();
     try {
       await waitFor(async () => f.ups.length >= 1, 5_000, 'connected');
-      expect((await adminCall(s.relay.url, 'POST', `/admin/v1/devices/${f.device.creds.deviceId}/disable`, {})).status).toBe(200);
+      expect((await adminCall(s.relay.adminUrl, 'POST', `/admin/v1/devices/${f.device.creds.deviceId}/disable`, {})).status).toBe(200);
       await waitFor(async () => f.stream.attempts >= 2, 5_000, 'two failed attempts');
       // One reconnect after the end (1–2 s), then the 401 (2–4 s before the next): no prompt loop.
       expect(f.opened.length).toBeLessThanOrEqual(3);
