@@ -1,16 +1,4 @@
-// `npm run relay`: with NODE_ENV=production the compiled relay (relay/dist, `npm run build`) on
-// plain Node, no TypeScript loader at run time; otherwise the TypeScript sources through tsx.
-import { existsSync } from 'node:fs';
+// `npm run relay`: the compiled relay with NODE_ENV=production, else the sources (scripts/server-entry.mjs).
+import { runServerCli } from '../../scripts/server-entry.mjs';
 
-const dist = new URL('../dist/cli.js', import.meta.url);
-if (process.env.NODE_ENV === 'production') {
-  if (!existsSync(dist)) {
-    console.error('relay: NODE_ENV=production runs relay/dist/cli.js, which is not built: run `npm run build` first.');
-    process.exit(1);
-  }
-  await import(dist.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(new URL('../src/cli.ts', import.meta.url).href);
-}
+await runServerCli('relay', new URL('..', import.meta.url));
