@@ -50,7 +50,7 @@ async function stillServing(ctx: RowContext): Promise<void> {
     ctx.expect(Date.now() - started < NORMAL_MS, `${label} took ${Date.now() - started} ms during the flood`);
     return v;
   };
-  const gauges = async () => `in flight ${await gauge(ctx.stack.relay.url, 'relay_requests_in_flight')}, lag ${await gauge(ctx.stack.relay.url, 'relay_event_loop_lag_seconds')} s`;
+  const gauges = async () => `in flight ${await gauge(ctx.stack.relay.adminUrl, 'relay_requests_in_flight')}, lag ${await gauge(ctx.stack.relay.adminUrl, 'relay_event_loop_lag_seconds')} s`;
   // Not into the payloads: the answer carries the new device's secret (invariant 4 scans them).
   const enrolled = await timed('enrol', () => ctx.stack.enrolDevice('kiosk').catch(async (e: Error) => { throw new Error(`${e.message} (${await gauges()})`); }));
   ctx.expect(enrolled?.deviceId, 'enrolment during the flood failed');
@@ -104,7 +104,7 @@ export const streamRows: Row[] = [
     try {
       defined(held.flat().map((h) => h.status), 'stream flood', ctx);
       for (const [i, mine] of held.entries()) ctx.expect(mine.filter((h) => h.open).length <= 2, `device ${i} holds ${mine.filter((h) => h.open).length} streams`);
-      const open = await gauge(ctx.stack.relay.url, 'relay_streams_open');
+      const open = await gauge(ctx.stack.relay.adminUrl, 'relay_streams_open');
       ctx.expect(open <= 2 * FLOODERS, `relay_streams_open ${open}`);
     } catch (error) {
       close();
@@ -134,7 +134,7 @@ export const streamRows: Row[] = [
       const waiting = early.filter((s) => s === 0).length;
       defined(early.filter((s) => s !== 0), 'long-poll flood', ctx);
       ctx.expect(waiting <= 2 * FLOODERS, `${waiting} long-polls still waiting`);
-      ctx.expect((await gauge(ctx.stack.relay.url, 'relay_long_polls_open')) <= 2 * FLOODERS, 'relay_long_polls_open above 2 per device');
+      ctx.expect((await gauge(ctx.stack.relay.adminUrl, 'relay_long_polls_open')) <= 2 * FLOODERS, 'relay_long_polls_open above 2 per device');
     } catch (error) {
       close();
       throw error;
