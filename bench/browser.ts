@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { startStack } from '../relay/test/support/stack.ts';
-import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from '../test/e2e/host/bridge-host.ts';
+import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from '../main/dev/bridge-host.ts';
 import { type ClientMain, startClientMain } from '../test/e2e/host/client-main.ts';
 import { FakeClock } from '../test/fakes/fake-clock.ts';
 import { summarise } from './stats.ts';
@@ -11,7 +11,7 @@ import type { Row } from './table.ts';
 /*
  * #4, #5, #6 and #8 (renderer heap) in Debian's Chromium (playwright-core, the flags of
  * playwright.config.ts) against the end-to-end host of test/e2e: the built renderer served by
- * test/e2e/host/bridge-host.ts, main's real services (client-main.ts) behind it, and the
+ * main/dev/bridge-host.ts, main's real services (client-main.ts) behind it, and the
  * sandbox + a relay on SQLite (relay/test/support/stack.ts; zero payment delay). All of them
  * run in the bench process. Paint times are taken in the page: a MutationObserver sees the DOM
  * change, and performance.now() is read in the next requestAnimationFrame callback.

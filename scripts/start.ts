@@ -2,17 +2,21 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../main/dev/electron-binary.ts';
+import { startPreview } from '../main/dev/preview.ts';
 import { startDevStack } from './dev-stack.ts';
+import { findElectronBinary, NO_ELECTRON_MESSAGE } from './electron-binary.ts';
+import { openBrowser } from './open-browser.ts';
 
 /**
  * `npm start`: the main job on the embedded default. Starts the Antom sandbox and the merchant
  * relay (SQLite in the data dir) on loopback — or on the LAN with --lan, so a real phone can
  * scan the QR — mints an enrolment code for this PC, and opens the Electron app, handing it the
- * code in a 0600 file written only when the app starts. Without an Electron binary it says so in one line and keeps the
- * services running until Ctrl-C.
+ * code in a 0600 file written only when the app starts. Where Electron cannot run (or with
+ * --preview) it opens the browser preview instead: the built renderer with main's real services
+ * behind a loopback bridge (main/dev/preview.ts), in a browser window when a display exists.
+ * --no-app runs the services only. Everything stops on Ctrl-C.
  */
-const USAGE = `npm start -- [--lan] [--mode window|overlay|kiosk] [--data-dir .data] [--sandbox-port 8081] [--relay-port 8787] [--no-app]`;
+const USAGE = `npm start -- [--lan] [--mode window|overlay|kiosk] [--data-dir .data] [--sandbox-port 8081] [--relay-port 8787] [--preview] [--no-browser] [--no-app]`;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}\n${USAGE}`);
@@ -29,6 +33,8 @@ function parse() {
       'sandbox-port': { type: 'string', default: '8081' },
       'relay-port': { type: 'string', default: '8787' },
       'no-app': { type: 'boolean', default: false },
+      preview: { type: 'boolean', default: false },
+      'no-browser': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -70,10 +76,12 @@ const stack = await startDevStack({
 });
 
 let closing = false;
+const onClose: Array<() => Promise<void>> = [];
 async function shutdown(code: number): Promise<never> {
   if (!closing) {
     closing = true;
     rmSync(handoverFile, { force: true });
+    for (const close of onClose) await close().catch(() => undefined);
     await stack.close();
   }
   process.exit(code);
@@ -87,17 +95,40 @@ console.log(`relay: ${stack.relayUrl}  enrolment code for this PC: ${stack.enrol
 if (stack.deviceKind === 'launcher') console.log(`demo studio (player assertions): ${stack.devStudio.url}  token: ${stack.devStudio.token}`);
 console.log(`relay admin and metrics (loopback only): ${stack.relay.adminUrl}`);
 
-const electron = args.values['no-app'] ? null : findElectronBinary();
-if (!electron) {
-  if (!args.values['no-app']) console.log(NO_ELECTRON_MESSAGE);
-  console.log('ready: services running; Ctrl-C stops them.');
-} else {
-  // The app runs from the bundles in out/; build them first so a fresh clone starts.
-  const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+/** Builds the bundles the app or the preview runs from (out/); a fresh clone has none. */
+async function build(script: 'build' | 'build:renderer'): Promise<void> {
+  const built = spawnSync('npm', ['run', '--silent', script], { stdio: 'inherit' });
   if (built.status !== 0) {
     console.error('npm start: the build failed; see above.');
     await shutdown(1);
   }
+}
+
+const electron = args.values['no-app'] || args.values.preview ? null : findElectronBinary();
+if (args.values['no-app']) {
+  console.log('ready: services running; Ctrl-C stops them.');
+} else if (!electron) {
+  if (!args.values.preview) console.log(NO_ELECTRON_MESSAGE);
+  await build('build:renderer');
+  const preview = await startPreview({
+    relayUrl: stack.appRelayUrl,
+    enrollCode: stack.enrollCode,
+    mode,
+    ...(stack.deviceKind === 'launcher' ? { devStudio: { url: stack.devStudio.url, token: stack.devStudio.token } } : {}),
+    dataDir: join(dataDir, 'preview'),
+    rendererDir: resolve('out/renderer'),
+  }).catch(async (error: Error) => {
+    console.error(`npm start: the browser preview did not start: ${error.message}`);
+    return shutdown(1);
+  });
+  onClose.push(() => preview.close());
+  if (preview.keychain === 'memory') console.log('keychain: the OS keychain is missing or locked, so the preview keeps its secrets in memory for this run (the page says so).');
+  console.log(`browser preview (${mode}): ${preview.enterUrl}`);
+  if (!args.values['no-browser']) openBrowser(preview.enterUrl, join(dataDir, 'preview', 'browser'));
+  console.log('ready: preview running; Ctrl-C stops it.');
+} else {
+  // The app runs from the bundles in out/; build them first so a fresh clone starts.
+  await build('build');
   writeFileSync(
     handoverFile,
     JSON.stringify({

@@ -1,5 +1,5 @@
 import { INVOKE_CHANNELS } from '@scan-to-bind/shared/ipc/channels';
-import { BRIDGE_HEADER, HOST_CSP } from './host/bridge-host.ts';
+import { BRIDGE_HEADER, HOST_CSP } from '../../main/dev/bridge-host.ts';
 import { expect, test } from './fixtures.ts';
 
 /*

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import type { RelayConfigInput } from '../../relay/src/config.ts';
 import { type Stack, startStack } from '../../relay/test/support/stack.ts';
 import { FakeClock } from '../fakes/fake-clock.ts';
-import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from './host/bridge-host.ts';
+import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from '../../main/dev/bridge-host.ts';
 import { type ClientMain, startClientMain } from './host/client-main.ts';
 import { startTcpProxy, type TcpProxy } from './host/tcp-proxy.ts';
 import { en, type MessageKey } from '../../renderer/src/i18n/en.ts';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
-import { findElectronBinary } from '../../main/dev/electron-binary.ts';
+import { findElectronBinary } from '../../scripts/electron-binary.ts';
 
 /*
  * Bind and buy in the real app (unpackaged build: `npm run build` first), against the real
@@ -14,7 +14,7 @@ import { findElectronBinary } from '../../main/dev/electron-binary.ts';
 const binary = findElectronBinary();
 const built = existsSync(join(process.cwd(), 'out', 'main', 'index.js'));
 const reason = !binary
-  ? 'no Electron binary on this machine (the electron package has no dist/); see main/dev/electron-binary.ts'
+  ? 'no Electron binary on this machine (the electron package has no dist/); see scripts/electron-binary.ts'
   : !built
     ? 'the app is not built: run `npm run build` first'
     : '';

@@ -3,32 +3,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locale } from '@scan-to-bind/shared/domain';
-import type { IpcMainInvokeEvent } from 'electron';
-import { createFileKioskVisitStore } from '../../../main/adapters/kiosk-visit-store.file.ts';
-import { createFilePendingStore } from '../../../main/adapters/pending-store.file.ts';
+import { clientFileStores } from '../../../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../../../main/adapters/relay-client.got.ts';
 import { createKeytarSecretStore } from '../../../main/adapters/secret-store.keytar.ts';
-import { createHandle, registerHandlers } from '../../../main/ipc/handle.ts';
-import { buildHandlers } from '../../../main/ipc/handlers.ts';
-import { createPush, type Push, type PushTarget } from '../../../main/ipc/push.ts';
-import { BindingService } from '../../../main/services/binding-service.ts';
-import { createKioskReset, isCustomerActivity, KioskSession } from '../../../main/services/kiosk-session.ts';
-import { type KioskVisits, startKioskVisits } from '../../../main/services/kiosk-visits.ts';
+import { startBrowserMain } from '../../../main/dev/browser-main.ts';
+import type { PushTarget } from '../../../main/ipc/push.ts';
+import type { BindingService } from '../../../main/services/binding-service.ts';
+import type { KioskSession } from '../../../main/services/kiosk-session.ts';
 import { playerKeyFrom } from '../../../main/services/player.ts';
 import { type Clock, type SecretStore, systemClock } from '../../../main/services/ports.ts';
-import { isPendingIntent, PurchaseService } from '../../../main/services/purchase-service.ts';
-import { RelayApi } from '../../../main/services/relay/relay-api.ts';
-import { StatusStream } from '../../../main/services/relay/status-stream.ts';
-import { relayEventRouter } from '../../../main/services/relay/event-router.ts';
-import { defaultSettings, SettingsService } from '../../../main/services/settings-service.ts';
-import { rememberedCredential, Vault } from '../../../main/services/vault.ts';
+import type { PurchaseService } from '../../../main/services/purchase-service.ts';
+import { defaultSettings, type SettingsService } from '../../../main/services/settings-service.ts';
+import { Vault } from '../../../main/services/vault.ts';
 import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../fakes/memory-stores.ts';
 
 /*
- * Main without Electron: the same services, adapters and handler table that
- * main/platform/app-runtime.ts wires, minus windows and the app:// protocol. The IPC wrapper
- * is main/ipc/handle.ts itself, registered on a tiny ipcMain stand-in; the bridge host
- * (bridge-host.ts) calls the registered listeners for `POST /__bridge/invoke/<channel>`.
+ * Main without Electron for the e2e suite: main/dev/browser-main.ts (the app's one client
+ * composition behind the IPC wrapper) on keytar under a run-scoped service name, settings in
+ * memory, and the test's clocks.
  */
 
 /** Which keychain the vault uses: keytar on a D-Bus session (CI always), else memory. */
@@ -100,7 +92,7 @@ export interface ClientMain {
   close(): Promise<void>;
 }
 
-/** Builds and starts the services the way app-runtime.ts does. */
+/** Builds and starts main's one client composition behind the in-process IPC stand-in (main/dev/browser-main.ts). */
 export async function startClientMain(o: ClientMainOptions): Promise<ClientMain> {
   const dir = mkdtempSync(join(tmpdir(), 'stb-e2e-main-'));
   const log = new MemoryLogger();
@@ -113,136 +105,41 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     kind === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(),
     `-e2e-${process.pid}-${randomUUID().slice(0, 8)}`,
   );
-  const vault = new Vault(secrets);
-  await vault.setDeviceCredential({ relayUrl: o.relayUrl, ...o.device });
+  await new Vault(secrets).setDeviceCredential({ relayUrl: o.relayUrl, ...o.device });
   const mode = o.device.kind === 'kiosk' ? 'kiosk' : 'window';
-  const settings = new SettingsService(new MemorySettingsStore(), { ...defaultSettings(o.locale), mode, relayUrl: o.relayUrl });
-
-  const clock: Clock = { now: o.now, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout };
-  const relay = new RelayApi({
+  const playerAssertion = o.playerAssertion;
+  const main = await startBrowserMain({
+    secrets,
+    settingsStore: new MemorySettingsStore({ ...defaultSettings(o.locale), mode, relayUrl: o.relayUrl }),
     http: createGotRelayHttp(),
+    log,
+    ...clientFileStores(dir),
+    locale: o.locale,
     // A development client (unpackaged, as the e2e relay is plain http on loopback).
     isPackaged: false,
-    clock,
-    log,
-    // As app-runtime.ts: read from the keychain once, then kept in memory.
-    credential: rememberedCredential(vault),
-    playerAssertion: async () => o.playerAssertion?.() ?? null,
-    timeoutMs: CLIENT_REQUEST_TIMEOUT_MS,
-    backoff: { baseMs: 50, maxMs: 400 },
+    version: '0.1.0-e2e',
+    mode,
+    relayUrl: o.relayUrl,
+    playerAssertion: async () => playerAssertion?.() ?? null,
+    clock: { now: o.now, setTimeout: systemClock.setTimeout, clearTimeout: systemClock.clearTimeout },
+    kioskClock: o.kioskClock,
+    newId: randomUUID,
+    tuning: { relayTimeoutMs: CLIENT_REQUEST_TIMEOUT_MS, backoff: { baseMs: 50, maxMs: 400 }, followUp: { baseMs: 150, maxMs: 600 } },
   });
-  const playerKey = playerKeyFrom(o.device.kind, o.playerAssertion?.() ?? null);
-  // As app-runtime.ts: a kiosk's visit and its outbox, opened before the restore.
-  let visits: KioskVisits | null = null;
-  const visit = () => visits?.current() ?? null;
-  const binding = new BindingService({
-    relay,
-    vault,
-    clock,
-    log,
-    playerKey: async () => playerKey,
-    visit,
-    rememberWallet: (w) => settings.setPlayer({ lastWallet: w }),
-  });
-  const purchases = new PurchaseService({
-    relay,
-    binding,
-    pending: createFilePendingStore(join(dir, 'pending-purchases.json'), isPendingIntent),
-    clock,
-    log,
-    newIntentId: randomUUID,
-    followUp: { baseMs: 150, maxMs: 600 },
-    visit,
-  });
-  if (mode === 'kiosk') {
-    const store = createFileKioskVisitStore(join(dir, 'kiosk-visit.json'));
-    visits = await startKioskVisits({ store, relay, clock, log, newVisitId: randomUUID, backoff: { baseMs: 50, maxMs: 400 } }, binding);
-  }
-
-  const reloadListeners = new Set<() => void>();
-  let kiosk: KioskSession | null = null;
-  if (visits) {
-    kiosk = new KioskSession({
-      clock: o.kioskClock,
-      log,
-      timings: () => settings.get().kiosk,
-      reset: createKioskReset({
-        visits,
-        binding,
-        purchases,
-        wipeStorage: async () => {},
-        reloadWindows: () => {
-          for (const l of reloadListeners) l();
-        },
-        log,
-      }),
-    });
-  }
-
-  const listeners = new Map<string, (event: IpcMainInvokeEvent, ...args: unknown[]) => Promise<unknown>>();
-  const handle = createHandle({
-    ipcMain: { handle: (channel, listener) => listeners.set(channel, listener), removeHandler: (c) => listeners.delete(c) },
-    // The bridge host admits only requests carrying the run's secret (its stand-in for the sender check).
-    isTrustedSender: () => true,
-    log: (m, f) => log.warn(m, f),
-    onActivity: (name) => {
-      if (isCustomerActivity(name)) kiosk?.activity();
-    },
-  });
-  registerHandlers(
-    handle,
-    buildHandlers({ version: '0.1.0-e2e', binding, purchases, settings, relay, kiosk, writeClipboard: () => {} }),
-  );
-
-  const targets = new Set<PushTarget>();
-  const push: Push = createPush(
-    () => [...targets],
-    () => true,
-    (m, f) => log.warn(m, f),
-  );
-  binding.onChange((s) => push('bindingChanged', s));
-  purchases.onChange((p) => push('purchaseChanged', p));
-  settings.onChange((s) => push('settingsChanged', s));
-  kiosk?.onChange((k) => push('kioskChanged', k));
-
-  const stream = new StatusStream(
-    (signal, last) => relay.openEvents(signal, last),
-    relayEventRouter(binding, purchases, log),
-    clock,
-    log,
-    { baseMs: 50, maxMs: 400 },
-  );
-  await binding.restore();
-  void purchases.resume();
-  stream.start();
-
+  const { client } = main;
   return {
-    binding,
-    purchases,
-    settings,
-    kiosk,
-    vault,
-    playerKey,
+    binding: client.binding,
+    purchases: client.purchases,
+    settings: client.settings,
+    kiosk: client.kiosk,
+    vault: client.vault,
+    playerKey: playerKeyFrom(o.device.kind, playerAssertion?.() ?? null),
     log,
-    async invoke(channel, args) {
-      const listener = listeners.get(channel);
-      if (!listener) return undefined;
-      return listener({} as IpcMainInvokeEvent, ...args);
-    },
-    addTarget(target) {
-      targets.add(target);
-      return () => targets.delete(target);
-    },
-    onReload(listener) {
-      reloadListeners.add(listener);
-      return () => reloadListeners.delete(listener);
-    },
+    invoke: (channel, args) => main.invoke(channel, args),
+    addTarget: (target) => main.addTarget(target),
+    onReload: (listener) => main.onReload(listener),
     async close() {
-      stream.stop();
-      binding.dispose();
-      purchases.dispose();
-      kiosk?.dispose();
-      visits?.dispose();
+      await main.close();
       await secrets.wipe();
       rmSync(dir, { recursive: true, force: true });
     },

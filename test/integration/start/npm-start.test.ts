@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findElectronBinary, NO_ELECTRON_MESSAGE } from '../../../main/dev/electron-binary.ts';
+import { NO_ELECTRON_MESSAGE } from '../../../scripts/electron-binary.ts';
 import { signClientRequest } from '../../../relay/src/http/client-signature.ts';
 
 // `npm start` as a user runs it: the real script, sandbox and relay on loopback, then stopped.
@@ -40,22 +40,21 @@ function leaveStaleHandover(): void {
 }
 
 describe('npm start', () => {
-  it('starts sandbox and relay, prints an enrolment code, and stops cleanly', async () => {
+  it('--no-app: starts sandbox and relay, prints an enrolment code, writes no handover, and stops cleanly', async () => {
     leaveStaleHandover();
-    const run = startScript(['--data-dir', dataDir, '--sandbox-port', '0', '--relay-port', '0']);
+    const run = startScript(['--data-dir', dataDir, '--sandbox-port', '0', '--relay-port', '0', '--no-app']);
     child = run.proc;
     const out = await run.ready;
+    expect(out).not.toContain(NO_ELECTRON_MESSAGE);
+    // The handover (enrolment code, player assertion) is written only for an app that starts,
+    // and the app deletes it once read; a stale one is gone (issue 14).
+    expect(existsSync(handover)).toBe(false);
 
-    if (!findElectronBinary()) expect(out).toContain(NO_ELECTRON_MESSAGE);
     const relayUrl = /relay: (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     const code = /enrolment code for this PC: (\S+)/.exec(out)?.[1];
     const sandboxUrl = /sandbox \(Antom \+ wallet pages\): (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     expect(relayUrl && code && sandboxUrl).toBeTruthy();
 
-    // The handover (enrolment code, player assertion) is written only for an app that starts,
-    // and the app deletes it once read; without Electron none is written and a stale one is gone
-    // (issue 14 §5). Where Electron runs, the electron suite checks the app read and deleted it.
-    if (!findElectronBinary()) expect(existsSync(handover)).toBe(false);
     const studioMatch = /demo studio \(player assertions\): (http:\/\/127\.0\.0\.1:\d+\/player-assertion) {2}token: (\S+)/.exec(out);
     expect(studioMatch).toBeTruthy();
     const studio = { url: studioMatch?.[1] as string, token: studioMatch?.[2] as string };
@@ -102,13 +101,36 @@ describe('npm start', () => {
     expect(statSync(join(dataDir, 'dev-secrets.json')).mode & 0o777).toBe(0o600);
   });
 
-  it('--no-app writes no handover and removes a stale one', async () => {
+  it('without Electron (or with --preview) serves the browser preview: the real services behind a per-run secret', async () => {
     leaveStaleHandover();
-    const run = startScript(['--data-dir', dataDir, '--sandbox-port', '0', '--relay-port', '0', '--no-app']);
+    const run = startScript(['--data-dir', dataDir, '--sandbox-port', '0', '--relay-port', '0', '--preview', '--no-browser', '--mode', 'kiosk']);
     child = run.proc;
     const out = await run.ready;
-    expect(out).not.toContain(NO_ELECTRON_MESSAGE);
+    expect(out).toContain('ready: preview running');
+    // The preview is not the app: no handover file is written, a stale one is gone.
     expect(existsSync(handover)).toBe(false);
+    const enter = /browser preview \(kiosk\): (http:\/\/127\.0\.0\.1:\d+)\/__bridge\/enter\?k=(\S+)/.exec(out);
+    expect(enter, out).toBeTruthy();
+    const [origin, secret] = [enter?.[1] as string, enter?.[2] as string];
+
+    // Nothing of main answers without the run's secret; the enter address trades it for an HttpOnly cookie.
+    expect((await fetch(`${origin}/__bridge/invoke/app%3Ainfo`, { method: 'POST' })).status).toBe(403);
+    expect((await fetch(`${origin}/__bridge/enter?k=${'x'.repeat(secret.length)}`, { redirect: 'manual' })).status).toBe(403);
+    const entered = await fetch(`${origin}/__bridge/enter?k=${secret}`, { redirect: 'manual' });
+    expect(entered.status).toBe(303);
+    expect(entered.headers.get('location')).toBe('/#/kiosk');
+    expect(entered.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
+    const cookie = entered.headers.get('set-cookie')?.split(';')[0] as string;
+    const info = await fetch(`${origin}/__bridge/invoke/app%3Ainfo`, { method: 'POST', headers: { cookie } });
+    expect(await info.json()).toMatchObject({ ok: true, value: { mode: 'kiosk' } });
+    // Enrolled with the printed code by main's own services: the relay's wallets answer through the bridge.
+    const wallets = await fetch(`${origin}/__bridge/invoke/wallet%3Alist`, { method: 'POST', headers: { cookie } });
+    expect(await wallets.json()).toMatchObject({ ok: true, value: expect.arrayContaining([expect.objectContaining({ wallet: 'ALIPAY_HK' })]) });
+    // The page says it is the browser preview, in its title and in a bar at its top.
+    const page = await (await fetch(`${origin}/`, { headers: { cookie } })).text();
+    expect(page).toMatch(/<title>Browser preview[^<]*· Scan to Bind<\/title>/);
+    expect(page).toContain('role="note"');
+
     const exited = new Promise<number | null>((r) => run.proc.on('exit', (c) => r(c)));
     run.proc.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -3,20 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RelayConfigInput } from '../../../../relay/src/config.ts';
 import { type Stack, startStack } from '../../../../relay/test/support/stack.ts';
-import { createFileKioskVisitStore } from '../../../../main/adapters/kiosk-visit-store.file.ts';
-import { createFilePendingStore } from '../../../../main/adapters/pending-store.file.ts';
+import { clientFileStores } from '../../../../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
 import { createKeytarSecretStore } from '../../../../main/adapters/secret-store.keytar.ts';
-import { BindingService } from '../../../../main/services/binding-service.ts';
-import { type KioskVisits, startKioskVisits } from '../../../../main/services/kiosk-visits.ts';
+import type { BindingService } from '../../../../main/services/binding-service.ts';
+import { type Client as AppClient, createClient } from '../../../../main/services/create-client.ts';
+import type { KioskVisits } from '../../../../main/services/kiosk-visits.ts';
 import { playerKeyFrom } from '../../../../main/services/player.ts';
-import { type Clock, type HttpRequest, type Logger, type RelayHttp, type SecretStore, systemClock } from '../../../../main/services/ports.ts';
-import { isPendingIntent, type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
-import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
-import { relayEventRouter } from '../../../../main/services/relay/event-router.ts';
-import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
+import type { Clock, HttpRequest, RelayHttp, SecretStore } from '../../../../main/services/ports.ts';
+import type { PurchaseService } from '../../../../main/services/purchase-service.ts';
+import type { RelayApi } from '../../../../main/services/relay/relay-api.ts';
 import { type DeviceCredential, Vault } from '../../../../main/services/vault.ts';
-import { MemoryLogger, MemorySecretStore } from '../../../fakes/memory-stores.ts';
+import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../../fakes/memory-stores.ts';
 
 /*
  * The client's services on their real adapters (got, the file pending store, keytar where a
@@ -69,125 +67,85 @@ export function countingHttp(): RelayHttp & { count(method: string, path: string
   };
 }
 
-/** One client (a PC or a kiosk) on the real adapters. */
+/** One client (a PC or a kiosk): main's one composition (createClient) on the real adapters. */
 export interface Client {
+  readonly client: AppClient;
   readonly relay: RelayApi;
   readonly http: ReturnType<typeof countingHttp>;
   readonly vault: Vault;
   readonly secrets: RecordingSecretStore;
   readonly binding: BindingService;
   readonly purchases: PurchaseService;
+  readonly player: string;
   readonly playerKey: string;
   readonly log: MemoryLogger;
   /** Kiosks: the visit and its outbox (null for launchers). */
   readonly visits: KioskVisits | null;
   /** The client's data folder (pending purchases, the kiosk visit file). */
   readonly dir: string;
-  /** Builds a new purchase service over the same pending store (a restarted app). */
-  newPurchaseService(): PurchaseService;
   /** The process dies: timers and the stream stop, nothing is cleaned up (the data folder and the keychain stay). */
   kill(): void;
   close(): Promise<void>;
 }
 
-/** The pending store file of a client folder. */
-function pendingStore(dir: string) {
-  return createFilePendingStore<PendingIntent>(join(dir, 'pending-purchases.json'), isPendingIntent);
-}
-
-/** Enrols nothing: takes the device credential the stack enrolled, stores it in the vault, and wires the services like main/platform/app-runtime.ts. */
+/** Enrols nothing: takes the device credential the stack enrolled, stores it in the vault, and builds the client with main's createClient. */
 export async function startClient(
   s: Stack,
   device: 'kiosk' | 'launcher',
-  options: { clock?: Clock; log?: Logger; player?: string; relayUrl?: string; restartOf?: Client } = {},
+  options: { clock?: Clock; log?: MemoryLogger; player?: string; relayUrl?: string; restartOf?: Client; keepAwake?: (on: boolean) => void } = {},
 ): Promise<Client> {
-  // A restart (`restartOf`): the same data folder and keychain entries, as after a process kill.
-  const dir = options.restartOf?.dir ?? mkdtempSync(join(tmpdir(), 'stb-client-'));
+  // A restart (`restartOf`): the same data folder, keychain entries and player, as after a process kill.
+  const prior = options.restartOf;
+  const dir = prior?.dir ?? mkdtempSync(join(tmpdir(), 'stb-client-'));
   const secrets =
-    options.restartOf?.secrets ??
+    prior?.secrets ??
     new RecordingSecretStore(secretStoreKind() === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(), `-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-  const vault = new Vault(secrets);
   const testDevice = device === 'kiosk' ? s.kiosk : s.launcher;
-  const credential: DeviceCredential = { relayUrl: options.relayUrl ?? s.relay.url, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
-  await vault.setDeviceCredential(credential);
-  const player = options.player ?? `player-${Math.random().toString(36).slice(2)}`;
-  const assertion = device === 'launcher' ? s.assertion(player) : null;
-  const log = new MemoryLogger();
-  const clock = options.clock ?? systemClock;
+  const relayUrl = options.relayUrl ?? s.relay.url;
+  const credential: DeviceCredential = { relayUrl, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
+  await new Vault(secrets).setDeviceCredential(credential);
+  const player = options.player ?? prior?.player ?? `player-${Math.random().toString(36).slice(2)}`;
+  const log = options.log ?? new MemoryLogger();
   const http = countingHttp();
-  let cached: DeviceCredential | null = null;
-  const relay = new RelayApi({
+  const client = await createClient({
+    secrets,
+    settingsStore: new MemorySettingsStore(),
     http,
+    log,
+    ...clientFileStores(dir),
+    locale: 'en',
     // A development client: the test relay is plain http on loopback.
     isPackaged: false,
-    clock: systemClock,
-    log,
-    credential: async () => (cached ??= await vault.deviceCredential()),
+    version: '0.1.0-it',
+    mode: device === 'kiosk' ? 'kiosk' : 'window',
+    relayUrl,
     // Like a studio's provider: a fresh token pinned to the asking device, so flows outlast its lifetime.
     playerAssertion: async ({ deviceId }) => (device === 'launcher' ? s.assertion(player, deviceId) : null),
-    backoff: { baseMs: 50, maxMs: 500 },
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.keepAwake ? { keepAwake: options.keepAwake } : {}),
+    newId: () => crypto.randomUUID(),
+    tuning: { backoff: { baseMs: 50, maxMs: 500 }, followUp: { baseMs: 100, maxMs: 400 } },
   });
-  const playerKey = playerKeyFrom(device, assertion);
-  // As main/platform/app-runtime.ts: a kiosk's visit and its outbox, opened before the restore.
-  let visits: KioskVisits | null = null;
-  const visit = () => visits?.current() ?? null;
-  const binding = new BindingService({ relay, vault, clock, log, playerKey: async () => playerKey, visit });
-  const newPurchaseService = () =>
-    new PurchaseService({
-      relay,
-      binding,
-      pending: pendingStore(dir),
-      clock: systemClock,
-      log,
-      newIntentId: () => crypto.randomUUID(),
-      followUp: { baseMs: 100, maxMs: 400 },
-      visit,
-    });
-  let purchases = newPurchaseService();
-  const services = { current: purchases };
-  const stream = new StatusStream(
-    (signal, last) => relay.openEvents(signal, last),
-    // The app's own routing; the purchase service may be replaced (a restart) under it.
-    relayEventRouter(binding, { onRelayEvent: (w) => services.current.onRelayEvent(w) }, log),
-    systemClock,
-    log,
-    { baseMs: 50, maxMs: 500 },
-  );
-  if (device === 'kiosk') {
-    const store = createFileKioskVisitStore(join(dir, 'kiosk-visit.json'));
-    visits = await startKioskVisits({ store, relay, clock, log, newVisitId: () => crypto.randomUUID(), backoff: { baseMs: 50, maxMs: 400 } }, binding);
-  }
-  await binding.restore();
-  stream.start();
-  const kill = () => {
-    stream.stop();
-    binding.dispose();
-    purchases.dispose();
-    visits?.dispose();
-  };
+  await client.start();
+  const playerKey = playerKeyFrom(device, device === 'launcher' ? s.assertion(player) : null);
   return {
-    visits,
+    client,
+    visits: client.visits,
     dir,
-    relay,
+    relay: client.relay,
     http,
-    vault,
+    vault: client.vault,
     secrets,
-    binding,
-    get purchases() {
-      return purchases;
-    },
+    binding: client.binding,
+    purchases: client.purchases,
+    player,
     playerKey,
     log,
-    newPurchaseService() {
-      purchases = newPurchaseService();
-      services.current = purchases;
-      return purchases;
-    },
-    kill,
+    kill: () => client.dispose(),
     async close() {
-      kill();
-      await vault.clearBindingRef(playerKey).catch(() => undefined);
-      await vault.clearDeviceCredential().catch(() => undefined);
+      client.dispose();
+      await client.vault.clearBindingRef(playerKey).catch(() => undefined);
+      await client.vault.clearDeviceCredential().catch(() => undefined);
       await secrets.delete('scan-to-bind', 'probe').catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
