@@ -26,8 +26,8 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
   let dir = '';
   let child: ChildProcess | undefined;
   test.afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGINT');
+    if (child?.pid && child.exitCode === null) {
+      process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => child?.once('exit', r));
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -42,7 +42,8 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
     child = spawn('npm', ['start', '--', '--no-browser', '--sandbox-port', '0', '--relay-port', '0'], {
       cwd: clone,
       env: { ...process.env, npm_config_loglevel: 'error' },
-      detached: false,
+      // Its own process group: Ctrl-C goes to npm and what it started, never to the test runner.
+      detached: true,
     });
     let out = '';
     const ready = new Promise<string>((resolveReady, reject) => {
@@ -85,7 +86,7 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
 
     await phone.close();
     await context.close();
-    child.kill('SIGINT');
+    process.kill(-(child.pid as number), 'SIGINT');
     const code2 = await new Promise<number | null>((r) => child?.once('exit', (c) => r(c)));
     expect(code2).toBe(0);
   });
