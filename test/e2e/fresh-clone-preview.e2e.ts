@@ -26,7 +26,7 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
   let dir = '';
   let child: ChildProcess | undefined;
   test.afterAll(async () => {
-    if (child?.pid && child.exitCode === null) {
+    if (child?.pid && child.exitCode === null && child.signalCode === null) {
       process.kill(-child.pid, 'SIGINT');
       await new Promise((r) => child?.once('exit', r));
     }
@@ -86,9 +86,13 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
 
     await phone.close();
     await context.close();
+    // Ctrl-C, as a person stops it: npm ends with the signal, and nothing is left serving.
+    const exited = new Promise<void>((r) => child?.once('exit', () => r()));
     process.kill(-(child.pid as number), 'SIGINT');
-    const code2 = await new Promise<number | null>((r) => child?.once('exit', (c) => r(c)));
-    expect(code2).toBe(0);
+    await exited;
+    await expect
+      .poll(async () => fetch(new URL(enterUrl as string).origin).then(() => 'serving', () => 'stopped'), { timeout: 15_000 })
+      .toBe('stopped');
   });
 });
 
