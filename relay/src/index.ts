@@ -190,10 +190,10 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger.child({ component: 'worker' }),
   );
 
-  const app = createServer(logger, { trustProxy: config.limits.trustProxy });
+  const app = createServer(logger, { trustProxy: config.limits.trustProxy, strictResponses: config.strictResponses });
   // Admin and operations live on their own listener (loopback by default): the public one
   // answers 404 for them, so neither the admin API nor metrics and readiness face the internet.
-  const adminApp = createServer(logger);
+  const adminApp = createServer(logger, { strictResponses: config.strictResponses });
   const routes: { method: string; url: string }[] = [];
   for (const a of [app, adminApp]) {
     a.addHook('onRoute', (r) => {
@@ -237,6 +237,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     clock,
     streamMaxLifetimeMs: config.events.streamMaxLifetimeMs,
     heartbeatMs: config.events.heartbeatMs,
+    strictResponses: config.strictResponses,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
   adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));

@@ -1,3 +1,4 @@
+import { RefundRequestIdSchema } from '@scan-to-bind/shared/relay-api';
 import { z } from 'zod';
 
 /*
@@ -41,7 +42,7 @@ export const moneyBody = z.strictObject({ currency: z.enum(['HKD', 'IDR']), mino
 
 /** POST /admin/v1/refunds — `amount` absent refunds everything not yet refunded. */
 export const refundBody = z.strictObject({
-  refundRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/u),
+  refundRequestId: RefundRequestIdSchema,
   purchaseIntentId: z.uuid(),
   amount: moneyBody.optional(),
   reason: z.string().min(1).max(256).optional(),
@@ -83,7 +84,7 @@ export const adminIdParams = z.strictObject({ id: z.uuid() });
 /** `:intentId` of a purchase. */
 export const adminIntentParams = z.strictObject({ intentId: z.uuid() });
 /** `:refundRequestId` of a refund. */
-export const refundParams = z.strictObject({ refundRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/u) });
+export const refundParams = z.strictObject({ refundRequestId: RefundRequestIdSchema });
 /** `:eventId` of a fulfilment delivery. */
 export const eventParams = z.strictObject({ eventId: z.uuid() });
 /** Bodies of admin actions that carry nothing. */

@@ -8,6 +8,7 @@ import {
   type WalletId,
   walletInfo,
 } from '@scan-to-bind/shared/domain';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
@@ -23,25 +24,10 @@ const ownedBinding = new Prepared<{ id: string; owner: string }, BindingRow>((db
   db.selectFrom('bindings').selectAll().where('id', '=', arg('id')).where('owner', '=', arg('owner')),
 );
 
-/** What a device sees of a binding; never a token or a full account id. */
-export interface BindingStatus {
-  bindingId: string;
-  state: BindingState;
-  wallet: WalletId;
-  version: number;
-  refreshesLeft: number;
-  maskedAccount?: string;
-  codeValue?: string;
-  codeExpiresAt?: string;
-  error?: { code: ErrorCode; message: string };
-  /** The kiosk visit the binding belongs to (kiosks only). */
-  visitId?: string;
-}
-
-/** Builds the device-facing status of a binding row. */
-export function bindingStatus(row: BindingRow): BindingStatus {
+/** Builds the device-facing status of a binding row (its shape: shared/relay-api RelayBinding). */
+export function bindingStatus(row: BindingRow): RelayBinding {
   const wallet = row.wallet as WalletId;
-  const status: BindingStatus = {
+  const status: RelayBinding = {
     bindingId: row.id,
     state: row.state as BindingState,
     wallet,

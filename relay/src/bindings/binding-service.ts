@@ -4,10 +4,11 @@ import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import { consultCodeValue } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import type { Caller } from '../devices/device-service.ts';
 import type { AuthStatesTable } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
+import { type BindingRepo, type BindingRow, bindingStatus } from './binding-repo.ts';
 import { assertVisitAllowed, currentVisit, recordVisit } from './kiosk-visits.ts';
 
 /** What the binding service needs. */
@@ -57,7 +58,7 @@ export class BindingService {
    * kiosk names its visit: a visit the relay has not heard of yet becomes the current one
    * (the client rotates first and tells the relay when it can, kiosk-visits.ts).
    */
-  async start(caller: Caller, wallet: unknown, visitId?: string): Promise<BindingStatus> {
+  async start(caller: Caller, wallet: unknown, visitId?: string): Promise<RelayBinding> {
     if (!isWalletId(wallet)) throw new DomainError('WALLET_NOT_AVAILABLE', String(wallet).slice(0, 32));
     assertVisitAllowed(caller, visitId);
     const { repo } = this.#d;
@@ -177,7 +178,7 @@ export class BindingService {
   }
 
   /** A fresh code for a binding still showing one; the old authState is withdrawn. */
-  async refreshCode(caller: Caller, id: string): Promise<BindingStatus> {
+  async refreshCode(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     if (row.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${row.state}`);
     if (row.refreshes_left <= 0) throw new DomainError('QR_REFRESH_LIMIT');
@@ -187,7 +188,7 @@ export class BindingService {
   }
 
   /** Withdraws a shown code (player closed the dialog, kiosk reset). */
-  async withdraw(caller: Caller, id: string): Promise<BindingStatus> {
+  async withdraw(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     if (row.state !== 'QR_SHOWN' && row.state !== 'FAILED' && row.state !== 'AUTHORIZED') {
       throw new DomainError('ILLEGAL_TRANSITION', `cannot withdraw a binding that is ${row.state}`);
@@ -197,14 +198,14 @@ export class BindingService {
   }
 
   /** Unlinks: the binding stops at once; its token is revoked at Antom (retried from the outbox). */
-  async unlink(caller: Caller, id: string): Promise<BindingStatus> {
+  async unlink(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     const ended = await this.#end(row, 'unlinked');
     return bindingStatus(ended);
   }
 
   /** Operator revocation (admin API): like an unlink, for any owner's binding. */
-  async adminRevoke(id: string): Promise<BindingStatus> {
+  async adminRevoke(id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.get(id);
     if (!row) throw new DomainError('BINDING_NOT_FOUND');
     return bindingStatus(await this.#end(row, 'revoked by an operator'));
@@ -299,7 +300,7 @@ export class BindingService {
    * The owner's current binding: the newest live one, else the newest of any state. A kiosk
    * sees only the bindings of `visitId` (default: its current visit), never an older visitor's.
    */
-  async current(caller: Caller, visitId?: string): Promise<BindingStatus> {
+  async current(caller: Caller, visitId?: string): Promise<RelayBinding> {
     assertVisitAllowed(caller, visitId);
     let q = this.#d.repo.store.db.selectFrom('bindings').selectAll().where('owner', '=', caller.owner).where('state', '!=', 'NONE');
     if (caller.kind === 'kiosk') {
@@ -314,7 +315,7 @@ export class BindingService {
   }
 
   /** One binding of the caller. */
-  async status(caller: Caller, id: string): Promise<BindingStatus> {
+  async status(caller: Caller, id: string): Promise<RelayBinding> {
     return bindingStatus(await this.#d.repo.getOwned(caller.owner, id));
   }
 }

@@ -2,13 +2,13 @@ import {
   type CurrencyCode,
   type ErrorCode,
   errorMessage,
-  type Money,
   type PurchaseEvent,
   type PurchaseState,
   purchaseTransition,
   type WalletId,
   walletInfo,
 } from '@scan-to-bind/shared/domain';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -20,22 +20,13 @@ import type { Database, PurchasesTable } from '../store/schema.ts';
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
 
-/** What a device sees of a purchase. */
-export interface PurchaseStatus {
-  purchaseIntentId: string;
-  state: PurchaseState;
-  version: number;
-  bindingId: string;
-  sku: string;
-  quantity: number;
-  total: Money;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** Device-facing status; PROCESSING says "checking" so the UI never invites a second charge. */
-export function purchaseStatus(row: PurchaseRow): PurchaseStatus {
+/**
+ * Device-facing status (its shape: shared/relay-api RelayPurchase); PROCESSING says "checking"
+ * so the UI never invites a second charge.
+ */
+export function purchaseStatus(row: PurchaseRow): RelayPurchase {
   const state = row.state as PurchaseState;
-  const status: PurchaseStatus = {
+  const status: RelayPurchase = {
     purchaseIntentId: row.intent_id,
     state,
     version: row.version,

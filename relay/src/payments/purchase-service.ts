@@ -13,6 +13,7 @@ import {
   walletInfo,
   walletWindow,
 } from '@scan-to-bind/shared/domain';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
@@ -28,7 +29,7 @@ import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import { insertPurchase, type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
+import { insertPurchase, type PurchaseRepo, type PurchaseRow, purchaseStatus } from './purchase-repo.ts';
 
 /** A purchase request as the device sends it (amounts are never accepted from a device). */
 export interface PurchaseRequest {
@@ -113,7 +114,7 @@ export class PurchaseService {
    * before the pay call goes to Antom (the end of the pay's CPU-bound part, ops/overload.ts
    * StartGate).
    */
-  async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<PurchaseStatus> {
+  async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
     const { repo } = this.#d;
     const hash = requestHash(req);
     const existing = await repo.get(req.purchaseIntentId);
@@ -187,7 +188,7 @@ export class PurchaseService {
     return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
   }
 
-  #replay(caller: Caller, row: PurchaseRow, hash: string): PurchaseStatus {
+  #replay(caller: Caller, row: PurchaseRow, hash: string): RelayPurchase {
     if (row.owner !== caller.owner || row.request_hash !== hash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'intent id already used for another purchase');
     }
@@ -251,7 +252,7 @@ export class PurchaseService {
     title: string,
     total: Money,
     onProviderCall?: () => void,
-  ): Promise<PurchaseStatus> {
+  ): Promise<RelayPurchase> {
     const { repo, antom, box } = this.#d;
     if (!keyId || !tokenEnc) {
       const res = await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: 'BINDING_NOT_ACTIVE' });
@@ -284,14 +285,14 @@ export class PurchaseService {
   }
 
   /** One purchase of the caller. */
-  async status(caller: Caller, intentId: string): Promise<PurchaseStatus> {
+  async status(caller: Caller, intentId: string): Promise<RelayPurchase> {
     const row = await this.#d.repo.get(intentId);
     if (!row || row.owner !== caller.owner) throw new DomainError('NOT_FOUND');
     return purchaseStatus(row);
   }
 
   /** The caller's purchases: unsettled ones (after a crash), or the 50 most recent. */
-  async list(caller: Caller, pendingOnly: boolean): Promise<PurchaseStatus[]> {
+  async list(caller: Caller, pendingOnly: boolean): Promise<RelayPurchase[]> {
     let q = this.#d.repo.store.db.selectFrom('purchases').selectAll().where('owner', '=', caller.owner);
     if (pendingOnly) q = q.where('state', 'in', ['CREATED', 'SUBMITTED', 'PROCESSING']);
     const rows = await q.orderBy('created_at', 'desc').limit(50).execute();

@@ -1,4 +1,5 @@
-import { type CurrencyCode, type ErrorCode, errorMessage, type Money } from '@scan-to-bind/shared/domain';
+import { type CurrencyCode, type ErrorCode, errorMessage } from '@scan-to-bind/shared/domain';
+import type { RelayRefund } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
@@ -13,22 +14,9 @@ export type RefundState = 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
 
 const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
 
-/** What the purchasing client and the admin API see of a refund. */
-export interface RefundStatus {
-  refundRequestId: string;
-  purchaseIntentId: string;
-  state: RefundState;
-  version: number;
-  amount: Money;
-  refundId?: string;
-  refundedAt?: string;
-  reason?: string;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** Public status of a refund row. */
-export function refundStatus(row: RefundRow): RefundStatus {
-  const status: RefundStatus = {
+/** What the purchasing client and the admin API see of a refund row (its shape: shared/relay-api RelayRefund). */
+export function refundStatus(row: RefundRow): RelayRefund {
+  const status: RelayRefund = {
     refundRequestId: row.refund_request_id,
     purchaseIntentId: row.intent_id,
     state: row.state as RefundState,

@@ -1,10 +1,11 @@
 import { checkRefund, type CurrencyCode, DomainError, money, toAntomAmount, type WalletId } from '@scan-to-bind/shared/domain';
+import type { RelayRefund } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { AntomClient, AntomOutcome } from '../antom/client.ts';
 import { parseAntomTime, readString } from '../antom/messages.ts';
 import type { PurchaseRow } from '../payments/purchase-repo.ts';
 import { isUniqueViolation } from '../store/db.ts';
-import { type RefundRepo, type RefundRow, type RefundStatus, refundErrorCode, refundStatus } from './refund-repo.ts';
+import { type RefundRepo, type RefundRow, refundErrorCode, refundStatus } from './refund-repo.ts';
 
 /** A refund request (admin API / CLI). `amount` absent = everything not yet refunded. */
 export interface RefundRequest {
@@ -42,7 +43,7 @@ export class RefundService {
   }
 
   /** Creates (or replays) a refund and returns its status. Refusals by the rules throw. */
-  async create(req: RefundRequest): Promise<RefundStatus> {
+  async create(req: RefundRequest): Promise<RelayRefund> {
     const { repo } = this.#d;
     const existing = await repo.get(req.refundRequestId);
     if (existing) return this.#replay(existing, req);
@@ -112,7 +113,7 @@ export class RefundService {
     return refundStatus(await this.#applyRefundAnswer(row, outcome));
   }
 
-  #replay(row: RefundRow, req: RefundRequest): RefundStatus {
+  #replay(row: RefundRow, req: RefundRequest): RelayRefund {
     if (row.intent_id !== req.purchaseIntentId || (req.amount && (req.amount.minor !== row.amount_minor || req.amount.currency !== row.currency))) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'refundRequestId already used for another refund');
     }
@@ -197,12 +198,12 @@ export class RefundService {
   }
 
   /** Refunds of one purchase. */
-  async ofPurchase(intentId: string): Promise<RefundStatus[]> {
+  async ofPurchase(intentId: string): Promise<RelayRefund[]> {
     return (await this.#d.repo.ofPurchase(intentId)).map(refundStatus);
   }
 
   /** One refund. */
-  async status(refundRequestId: string): Promise<RefundStatus> {
+  async status(refundRequestId: string): Promise<RelayRefund> {
     const row = await this.#d.repo.get(refundRequestId);
     if (!row) throw new DomainError('NOT_FOUND');
     return refundStatus(row);
