@@ -6,6 +6,8 @@ import { AuthorizationNotifications } from './bindings/authorization-notificatio
 import { BindingRepo } from './bindings/binding-repo.ts';
 import { BindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
+import { RevocationOutbox } from './bindings/revocation-outbox.ts';
+import { RevocationRepo } from './bindings/revocation-repo.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { readAdminToken } from './admin/admin-config.ts';
 import { parseConfig, type RelayConfig, type RelayConfigInput } from './config.ts';
@@ -144,10 +146,12 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const declarations = new DeclarationService(store, clock, antom);
   let worker: Worker | undefined;
   const kick = (): void => worker?.kick();
+  const outbox = new RevocationOutbox(new RevocationRepo(store, clock), box, antom, logger.child({ component: 'revocations' }));
   const bindings = new BindingService({
     repo: bindingRepo,
     box,
     antom,
+    outbox,
     logger: logger.child({ component: 'bindings' }),
     settings: config.bindings,
     get authNotifyUrl() {
@@ -171,7 +175,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       return `${urls.public}${NOTIFY_PATHS.payment}`;
     },
   });
-  const bindingWorker = new BindingWorker(bindingRepo, bindings, box, antom, logger.child({ component: 'bindings' }), config.bindings);
+  const bindingWorker = new BindingWorker(bindingRepo, bindings, box, antom, outbox, logger.child({ component: 'bindings' }), config.bindings);
   const paymentWorker = new PaymentWorker(purchaseRepo, bindingRepo, antom, logger.child({ component: 'payments' }), config.payments);
   let lastPrune = 0;
   worker = new Worker(
@@ -245,7 +249,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     antomPublicKey,
     clientId: config.antom.clientId,
     publicPathPrefix: () => new URL(urls.public).pathname.replace(/\/+$/u, ''),
-    authorization: new AuthorizationNotifications(bindingRepo, box, logger.child({ component: 'notify' }), kick),
+    authorization: new AuthorizationNotifications(bindingRepo, box, outbox, logger.child({ component: 'notify' }), kick),
     payment: new PaymentNotifications(purchaseRepo, bindingRepo, logger.child({ component: 'notify' })),
     refund: new RefundNotifications(refundRepo),
     store,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import { isUniqueViolation } from '../store/db.ts';
@@ -6,6 +5,7 @@ import type { Database } from '../store/schema.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import type { BindingRepo, BindingRow } from './binding-repo.ts';
 import { sealContext } from './binding-service.ts';
+import type { RevocationOutbox } from './revocation-outbox.ts';
 
 /** The outcome recorded for a notification (audit only). */
 export type NotificationOutcome = 'applied' | 'duplicate' | 'late-revoked' | 'unknown' | 'ignored';
@@ -21,6 +21,7 @@ export class AuthorizationNotifications {
   constructor(
     private readonly repo: BindingRepo,
     private readonly box: SecretBox,
+    private readonly outbox: RevocationOutbox,
     private readonly logger: Logger,
     private readonly kick: () => void,
   ) {}
@@ -111,29 +112,7 @@ export class AuthorizationNotifications {
 
   /** Puts a late authCode in the revocation outbox and marks its authState used, in the caller's transaction. */
   async #late(trx: Transaction<Database>, authState: string, wallet: string, authCode: string): Promise<void> {
-    const now = this.repo.clock.now();
-    const id = randomUUID();
-    const sealed = this.box.seal(authCode, `revocation:${id}:auth_code`);
-    await trx
-      .insertInto('token_revocations')
-      .values({
-        id,
-        reason: 'late_authorization',
-        binding_id: null,
-        auth_state: authState,
-        wallet,
-        key_id: sealed.keyId,
-        auth_code_enc: sealed.data,
-        access_token_enc: null,
-        state: 'PENDING_TOKEN',
-        attempts: 0,
-        next_attempt_at: now,
-        lease_until: null,
-        last_code: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
+    await this.outbox.enqueue({ reason: 'late_authorization', wallet, authState, authCode }, trx);
     await trx.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
   }
 

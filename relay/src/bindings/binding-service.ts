@@ -9,12 +9,15 @@ import type { AuthStatesTable } from '../store/schema.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
 import { assertVisitAllowed, currentVisit, recordVisit } from './kiosk-visits.ts';
+import type { RevocationOutbox } from './revocation-outbox.ts';
 
 /** What the binding service needs. */
 export interface BindingDeps {
   repo: BindingRepo;
   box: SecretBox;
   antom: AntomClient;
+  /** Where the tokens and authCodes of an ended binding go to be revoked at Antom. */
+  outbox: RevocationOutbox;
   logger: Logger;
   settings: RelayConfig['bindings'];
   authNotifyUrl: string;
@@ -235,33 +238,9 @@ export class BindingService {
           error_code: reason === 'unlinked' ? null : 'BINDING_REVOKED',
         },
         async (trx, _next, fresh) => {
-          const now = repo.clock.now();
           const authCode = fresh.auth_code_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.auth_code_enc }, sealContext(row.id, 'auth_code')) : undefined;
-          const access = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
-          if (!authCode && !access) return;
-          const outboxId = randomUUID();
-          const sealedCode = authCode ? box.seal(authCode, `revocation:${outboxId}:auth_code`) : undefined;
-          const sealedToken = access ? box.seal(access, `revocation:${outboxId}:access_token`) : undefined;
-          await trx
-            .insertInto('token_revocations')
-            .values({
-              id: outboxId,
-              reason,
-              binding_id: row.id,
-              auth_state: null,
-              wallet: row.wallet,
-              key_id: box.activeKeyId,
-              auth_code_enc: sealedCode?.data ?? null,
-              access_token_enc: sealedToken?.data ?? null,
-              state: access ? 'PENDING_REVOKE' : 'PENDING_TOKEN',
-              attempts: 0,
-              next_attempt_at: now,
-              lease_until: null,
-              last_code: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
+          const accessToken = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
+          await this.#d.outbox.enqueue({ reason, wallet: row.wallet, bindingId: row.id, authCode, accessToken }, trx);
         },
       );
       this.#d.kick();
