@@ -31,15 +31,7 @@ export class BindingWorker {
   /** One pass over due bindings and due revocations. */
   async tick(): Promise<void> {
     const now = this.repo.clock.now();
-    const due = await this.repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('state', 'in', ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'])
-      .where('next_action_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('next_action_at')
-      .limit(20)
-      .execute();
+    const due = await this.repo.due(now, ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'], 20);
     for (const row of due) {
       if (!(await this.repo.claim(row.id, LEASE_MS))) continue;
       try {
@@ -61,9 +53,9 @@ export class BindingWorker {
         else await this.repo.release(row.id, issued.state === 'QR_SHOWN' ? issued.code_expires_at : issued.next_action_at);
         return;
       }
-      await this.repo.apply(row.id, 'QR_EXPIRED', { code_value: null, next_action_at: null, lease_until: null, error_code: 'QR_REFRESH_LIMIT' }, async (trx) => {
-        await trx.updateTable('auth_states').set({ status: 'expired' }).where('binding_id', '=', row.id).where('status', '=', 'current').execute();
-      });
+      await this.repo.apply(row.id, 'QR_EXPIRED', { code_value: null, next_action_at: null, lease_until: null, error_code: 'QR_REFRESH_LIMIT' }, (trx) =>
+        this.repo.endCurrentAuthStates(trx, row.id, 'expired'),
+      );
       return;
     }
     if (row.state === 'AUTHORIZED') return this.#exchange(row);
@@ -140,14 +132,7 @@ export class BindingWorker {
 
   /** A launcher player keeps one link per wallet: an older active one is revoked once the new one is active. */
   async #retireOlder(active: BindingRow): Promise<void> {
-    const older = await this.repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('owner', '=', active.owner)
-      .where('wallet', '=', active.wallet)
-      .where('id', '!=', active.id)
-      .where('state', 'in', ['ACTIVE', 'REFRESHING', 'AUTHORIZED'])
-      .execute();
+    const older = await this.repo.siblings(active, ['ACTIVE', 'REFRESHING', 'AUTHORIZED']);
     for (const row of older) await this.service.endFromWorker(row, 'replaced_by_new_link');
   }
 

@@ -3,17 +3,6 @@ import { parseAntomTime, readString } from '../antom/messages.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import { type PurchaseRepo, type PurchaseRow, paymentErrorCode } from './purchase-repo.ts';
 
-/** After INVALID_ACCESS_TOKEN the binding's token is known dead: let the worker refresh or expire it now. */
-export async function markTokenDead(bindings: BindingRepo, bindingId: string): Promise<void> {
-  const now = bindings.clock.now();
-  await bindings.store.db
-    .updateTable('bindings')
-    .set({ access_token_expires_at: now, next_action_at: now })
-    .where('id', '=', bindingId)
-    .where('state', '=', 'ACTIVE')
-    .execute();
-}
-
 /**
  * Applies the answer of a pay call: S → SUCCEEDED, F → FAILED (with the mapped error), U or no
  * answer → PROCESSING with the next inquiry scheduled. Returns the row as it now is. `row` is
@@ -37,7 +26,7 @@ export async function applyPayAnswer(
   } else if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
     const code = outcome.result.resultCode;
     res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row);
-    if (code === 'INVALID_ACCESS_TOKEN') await markTokenDead(bindings, row.binding_id);
+    if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id);
   } else {
     res = await repo.apply(row.intent_id, 'PAY_UNKNOWN', {
       result_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason.toUpperCase(),

@@ -4,7 +4,6 @@ import type { AntomClient } from '../antom/client.ts';
 import { parseAntomTime, readString } from '../antom/messages.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import type { RelayConfig } from '../config.ts';
-import { markTokenDead } from './pay-outcome.ts';
 import { type PurchaseRepo, type PurchaseRow, paymentErrorCode } from './purchase-repo.ts';
 
 type Settled = 'settled' | 'open';
@@ -28,15 +27,7 @@ export class PaymentWorker {
   /** One pass over due purchases. */
   async tick(): Promise<void> {
     const now = this.repo.clock.now();
-    const due = await this.repo.store.db
-      .selectFrom('purchases')
-      .selectAll()
-      .where('state', 'in', ['SUBMITTED', 'PROCESSING'])
-      .where('next_check_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('next_check_at')
-      .limit(50)
-      .execute();
+    const due = await this.repo.due(now, 50);
     for (const row of due) {
       if (!(await this.repo.claim(row.intent_id, this.settings.leaseMs))) continue;
       try {
@@ -94,7 +85,7 @@ export class PaymentWorker {
     if (status === 'FAIL') {
       const code = readString(body, 'paymentResultCode');
       await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) });
-      if (code === 'INVALID_ACCESS_TOKEN') await markTokenDead(this.bindings, row.binding_id);
+      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);
       return 'settled';
     }
     if (status === 'CANCELLED') {

@@ -2,7 +2,6 @@ import { checkRefund, type CurrencyCode, DomainError, money, toAntomAmount, type
 import type { Logger } from 'pino';
 import type { AntomClient, AntomOutcome } from '../antom/client.ts';
 import { parseAntomTime, readString } from '../antom/messages.ts';
-import type { PurchaseRow } from '../payments/purchase-repo.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import { type RefundRepo, type RefundRow, type RefundStatus, refundErrorCode, refundStatus } from './refund-repo.ts';
 
@@ -24,8 +23,6 @@ export interface RefundDeps {
   inquiryIntervalMs: number;
   leaseMs: number;
 }
-
-const COUNTED = ['PENDING', 'PROCESSING', 'SUCCEEDED'];
 
 /**
  * Refunds (API.md §10): full or partial, within the wallet's refund window, the cumulative
@@ -49,22 +46,10 @@ export class RefundService {
     const now = repo.clock.now();
     let row: RefundRow;
     try {
-      row = await repo.store.db.transaction().execute(async (trx) => {
-        // Lock the purchase: refunds of one payment are checked and written one at a time.
-        let q = trx.selectFrom('purchases').selectAll().where('intent_id', '=', req.purchaseIntentId);
-        if (repo.store.dialect === 'postgres') q = q.forUpdate();
-        else await trx.updateTable('purchases').set((eb) => ({ version: eb.ref('version') })).where('intent_id', '=', req.purchaseIntentId).execute();
-        const p = (await q.executeTakeFirst()) as PurchaseRow | undefined;
+      row = await repo.create(req.purchaseIntentId, (p, already) => {
         if (!p) throw new DomainError('NOT_FOUND', 'no such purchase');
         if (p.state !== 'SUCCEEDED' || !p.payment_id) throw new DomainError('ILLEGAL_TRANSITION', 'only a successful payment can be refunded');
         const currency = p.currency as CurrencyCode;
-        const sum = await trx
-          .selectFrom('refunds')
-          .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
-          .where('intent_id', '=', p.intent_id)
-          .where('state', 'in', COUNTED)
-          .executeTakeFirst();
-        const already = Number(sum?.total ?? 0);
         if (req.amount && req.amount.currency !== currency) throw new DomainError('CURRENCY_MISMATCH');
         const requested = req.amount?.minor ?? p.amount_minor - already;
         if (requested <= 0) throw new DomainError('REFUND_EXCEEDS_PAID', 'nothing left to refund');
@@ -97,7 +82,6 @@ export class RefundService {
           lease_until: now + this.#d.leaseMs,
           attempts: 0,
         };
-        await trx.insertInto('refunds').values(values).execute();
         return values;
       });
     } catch (err) {
@@ -160,14 +144,7 @@ export class RefundService {
   async tick(): Promise<void> {
     const { repo, antom } = this.#d;
     const now = repo.clock.now();
-    const due = await repo.store.db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('state', 'in', ['PENDING', 'PROCESSING'])
-      .where('next_check_at', '<=', now)
-      .orderBy('next_check_at')
-      .limit(20)
-      .execute();
+    const due = await repo.due(now, 20);
     for (const row of due) {
       if (!(await repo.claim(row.refund_request_id, this.#d.leaseMs))) continue;
       const inquiry = await antom.call('inquiryRefund', { refundRequestId: row.refund_request_id });

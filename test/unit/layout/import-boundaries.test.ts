@@ -48,6 +48,12 @@ function violations(dir: string, forbidden: (t: string) => boolean): string[] {
   );
 }
 
+/** Lines of `text` that reach the database: the store's handle, a raw `sql` template or a query builder. */
+function sqlReaches(text: string): string[] {
+  const reach = /\bstore\.db\b|\.db\.|\bsql`|\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto)\(/;
+  return text.split('\n').filter((line) => reach.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line));
+}
+
 const isNode = (t: string) => t.startsWith('node:') || ['fs', 'path', 'crypto', 'child_process', 'os', 'net', 'http'].includes(t);
 
 describe('import boundaries', () => {
@@ -90,6 +96,18 @@ describe('import boundaries', () => {
     const allowed = /^(main\/(windows|security|ipc|adapters|platform)\/|main\/index\.ts(?= →)|preload\/)/;
     const dirs = ['main', 'preload', 'renderer/src', 'shared', 'relay/src', 'sandbox/src'];
     const offenders = dirs.flatMap((d) => violations(d, (t) => t === 'electron')).filter((v) => !allowed.test(v));
+    expect(offenders).toEqual([]);
+  });
+
+  it('relay SQL lives in the repositories: only relay/src/store/ and *-repo.ts files reach the database', () => {
+    expect(sqlReaches('const r = await this.repo.store.db\n  .selectFrom(\'bindings\')\nawait sql`select 1`.execute(db);\n// store.db in a comment\nrepo.get(id);')).toEqual([
+      'const r = await this.repo.store.db',
+      "  .selectFrom('bindings')",
+      'await sql`select 1`.execute(db);',
+    ]);
+    const offenders = sourceFiles('relay/src')
+      .filter((file) => !file.startsWith('relay/src/store/') && !file.endsWith('-repo.ts'))
+      .flatMap((file) => sqlReaches(readFileSync(join(root, file), 'utf8')).map((line) => `${file}: ${line.trim()}`));
     expect(offenders).toEqual([]);
   });
 });
