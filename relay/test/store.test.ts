@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
 import { DeviceService } from '../src/devices/device-service.ts';
-import { signClientRequest } from '../src/http/client-signature.ts';
+import { signClientRequest } from '../src/devices/client-signature.ts';
 import { reencryptAll } from '../src/store/rotate-keys.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';

@@ -2,9 +2,9 @@ import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import { isUniqueViolation } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
+import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import type { BindingRepo, BindingRow } from './binding-repo.ts';
-import { sealContext } from './binding-service.ts';
 import type { RevocationOutbox } from './revocation-outbox.ts';
 
 /** The outcome recorded for a notification (audit only). */

@@ -5,6 +5,7 @@ import type { AntomClient } from '../antom/client.ts';
 import { consultCodeValue } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
+import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
 import { currentVisit, recordVisit } from './kiosk-visit-repo.ts';
@@ -27,11 +28,6 @@ export interface BindingDeps {
 }
 
 const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
-
-/** Context string binding a sealed value to its row and column. */
-export function sealContext(bindingId: string, column: 'auth_code' | 'access_token' | 'refresh_token'): string {
-  return `binding:${bindingId}:${column}`;
-}
 
 /** A fresh authState (API.md: the merchant's value, echoed in notifyAuthorization). */
 function newAuthState(): string {

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import { AUTH_CODE_WINDOW_MS, readTokenGrant, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
+import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
-import { type BindingService, sealContext } from './binding-service.ts';
+import type { BindingService } from './binding-service.ts';
 import type { RevocationOutbox } from './revocation-outbox.ts';
 
 const LEASE_MS = 30_000;

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import { AUTH_CODE_WINDOW_MS, readTokenGrant } from '../antom/messages.ts';
 import type { Database } from '../store/schema.ts';
+import { revocationSealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { RevocationRepo, RevocationRow } from './revocation-repo.ts';
 
@@ -14,11 +15,6 @@ const RETRY_MS = 2_000;
 const MAX_BACKOFF_MS = 60_000;
 /** Rows worked per pass. */
 const BATCH = 20;
-
-/** Context string binding a sealed outbox secret to its row and column. */
-export function revocationSealContext(id: string, column: 'auth_code' | 'access_token'): string {
-  return `revocation:${id}:${column}`;
-}
 
 /** What must be revoked at Antom: an access token, or an authCode still to be exchanged for one (or both). */
 export interface Revocation {

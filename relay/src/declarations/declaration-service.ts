@@ -1,15 +1,11 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
-import type { z } from 'zod';
-import type { declareBody } from '../admin/admin-schemas.ts';
 import type { AntomClient } from '../antom/client.ts';
 import { readString } from '../antom/messages.ts';
 import type { Clock } from '../clock.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import type { DeclarationsTable } from '../store/schema.ts';
 import type { DeclarationRepo } from './declaration-repo.ts';
-
-/** A declaration request (admin API / CLI). */
-export type DeclareRequest = z.infer<typeof declareBody>;
+import type { DeclareRequest } from './declare-request.ts';
 
 /** What the admin API shows of a declaration. */
 export function declarationStatus(d: DeclarationsTable): Record<string, unknown> {

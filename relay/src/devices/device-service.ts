@@ -2,8 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { Clock } from '../clock.ts';
 import { isUniqueViolation, type Store } from '../store/db.ts';
+import { deviceSecretContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from '../http/client-signature.ts';
+import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from './client-signature.ts';
 import { DeviceRepo, type DeviceRow } from './device-repo.ts';
 import type { Player, PlayerAssertionVerifier } from './player-assertion.ts';
 
@@ -27,10 +28,6 @@ function normaliseCode(code: string): string {
 
 function hashCode(code: string): string {
   return createHash('sha256').update(normaliseCode(code), 'utf8').digest('hex');
-}
-
-function secretContext(deviceId: string): string {
-  return `device:${deviceId}:secret`;
 }
 
 /** Device enrolment and request authentication. */
@@ -64,7 +61,7 @@ export class DeviceService {
     const now = this.#clock.now();
     const deviceId = randomUUID();
     const deviceSecret = randomBytes(32).toString('base64url');
-    const sealed = this.#box.seal(deviceSecret, secretContext(deviceId));
+    const sealed = this.#box.seal(deviceSecret, deviceSecretContext(deviceId));
     const device = await this.#repo.enroll(hashCode(input.code), now, deviceId, (claimed) => ({
       id: deviceId,
       label: input.label ?? claimed.label,
@@ -106,7 +103,7 @@ export class DeviceService {
     if (Buffer.from(nonce, 'base64url').length < 16) throw new DomainError('DEVICE_UNAUTHORIZED', 'nonce too short');
     const device = await this.#repo.get(deviceId);
     if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
-    const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, secretContext(deviceId));
+    const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, deviceSecretContext(deviceId));
     // The assertion header is read once: the value the signature covers is the value verified below.
     const assertion = h('x-player-assertion');
     if (assertion === undefined && req.headers['x-player-assertion'] !== undefined) {

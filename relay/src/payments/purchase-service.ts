@@ -16,11 +16,11 @@ import {
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
-import { sealContext } from '../bindings/binding-service.ts';
 import { assertPurchaseVisit } from '../bindings/kiosk-visits.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
+import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';

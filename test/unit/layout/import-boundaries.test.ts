@@ -110,4 +110,10 @@ describe('import boundaries', () => {
       .flatMap((file) => sqlReaches(readFileSync(join(root, file), 'utf8')).map((line) => `${file}: ${line.trim()}`));
     expect(offenders).toEqual([]);
   });
+
+  it('relay layers import only downwards: store/ nothing above it, the domain modules neither http/ nor admin/', () => {
+    expect(violations('relay/src/store', (t) => t.startsWith('relay/src/') && !t.startsWith('relay/src/store/'))).toEqual([]);
+    const domain = ['antom', 'bindings', 'declarations', 'devices', 'fulfilment', 'payments', 'refunds', 'reports'];
+    expect(domain.flatMap((d) => violations(`relay/src/${d}`, (t) => /^relay\/src\/(http|admin)\//.test(t)))).toEqual([]);
+  });
 });
