@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { AntomEndpoint, AntomOutcome } from '../src/antom/client.ts';
+import { type AntomApis, type AntomEndpoint, type AntomOutcome, type AntomReply, readOutcome } from '../src/antom/endpoints.ts';
 import { nextAttemptAt, RevocationOutbox } from '../src/bindings/revocation-outbox.ts';
 import { RevocationRepo } from '../src/bindings/revocation-repo.ts';
 import { createLogger } from '../src/logger.ts';
@@ -9,27 +9,27 @@ import { SecretBox } from '../src/store/secret-box.ts';
 import { engines } from './support/env.ts';
 import { useStore } from './support/rows.ts';
 
-const answer = (resultStatus: 'S' | 'F' | 'U', resultCode: string, body: Record<string, unknown> = {}): AntomOutcome => ({
+const answer = (resultStatus: 'S' | 'F' | 'U', resultCode: string, body: Record<string, unknown> = {}): AntomReply => ({
   kind: 'answer',
   result: { resultStatus, resultCode },
   body: { ...body, result: { resultStatus, resultCode } },
 });
-const silence: AntomOutcome = { kind: 'unknown', reason: 'timeout', detail: 'no answer' };
+const silence: AntomReply = { kind: 'unknown', reason: 'timeout', detail: 'no answer' };
 
-/** Antom as a script: each call takes the next answer for its endpoint and is recorded. */
+/** Antom as a script: each call takes the next reply for its endpoint, read as the client reads it, and is recorded. */
 class ScriptedAntom {
-  readonly calls: { endpoint: AntomEndpoint; payload: Record<string, unknown> }[] = [];
-  readonly #answers = new Map<AntomEndpoint, AntomOutcome[]>();
+  readonly calls: { endpoint: AntomEndpoint; payload: unknown }[] = [];
+  readonly #answers = new Map<AntomEndpoint, AntomReply[]>();
 
-  answer(endpoint: AntomEndpoint, ...outcomes: AntomOutcome[]): void {
+  answer(endpoint: AntomEndpoint, ...outcomes: AntomReply[]): void {
     this.#answers.set(endpoint, [...(this.#answers.get(endpoint) ?? []), ...outcomes]);
   }
 
-  async call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
+  async call<E extends AntomEndpoint>(endpoint: E, payload: AntomApis[E]['request']): Promise<AntomOutcome<AntomApis[E]['answer']>> {
     this.calls.push({ endpoint, payload });
     const next = this.#answers.get(endpoint)?.shift();
     if (!next) throw new Error(`unscripted ${endpoint} call`);
-    return next;
+    return readOutcome(endpoint, next);
   }
 }
 

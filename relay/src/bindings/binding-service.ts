@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, isWalletId } from '@scan-to-bind/shared/domain';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { consultCodeValue } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { sealContext } from '../store/seal-context.ts';
@@ -119,9 +119,8 @@ export class BindingService {
       terminalType: 'WEB',
       authNotifyUrl: this.#d.authNotifyUrl,
     });
-    const codeValue = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? consultCodeValue(outcome.body) : undefined;
-    if (!codeValue) {
-      logger.warn({ bindingId: row.id, outcome: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason }, 'consult failed');
+    if (outcome.kind !== 'succeeded') {
+      logger.warn({ bindingId: row.id, outcome: outcomeCode(outcome) }, 'consult failed');
       await repo.setAuthState(authState, 'withdrawn');
       return undefined;
     }
@@ -132,7 +131,7 @@ export class BindingService {
       'QR_ISSUED',
       (current) => ({
         auth_state: authState,
-        code_value: codeValue,
+        code_value: outcome.answer.codeValue,
         code_expires_at: expiresAt,
         next_action_at: expiresAt,
         error_code: null,

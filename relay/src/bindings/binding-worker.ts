@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { AUTH_CODE_WINDOW_MS, readTokenGrant, type TokenGrant } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
+import { AUTH_CODE_WINDOW_MS, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
 import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
@@ -98,8 +99,8 @@ export class BindingWorker {
     }
     const authCode = this.box.open({ keyId: row.key_id, data: row.auth_code_enc }, sealContext(row.id, 'auth_code'));
     const outcome = await this.antom.call('applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: row.wallet, authCode });
-    const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-    if (grant) {
+    if (outcome.kind === 'succeeded') {
+      const grant = outcome.answer;
       const activated = this.repo.clock.now();
       const accountRef = createHash('sha256').update(`${row.wallet}:${grant.userLoginId ?? row.id}`).digest('hex');
       const res = await this.repo.apply(row.id, 'TOKEN_ISSUED', (current) => {
@@ -122,9 +123,8 @@ export class BindingWorker {
       await this.#retireOlder(res.row);
       return;
     }
-    const definitive = outcome.kind === 'answer' && outcome.result.resultStatus === 'F';
-    if (definitive || now - row.auth_code_at > AUTH_CODE_WINDOW_MS) {
-      this.logger.warn({ bindingId: row.id, code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason }, 'applyToken failed');
+    if (outcome.kind === 'refused' || now - row.auth_code_at > AUTH_CODE_WINDOW_MS) {
+      this.logger.warn({ bindingId: row.id, code: outcomeCode(outcome) }, 'applyToken failed');
       await this.repo.apply(row.id, 'TOKEN_REQUEST_FAILED', { auth_code_enc: null, lease_until: null, next_action_at: null, error_code: 'BINDING_FAILED' });
       return;
     }
@@ -159,16 +159,15 @@ export class BindingWorker {
     }
     const refreshToken = this.box.open({ keyId: row.key_id, data: row.refresh_token_enc }, sealContext(row.id, 'refresh_token'));
     const outcome = await this.antom.call('applyToken', { grantType: 'REFRESH_TOKEN', customerBelongsTo: row.wallet, refreshToken });
-    const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-    if (grant) {
+    if (outcome.kind === 'succeeded') {
       await this.repo.apply(row.id, 'REFRESH_SUCCEEDED', (current) => {
-        const patch = this.#tokenPatch(current, grant, refreshToken);
+        const patch = this.#tokenPatch(current, outcome.answer, refreshToken);
         return { ...patch, lease_until: null, error_code: null, next_action_at: this.#nextAction({ ...current, ...patch }) };
       });
       return;
     }
-    if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
-      this.logger.warn({ bindingId: row.id, code: outcome.result.resultCode }, 'refresh rejected: the player must link again');
+    if (outcome.kind === 'refused') {
+      this.logger.warn({ bindingId: row.id, code: outcome.code }, 'refresh rejected: the player must link again');
       await this.repo.apply(row.id, 'REFRESH_REJECTED', rejected);
       return;
     }

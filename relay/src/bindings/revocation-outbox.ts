@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { AUTH_CODE_WINDOW_MS, readTokenGrant } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
+import { AUTH_CODE_WINDOW_MS } from '../antom/messages.ts';
 import type { Database } from '../store/schema.ts';
 import { revocationSealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
@@ -88,15 +89,14 @@ export class RevocationOutbox {
     if (row.state === 'PENDING_TOKEN' && row.auth_code_enc) {
       const authCode = this.box.open({ keyId: row.key_id, data: row.auth_code_enc }, revocationSealContext(row.id, 'auth_code'));
       const outcome = await this.antom.call('applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: row.wallet, authCode });
-      const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-      if (!grant) {
+      if (outcome.kind !== 'succeeded') {
         // An authCode is good for applyToken within its window only (API.md §5): past it, or refused, it is given up.
-        const final = (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') || now - row.created_at > AUTH_CODE_WINDOW_MS;
-        const code = outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason;
+        const final = outcome.kind === 'refused' || now - row.created_at > AUTH_CODE_WINDOW_MS;
+        const code = outcomeCode(outcome);
         await this.repo.attempted(row, final ? { state: 'FAILED', auth_code_enc: null, last_code: code } : { next_attempt_at: backoff, last_code: code });
         return;
       }
-      accessToken = grant.accessToken;
+      accessToken = outcome.answer.accessToken;
       const sealed = this.box.seal(accessToken, revocationSealContext(row.id, 'access_token'));
       await this.repo.tokenObtained(row.id, sealed.keyId, sealed.data);
     } else if (row.access_token_enc) {
@@ -107,13 +107,14 @@ export class RevocationOutbox {
       return;
     }
     const outcome = await this.antom.call('revoke', { accessToken });
-    if (outcome.kind === 'answer' && (outcome.result.resultStatus === 'S' || outcome.result.resultCode === 'INVALID_ACCESS_TOKEN')) {
-      await this.repo.attempted(row, { state: 'DONE', access_token_enc: null, last_code: outcome.result.resultCode });
-    } else if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
-      this.logger.error({ revocationId: row.id, code: outcome.result.resultCode }, 'revoke refused');
-      await this.repo.attempted(row, { state: 'FAILED', last_code: outcome.result.resultCode });
+    // A token Antom no longer knows (INVALID_ACCESS_TOKEN) is as revoked as it gets.
+    if (outcome.kind === 'succeeded' || (outcome.kind === 'refused' && outcome.code === 'INVALID_ACCESS_TOKEN')) {
+      await this.repo.attempted(row, { state: 'DONE', access_token_enc: null, last_code: outcome.code });
+    } else if (outcome.kind === 'refused') {
+      this.logger.error({ revocationId: row.id, code: outcome.code }, 'revoke refused');
+      await this.repo.attempted(row, { state: 'FAILED', last_code: outcome.code });
     } else {
-      await this.repo.attempted(row, { next_attempt_at: backoff, last_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason });
+      await this.repo.attempted(row, { next_attempt_at: backoff, last_code: outcomeCode(outcome) });
     }
   }
 }

@@ -1,6 +1,6 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { AntomClient } from '../antom/client.ts';
-import { readString } from '../antom/messages.ts';
+import { unsettledCode } from '../antom/endpoints.ts';
 import type { Clock } from '../clock.ts';
 import { isUniqueViolation } from '../store/db.ts';
 import type { DeclarationsTable } from '../store/schema.ts';
@@ -95,16 +95,16 @@ export class DeclarationService {
       ...(req.buyerCertificate ? { buyerCertificate: req.buyerCertificate } : {}),
     });
     const patch: Partial<DeclarationsTable> =
-      outcome.kind === 'answer' && outcome.result.resultStatus === 'S'
+      outcome.kind === 'succeeded'
         ? {
             state: 'ACCEPTED',
-            result_code: outcome.result.resultCode,
-            customs_payment_id: readString(outcome.body, 'customsPaymentId') ?? null,
-            customs_order_id: readString(outcome.body, 'customsOrderId') ?? null,
+            result_code: outcome.code,
+            customs_payment_id: outcome.answer.customsPaymentId ?? null,
+            customs_order_id: outcome.answer.customsOrderId ?? null,
           }
-        : outcome.kind === 'answer' && outcome.result.resultStatus === 'F'
-          ? { state: 'FAILED', result_code: outcome.result.resultCode }
-          : { state: 'UNKNOWN', result_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason.toUpperCase() };
+        : outcome.kind === 'refused'
+          ? { state: 'FAILED', result_code: outcome.code }
+          : { state: 'UNKNOWN', result_code: unsettledCode(outcome) };
     await this.repo.update(row.declaration_request_id, { ...patch, updated_at: this.clock.now() });
     const done = { ...row, ...patch };
     if (done.state === 'FAILED') {
@@ -128,23 +128,18 @@ export class DeclarationService {
   /** inquiryDeclarationRequests: refreshes the customs status of up to 10 declarations. */
   async inquire(ids: string[]): Promise<{ declarations: Record<string, unknown>[]; notFound: string[] }> {
     const outcome = await this.antom.call('inquiryDeclarationRequests', { declarationRequestIds: ids });
-    if (outcome.kind !== 'answer' || outcome.result.resultStatus !== 'S') throw new DomainError('PROVIDER_ERROR', 'inquiryDeclarationRequests failed');
-    const records = Array.isArray(outcome.body['declarationRecords']) ? (outcome.body['declarationRecords'] as Record<string, unknown>[]) : [];
-    for (const r of records) {
-      const id = readString(r, 'declarationRequestId');
-      if (!id) continue;
-      const status = readString(r, 'declarationRequestStatus');
-      const result = readString(r, 'customsDeclarationResultCode');
-      await this.repo.update(id, {
-        status_detail: [status, result].filter(Boolean).join('/') || null,
-        customs_payment_id: readString(r, 'customsPaymentId') ?? null,
-        customs_order_id: readString(r, 'customsOrderId') ?? null,
+    if (outcome.kind !== 'succeeded') throw new DomainError('PROVIDER_ERROR', 'inquiryDeclarationRequests failed');
+    for (const r of outcome.answer.records) {
+      const status = r.declarationRequestStatus;
+      await this.repo.update(r.declarationRequestId, {
+        status_detail: [status, r.customsDeclarationResultCode].filter(Boolean).join('/') || null,
+        customs_payment_id: r.customsPaymentId ?? null,
+        customs_order_id: r.customsOrderId ?? null,
         ...(status === 'SUCCESS' ? { state: 'ACCEPTED' } : status === 'FAIL' ? { state: 'FAILED' } : {}),
         updated_at: this.clock.now(),
       });
     }
     const rows = await this.repo.some(ids);
-    const notFound = Array.isArray(outcome.body['declarationRequestsNotFound']) ? (outcome.body['declarationRequestsNotFound'] as string[]) : [];
-    return { declarations: rows.map(declarationStatus), notFound };
+    return { declarations: rows.map(declarationStatus), notFound: outcome.answer.notFound };
   }
 }
