@@ -30,6 +30,12 @@ for (const engine of engines()) {
       expect(rows).toEqual([]);
     });
 
+    it('has no spend_locks table: migration 0006 drops it (spending is serialised by advisory locks)', async () => {
+      const tables = (await store.db.introspection.getTables()).map((t) => t.name);
+      expect(tables).toContain('purchases');
+      expect(tables).not.toContain('spend_locks');
+    });
+
     it('rejects a reused nonce and a second intent with the same paymentRequestId by constraint', async () => {
       await store.db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 1 }).execute();
       const again = store.db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 2 }).execute();

@@ -206,7 +206,10 @@ export class PurchaseService {
     return purchaseStatus(settled);
   }
 
-  /** One purchase of the caller. */
+  /**
+   * One purchase of the caller, read from the store. An unknown intent id and another owner's
+   * purchase both answer NOT_FOUND, so a device cannot tell whether someone else's id exists.
+   */
   async status(caller: Caller, intentId: string): Promise<PurchaseStatus> {
     const row = await this.#d.repo.get(intentId);
     if (!row || row.owner !== caller.owner) throw new DomainError('NOT_FOUND');
