@@ -132,6 +132,12 @@ function takenFromShared(file: string, text: string): string[] {
   return found;
 }
 
+/** Lines of `text` that reach the database: the store's handle, a raw `sql` template or a query builder. */
+function sqlReaches(text: string): string[] {
+  const reach = /\bstore\.db\b|\.db\.|\bsql`|\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto)\(/;
+  return text.split('\n').filter((line) => reach.test(line) && !/^\s*(\*|\/\/|\/\*)/.test(line));
+}
+
 const isNode = (t: string) => t.startsWith('node:') || ['fs', 'path', 'crypto', 'child_process', 'os', 'net', 'http'].includes(t);
 
 describe('import boundaries', () => {
@@ -205,5 +211,23 @@ describe('import boundaries', () => {
     const dirs = ['main', 'preload', 'renderer/src', 'shared', 'relay/src', 'sandbox/src'];
     const offenders = dirs.flatMap((d) => violations(d, (t) => t === 'electron')).filter((v) => !allowed.test(v));
     expect(offenders).toEqual([]);
+  });
+
+  it('relay SQL lives in the repositories: only relay/src/store/ and *-repo.ts files reach the database', () => {
+    expect(sqlReaches('const r = await this.repo.store.db\n  .selectFrom(\'bindings\')\nawait sql`select 1`.execute(db);\n// store.db in a comment\nrepo.get(id);')).toEqual([
+      'const r = await this.repo.store.db',
+      "  .selectFrom('bindings')",
+      'await sql`select 1`.execute(db);',
+    ]);
+    const offenders = sourceFiles('relay/src')
+      .filter((file) => !file.startsWith('relay/src/store/') && !file.endsWith('-repo.ts'))
+      .flatMap((file) => sqlReaches(readFileSync(join(root, file), 'utf8')).map((line) => `${file}: ${line.trim()}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it('relay layers import only downwards: store/ nothing above it, the domain modules neither http/ nor admin/', () => {
+    expect(violations('relay/src/store', (t) => t.startsWith('relay/src/') && !t.startsWith('relay/src/store/'))).toEqual([]);
+    const domain = ['antom', 'bindings', 'declarations', 'devices', 'fulfilment', 'payments', 'refunds', 'reports'];
+    expect(domain.flatMap((d) => violations(`relay/src/${d}`, (t) => /^relay\/src\/(http|admin)\//.test(t)))).toEqual([]);
   });
 });

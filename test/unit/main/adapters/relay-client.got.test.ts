@@ -6,7 +6,7 @@ import { systemClock } from '../../../../main/services/ports.ts';
 import { RelayContractError } from '../../../../main/services/relay/errors.ts';
 import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
 import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
-import { verifyClientSignature } from '../../../../relay/src/http/client-signature.ts';
+import { verifyClientSignature } from '../../../../relay/src/devices/client-signature.ts';
 import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
 const SECRET = 'device-secret-device-secret-0123456789';
