@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { RelayConfigInput } from '../relay/src/config.ts';
-import { signClientRequest } from '../relay/src/http/client-signature.ts';
+import { signClientRequest } from '../relay/src/devices/client-signature.ts';
 
 /** A server role (sandbox or relay) in its own child process, driven over IPC. */
 export class ServerChild {

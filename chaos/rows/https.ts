@@ -5,7 +5,7 @@ import { RelayApi } from '../../main/services/relay/relay-api.ts';
 import { type AntomMitm, startAntomMitm, UNSIGNED_INVALID_SIGNATURE } from '../../relay/test/support/antom-mitm.ts';
 import { MemoryLogger } from '../../test/fakes/memory-stores.ts';
 import type { Row } from '../matrix.ts';
-import { bindWallet, clientBuy } from './helpers.ts';
+import { clientBuy, kioskClientWithBinding } from './helpers.ts';
 
 /** A RelayHttp that counts what it is asked to send before passing it on. */
 function countingHttp(sent: string[]): RelayHttp {
@@ -40,8 +40,8 @@ export const httpsRows: Row[] = [
       },
     }),
     async run(ctx) {
-      await bindWallet(ctx.stack.kiosk);
-      const client = await ctx.client('kiosk');
+      // Linked on the client's own screen: a kiosk client takes back no binding made before it started.
+      const client = await kioskClientWithBinding(ctx);
       // Withheld, so the inquiry (not the notification) is what finds the real outcome.
       await ctx.stack.admin('POST', '/notifications/faults', { mode: 'withhold', count: 1 });
       mitm?.forge({ endpoint: '/v1/payments/pay', forward: true, answer: UNSIGNED_INVALID_SIGNATURE });

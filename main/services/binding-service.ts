@@ -3,7 +3,7 @@ import { type BindingStatus, bindingEventFor, NO_BINDING, toBindingStatus } from
 import type { Clock, Logger } from './ports.ts';
 import type { RelayApi } from './relay/relay-api.ts';
 import { toRelayError } from './relay/errors.ts';
-import type { BindingWire } from './relay/wire.ts';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import type { Vault } from './vault.ts';
 
 /** The relay calls the binding service uses. */
@@ -202,7 +202,7 @@ export class BindingService {
    * versions and other bindings are ignored; the move is checked against the shared machine
    * and logged when the client missed a step, but the relay is the authority on state.
    */
-  apply(wire: BindingWire): void {
+  apply(wire: RelayBinding): void {
     if (this.#forgotten.has(wire.bindingId)) return;
     const visit = this.#visit();
     if (visit !== null && wire.visitId !== visit) return;
@@ -211,14 +211,14 @@ export class BindingService {
       if (!fresh) return;
     }
     const same = wire.bindingId === this.#bindingId;
-    if (same && wire.version !== undefined && wire.version < this.#version) return;
+    if (same && wire.version < this.#version) return;
     const from = same ? this.#status.state : 'NONE';
     const event = bindingEventFor(from, wire.state);
     const step = event ? bindingTransition(from, event) : null;
     if (!step?.ok || step.state !== wire.state) {
       this.#d.log.debug('binding state taken from relay', { from, to: wire.state });
     }
-    this.#set(wire.bindingId, wire.version ?? this.#version, toBindingStatus(wire));
+    this.#set(wire.bindingId, wire.version, toBindingStatus(wire));
   }
 
   #visit(): string | null {

@@ -1,7 +1,7 @@
 import type { BindingEvent, BindingState } from '@scan-to-bind/shared/domain';
 import type { BindingStatusSchema } from '@scan-to-bind/shared/ipc';
 import type { z } from 'zod';
-import type { BindingWire } from './relay/wire.ts';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 
 /** The binding as the renderer sees it (shared contract shape). */
 export type BindingStatus = z.output<typeof BindingStatusSchema>;
@@ -47,17 +47,17 @@ function iso(text: string | null | undefined): string | null {
 }
 
 /** The renderer's view of a relay binding: the QR only while it is shown, never a token. */
-export function toBindingStatus(wire: BindingWire): BindingStatus {
+export function toBindingStatus(wire: RelayBinding): BindingStatus {
   const expiresAt = iso(wire.codeExpiresAt);
   const qr =
     wire.state === 'QR_SHOWN' && wire.codeValue && expiresAt
-      ? { codeValue: wire.codeValue, expiresAt, refreshesLeft: wire.refreshesLeft ?? 0 }
+      ? { codeValue: wire.codeValue, expiresAt, refreshesLeft: wire.refreshesLeft }
       : null;
   return {
     state: wire.state,
     wallet: wire.wallet,
     maskedAccount: wire.maskedAccount ? wire.maskedAccount : null,
     qr,
-    error: wire.error ?? null,
+    error: wire.error?.code ?? null,
   };
 }

@@ -16,7 +16,7 @@ import type { Clock, Logger, PendingIntentStore } from './ports.ts';
 import type { BackoffPolicy } from './relay/backoff.ts';
 import type { RelayError } from './relay/errors.ts';
 import type { RelayApi } from './relay/relay-api.ts';
-import type { PurchaseWire } from './relay/wire.ts';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
 /*
  * The purchase service's data: what is persisted for an unfinished purchase, what the renderer
@@ -74,7 +74,7 @@ export function statusOf(intent: PendingIntent, state: PurchaseState, error: Pur
 }
 
 /** The purchase machine's event for a relay status. */
-export function eventForWire(wire: PurchaseWire): PurchaseEvent {
+export function eventForWire(wire: RelayPurchase): PurchaseEvent {
   return wire.state === 'SUCCEEDED'
     ? 'PAY_SUCCEEDED'
     : wire.state === 'FAILED'

@@ -11,7 +11,7 @@ import {
 } from './purchase-intent.ts';
 import { backoffDelay } from './relay/backoff.ts';
 import { toRelayError } from './relay/errors.ts';
-import type { PurchaseWire } from './relay/wire.ts';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
 export {
   isPendingIntent,
@@ -153,7 +153,7 @@ export class PurchaseService {
   }
 
   /** Applies a `purchase` event from the status stream. */
-  async onRelayEvent(wire: PurchaseWire): Promise<void> {
+  async onRelayEvent(wire: RelayPurchase): Promise<void> {
     if (this.#tracked.has(wire.purchaseIntentId)) await this.#applyWire(wire.purchaseIntentId, wire);
   }
 
@@ -230,11 +230,11 @@ export class PurchaseService {
     }
   }
 
-  async #applyWire(id: string, wire: PurchaseWire): Promise<void> {
+  async #applyWire(id: string, wire: RelayPurchase): Promise<void> {
     const t = this.#tracked.get(id);
     if (!t) return;
     if (!t.intent.acknowledged) t.intent = { ...t.intent, acknowledged: true };
-    if (wire.total && (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency)) {
+    if (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency) {
       this.#d.log.warn('relay total differs from the quote', { purchaseIntentId: id });
     }
     const event = eventForWire(wire);
@@ -242,7 +242,7 @@ export class PurchaseService {
       await this.#persist(id);
       return;
     }
-    await this.#move(id, event, wire.error ?? null, wire.total);
+    await this.#move(id, event, wire.error?.code ?? null, wire.total);
   }
 
   #isOpen(id: string): boolean {

@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ItemTitleSchema, RelayBindingSchema, SkuSchema } from '@scan-to-bind/shared/relay-api';
 import { z } from 'zod';
 import { antomBaseUrlProblem } from './antom/base-url.ts';
 
 const positiveMs = z.number().int().positive();
+/** The most refreshes a binding may report (the client API's `refreshesLeft` bound). */
+const MAX_REFRESHES = RelayBindingSchema.shape.refreshesLeft.maxValue ?? 10;
 const majorAmount = z.string().regex(/^\d{1,16}(?:\.\d{1,2})?$/u, 'a plain decimal amount such as "500.00"');
 
 const capsSchema = z.strictObject({ daily: majorAmount.optional(), monthly: majorAmount.optional() });
@@ -13,8 +16,8 @@ export const catalogueFileSchema = z.strictObject({
   items: z
     .array(
       z.strictObject({
-        sku: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/u),
-        title: z.string().min(1).max(256),
+        sku: SkuSchema,
+        title: ItemTitleSchema,
         prices: z.strictObject({ HKD: majorAmount.optional(), IDR: majorAmount.optional() }),
       }),
     )
@@ -74,6 +77,12 @@ export const configSchema = z.strictObject({
    */
   databasePoolSize: z.number().int().min(1).max(1000).default(25),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * An answer or event that does not match its shared/relay-api schema is a 500 (an event: not
+   * sent), logged at error. The test stack turns it on; production leaves it off, where an
+   * unnamed field is dropped with a warning instead (relay/src/http/response-contract.ts).
+   */
+  strictResponses: z.boolean().default(false),
   antom: z.strictObject({
     baseUrl: z.url(),
     clientId: z.string().min(1),
@@ -134,7 +143,7 @@ export const configSchema = z.strictObject({
   bindings: z
     .strictObject({
       qrLifetimeMs: positiveMs.default(15 * 60_000),
-      maxCodeRefreshes: z.number().int().min(0).max(20).default(3),
+      maxCodeRefreshes: z.number().int().min(0).max(MAX_REFRESHES).default(3),
       tokenRefreshLeadMs: positiveMs.default(5 * 60_000),
       /**
        * How long a kiosk binding lives after activation, whatever the client does: the backstop
@@ -245,6 +254,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['DATABASE_URL', ['databaseUrl'], 'string'],
   ['DATABASE_POOL_SIZE', ['databasePoolSize'], 'int'],
   ['RELAY_LOG_LEVEL', ['logLevel'], 'string'],
+  ['RELAY_STRICT_RESPONSES', ['strictResponses'], 'json'],
   ['ANTOM_BASE_URL', ['antom', 'baseUrl'], 'string'],
   ['ANTOM_CLIENT_ID', ['antom', 'clientId'], 'string'],
   ['ANTOM_KEY_VERSION', ['antom', 'keyVersion'], 'string'],

@@ -6,6 +6,8 @@ import { AuthorizationNotifications } from './bindings/authorization-notificatio
 import { BindingRepo } from './bindings/binding-repo.ts';
 import { BindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
+import { RevocationOutbox } from './bindings/revocation-outbox.ts';
+import { RevocationRepo } from './bindings/revocation-repo.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { readAdminToken } from './admin/admin-config.ts';
 import { parseConfig, type RelayConfig, type RelayConfigInput } from './config.ts';
@@ -25,8 +27,10 @@ import { openStore, type Store } from './store/db.ts';
 import { SecretBox } from './store/secret-box.ts';
 import { Worker } from './worker.ts';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
+import { DeclarationRepo } from './declarations/declaration-repo.ts';
 import { DeclarationService } from './declarations/declaration-service.ts';
 import { Fulfilment } from './fulfilment/fulfilment.ts';
+import { FulfilmentRepo } from './fulfilment/fulfilment-repo.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { registerOps, registerOpsEndpoints } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
@@ -127,7 +131,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const devices = new DeviceService({ store, box, clock, players });
   const bindingRepo = new BindingRepo(store, clock, hub);
   const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }));
-  const fulfilment = new Fulfilment(store, clock, { ...config.fulfilment, leaseMs: config.payments.leaseMs }, logger.child({ component: 'fulfilment' }));
+  const fulfilmentRepo = new FulfilmentRepo(store);
+  const fulfilment = new Fulfilment(fulfilmentRepo, clock, { ...config.fulfilment, leaseMs: config.payments.leaseMs }, logger.child({ component: 'fulfilment' }));
   // Only when events are written: otherwise a success is one UPDATE, not a transaction.
   if (fulfilment.enabled) purchaseRepo.onSucceeded = (trx, row) => fulfilment.enqueue(trx, row);
   const refundRepo = new RefundRepo(store, clock, hub, logger.child({ component: 'refunds' }));
@@ -141,13 +146,16 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     inquiryIntervalMs: config.payments.inquiryIntervalMs,
     leaseMs: config.payments.leaseMs,
   });
-  const declarations = new DeclarationService(store, clock, antom);
+  const declarationRepo = new DeclarationRepo(store);
+  const declarations = new DeclarationService(declarationRepo, clock, antom);
   let worker: Worker | undefined;
   const kick = (): void => worker?.kick();
+  const outbox = new RevocationOutbox(new RevocationRepo(store, clock), box, antom, logger.child({ component: 'revocations' }));
   const bindings = new BindingService({
     repo: bindingRepo,
     box,
     antom,
+    outbox,
     logger: logger.child({ component: 'bindings' }),
     settings: config.bindings,
     get authNotifyUrl() {
@@ -171,7 +179,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
       return `${urls.public}${NOTIFY_PATHS.payment}`;
     },
   });
-  const bindingWorker = new BindingWorker(bindingRepo, bindings, box, antom, logger.child({ component: 'bindings' }), config.bindings);
+  const bindingWorker = new BindingWorker(bindingRepo, bindings, box, antom, outbox, logger.child({ component: 'bindings' }), config.bindings);
   const paymentWorker = new PaymentWorker(purchaseRepo, bindingRepo, antom, logger.child({ component: 'payments' }), config.payments);
   let lastPrune = 0;
   worker = new Worker(
@@ -190,10 +198,10 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger.child({ component: 'worker' }),
   );
 
-  const app = createServer(logger, { trustProxy: config.limits.trustProxy });
+  const app = createServer(logger, { trustProxy: config.limits.trustProxy, strictResponses: config.strictResponses });
   // Admin and operations live on their own listener (loopback by default): the public one
   // answers 404 for them, so neither the admin API nor metrics and readiness face the internet.
-  const adminApp = createServer(logger);
+  const adminApp = createServer(logger, { strictResponses: config.strictResponses });
   const routes: { method: string; url: string }[] = [];
   for (const a of [app, adminApp]) {
     a.addHook('onRoute', (r) => {
@@ -211,13 +219,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     store,
     keysLoaded: () => Boolean(merchantPrivateKey && antomPublicKey),
     isClosing: () => closing,
-    backlog: async () => {
-      const count = async (table: 'purchases' | 'refunds', states: string[]): Promise<number> => {
-        const r = await store.db.selectFrom(table).select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', 'in', states).executeTakeFirst();
-        return Number(r?.n ?? 0);
-      };
-      return { fulfilment: await fulfilment.backlog(), refunds: await count('refunds', ['PENDING', 'PROCESSING']), payments: await count('purchases', ['SUBMITTED', 'PROCESSING']) };
-    },
+    backlog: async () => ({ fulfilment: await fulfilment.backlog(), refunds: await refundRepo.backlog(), payments: await purchaseRepo.backlog() }),
     held: () => ({ streams: registry.count('stream'), longPolls: registry.count('longPoll') }),
   };
   registerOps(app, opsDeps);
@@ -237,15 +239,16 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     clock,
     streamMaxLifetimeMs: config.events.streamMaxLifetimeMs,
     heartbeatMs: config.events.heartbeatMs,
+    strictResponses: config.strictResponses,
   });
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
   adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
-  registerAdminRoutes(adminApp, { token: adminToken, store, clock, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
+  registerAdminRoutes(adminApp, { token: adminToken, clock, purchaseRepo, bindingRepo, refundRepo, fulfilmentRepo, declarationRepo, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
   registerAntomRoutes(app, {
     antomPublicKey,
     clientId: config.antom.clientId,
     publicPathPrefix: () => new URL(urls.public).pathname.replace(/\/+$/u, ''),
-    authorization: new AuthorizationNotifications(bindingRepo, box, logger.child({ component: 'notify' }), kick),
+    authorization: new AuthorizationNotifications(bindingRepo, box, outbox, logger.child({ component: 'notify' }), kick),
     payment: new PaymentNotifications(purchaseRepo, bindingRepo, logger.child({ component: 'notify' })),
     refund: new RefundNotifications(refundRepo),
     store,
@@ -273,8 +276,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     const since = watchedSince - 2_000;
     watchedSince = Date.now();
     void (async () => {
-      for (const row of await store.db.selectFrom('bindings').selectAll().where('touched_at', '>', since).execute()) bindingRepo.publish(row);
-      for (const row of await store.db.selectFrom('purchases').selectAll().where('touched_at', '>', since).execute()) purchaseRepo.publish(row);
+      for (const row of await bindingRepo.touchedSince(since)) bindingRepo.publish(row);
+      for (const row of await purchaseRepo.touchedSince(since)) purchaseRepo.publish(row);
     })().catch((err: Error) => logger.warn({ err: err.message }, 'change watcher failed'));
   }, config.events.crossProcessPollMs);
   watcher.unref();

@@ -77,8 +77,8 @@ describe('Antom client transport', () => {
   it('sends one signed POST (API.md §2.4) and returns the verified answer; connections are reused', async () => {
     const { url, seen } = await serve((req, res) => signedAnswer(req, res, SUCCESS));
     const c = makeClient(url);
-    const first = await c.call('pay', { paymentRequestId: 'r-1', note: '中文 ✓' });
-    const second = await c.call('pay', { paymentRequestId: 'r-2' });
+    const first = await c.send('pay', { paymentRequestId: 'r-1', note: '中文 ✓' });
+    const second = await c.send('pay', { paymentRequestId: 'r-2' });
     expect(first).toEqual({ kind: 'answer', result: SUCCESS.result, body: SUCCESS });
     expect(second.kind).toBe('answer');
     expect(seen).toHaveLength(2);
@@ -93,9 +93,15 @@ describe('Antom client transport', () => {
     expect(b.socketPort).toBe(a.socketPort);
   });
 
+  it('call() reads the answer once into the typed outcome of its API', async () => {
+    const { url } = await serve((req, res) => signedAnswer(req, res, { ...SUCCESS, paymentTime: '2026-01-02T03:04:05Z' }));
+    const outcome = await makeClient(url).call('inquiryPayment', { paymentRequestId: 'r-1' });
+    expect(outcome).toEqual({ kind: 'succeeded', code: 'SUCCESS', answer: { paymentId: 'p-1', paymentTime: Date.parse('2026-01-02T03:04:05Z') } });
+  });
+
   it('keeps a path prefix of the base URL', async () => {
     const { url, seen } = await serve((req, res) => signedAnswer(req, res, SUCCESS));
-    const outcome = await makeClient(`${url}/prefix/`).call('inquiryPayment', { paymentRequestId: 'r-1' });
+    const outcome = await makeClient(`${url}/prefix/`).send('inquiryPayment', { paymentRequestId: 'r-1' });
     expect(seen[0]?.path).toBe('/prefix/ams/sandbox/api/v1/payments/inquiryPayment');
     expect(outcome.kind).toBe('answer');
   });
@@ -103,7 +109,7 @@ describe('Antom client transport', () => {
   it('no answer within timeoutMs is unknown:timeout, sent once', async () => {
     const { url, seen } = await serve(() => undefined);
     const started = Date.now();
-    const outcome = await makeClient(url, 300).call('pay', { paymentRequestId: 'r-1' });
+    const outcome = await makeClient(url, 300).send('pay', { paymentRequestId: 'r-1' });
     expect(outcome).toMatchObject({ kind: 'unknown', reason: 'timeout' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(seen).toHaveLength(1);
@@ -114,12 +120,12 @@ describe('Antom client transport', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '500' });
       res.write('{"result":');
     });
-    expect(await makeClient(url, 300).call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'timeout' });
+    expect(await makeClient(url, 300).send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'timeout' });
   });
 
   it('a connection dropped before the answer is unknown:network, never re-sent', async () => {
     const { url, seen } = await serve((req) => req.socket.destroy());
-    expect(await makeClient(url).call('pay', { paymentRequestId: 'r-1' })).toMatchObject({ kind: 'unknown', reason: 'network' });
+    expect(await makeClient(url).send('pay', { paymentRequestId: 'r-1' })).toMatchObject({ kind: 'unknown', reason: 'network' });
     expect(seen).toHaveLength(1);
   });
 
@@ -127,7 +133,7 @@ describe('Antom client transport', () => {
     const { url } = await serve(() => undefined);
     server?.close();
     await new Promise((r) => setTimeout(r, 20));
-    expect(await makeClient(url).call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'network' });
+    expect(await makeClient(url).send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'network' });
   });
 
   it('an answer over 1 MiB is cut off as unknown:network', async () => {
@@ -135,7 +141,7 @@ describe('Antom client transport', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(`{"result":{"resultStatus":"S","resultCode":"SUCCESS"},"pad":"${'x'.repeat(1_100_000)}"}`);
     });
-    expect(await makeClient(url).call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'network' });
+    expect(await makeClient(url).send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'network' });
   });
 
   it('HTTP 500, an unsigned S and a forged signature are unknown, not answers', async () => {
@@ -152,11 +158,11 @@ describe('Antom client transport', () => {
       }
     });
     const c = makeClient(url);
-    expect(await c.call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'http' });
+    expect(await c.send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'http' });
     mode = 'unsigned';
-    expect(await c.call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+    expect(await c.send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
     mode = 'signed';
-    expect((await c.call('pay', {})).kind).toBe('answer');
+    expect((await c.send('pay', {})).kind).toBe('answer');
   });
 
   // An answer without Antom's signature is not Antom's word (API.md §2.3): anyone on the path can
@@ -169,7 +175,7 @@ describe('Antom client transport', () => {
     });
     const c = makeClient(url);
     for (const endpoint of ['pay', 'refund', 'cancel', 'revoke', 'consult', 'applyToken', 'inquiryPayment'] as const) {
-      expect(await c.call(endpoint, {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+      expect(await c.send(endpoint, {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
     }
   });
 
@@ -182,13 +188,13 @@ describe('Antom client transport', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'response-time': time, signature: signatureHeader('1', sig) });
       res.end(text);
     });
-    expect(await makeClient(url).call('pay', {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+    expect(await makeClient(url).send('pay', {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
   });
 
   it('close() drops the kept-alive connections', async () => {
     const { url } = await serve((req, res) => signedAnswer(req, res, SUCCESS));
     const c = makeClient(url);
-    await c.call('pay', {});
+    await c.send('pay', {});
     const open = (): Promise<number> => new Promise((r) => server?.getConnections((_e, n) => r(n)));
     expect(await open()).toBe(1);
     c.close();

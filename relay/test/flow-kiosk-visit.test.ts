@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
 import { engines, uuid } from './support/env.ts';
 import { approveOnPhone, type Stack, startStack, waitFor } from './support/stack.ts';
 
@@ -95,6 +96,35 @@ for (const engine of engines()) {
       expect(started.body).toMatchObject({ state: 'QR_SHOWN', visitId: v2 });
       expect((await s.kiosk.request('GET', `/v1/bindings/${old}`)).body['state']).toBe('REVOKED');
       expect((await s.kiosk.request('GET', '/v1/bindings/current')).body).toMatchObject({ bindingId: started.body['bindingId'], visitId: v2 });
+    });
+
+    // Issue 14 §1: the visit length is configurable and shorter by default (10 minutes, was 30).
+    // This stack runs with the default settings, so the backstop of a kiosk whose client never
+    // resets or rotates is the default visit itself. Moves the clocks: the last test that binds.
+    it('by default a kiosk binding nobody resets ends 10 minutes after activation, at the relay and at Antom', async () => {
+      expect(s.relay.config.bindings.kioskVisitMs).toBe(10 * 60_000);
+      const env = { ANTOM_BASE_URL: 'https://antom.example', ANTOM_CLIENT_ID: 'A', RELAY_ENCRYPTION_ACTIVE_KEY: 'k1', RELAY_ENCRYPTION_KEYS: '{"k1":"x"}' };
+      expect(loadConfig({ env }).bindings.kioskVisitMs).toBe(10 * 60_000);
+      expect(loadConfig({ env: { ...env, RELAY_KIOSK_VISIT_MS: '120000' } }).bindings.kioskVisitMs).toBe(120_000);
+      const account = '852-6123-8812';
+      const bindingId = await bindIn(uuid(), account);
+      const before = await balance(account);
+      const advance = async (ms: number) => {
+        s.clock.advance(ms);
+        await s.admin('POST', '/clock', { advanceMs: ms });
+      };
+      // Still the same visit one minute before the end: nothing ends it early.
+      await advance(9 * 60_000);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body).toMatchObject({ state: 'ACTIVE' });
+      await advance(60_000 + 1_000);
+      await waitFor(async () => (await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'REVOKED', 10_000, 'REVOKED at the end of the visit');
+      await waitFor(async () => (await tokens(account)).every((t) => t.status !== 'ACTIVE'), 10_000, 'sandbox token revoked');
+      const intent = uuid();
+      const refused = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
+      expect(refused.body['state']).not.toBe('SUCCEEDED');
+      expect(await payments(intent)).toHaveLength(0);
+      expect(await balance(account)).toBe(before);
     });
 
     it('validates: visit ids are UUIDs, launchers have no visits', async () => {

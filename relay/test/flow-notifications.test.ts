@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotificationDedupe, notificationKey } from '../src/antom/notification-dedupe.ts';
+import { NotificationRepo } from '../src/antom/notification-repo.ts';
 import { startRelay } from '../src/index.ts';
 import { engines, uuid } from './support/env.ts';
 import { bind, notifyRelay, type Stack, startStack } from './support/stack.ts';
@@ -86,7 +87,7 @@ for (const engine of engines()) {
         // A key already in the store is not handled again: here the purchase stays PROCESSING.
         const held = await pendingPurchase();
         const heldKey = notificationKey('payment', JSON.parse(held.body) as Record<string, unknown>) as string;
-        await new NotificationDedupe(s.relay.store).remember('payment', heldKey, 'applied', s.clock.now());
+        await new NotificationDedupe(new NotificationRepo(s.relay.store)).remember('payment', heldKey, 'applied', s.clock.now());
         expect((await notify(other.url, held.body, String(s.clock.now()))).status).toBe(200);
         expect(await state(held.intent)).toBe('PROCESSING');
         // The same purchase with another outcome (F) is another notification, and is handled.

@@ -1,4 +1,6 @@
+import { RELAY_ROUTES, RelayBindingSchema } from '@scan-to-bind/shared/relay-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { parseConfig } from '../src/config.ts';
 import { openApiPath } from '../src/http/openapi.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
@@ -184,6 +186,15 @@ for (const engine of engines()) {
         expect(section && name && doc.components[section]?.[name], ref).toBeTruthy();
       }
       expect(JSON.stringify(doc.paths['/admin/v1/refunds'])).toContain('refundRequestId');
+      // The client API's answers are generated from shared/relay-api, the schemas the relay
+      // serialises them through and the client parses them with: no hand-written copy.
+      for (const route of Object.values(RELAY_ROUTES)) {
+        const answer = doc.paths[openApiPath(route.path)]?.[route.method]?.responses?.[String(route.response.status)];
+        expect(JSON.stringify(answer), `${route.method} ${route.path}`).toContain(`"#/components/schemas/${route.response.name}"`);
+      }
+      const { $schema: _, ...binding } = z.toJSONSchema(RelayBindingSchema, { io: 'output' }) as Record<string, unknown>;
+      expect(doc.components['schemas']?.['BindingStatus']).toEqual(binding);
+      expect(JSON.stringify(binding)).toContain('"format":"uuid"');
       // The signing scheme names the assertion line; launchers' requirement pairs both headers.
       const schemes = doc.components['securitySchemes'] as Record<string, { name: string; description: string }>;
       expect(schemes['deviceSignature']?.description).toContain('hex(sha256(X-Player-Assertion');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { type AssertionAlg, PlayerAssertionVerifier, signPlayerAssertion } from '../src/devices/player-assertion.ts';
-import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/http/client-signature.ts';
+import { clientCanonicalString, signClientRequest, verifyClientSignature } from '../src/devices/client-signature.ts';
 import { Catalogue } from '../src/payments/catalogue.ts';
 import { startRelay } from '../src/index.ts';
 import { SecretBox } from '../src/store/secret-box.ts';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
 import { DeviceService } from '../src/devices/device-service.ts';
-import { signClientRequest } from '../src/http/client-signature.ts';
+import { signClientRequest } from '../src/devices/client-signature.ts';
 import { reencryptAll } from '../src/store/rotate-keys.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';
@@ -28,6 +28,12 @@ for (const engine of engines()) {
       await migrate(store);
       const rows = await store.db.selectFrom('purchases').selectAll().execute();
       expect(rows).toEqual([]);
+    });
+
+    it('has no spend_locks table: migration 0006 drops it (spending is serialised by advisory locks)', async () => {
+      const tables = (await store.db.introspection.getTables()).map((t) => t.name);
+      expect(tables).toContain('purchases');
+      expect(tables).not.toContain('spend_locks');
     });
 
     it('rejects a reused nonce and a second intent with the same paymentRequestId by constraint', async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type RunningSandbox, type SandboxOptions, startSandbox } from '../src/index.ts';
 
 /** The throw-away key pair of API.md §2.5, registered as the merchant key in tests. */
@@ -259,9 +259,10 @@ export function payBody(wallet: 'ALIPAY_HK' | 'DANA', accessToken: string, value
 
 /**
  * Starts one sandbox and one notification receiver for a test file (beforeAll) and stops both
- * afterwards; `use` hands them to the file's variables.
+ * afterwards; `use` hands them to the file's variables. With `resetEach`, every test starts
+ * from the seeded state (admin reset).
  */
-export function useSandboxAndReceiver(use: (sb: TestSandbox, rx: Receiver) => void): void {
+export function useSandboxAndReceiver(use: (sb: TestSandbox, rx: Receiver) => void, options: { resetEach?: boolean } = {}): void {
   let sb: TestSandbox | undefined;
   let rx: Receiver | undefined;
   beforeAll(async () => {
@@ -269,8 +270,26 @@ export function useSandboxAndReceiver(use: (sb: TestSandbox, rx: Receiver) => vo
     rx = await startReceiver();
     use(sb, rx);
   });
+  if (options.resetEach) {
+    beforeEach(async () => {
+      if (sb) await admin(sb, 'POST', '/reset');
+    });
+  }
   afterAll(async () => {
     await sb?.stop();
     await rx?.close();
   });
+}
+
+/** The file's sandbox and receiver (set before its first test), reset to the seeded state before each test. */
+export function useFreshSandbox(): { readonly sb: TestSandbox; readonly rx: Receiver } {
+  const env = {} as { sb: TestSandbox; rx: Receiver };
+  useSandboxAndReceiver(
+    (sb, rx) => {
+      env.sb = sb;
+      env.rx = rx;
+    },
+    { resetEach: true },
+  );
+  return env;
 }

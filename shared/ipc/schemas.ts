@@ -29,6 +29,8 @@ export const OpaqueIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
 export const IntentIdSchema = z.uuid();
 /** A catalogue SKU. */
 export const SkuSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/);
+/** An item's title in the relay's catalogue. */
+export const ItemTitleSchema = z.string().min(1).max(128);
 /** How many of an item; the relay applies the same bounds. */
 export const QuantitySchema = z.int().min(1).max(99);
 /** An instant as ISO 8601 with offset. */
@@ -70,7 +72,7 @@ export const QuoteInputSchema = z.strictObject({ sku: SkuSchema, quantity: Quant
 export const PurchaseQuoteSchema = z.strictObject({
   purchaseIntentId: IntentIdSchema,
   sku: SkuSchema,
-  title: z.string().min(1).max(128),
+  title: ItemTitleSchema,
   quantity: QuantitySchema,
   unitPrice: MoneySchema,
   total: MoneySchema,

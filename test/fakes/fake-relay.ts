@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { BindingState, PurchaseState, WalletId } from '@scan-to-bind/shared/domain';
 import { RelayError } from '../../main/services/relay/errors.ts';
-import type { BindingWire, PurchaseWire } from '../../main/services/relay/wire.ts';
-import type { CreatePurchaseBody } from '../../main/services/relay/relay-api.ts';
+import { type PurchaseRequest, RELAY_ROUTES, type RelayBinding, type RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import { TransportError } from '../../main/services/ports.ts';
 
-/** An in-memory stand-in for the relay's client API (unit tests of rules only). */
+/** An in-memory stand-in for the relay's client API (unit tests of rules only); its answers pass the shared/relay-api schemas. */
 export class FakeRelay {
-  readonly bindings = new Map<string, BindingWire>();
-  readonly purchases = new Map<string, PurchaseWire & { body: string }>();
+  readonly bindings = new Map<string, RelayBinding>();
+  readonly purchases = new Map<string, RelayPurchase & { body: string }>();
   readonly calls: string[] = [];
   now: () => number = () => Date.now();
   /** Next createPurchase: 'ok' settles with `purchaseOutcome`; 'drop' stores then fails; 'down' fails before storing. */
@@ -20,34 +19,32 @@ export class FakeRelay {
     { sku: 'gems-100', title: '100 Gems', price: { currency: 'IDR' as const, minor: 1_500_000 } },
   ];
 
-  #binding(id: string): BindingWire {
+  #binding(id: string): RelayBinding {
     const b = this.bindings.get(id);
     if (!b) throw new RelayError('BINDING_NOT_FOUND', 404);
     return b;
   }
-  #update(id: string, patch: Partial<BindingWire>): BindingWire {
-    const b = { ...this.#binding(id), ...patch, version: (this.#binding(id).version ?? 0) + 1 };
+  #update(id: string, patch: Partial<RelayBinding>): RelayBinding {
+    const b = RELAY_ROUTES.binding.response.schema.parse({ ...this.#binding(id), ...patch, version: this.#binding(id).version + 1 });
     this.bindings.set(id, b);
     return b;
   }
   /** Simulates the phone: the player authorised in the wallet app. */
-  authorise(id: string, masked = '852-****-8812'): BindingWire {
-    return this.#update(id, { state: 'ACTIVE' as BindingState, codeValue: null, codeExpiresAt: null, maskedAccount: masked });
+  authorise(id: string, masked = '852-****-8812'): RelayBinding {
+    return this.#update(id, { state: 'ACTIVE' as BindingState, codeValue: undefined, codeExpiresAt: undefined, maskedAccount: masked });
   }
 
-  async createBinding(wallet: WalletId, visitId?: string | null): Promise<BindingWire> {
+  async createBinding(wallet: WalletId, visitId?: string | null): Promise<RelayBinding> {
     this.calls.push(visitId ? `createBinding ${wallet} ${visitId}` : `createBinding ${wallet}`);
-    const bindingId = `bnd_${randomUUID().replaceAll('-', '').slice(0, 20)}`;
-    const b: BindingWire = {
+    const bindingId = randomUUID();
+    const b: RelayBinding = {
       bindingId,
       state: 'QR_SHOWN',
       wallet,
       codeValue: `https://wallet.example/qr/${bindingId}`,
       codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
       refreshesLeft: 2,
-      maskedAccount: null,
       version: 1,
-      error: null,
       ...(visitId ? { visitId } : {}),
     };
     this.bindings.set(bindingId, b);
@@ -65,16 +62,16 @@ export class FakeRelay {
   async refreshCode(id: string) {
     this.calls.push(`refreshCode ${id}`);
     const b = this.#binding(id);
-    if ((b.refreshesLeft ?? 0) <= 0) throw new RelayError('QR_REFRESH_LIMIT', 409);
+    if (b.refreshesLeft <= 0) throw new RelayError('QR_REFRESH_LIMIT', 409);
     return this.#update(id, {
       codeValue: `${b.codeValue}-r`,
       codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
-      refreshesLeft: (b.refreshesLeft ?? 0) - 1,
+      refreshesLeft: b.refreshesLeft - 1,
     });
   }
   async withdraw(id: string) {
     this.calls.push(`withdraw ${id}`);
-    return this.#update(id, { state: 'FAILED', codeValue: null, codeExpiresAt: null });
+    return this.#update(id, { state: 'FAILED', codeValue: undefined, codeExpiresAt: undefined });
   }
   async revoke(id: string) {
     this.calls.push(`revoke ${id}`);
@@ -84,7 +81,7 @@ export class FakeRelay {
     this.calls.push(`catalogue ${currency}`);
     return this.catalogueItems.filter((i) => i.price.currency === currency);
   }
-  async createPurchase(body: CreatePurchaseBody): Promise<PurchaseWire> {
+  async createPurchase(body: PurchaseRequest): Promise<RelayPurchase> {
     this.calls.push(`createPurchase ${body.purchaseIntentId}`);
     if (this.refusal) throw this.refusal;
     if (this.purchaseMode === 'down') throw new TransportError('refused');
@@ -92,10 +89,16 @@ export class FakeRelay {
     const existing = this.purchases.get(body.purchaseIntentId);
     if (existing && existing.body !== raw) throw new RelayError('IDEMPOTENCY_CONFLICT', 409);
     const p = existing ?? {
-      purchaseIntentId: body.purchaseIntentId,
-      state: this.purchaseOutcome,
-      total: { currency: 'HKD' as const, minor: 1200 * body.quantity },
-      error: this.purchaseOutcome === 'FAILED' ? ('INSUFFICIENT_BALANCE' as const) : null,
+      ...RELAY_ROUTES.createPurchase.response.schema.parse({
+        purchaseIntentId: body.purchaseIntentId,
+        state: this.purchaseOutcome,
+        version: 1,
+        bindingId: body.bindingId,
+        sku: body.sku,
+        quantity: body.quantity,
+        total: { currency: 'HKD', minor: 1200 * body.quantity },
+        ...(this.purchaseOutcome === 'FAILED' ? { error: { code: 'INSUFFICIENT_BALANCE', message: 'Not enough balance' } } : {}),
+      }),
       body: raw,
     };
     this.purchases.set(body.purchaseIntentId, p);
@@ -103,7 +106,7 @@ export class FakeRelay {
     const { body: _b, ...wire } = p;
     return wire;
   }
-  async getPurchase(id: string): Promise<PurchaseWire | null> {
+  async getPurchase(id: string): Promise<RelayPurchase | null> {
     this.calls.push(`getPurchase ${id}`);
     const p = this.purchases.get(id);
     if (!p) return null;

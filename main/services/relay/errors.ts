@@ -1,4 +1,5 @@
-import { DomainError, type ErrorCode, isErrorCode } from '@scan-to-bind/shared/domain';
+import { DomainError, type ErrorCode } from '@scan-to-bind/shared/domain';
+import { ErrorBodySchema } from '@scan-to-bind/shared/relay-api';
 import { TransportError } from '../ports.ts';
 
 /** An error from the relay or the way to it, carrying a shared error code. */
@@ -9,6 +10,19 @@ export class RelayError extends DomainError {
     super(code, detail);
     this.name = 'RelayError';
     this.status = status;
+  }
+}
+
+/**
+ * The relay answered 2xx with a body outside the client API (shared/relay-api): refused, never
+ * guessed at. Code INTERNAL (nothing the player can fix); `issues` names the fields, for the log.
+ */
+export class RelayContractError extends RelayError {
+  readonly issues: readonly string[];
+  constructor(status: number, issues: readonly string[]) {
+    super('INTERNAL', status, `relay answer does not match the client API (${issues.join('; ').slice(0, 200)})`);
+    this.name = 'RelayContractError';
+    this.issues = issues;
   }
 }
 
@@ -38,20 +52,20 @@ function statusCode(status: number): ErrorCode {
 }
 
 /**
- * Maps a relay error answer to the shared vocabulary: the body's `{error:{code}}` when it is a
- * known code, else a code from the HTTP status. The relay's message is kept for the log only.
+ * Maps an error answer to the shared vocabulary: the relay's error body (shared/relay-api
+ * ErrorBodySchema) gives the code; any other body (a proxy's page, an empty body: not the
+ * relay speaking) gets a code from the HTTP status. The relay's message is kept for the log only.
  */
 export function httpErrorFrom(status: number, body: string): RelayError {
-  let code: ErrorCode | null = null;
-  let message = '';
+  let json: unknown = null;
   try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
-    if (isErrorCode(parsed?.error?.code)) code = parsed.error.code;
-    if (typeof parsed?.error?.message === 'string') message = parsed.error.message.slice(0, 200);
+    json = JSON.parse(body);
   } catch {
-    // not JSON: a proxy page or an empty body; the status decides
+    // not JSON: the status decides
   }
-  return new RelayError(code ?? statusCode(status), status, message || `HTTP ${status}`);
+  const parsed = ErrorBodySchema.safeParse(json);
+  if (!parsed.success) return new RelayError(statusCode(status), status, `HTTP ${status}`);
+  return new RelayError(parsed.data.error.code, status, parsed.data.error.message.slice(0, 200) || `HTTP ${status}`);
 }
 
 /** Any thrown value as a RelayError. */

@@ -2,12 +2,12 @@ import type { BindingService } from '../binding-service.ts';
 import type { Logger } from '../ports.ts';
 import type { PurchaseService } from '../purchase-service.ts';
 import type { StatusStreamHandlers } from './status-stream.ts';
-import { BindingEventData, PurchaseEventData } from './wire.ts';
+import { RELAY_EVENTS } from '@scan-to-bind/shared/relay-api';
 
 /**
  * Routes the relay's event stream into the services: `binding` events to the binding service,
  * `purchase` events to the purchase service, and a fresh binding sync on every reconnect. An
- * event that does not parse is logged (by name only) and dropped; a service that fails on one
+ * event whose data does not match its shared/relay-api schema (RELAY_EVENTS) is logged (by name only) and dropped; a service that fails on one
  * is logged, never an unhandled rejection (it would end main). One routing for the app and
  * for the end-to-end test host, so both run the same code.
  */
@@ -19,11 +19,11 @@ export function relayEventRouter(
   return {
     onEvent: (ev) => {
       try {
-        if (ev.event === 'binding') binding.apply(BindingEventData.parse(JSON.parse(ev.data)));
+        if (ev.event === 'binding') binding.apply(RELAY_EVENTS.binding.parse(JSON.parse(ev.data)));
         else if (ev.event === 'purchase') {
           // A failure to record it (a disk error on the pending file) is logged, never left
           // unhandled; the purchase is asked for again by its follow-up and on resume.
-          purchases.onRelayEvent(PurchaseEventData.parse(JSON.parse(ev.data))).catch((error: unknown) => {
+          purchases.onRelayEvent(RELAY_EVENTS.purchase.parse(JSON.parse(ev.data))).catch((error: unknown) => {
             log.warn('relay purchase event not applied', { error: String(error).slice(0, 200) });
           });
         }

@@ -1,24 +1,13 @@
 import type { WalletId } from '@scan-to-bind/shared/domain';
+import { type CatalogueItem, contractIssues, type PurchaseRequest, RELAY_ROUTES, type RelayBinding, type RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import type { z } from 'zod';
 import type { Clock, HttpRequest, Logger, RelayHttp } from '../ports.ts';
 import { TransportError } from '../ports.ts';
 import { checkRelayUrl } from '../relay-url-policy.ts';
 import type { DeviceCredential } from '../vault.ts';
 import { type BackoffPolicy, backoffDelay, retryAfterMs } from './backoff.ts';
-import { httpErrorFrom, RelayError, toRelayError } from './errors.ts';
+import { httpErrorFrom, RelayContractError, RelayError, toRelayError } from './errors.ts';
 import { signRequest } from './signing.ts';
-import {
-  type BindingWire,
-  CatalogueResponse,
-  CurrentBindingResponse,
-  EnrollResponse,
-  KioskVisitResponse,
-  PendingPurchasesResponse,
-  BindingWire as BindingWireSchema,
-  type PurchaseWire,
-  PurchaseWire as PurchaseWireSchema,
-  WalletsResponse,
-} from './wire.ts';
 
 /** What the player-assertion provider is told each time it is asked. */
 export interface PlayerAssertionRequest {
@@ -69,21 +58,12 @@ interface CallOptions<S extends z.ZodType> {
 
 const RETRY_STATUS = new Set([429, 502, 503, 504]);
 
-/** The body of POST /v1/purchases. */
-export interface CreatePurchaseBody {
-  readonly bindingId: string;
-  readonly sku: string;
-  readonly quantity: number;
-  readonly purchaseIntentId: string;
-  /** Kiosks: the current visit (the relay refuses a purchase for any other). */
-  readonly visitId?: string;
-}
-
 /**
  * The relay's client API (relay/README.md "Client API"), over the RelayHttp port. Every
  * request is HMAC-signed with the device credential, fresh per attempt; only idempotent
  * calls are retried (network failures, 429, 502–504, with backoff and Retry-After); every
- * failure becomes a RelayError with a shared error code.
+ * failure becomes a RelayError with a shared error code. Every answer is parsed with its
+ * shared/relay-api schema (RELAY_ROUTES); one outside it is a RelayContractError.
  */
 export class RelayApi {
   readonly #o: RelayApiOptions;
@@ -121,96 +101,98 @@ export class RelayApi {
       throw toRelayError(e);
     });
     if (res.status < 200 || res.status > 299) throw httpErrorFrom(res.status, res.body);
-    const parsed = EnrollResponse.parse(JSON.parse(res.body));
+    const parsed = parseBody(RELAY_ROUTES.enroll.response.schema, res.status, res.body);
     return { relayUrl, ...parsed };
   }
 
-  /** GET /v1/wallets. */
-  wallets(): Promise<WalletId[]> {
-    return this.#call('GET', '/v1/wallets', { schema: WalletsResponse, idempotent: true });
+  /** GET /v1/wallets: the ids of the wallets the relay offers. */
+  async wallets(): Promise<WalletId[]> {
+    const { wallets } = await this.#call('GET', '/v1/wallets', { schema: RELAY_ROUTES.wallets.response.schema, idempotent: true });
+    return wallets.map((w) => w.id);
   }
 
   /** GET /v1/catalogue?currency=… */
-  catalogue(currency: 'HKD' | 'IDR'): Promise<z.infer<typeof CatalogueResponse>> {
-    return this.#call('GET', `/v1/catalogue?currency=${currency}`, { schema: CatalogueResponse, idempotent: true });
+  async catalogue(currency: 'HKD' | 'IDR'): Promise<CatalogueItem[]> {
+    const { items } = await this.#call('GET', `/v1/catalogue?currency=${currency}`, { schema: RELAY_ROUTES.catalogue.response.schema, idempotent: true });
+    return items;
   }
 
   /**
    * POST /v1/bindings: starts a binding and returns its first QR. Not retried (each call mints
    * a code). A kiosk names its visit (`visitId`).
    */
-  createBinding(wallet: WalletId, visitId?: string | null): Promise<BindingWire> {
+  createBinding(wallet: WalletId, visitId?: string | null): Promise<RelayBinding> {
     const body = visitId ? { wallet, visitId } : { wallet };
-    return this.#call('POST', '/v1/bindings', { schema: BindingWireSchema, body, idempotent: false });
+    return this.#call('POST', '/v1/bindings', { schema: RELAY_ROUTES.startBinding.response.schema, body, idempotent: false });
   }
 
-  /** GET /v1/bindings/current (null when the player has none); a kiosk asks for its visit's. */
-  async currentBinding(visitId?: string | null): Promise<BindingWire | null> {
+  /** GET /v1/bindings/current (null when the player has none: 404); a kiosk asks for its visit's. */
+  currentBinding(visitId?: string | null): Promise<RelayBinding | null> {
     const q = visitId ? `?visitId=${encodeURIComponent(visitId)}` : '';
-    const b = await this.#call('GET', `/v1/bindings/current${q}`, {
-      schema: CurrentBindingResponse,
+    return this.#call('GET', `/v1/bindings/current${q}`, {
+      schema: RELAY_ROUTES.currentBinding.response.schema.nullable(),
       idempotent: true,
       notFoundIsNull: true,
     });
-    return b ?? null;
   }
 
   /** GET /v1/bindings/:id, optionally long-polling until its version passes `waitForChange`. */
-  getBinding(bindingId: string, waitForChange?: number): Promise<BindingWire> {
+  getBinding(bindingId: string, waitForChange?: number): Promise<RelayBinding> {
     const q = waitForChange === undefined ? '' : `?waitForChange=${waitForChange}`;
     return this.#call('GET', `/v1/bindings/${encodeURIComponent(bindingId)}${q}`, {
-      schema: BindingWireSchema,
+      schema: RELAY_ROUTES.binding.response.schema,
       idempotent: true,
       timeoutMs: waitForChange === undefined ? undefined : 40_000,
     });
   }
 
   /** POST /v1/bindings/:id/refresh-code. Not retried: a retry could spend a second refresh. */
-  refreshCode(bindingId: string): Promise<BindingWire> {
+  refreshCode(bindingId: string): Promise<RelayBinding> {
     return this.#call('POST', `/v1/bindings/${encodeURIComponent(bindingId)}/refresh-code`, {
-      schema: BindingWireSchema,
+      schema: RELAY_ROUTES.refreshCode.response.schema,
       idempotent: false,
     });
   }
 
   /** POST /v1/bindings/:id/withdraw: withdraws a pending QR. Withdrawing twice changes nothing, so it is retried. */
-  withdraw(bindingId: string): Promise<BindingWire> {
+  withdraw(bindingId: string): Promise<RelayBinding> {
     return this.#call('POST', `/v1/bindings/${encodeURIComponent(bindingId)}/withdraw`, {
-      schema: BindingWireSchema,
+      schema: RELAY_ROUTES.withdraw.response.schema,
       idempotent: true,
     });
   }
 
   /** DELETE /v1/bindings/:id: unlink, which revokes the token at Antom. */
-  revoke(bindingId: string): Promise<BindingWire> {
+  revoke(bindingId: string): Promise<RelayBinding> {
     return this.#call('DELETE', `/v1/bindings/${encodeURIComponent(bindingId)}`, {
-      schema: BindingWireSchema,
+      schema: RELAY_ROUTES.unlink.response.schema,
       idempotent: true,
     });
   }
 
   /** POST /v1/kiosk/visits: the kiosk's new visit; the relay ends older visits' bindings. Idempotent, so retried. */
   rotateVisit(visitId: string): Promise<{ visitId: string }> {
-    return this.#call('POST', '/v1/kiosk/visits', { schema: KioskVisitResponse, body: { visitId }, idempotent: true });
+    return this.#call('POST', '/v1/kiosk/visits', { schema: RELAY_ROUTES.rotateVisit.response.schema, body: { visitId }, idempotent: true });
   }
 
   /** POST /v1/purchases: idempotent by purchaseIntentId (same id + same body → same purchase), so it is retried. */
-  createPurchase(body: CreatePurchaseBody): Promise<PurchaseWire> {
-    return this.#call('POST', '/v1/purchases', { schema: PurchaseWireSchema, body, idempotent: true });
+  createPurchase(body: PurchaseRequest): Promise<RelayPurchase> {
+    return this.#call('POST', '/v1/purchases', { schema: RELAY_ROUTES.createPurchase.response.schema, body, idempotent: true });
   }
 
   /** GET /v1/purchases/:intentId (null when the relay never received it). */
-  getPurchase(intentId: string): Promise<PurchaseWire | null> {
+  getPurchase(intentId: string): Promise<RelayPurchase | null> {
     return this.#call('GET', `/v1/purchases/${encodeURIComponent(intentId)}`, {
-      schema: PurchaseWireSchema.nullable(),
+      schema: RELAY_ROUTES.purchase.response.schema.nullable(),
       idempotent: true,
       notFoundIsNull: true,
     });
   }
 
   /** GET /v1/purchases?pending=true. */
-  pendingPurchases(): Promise<PurchaseWire[]> {
-    return this.#call('GET', '/v1/purchases?pending=true', { schema: PendingPurchasesResponse, idempotent: true });
+  async pendingPurchases(): Promise<RelayPurchase[]> {
+    const { purchases } = await this.#call('GET', '/v1/purchases?pending=true', { schema: RELAY_ROUTES.purchases.response.schema, idempotent: true });
+    return purchases;
   }
 
   /** Opens GET /v1/events (SSE), signed; the status stream reconnects around it. */
@@ -280,7 +262,7 @@ export class RelayApi {
           body: rawBody === '' ? undefined : rawBody,
           timeoutMs: o.timeoutMs ?? this.#timeoutMs,
         });
-        if (res.status >= 200 && res.status < 300) return parseBody(o.schema, res.body);
+        if (res.status >= 200 && res.status < 300) return parseBody(o.schema, res.status, res.body);
         if (res.status === 404 && o.notFoundIsNull) return o.schema.parse(null);
         failure = httpErrorFrom(res.status, res.body);
         // A refused assertion (expired, most often) is asked for anew once and the request sent
@@ -314,14 +296,15 @@ function urlFor(relayUrl: string, path: string): URL {
   return new URL(path.replace(/^\/+/, ''), withSlash(relayUrl));
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: string): z.output<S> {
+/** A 2xx body read with its route's shared/relay-api schema; anything else is a RelayContractError. */
+function parseBody<S extends z.ZodType>(schema: S, status: number, body: string): z.output<S> {
   let json: unknown;
   try {
     json = body === '' ? null : JSON.parse(body);
   } catch {
-    throw new RelayError('INTERNAL', null, 'relay answered with invalid JSON');
+    throw new RelayContractError(status, ['(body is not JSON)']);
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new RelayError('INTERNAL', null, 'relay answer does not match the client API');
+  if (!parsed.success) throw new RelayContractError(status, contractIssues(parsed.error));
   return parsed.data;
 }

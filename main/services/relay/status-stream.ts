@@ -1,3 +1,4 @@
+import { RELAY_EVENTS } from '@scan-to-bind/shared/relay-api';
 import type { Clock, Logger } from '../ports.ts';
 import { type BackoffPolicy, backoffDelay } from './backoff.ts';
 import { toRelayError } from './errors.ts';
@@ -17,8 +18,8 @@ export interface StatusStreamHandlers {
 /** The reason of the relay's `event: end` (`replaced`, `lifetime`, `disabled`, `assertion-expired`, `shutdown`; '' unreadable). */
 function endReason(data: string): string {
   try {
-    const reason = (JSON.parse(data) as { reason?: unknown }).reason;
-    return typeof reason === 'string' ? reason : '';
+    const parsed = RELAY_EVENTS.end.safeParse(JSON.parse(data));
+    return parsed.success ? parsed.data.reason : '';
   } catch {
     return '';
   }

@@ -6,9 +6,12 @@ import type { Clock } from '../clock.ts';
 import type { DeclarationService } from '../declarations/declaration-service.ts';
 import type { DeviceService } from '../devices/device-service.ts';
 import { deliveryStatus } from '../fulfilment/fulfilment.ts';
-import { refundStatus } from '../refunds/refund-repo.ts';
+import type { BindingRepo } from '../bindings/binding-repo.ts';
+import type { DeclarationRepo } from '../declarations/declaration-repo.ts';
+import type { FulfilmentRepo } from '../fulfilment/fulfilment-repo.ts';
+import type { PurchaseRepo } from '../payments/purchase-repo.ts';
+import { type RefundRepo, refundStatus } from '../refunds/refund-repo.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
-import type { Store } from '../store/db.ts';
 import { adminAuthenticated } from './admin-auth.ts';
 import {
   adminEmptyBody,
@@ -33,8 +36,12 @@ import { declarationStatus } from '../declarations/declaration-service.ts';
 /** What the admin API needs. */
 export interface AdminRouteDeps {
   token: string | undefined;
-  store: Store;
   clock: Clock;
+  purchaseRepo: PurchaseRepo;
+  bindingRepo: BindingRepo;
+  refundRepo: RefundRepo;
+  fulfilmentRepo: FulfilmentRepo;
+  declarationRepo: DeclarationRepo;
   devices: DeviceService;
   bindings: BindingService;
   refunds: RefundService;
@@ -53,30 +60,20 @@ const take = (limit: string | undefined): number => Math.min(Math.max(Number(lim
  */
 export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps): void {
   const auth = { preHandler: adminAuthenticated(deps.token) };
-  const db = deps.store.db;
 
   app.get('/admin/v1/payments', auth, async (req) => {
     const query = paymentsQuery.parse(req.query);
-    let q = db.selectFrom('purchases').selectAll();
-    if (query.state) q = q.where('state', '=', query.state);
-    if (query.owner) q = q.where('owner', '=', query.owner);
-    if (query.q) {
-      const term = query.q;
-      q = q.where((eb) =>
-        eb.or([eb('intent_id', '=', term), eb('payment_request_id', '=', term), eb('payment_id', '=', term), eb('device_id', '=', term), eb('binding_id', '=', term), eb('player_id', '=', term), eb('sku', '=', term)]),
-      );
-    }
-    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    const rows = await deps.purchaseRepo.search({ state: query.state, owner: query.owner, term: query.q }, take(query.limit));
     return { payments: rows.map(adminPayment) };
   });
 
   app.get('/admin/v1/payments/:intentId', auth, async (req) => {
     adminNoQuery.parse(req.query);
     const { intentId } = adminIntentParams.parse(req.params);
-    const row = await db.selectFrom('purchases').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
+    const row = await deps.purchaseRepo.get(intentId);
     if (!row) throw new DomainError('NOT_FOUND');
-    const delivery = await db.selectFrom('fulfilment_outbox').selectAll().where('intent_id', '=', intentId).executeTakeFirst();
-    const declarations = await db.selectFrom('declarations').selectAll().where('intent_id', '=', intentId).execute();
+    const delivery = await deps.fulfilmentRepo.ofPurchase(intentId);
+    const declarations = await deps.declarationRepo.ofPurchase(intentId);
     return {
       payment: adminPayment(row),
       refunds: await deps.refunds.ofPurchase(intentId),
@@ -87,14 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   app.get('/admin/v1/bindings', auth, async (req) => {
     const query = bindingsQuery.parse(req.query);
-    let q = db.selectFrom('bindings').selectAll();
-    if (query.state) q = q.where('state', '=', query.state);
-    if (query.owner) q = q.where('owner', '=', query.owner);
-    if (query.q) {
-      const term = query.q;
-      q = q.where((eb) => eb.or([eb('id', '=', term), eb('device_id', '=', term), eb('player_id', '=', term), eb('masked_account', '=', term)]));
-    }
-    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    const rows = await deps.bindingRepo.search({ state: query.state, owner: query.owner, term: query.q }, take(query.limit));
     return { bindings: rows.map(adminBinding) };
   });
 
@@ -107,10 +97,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   app.get('/admin/v1/refunds', auth, async (req) => {
     const query = refundsQuery.parse(req.query);
-    let q = db.selectFrom('refunds').selectAll();
-    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
-    if (query.state) q = q.where('state', '=', query.state);
-    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    const rows = await deps.refundRepo.list({ intentId: query.purchaseIntentId, state: query.state }, take(query.limit));
     return { refunds: rows.map(refundStatus) };
   });
 
@@ -128,10 +115,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   app.get('/admin/v1/deliveries', auth, async (req) => {
     const query = deliveriesQuery.parse(req.query);
-    let q = db.selectFrom('fulfilment_outbox').selectAll();
-    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
-    if (query.state) q = q.where('state', '=', query.state);
-    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    const rows = await deps.fulfilmentRepo.list({ intentId: query.purchaseIntentId, state: query.state }, take(query.limit));
     return { deliveries: rows.map(deliveryStatus) };
   });
 
@@ -139,17 +123,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     adminNoQuery.parse(req.query);
     const { eventId } = eventParams.parse(req.params);
     adminEmptyBody.parse(req.body);
-    await db.updateTable('fulfilment_outbox').set({ next_attempt_at: deps.clock.now() }).where('event_id', '=', eventId).where('state', '=', 'PENDING').execute();
-    const row = await db.selectFrom('fulfilment_outbox').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+    await deps.fulfilmentRepo.retryNow(eventId, deps.clock.now());
+    const row = await deps.fulfilmentRepo.get(eventId);
     if (!row) throw new DomainError('NOT_FOUND');
     return deliveryStatus(row);
   });
 
   app.get('/admin/v1/declarations', auth, async (req) => {
     const query = declarationsQuery.parse(req.query);
-    let q = db.selectFrom('declarations').selectAll();
-    if (query.purchaseIntentId) q = q.where('intent_id', '=', query.purchaseIntentId);
-    const rows = await q.orderBy('created_at', 'desc').limit(take(query.limit)).execute();
+    const rows = await deps.declarationRepo.list({ intentId: query.purchaseIntentId }, take(query.limit));
     return { declarations: rows.map(declarationStatus) };
   });
 
@@ -166,7 +148,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
 
   app.get('/admin/v1/devices', auth, async (req) => {
     adminNoQuery.parse(req.query);
-    const rows = await db.selectFrom('devices').selectAll().orderBy('created_at', 'desc').limit(500).execute();
+    const rows = await deps.devices.list(500);
     return { devices: rows.map(adminDevice) };
   });
 
@@ -181,9 +163,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRouteDeps):
     adminNoQuery.parse(req.query);
     const { id } = adminIdParams.parse(req.params);
     adminEmptyBody.parse(req.body);
-    await db.updateTable('devices').set({ revoked_at: deps.clock.now() }).where('id', '=', id).where('revoked_at', 'is', null).execute();
-    const row = await db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) throw new DomainError('NOT_FOUND');
+    const row = await deps.devices.disable(id);
     deps.onDeviceDisabled?.(id);
     return adminDevice(row);
   });

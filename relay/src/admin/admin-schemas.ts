@@ -1,3 +1,4 @@
+import { RefundRequestIdSchema } from '@scan-to-bind/shared/relay-api';
 import { z } from 'zod';
 
 /*
@@ -41,34 +42,14 @@ export const moneyBody = z.strictObject({ currency: z.enum(['HKD', 'IDR']), mino
 
 /** POST /admin/v1/refunds — `amount` absent refunds everything not yet refunded. */
 export const refundBody = z.strictObject({
-  refundRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/u),
+  refundRequestId: RefundRequestIdSchema,
   purchaseIntentId: z.uuid(),
   amount: moneyBody.optional(),
   reason: z.string().min(1).max(256).optional(),
 });
 
-/** POST /admin/v1/declarations (API.md §11.1). */
-export const declareBody = z.strictObject({
-  declarationRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u),
-  purchaseIntentId: z.uuid(),
-  declarationAmount: z.strictObject({ currency: z.literal('CNY'), minor: z.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
-  customs: z.strictObject({ customsCode: z.string().min(1).max(128), region: z.literal('CN') }),
-  merchantCustomsInfo: z.strictObject({ merchantCustomsCode: z.string().min(1).max(128), merchantCustomsName: z.string().min(1).max(256) }),
-  splitOrder: z.boolean(),
-  subOrderId: z.string().min(1).max(64).optional(),
-  buyerCertificate: z
-    .strictObject({
-      certificateType: z.enum(['ID_CARD', 'PASSPORT']),
-      certificateNo: z.string().min(1).max(64),
-      holderName: z.strictObject({
-        fullName: z.string().min(1).max(128).optional(),
-        firstName: z.string().min(1).max(32).optional(),
-        middleName: z.string().min(1).max(32).optional(),
-        lastName: z.string().min(1).max(32).optional(),
-      }),
-    })
-    .optional(),
-});
+/** POST /admin/v1/declarations (API.md §11.1): owned by the declarations module, which takes it as its request. */
+export { declareBody } from '../declarations/declare-request.ts';
 
 /** POST /admin/v1/declarations/inquiry (API.md §11.2). */
 export const declarationInquiryBody = z.strictObject({
@@ -83,7 +64,7 @@ export const adminIdParams = z.strictObject({ id: z.uuid() });
 /** `:intentId` of a purchase. */
 export const adminIntentParams = z.strictObject({ intentId: z.uuid() });
 /** `:refundRequestId` of a refund. */
-export const refundParams = z.strictObject({ refundRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/u) });
+export const refundParams = z.strictObject({ refundRequestId: RefundRequestIdSchema });
 /** `:eventId` of a fulfilment delivery. */
 export const eventParams = z.strictObject({ eventId: z.uuid() });
 /** Bodies of admin actions that carry nothing. */

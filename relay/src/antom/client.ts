@@ -4,9 +4,10 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { antomBaseUrlProblem, isSandboxClientId } from './base-url.ts';
+import { type AntomApis, type AntomEndpoint, type AntomOutcome, type AntomReply, type AntomResult, readOutcome } from './endpoints.ts';
 import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
 
-/** The Antom APIs the relay calls, by name, with their production path (API.md §2.1). */
+/** The production path of each Antom API the relay calls (API.md §2.1). */
 export const ANTOM_ENDPOINTS = {
   consult: '/ams/api/v1/authorizations/consult',
   applyToken: '/ams/api/v1/authorizations/applyToken',
@@ -18,29 +19,7 @@ export const ANTOM_ENDPOINTS = {
   inquiryRefund: '/ams/api/v1/payments/inquiryRefund',
   declare: '/ams/api/v1/customs/declare',
   inquiryDeclarationRequests: '/ams/api/v1/customs/inquiryDeclarationRequests',
-} as const;
-/** The name of an Antom API the relay calls. */
-export type AntomEndpoint = keyof typeof ANTOM_ENDPOINTS;
-
-/** Antom's `result` object (API.md §2.6). */
-export interface AntomResult {
-  resultStatus: 'S' | 'F' | 'U';
-  resultCode: string;
-  resultMessage?: string;
-}
-
-/**
- * What one call produced. `answer` is an Antom response whose signature verified, with its
- * `result`; `unknown` means the outcome cannot be known from this call (timeout, network, HTTP
- * error, bad or missing signature) and must be treated like `U`. What `unknown` means per API
- * (issue 14 §5): pay, refund and cancel stay unsettled and are inquired (never a final FAIL);
- * inquiries are asked again later; consult answers PROVIDER_ERROR with no code shown;
- * applyToken and revoke are retried (a revocation, a refresh or an auth-code exchange is not
- * ended by it).
- */
-export type AntomOutcome =
-  | { kind: 'answer'; result: AntomResult; body: Record<string, unknown> }
-  | { kind: 'unknown'; reason: 'timeout' | 'network' | 'http' | 'unverified' | 'malformed'; detail: string };
+} as const satisfies Record<AntomEndpoint, string>;
 
 /** Everything the client needs; keys are parsed once, at start. */
 export interface AntomClientOptions {
@@ -112,15 +91,23 @@ export class AntomClient {
     this.#target.agent.destroy();
   }
 
-  /** Sends one signed request and verifies the answer. Never throws for transport failures. */
-  async call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
-    const started = Date.now();
-    const outcome = await this.#call(endpoint, payload);
-    this.#o.onCall?.(endpoint, outcome.kind === 'answer' ? outcome.result.resultCode : `unknown:${outcome.reason}`, Date.now() - started);
-    return outcome;
+  /** Calls one Antom API with its typed request; its answer is read once into the API's outcome (endpoints.ts). */
+  async call<E extends AntomEndpoint>(endpoint: E, request: AntomApis[E]['request']): Promise<AntomOutcome<AntomApis[E]['answer']>> {
+    return readOutcome(endpoint, await this.send(endpoint, request));
   }
 
-  async #call(endpoint: AntomEndpoint, payload: Record<string, unknown>): Promise<AntomOutcome> {
+  /**
+   * Sends one signed request and verifies the answer: the transport level under `call`, for
+   * any payload. Never throws for transport failures.
+   */
+  async send(endpoint: AntomEndpoint, payload: object): Promise<AntomReply> {
+    const started = Date.now();
+    const reply = await this.#send(endpoint, payload);
+    this.#o.onCall?.(endpoint, reply.kind === 'answer' ? reply.result.resultCode : `unknown:${reply.reason}`, Date.now() - started);
+    return reply;
+  }
+
+  async #send(endpoint: AntomEndpoint, payload: object): Promise<AntomReply> {
     const { clientId, keyVersion, merchantPrivateKey, logger } = this.#o;
     const path = antomPath(endpoint, clientId);
     const body = JSON.stringify(payload);

@@ -24,6 +24,9 @@ export function consultCodeValue(body: Record<string, unknown>): string | undefi
   return text ? (text['codeValue'] as string) : undefined;
 }
 
+/** Antom wants applyToken within one minute of the authCode (API.md §5); a little slack for clocks. */
+export const AUTH_CODE_WINDOW_MS = 70_000;
+
 /** The tokens of an applyToken answer (API.md §5). */
 export interface TokenGrant {
   accessToken: string;

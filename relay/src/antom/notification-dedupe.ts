@@ -1,8 +1,6 @@
 import type { NotificationOutcome } from '../bindings/authorization-notifications.ts';
-import type { Store } from '../store/db.ts';
-import { Prepared } from '../store/prepared.ts';
-import type { NotificationDedupeTable } from '../store/schema.ts';
 import { lookupHash } from '../store/secret-box.ts';
+import type { NotificationRepo } from './notification-repo.ts';
 
 /** The three notification kinds, as routed (authorization, payment, refund). */
 export type NotificationKind = 'authorization' | 'payment' | 'refund';
@@ -38,17 +36,6 @@ export function notificationKey(kind: NotificationKind, body: Record<string, unk
   return lookupHash(JSON.stringify([kind, ...parts]));
 }
 
-const findKey = new Prepared<{ kind: string; notification_key: string }, { outcome: string }>((db, arg) =>
-  db.selectFrom('notification_dedupe').select('outcome').where('kind', '=', arg('kind')).where('notification_key', '=', arg('notification_key')),
-);
-
-const insertKey = new Prepared<NotificationDedupeTable, never>((db, arg) =>
-  db
-    .insertInto('notification_dedupe')
-    .values({ kind: arg('kind'), notification_key: arg('notification_key'), outcome: arg('outcome'), received_at: arg('received_at') })
-    .onConflict((oc) => oc.columns(['kind', 'notification_key']).doNothing()),
-);
-
 /** Outcomes after which the notification is done: a repeat of it needs no handling. */
 const FINAL: ReadonlySet<NotificationOutcome> = new Set(['applied', 'duplicate', 'late-revoked']);
 
@@ -60,17 +47,16 @@ const FINAL: ReadonlySet<NotificationOutcome> = new Set(['applied', 'duplicate',
  * overtook its own purchase or refund row is handled when Antom re-sends it.
  */
 export class NotificationDedupe {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly records: NotificationRepo) {}
 
   /** True when a notification with this key was already handled. */
   async seen(kind: NotificationKind, key: string): Promise<boolean> {
-    const row = await findKey.first(this.store.db, this.store.dialect, { kind, notification_key: key });
-    return row !== undefined;
+    return this.records.hasKey(kind, key);
   }
 
   /** Records a handled notification; a concurrent copy's row wins silently. */
   async remember(kind: NotificationKind, key: string, outcome: NotificationOutcome, now: number): Promise<void> {
     if (!FINAL.has(outcome)) return;
-    await this.store.relaxed((db) => insertKey.execute(db, this.store.dialect, { kind, notification_key: key, outcome, received_at: now }));
+    await this.records.addKey({ kind, notification_key: key, outcome, received_at: now });
   }
 }

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Transaction } from 'kysely';
 import { isUniqueViolation } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
+import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import type { BindingRepo, BindingRow } from './binding-repo.ts';
-import { sealContext } from './binding-service.ts';
+import type { RevocationOutbox } from './revocation-outbox.ts';
 
 /** The outcome recorded for a notification (audit only). */
 export type NotificationOutcome = 'applied' | 'duplicate' | 'late-revoked' | 'unknown' | 'ignored';
@@ -21,6 +21,7 @@ export class AuthorizationNotifications {
   constructor(
     private readonly repo: BindingRepo,
     private readonly box: SecretBox,
+    private readonly outbox: RevocationOutbox,
     private readonly logger: Logger,
     private readonly kick: () => void,
   ) {}
@@ -54,12 +55,12 @@ export class AuthorizationNotifications {
   async #authCode(authState: string, authCode: string): Promise<NotificationOutcome> {
     const { repo } = this;
     // An authState's binding never changes, so it may be read before the locks to know which binding to lock.
-    const known = await repo.store.db.selectFrom('auth_states').select('binding_id').where('auth_state', '=', authState).executeTakeFirst();
-    if (!known) {
+    const bindingId = await repo.authStateBinding(authState);
+    if (!bindingId) {
       this.logger.warn('authorization for an unknown authState; not ours, ignored');
       return 'unknown';
     }
-    const decided = await this.#decide(authState, authCode, known.binding_id).catch((err: unknown) => {
+    const decided = await this.#decide(authState, authCode, bindingId).catch((err: unknown) => {
       // A concurrent copy committed the same revocation first (its auth_state is unique).
       if (isUniqueViolation(err)) return { outcome: 'duplicate' as const };
       throw err;
@@ -68,7 +69,7 @@ export class AuthorizationNotifications {
       repo.publish(decided.row);
       this.kick();
     } else if (decided.outcome === 'late-revoked') {
-      this.logger.warn({ bindingId: known.binding_id }, 'late authorization for a withdrawn or replaced code: revoking it');
+      this.logger.warn({ bindingId }, 'late authorization for a withdrawn or replaced code: revoking it');
       this.kick();
     }
     return decided.outcome;
@@ -77,11 +78,9 @@ export class AuthorizationNotifications {
   /** The decision and its writes, in one transaction under the binding's and the authState's locks. */
   #decide(authState: string, authCode: string, bindingId: string): Promise<{ outcome: 'applied'; row: BindingRow } | { outcome: 'duplicate' | 'unknown' | 'late-revoked' }> {
     const { repo } = this;
-    return this.repo.store.db.transaction().execute(async (trx) => {
+    return repo.transaction(async (trx) => {
       const binding = await repo.lock(trx, bindingId);
-      let q = trx.selectFrom('auth_states').selectAll().where('auth_state', '=', authState);
-      if (repo.store.dialect === 'postgres') q = q.forUpdate();
-      const state = await q.executeTakeFirst();
+      const state = await repo.lockAuthState(trx, authState);
       if (!state) return { outcome: 'unknown' as const };
       // A binding holds an authorization once AUTH_CODE_RECEIVED wrote its authState and auth_code_at
       // (never cleared); an expired or withdrawn code keeps its authState but not auth_code_at,
@@ -97,8 +96,8 @@ export class AuthorizationNotifications {
           'AUTH_CODE_RECEIVED',
           { auth_state: authState, auth_code_enc: sealed.data, key_id: sealed.keyId, auth_code_at: now, code_value: null, next_action_at: now },
           async (t) => {
-            await t.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
-            await t.updateTable('auth_states').set({ status: 'replaced' }).where('binding_id', '=', binding.id).where('status', '=', 'current').execute();
+            await repo.setAuthState(authState, 'used', false, t);
+            await repo.endCurrentAuthStates(t, binding.id, 'replaced');
           },
         );
         if (res?.changed) return { outcome: 'applied' as const, row: res.row };
@@ -111,35 +110,13 @@ export class AuthorizationNotifications {
 
   /** Puts a late authCode in the revocation outbox and marks its authState used, in the caller's transaction. */
   async #late(trx: Transaction<Database>, authState: string, wallet: string, authCode: string): Promise<void> {
-    const now = this.repo.clock.now();
-    const id = randomUUID();
-    const sealed = this.box.seal(authCode, `revocation:${id}:auth_code`);
-    await trx
-      .insertInto('token_revocations')
-      .values({
-        id,
-        reason: 'late_authorization',
-        binding_id: null,
-        auth_state: authState,
-        wallet,
-        key_id: sealed.keyId,
-        auth_code_enc: sealed.data,
-        access_token_enc: null,
-        state: 'PENDING_TOKEN',
-        attempts: 0,
-        next_attempt_at: now,
-        lease_until: null,
-        last_code: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await trx.updateTable('auth_states').set({ status: 'used' }).where('auth_state', '=', authState).execute();
+    await this.outbox.enqueue({ reason: 'late_authorization', wallet, authState, authCode }, trx);
+    await this.repo.setAuthState(authState, 'used', false, trx);
   }
 
   async #tokenCanceled(token: string): Promise<NotificationOutcome> {
     const hash = lookupHash(token);
-    const rows = await this.repo.store.db.selectFrom('bindings').select(['id', 'state']).where('access_token_hash', '=', hash).execute();
+    const rows = await this.repo.byTokenHash(hash);
     if (rows.length === 0) return 'unknown';
     let outcome: NotificationOutcome = 'duplicate';
     for (const row of rows) {

@@ -8,12 +8,13 @@ import {
   type WalletId,
   walletInfo,
 } from '@scan-to-bind/shared/domain';
-import type { Transaction } from 'kysely';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
+import type { Kysely, Transaction } from 'kysely';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
 import type { Store } from '../store/db.ts';
 import { Prepared } from '../store/prepared.ts';
-import type { BindingsTable, Database } from '../store/schema.ts';
+import type { AuthStatesTable, BindingsTable, Database } from '../store/schema.ts';
 
 /** A binding row. */
 export type BindingRow = BindingsTable;
@@ -23,25 +24,10 @@ const ownedBinding = new Prepared<{ id: string; owner: string }, BindingRow>((db
   db.selectFrom('bindings').selectAll().where('id', '=', arg('id')).where('owner', '=', arg('owner')),
 );
 
-/** What a device sees of a binding; never a token or a full account id. */
-export interface BindingStatus {
-  bindingId: string;
-  state: BindingState;
-  wallet: WalletId;
-  version: number;
-  refreshesLeft: number;
-  maskedAccount?: string;
-  codeValue?: string;
-  codeExpiresAt?: string;
-  error?: { code: ErrorCode; message: string };
-  /** The kiosk visit the binding belongs to (kiosks only). */
-  visitId?: string;
-}
-
-/** Builds the device-facing status of a binding row. */
-export function bindingStatus(row: BindingRow): BindingStatus {
+/** Builds the device-facing status of a binding row (its shape: shared/relay-api RelayBinding). */
+export function bindingStatus(row: BindingRow): RelayBinding {
   const wallet = row.wallet as WalletId;
-  const status: BindingStatus = {
+  const status: RelayBinding = {
     bindingId: row.id,
     state: row.state as BindingState,
     wallet,
@@ -151,6 +137,131 @@ export class BindingRepo {
       .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
+  }
+
+  /**
+   * Writes a new binding and its first authState in one commit (one disk flush less before the
+   * QR is shown).
+   */
+  async create(row: BindingRow, authState: string): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx.insertInto('bindings').values(row).execute();
+      await this.addAuthState(authState, row, trx);
+    });
+  }
+
+  /** Runs `fn` in one transaction (a caller that decides under the binding's locks: `lock`, `lockAuthState`, `applyIn`). */
+  transaction<T>(fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.store.db.transaction().execute(fn);
+  }
+
+  /** An owner's bindings in one of `states`. */
+  inStates(owner: string, states: readonly string[]): Promise<BindingRow[]> {
+    return this.store.db.selectFrom('bindings').selectAll().where('owner', '=', owner).where('state', 'in', [...states]).execute();
+  }
+
+  /** An owner's bindings in one of `states` that belong to no visit or to another visit than `visitId`. */
+  outsideVisit(owner: string, states: readonly string[], visitId: string): Promise<BindingRow[]> {
+    return this.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('owner', '=', owner)
+      .where('state', 'in', [...states])
+      .where((eb) => eb.or([eb('visit_id', 'is', null), eb('visit_id', '!=', visitId)]))
+      .execute();
+  }
+
+  /** The other bindings of `binding`'s owner and wallet in one of `states`. */
+  siblings(binding: Pick<BindingRow, 'id' | 'owner' | 'wallet'>, states: readonly string[]): Promise<BindingRow[]> {
+    return this.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('owner', '=', binding.owner)
+      .where('wallet', '=', binding.wallet)
+      .where('id', '!=', binding.id)
+      .where('state', 'in', [...states])
+      .execute();
+  }
+
+  /**
+   * An owner's 20 newest bindings that left NONE; with `visit` given (a kiosk), only those of
+   * that visit (`null`: those of no visit).
+   */
+  newest(owner: string, visit?: string | null): Promise<BindingRow[]> {
+    let q = this.store.db.selectFrom('bindings').selectAll().where('owner', '=', owner).where('state', '!=', 'NONE');
+    if (visit !== undefined) q = visit === null ? q.where('visit_id', 'is', null) : q.where('visit_id', '=', visit);
+    return q.orderBy('created_at', 'desc').limit(20).execute();
+  }
+
+  /** The newest bindings matching an operator's filter (admin API); `term` matches the id, device, player or masked account. */
+  search(filter: { state?: string | undefined; owner?: string | undefined; term?: string | undefined }, limit: number): Promise<BindingRow[]> {
+    let q = this.store.db.selectFrom('bindings').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.owner) q = q.where('owner', '=', filter.owner);
+    const term = filter.term;
+    if (term) q = q.where((eb) => eb.or([eb('id', '=', term), eb('device_id', '=', term), eb('player_id', '=', term), eb('masked_account', '=', term)]));
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  /** Bindings in one of `states` whose next action is due and whose lease (if any) ran out, earliest first. */
+  due(now: number, states: readonly string[], limit: number): Promise<BindingRow[]> {
+    return this.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('state', 'in', [...states])
+      .where('next_action_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('next_action_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The bindings holding the access token with this lookup hash. */
+  byTokenHash(hash: string): Promise<Pick<BindingRow, 'id' | 'state'>[]> {
+    return this.store.db.selectFrom('bindings').select(['id', 'state']).where('access_token_hash', '=', hash).execute();
+  }
+
+  /** Bindings changed (by any relay process) after `since` (wall-clock ms): the cross-process change watcher. */
+  touchedSince(since: number): Promise<BindingRow[]> {
+    return this.store.db.selectFrom('bindings').selectAll().where('touched_at', '>', since).execute();
+  }
+
+  /** After INVALID_ACCESS_TOKEN the binding's token is known dead: the worker refreshes or expires it now. */
+  async markTokenDead(id: string): Promise<void> {
+    const now = this.clock.now();
+    await this.store.db.updateTable('bindings').set({ access_token_expires_at: now, next_action_at: now }).where('id', '=', id).where('state', '=', 'ACTIVE').execute();
+  }
+
+  /** Records an authState sent in a consult as the binding's current one (on `db`: a transaction or the store). */
+  async addAuthState(authState: string, row: Pick<BindingRow, 'id' | 'wallet'>, db: Kysely<Database> = this.store.db): Promise<void> {
+    await db.insertInto('auth_states').values({ auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: this.clock.now() }).execute();
+  }
+
+  /** The binding an authState was issued for (it never changes, so it may be read without a lock). */
+  async authStateBinding(authState: string): Promise<string | undefined> {
+    const row = await this.store.db.selectFrom('auth_states').select('binding_id').where('auth_state', '=', authState).executeTakeFirst();
+    return row?.binding_id;
+  }
+
+  /** Reads an authState inside a transaction, locked (PostgreSQL `FOR UPDATE`; SQLite transactions are serialised). */
+  lockAuthState(trx: Transaction<Database>, authState: string): Promise<AuthStatesTable | undefined> {
+    let q = trx.selectFrom('auth_states').selectAll().where('auth_state', '=', authState);
+    if (this.store.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** Sets one authState's status; with `onlyIfCurrent`, only while it is still the current one. */
+  async setAuthState(authState: string, status: AuthStatesTable['status'], onlyIfCurrent = false, db: Kysely<Database> = this.store.db): Promise<void> {
+    let q = db.updateTable('auth_states').set({ status }).where('auth_state', '=', authState);
+    if (onlyIfCurrent) q = q.where('status', '=', 'current');
+    await q.execute();
+  }
+
+  /** Ends a binding's current authState(s) with `status` on `db`, except `keep` (the one just issued). */
+  async endCurrentAuthStates(db: Kysely<Database>, bindingId: string, status: AuthStatesTable['status'], keep?: string): Promise<void> {
+    let q = db.updateTable('auth_states').set({ status }).where('binding_id', '=', bindingId).where('status', '=', 'current');
+    if (keep !== undefined) q = q.where('auth_state', '!=', keep);
+    await q.execute();
   }
 
   /** Releases the lease and sets when the worker should look again. */

@@ -2,19 +2,24 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DomainError, isWalletId } from '@scan-to-bind/shared/domain';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { consultCodeValue } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
 import type { RelayConfig } from '../config.ts';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import type { Caller } from '../devices/device-service.ts';
-import type { AuthStatesTable } from '../store/schema.ts';
+import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { type BindingRepo, type BindingRow, type BindingStatus, bindingStatus } from './binding-repo.ts';
-import { assertVisitAllowed, currentVisit, recordVisit } from './kiosk-visits.ts';
+import { type BindingRepo, type BindingRow, bindingStatus } from './binding-repo.ts';
+import { currentVisit, recordVisit } from './kiosk-visit-repo.ts';
+import { assertVisitAllowed } from './kiosk-visits.ts';
+import type { RevocationOutbox } from './revocation-outbox.ts';
 
 /** What the binding service needs. */
 export interface BindingDeps {
   repo: BindingRepo;
   box: SecretBox;
   antom: AntomClient;
+  /** Where the tokens and authCodes of an ended binding go to be revoked at Antom. */
+  outbox: RevocationOutbox;
   logger: Logger;
   settings: RelayConfig['bindings'];
   authNotifyUrl: string;
@@ -25,19 +30,9 @@ export interface BindingDeps {
 
 const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
 
-/** Context string binding a sealed value to its row and column. */
-export function sealContext(bindingId: string, column: 'auth_code' | 'access_token' | 'refresh_token'): string {
-  return `binding:${bindingId}:${column}`;
-}
-
 /** A fresh authState (API.md: the merchant's value, echoed in notifyAuthorization). */
 function newAuthState(): string {
   return `st_${randomBytes(24).toString('base64url')}`;
-}
-
-/** The current authState of a binding's consult. */
-function authStateRow(authState: string, row: BindingRow, now: number): AuthStatesTable {
-  return { auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: now };
 }
 
 /**
@@ -57,7 +52,7 @@ export class BindingService {
    * kiosk names its visit: a visit the relay has not heard of yet becomes the current one
    * (the client rotates first and tells the relay when it can, kiosk-visits.ts).
    */
-  async start(caller: Caller, wallet: unknown, visitId?: string): Promise<BindingStatus> {
+  async start(caller: Caller, wallet: unknown, visitId?: string): Promise<RelayBinding> {
     if (!isWalletId(wallet)) throw new DomainError('WALLET_NOT_AVAILABLE', String(wallet).slice(0, 32));
     assertVisitAllowed(caller, visitId);
     const { repo } = this.#d;
@@ -65,12 +60,7 @@ export class BindingService {
     const visit = caller.kind === 'kiosk' ? (visitId ?? (await currentVisit(repo.store, caller.deviceId))) : null;
     // A kiosk visit has one binding: starting again ends whatever the last visitor left.
     // A launcher player's older pending codes are withdrawn; an active link stays until the new one is active.
-    const others = await repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('owner', '=', caller.owner)
-      .where('state', 'in', caller.kind === 'kiosk' ? LIVE_STATES : ['QR_SHOWN'])
-      .execute();
+    const others = await repo.inStates(caller.owner, caller.kind === 'kiosk' ? LIVE_STATES : ['QR_SHOWN']);
     for (const other of others) await this.#end(other, 'kiosk_new_visit');
     const now = repo.clock.now();
     const id = randomUUID();
@@ -105,12 +95,8 @@ export class BindingService {
       touched_at: Date.now(),
       visit_id: visit,
     };
-    // The binding and its first authState in one commit (one disk flush less before the QR).
     const authState = newAuthState();
-    await repo.store.db.transaction().execute(async (trx) => {
-      await trx.insertInto('bindings').values(row).execute();
-      await trx.insertInto('auth_states').values(authStateRow(authState, row, repo.clock.now())).execute();
-    });
+    await repo.create(row, authState);
     const issued = await this.issueCode(row, false, authState);
     if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
     return bindingStatus(issued);
@@ -124,7 +110,7 @@ export class BindingService {
   async issueCode(row: BindingRow, countsAsRefresh: boolean, written?: string): Promise<BindingRow | undefined> {
     const { repo, antom, logger } = this.#d;
     const authState = written ?? newAuthState();
-    if (!written) await repo.store.db.insertInto('auth_states').values(authStateRow(authState, row, repo.clock.now())).execute();
+    if (!written) await repo.addAuthState(authState, row);
     const outcome = await antom.call('consult', {
       customerBelongsTo: row.wallet,
       authRedirectUrl: this.#d.authRedirectUrl,
@@ -134,10 +120,9 @@ export class BindingService {
       terminalType: 'WEB',
       authNotifyUrl: this.#d.authNotifyUrl,
     });
-    const codeValue = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? consultCodeValue(outcome.body) : undefined;
-    if (!codeValue) {
-      logger.warn({ bindingId: row.id, outcome: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason }, 'consult failed');
-      await repo.store.db.updateTable('auth_states').set({ status: 'withdrawn' }).where('auth_state', '=', authState).execute();
+    if (outcome.kind !== 'succeeded') {
+      logger.warn({ bindingId: row.id, outcome: outcomeCode(outcome) }, 'consult failed');
+      await repo.setAuthState(authState, 'withdrawn');
       return undefined;
     }
     const now = repo.clock.now();
@@ -147,37 +132,24 @@ export class BindingService {
       'QR_ISSUED',
       (current) => ({
         auth_state: authState,
-        code_value: codeValue,
+        code_value: outcome.answer.codeValue,
         code_expires_at: expiresAt,
         next_action_at: expiresAt,
         error_code: null,
         refreshes_left: countsAsRefresh ? Math.max(0, current.refreshes_left - 1) : current.refreshes_left,
       }),
-      async (trx) => {
-        await trx
-          .updateTable('auth_states')
-          .set({ status: 'replaced' })
-          .where('binding_id', '=', row.id)
-          .where('status', '=', 'current')
-          .where('auth_state', '!=', authState)
-          .execute();
-      },
+      (trx) => repo.endCurrentAuthStates(trx, row.id, 'replaced', authState),
     );
     if (!result) {
       // The binding moved on meanwhile (authorized, withdrawn): this code is not shown to anyone.
-      await repo.store.db
-        .updateTable('auth_states')
-        .set({ status: 'withdrawn' })
-        .where('auth_state', '=', authState)
-        .where('status', '=', 'current')
-        .execute();
+      await repo.setAuthState(authState, 'withdrawn', true);
       return repo.get(row.id);
     }
     return result.row;
   }
 
   /** A fresh code for a binding still showing one; the old authState is withdrawn. */
-  async refreshCode(caller: Caller, id: string): Promise<BindingStatus> {
+  async refreshCode(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     if (row.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${row.state}`);
     if (row.refreshes_left <= 0) throw new DomainError('QR_REFRESH_LIMIT');
@@ -187,7 +159,7 @@ export class BindingService {
   }
 
   /** Withdraws a shown code (player closed the dialog, kiosk reset). */
-  async withdraw(caller: Caller, id: string): Promise<BindingStatus> {
+  async withdraw(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     if (row.state !== 'QR_SHOWN' && row.state !== 'FAILED' && row.state !== 'AUTHORIZED') {
       throw new DomainError('ILLEGAL_TRANSITION', `cannot withdraw a binding that is ${row.state}`);
@@ -197,14 +169,14 @@ export class BindingService {
   }
 
   /** Unlinks: the binding stops at once; its token is revoked at Antom (retried from the outbox). */
-  async unlink(caller: Caller, id: string): Promise<BindingStatus> {
+  async unlink(caller: Caller, id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.getOwned(caller.owner, id);
     const ended = await this.#end(row, 'unlinked');
     return bindingStatus(ended);
   }
 
   /** Operator revocation (admin API): like an unlink, for any owner's binding. */
-  async adminRevoke(id: string): Promise<BindingStatus> {
+  async adminRevoke(id: string): Promise<RelayBinding> {
     const row = await this.#d.repo.get(id);
     if (!row) throw new DomainError('BINDING_NOT_FOUND');
     return bindingStatus(await this.#end(row, 'revoked by an operator'));
@@ -217,9 +189,7 @@ export class BindingService {
   async #end(row: BindingRow, reason: string): Promise<BindingRow> {
     const { repo, box } = this.#d;
     if (row.state === 'QR_SHOWN' || row.state === 'NONE') {
-      const res = await repo.apply(row.id, 'QR_WITHDRAWN', { code_value: null, next_action_at: null }, async (trx) => {
-        await trx.updateTable('auth_states').set({ status: 'withdrawn' }).where('binding_id', '=', row.id).where('status', '=', 'current').execute();
-      });
+      const res = await repo.apply(row.id, 'QR_WITHDRAWN', { code_value: null, next_action_at: null }, (trx) => repo.endCurrentAuthStates(trx, row.id, 'withdrawn'));
       if (res) return res.row;
       return (await repo.get(row.id)) ?? row;
     }
@@ -235,33 +205,9 @@ export class BindingService {
           error_code: reason === 'unlinked' ? null : 'BINDING_REVOKED',
         },
         async (trx, _next, fresh) => {
-          const now = repo.clock.now();
           const authCode = fresh.auth_code_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.auth_code_enc }, sealContext(row.id, 'auth_code')) : undefined;
-          const access = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
-          if (!authCode && !access) return;
-          const outboxId = randomUUID();
-          const sealedCode = authCode ? box.seal(authCode, `revocation:${outboxId}:auth_code`) : undefined;
-          const sealedToken = access ? box.seal(access, `revocation:${outboxId}:access_token`) : undefined;
-          await trx
-            .insertInto('token_revocations')
-            .values({
-              id: outboxId,
-              reason,
-              binding_id: row.id,
-              auth_state: null,
-              wallet: row.wallet,
-              key_id: box.activeKeyId,
-              auth_code_enc: sealedCode?.data ?? null,
-              access_token_enc: sealedToken?.data ?? null,
-              state: access ? 'PENDING_REVOKE' : 'PENDING_TOKEN',
-              attempts: 0,
-              next_attempt_at: now,
-              lease_until: null,
-              last_code: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
+          const accessToken = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
+          await this.#d.outbox.enqueue({ reason, wallet: row.wallet, bindingId: row.id, authCode, accessToken }, trx);
         },
       );
       this.#d.kick();
@@ -284,13 +230,7 @@ export class BindingService {
     if (caller.kind !== 'kiosk') throw new DomainError('INVALID_INPUT', 'only a kiosk has visits');
     const { repo } = this.#d;
     await recordVisit(repo.store, caller.deviceId, visitId, repo.clock.now());
-    const older = await repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('owner', '=', caller.owner)
-      .where('state', 'in', LIVE_STATES)
-      .where((eb) => eb.or([eb('visit_id', 'is', null), eb('visit_id', '!=', visitId)]))
-      .execute();
+    const older = await repo.outsideVisit(caller.owner, LIVE_STATES, visitId);
     for (const row of older) await this.#end(row, 'kiosk_visit_end');
     return { visitId, endedBindings: older.length };
   }
@@ -299,14 +239,11 @@ export class BindingService {
    * The owner's current binding: the newest live one, else the newest of any state. A kiosk
    * sees only the bindings of `visitId` (default: its current visit), never an older visitor's.
    */
-  async current(caller: Caller, visitId?: string): Promise<BindingStatus> {
+  async current(caller: Caller, visitId?: string): Promise<RelayBinding> {
     assertVisitAllowed(caller, visitId);
-    let q = this.#d.repo.store.db.selectFrom('bindings').selectAll().where('owner', '=', caller.owner).where('state', '!=', 'NONE');
-    if (caller.kind === 'kiosk') {
-      const visit = visitId ?? (await currentVisit(this.#d.repo.store, caller.deviceId));
-      q = visit === null ? q.where('visit_id', 'is', null) : q.where('visit_id', '=', visit);
-    }
-    const rows = await q.orderBy('created_at', 'desc').limit(20).execute();
+    const { repo } = this.#d;
+    const visit = caller.kind === 'kiosk' ? (visitId ?? (await currentVisit(repo.store, caller.deviceId))) : undefined;
+    const rows = await repo.newest(caller.owner, visit);
     const rank = (s: string): number => (s === 'ACTIVE' || s === 'REFRESHING' ? 0 : s === 'AUTHORIZED' || s === 'QR_SHOWN' ? 1 : 2);
     const best = [...rows].sort((a, b) => rank(a.state) - rank(b.state))[0];
     if (!best) throw new DomainError('BINDING_NOT_FOUND');
@@ -314,7 +251,7 @@ export class BindingService {
   }
 
   /** One binding of the caller. */
-  async status(caller: Caller, id: string): Promise<BindingStatus> {
+  async status(caller: Caller, id: string): Promise<RelayBinding> {
     return bindingStatus(await this.#d.repo.getOwned(caller.owner, id));
   }
 }

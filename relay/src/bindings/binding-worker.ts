@@ -1,21 +1,22 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { readTokenGrant, type TokenGrant } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
+import { AUTH_CODE_WINDOW_MS, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
+import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import { type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
-import { type BindingService, sealContext } from './binding-service.ts';
+import type { BindingService } from './binding-service.ts';
+import type { RevocationOutbox } from './revocation-outbox.ts';
 
 const LEASE_MS = 30_000;
-/** Antom wants applyToken within one minute of the authCode (API.md §5); a little slack for clocks. */
-const AUTH_CODE_WINDOW_MS = 70_000;
 const RETRY_MS = 2_000;
 
 /**
  * The database-driven half of bindings: exchanges authCodes for tokens, refreshes tokens
- * before they expire, renews or expires unscanned codes, ends kiosk visits, and works the
- * revocation outbox. Each row is claimed with a lease, so several relay processes share the
+ * before they expire, renews or expires unscanned codes, ends kiosk visits, and drains the
+ * revocation outbox (revocation-outbox.ts). Each row is claimed with a lease, so several relay processes share the
  * work without doing any Antom call twice at the same time.
  */
 export class BindingWorker {
@@ -24,6 +25,7 @@ export class BindingWorker {
     private readonly service: BindingService,
     private readonly box: SecretBox,
     private readonly antom: AntomClient,
+    private readonly outbox: RevocationOutbox,
     private readonly logger: Logger,
     private readonly settings: RelayConfig['bindings'],
   ) {}
@@ -31,15 +33,7 @@ export class BindingWorker {
   /** One pass over due bindings and due revocations. */
   async tick(): Promise<void> {
     const now = this.repo.clock.now();
-    const due = await this.repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('state', 'in', ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'])
-      .where('next_action_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('next_action_at')
-      .limit(20)
-      .execute();
+    const due = await this.repo.due(now, ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'], 20);
     for (const row of due) {
       if (!(await this.repo.claim(row.id, LEASE_MS))) continue;
       try {
@@ -49,7 +43,7 @@ export class BindingWorker {
         await this.repo.release(row.id, this.repo.clock.now() + RETRY_MS);
       }
     }
-    await this.#revocations();
+    await this.outbox.drain();
   }
 
   async #handle(row: BindingRow): Promise<void> {
@@ -61,9 +55,9 @@ export class BindingWorker {
         else await this.repo.release(row.id, issued.state === 'QR_SHOWN' ? issued.code_expires_at : issued.next_action_at);
         return;
       }
-      await this.repo.apply(row.id, 'QR_EXPIRED', { code_value: null, next_action_at: null, lease_until: null, error_code: 'QR_REFRESH_LIMIT' }, async (trx) => {
-        await trx.updateTable('auth_states').set({ status: 'expired' }).where('binding_id', '=', row.id).where('status', '=', 'current').execute();
-      });
+      await this.repo.apply(row.id, 'QR_EXPIRED', { code_value: null, next_action_at: null, lease_until: null, error_code: 'QR_REFRESH_LIMIT' }, (trx) =>
+        this.repo.endCurrentAuthStates(trx, row.id, 'expired'),
+      );
       return;
     }
     if (row.state === 'AUTHORIZED') return this.#exchange(row);
@@ -105,8 +99,8 @@ export class BindingWorker {
     }
     const authCode = this.box.open({ keyId: row.key_id, data: row.auth_code_enc }, sealContext(row.id, 'auth_code'));
     const outcome = await this.antom.call('applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: row.wallet, authCode });
-    const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-    if (grant) {
+    if (outcome.kind === 'succeeded') {
+      const grant = outcome.answer;
       const activated = this.repo.clock.now();
       const accountRef = createHash('sha256').update(`${row.wallet}:${grant.userLoginId ?? row.id}`).digest('hex');
       const res = await this.repo.apply(row.id, 'TOKEN_ISSUED', (current) => {
@@ -123,15 +117,14 @@ export class BindingWorker {
       if (!res) {
         // Withdrawn or unlinked while applyToken ran: this token belongs to nobody; revoke it.
         this.logger.warn({ bindingId: row.id }, 'token issued for a binding that ended meanwhile: revoking');
-        await this.#enqueueRevoke(grant.accessToken, row.wallet, 'ended_during_exchange', row.id);
+        await this.outbox.enqueue({ reason: 'ended_during_exchange', wallet: row.wallet, bindingId: row.id, accessToken: grant.accessToken });
         return;
       }
       await this.#retireOlder(res.row);
       return;
     }
-    const definitive = outcome.kind === 'answer' && outcome.result.resultStatus === 'F';
-    if (definitive || now - row.auth_code_at > AUTH_CODE_WINDOW_MS) {
-      this.logger.warn({ bindingId: row.id, code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason }, 'applyToken failed');
+    if (outcome.kind === 'refused' || now - row.auth_code_at > AUTH_CODE_WINDOW_MS) {
+      this.logger.warn({ bindingId: row.id, code: outcomeCode(outcome) }, 'applyToken failed');
       await this.repo.apply(row.id, 'TOKEN_REQUEST_FAILED', { auth_code_enc: null, lease_until: null, next_action_at: null, error_code: 'BINDING_FAILED' });
       return;
     }
@@ -140,14 +133,7 @@ export class BindingWorker {
 
   /** A launcher player keeps one link per wallet: an older active one is revoked once the new one is active. */
   async #retireOlder(active: BindingRow): Promise<void> {
-    const older = await this.repo.store.db
-      .selectFrom('bindings')
-      .selectAll()
-      .where('owner', '=', active.owner)
-      .where('wallet', '=', active.wallet)
-      .where('id', '!=', active.id)
-      .where('state', 'in', ['ACTIVE', 'REFRESHING', 'AUTHORIZED'])
-      .execute();
+    const older = await this.repo.siblings(active, ['ACTIVE', 'REFRESHING', 'AUTHORIZED']);
     for (const row of older) await this.service.endFromWorker(row, 'replaced_by_new_link');
   }
 
@@ -173,109 +159,18 @@ export class BindingWorker {
     }
     const refreshToken = this.box.open({ keyId: row.key_id, data: row.refresh_token_enc }, sealContext(row.id, 'refresh_token'));
     const outcome = await this.antom.call('applyToken', { grantType: 'REFRESH_TOKEN', customerBelongsTo: row.wallet, refreshToken });
-    const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-    if (grant) {
+    if (outcome.kind === 'succeeded') {
       await this.repo.apply(row.id, 'REFRESH_SUCCEEDED', (current) => {
-        const patch = this.#tokenPatch(current, grant, refreshToken);
+        const patch = this.#tokenPatch(current, outcome.answer, refreshToken);
         return { ...patch, lease_until: null, error_code: null, next_action_at: this.#nextAction({ ...current, ...patch }) };
       });
       return;
     }
-    if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
-      this.logger.warn({ bindingId: row.id, code: outcome.result.resultCode }, 'refresh rejected: the player must link again');
+    if (outcome.kind === 'refused') {
+      this.logger.warn({ bindingId: row.id, code: outcome.code }, 'refresh rejected: the player must link again');
       await this.repo.apply(row.id, 'REFRESH_REJECTED', rejected);
       return;
     }
     await this.repo.apply(row.id, 'REFRESH_DEFERRED', { lease_until: null, next_action_at: now + 5 * RETRY_MS });
-  }
-
-  async #enqueueRevoke(accessToken: string, wallet: string, reason: string, bindingId: string | null): Promise<void> {
-    const now = this.repo.clock.now();
-    const id = randomUUID();
-    const sealed = this.box.seal(accessToken, `revocation:${id}:access_token`);
-    await this.repo.store.db
-      .insertInto('token_revocations')
-      .values({
-        id,
-        reason,
-        binding_id: bindingId,
-        auth_state: null,
-        wallet,
-        key_id: sealed.keyId,
-        auth_code_enc: null,
-        access_token_enc: sealed.data,
-        state: 'PENDING_REVOKE',
-        attempts: 0,
-        next_attempt_at: now,
-        lease_until: null,
-        last_code: null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-  }
-
-  /** Works the revocation outbox: late authCodes are exchanged first, then every token is revoked. */
-  async #revocations(): Promise<void> {
-    const db = this.repo.store.db;
-    const now = this.repo.clock.now();
-    const due = await db
-      .selectFrom('token_revocations')
-      .selectAll()
-      .where('state', 'in', ['PENDING_TOKEN', 'PENDING_REVOKE'])
-      .where('next_attempt_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .limit(20)
-      .execute();
-    for (const item of due) {
-      const claimed = await db
-        .updateTable('token_revocations')
-        .set({ lease_until: now + LEASE_MS })
-        .where('id', '=', item.id)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .executeTakeFirst();
-      if (Number(claimed.numUpdatedRows) !== 1) continue;
-      const finish = (patch: Partial<typeof item>): Promise<unknown> =>
-        db
-          .updateTable('token_revocations')
-          .set({ ...patch, lease_until: null, attempts: item.attempts + 1, updated_at: this.repo.clock.now() })
-          .where('id', '=', item.id)
-          .execute();
-      const backoff = now + Math.min(60_000, RETRY_MS * 2 ** Math.min(item.attempts, 5));
-      let accessToken: string | undefined;
-      if (item.state === 'PENDING_TOKEN' && item.auth_code_enc) {
-        const authCode = this.box.open({ keyId: item.key_id, data: item.auth_code_enc }, `revocation:${item.id}:auth_code`);
-        const outcome = await this.antom.call('applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: item.wallet, authCode });
-        const grant = outcome.kind === 'answer' && outcome.result.resultStatus === 'S' ? readTokenGrant(outcome.body) : undefined;
-        if (!grant) {
-          const final = (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') || now - item.created_at > AUTH_CODE_WINDOW_MS;
-          const code = outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason;
-          await finish(final ? { state: 'FAILED', auth_code_enc: null, last_code: code } : { next_attempt_at: backoff, last_code: code });
-          continue;
-        }
-        accessToken = grant.accessToken;
-        const sealed = this.box.seal(accessToken, `revocation:${item.id}:access_token`);
-        await db
-          .updateTable('token_revocations')
-          .set({ state: 'PENDING_REVOKE', auth_code_enc: null, access_token_enc: sealed.data, key_id: sealed.keyId })
-          .where('id', '=', item.id)
-          .execute();
-      } else if (item.access_token_enc) {
-        accessToken = this.box.open({ keyId: item.key_id, data: item.access_token_enc }, `revocation:${item.id}:access_token`);
-      }
-      if (!accessToken) {
-        await finish({ state: 'FAILED', last_code: 'NOTHING_TO_REVOKE' });
-        continue;
-      }
-      const outcome = await this.antom.call('revoke', { accessToken });
-      if (outcome.kind === 'answer' && (outcome.result.resultStatus === 'S' || outcome.result.resultCode === 'INVALID_ACCESS_TOKEN')) {
-        await finish({ state: 'DONE', access_token_enc: null, last_code: outcome.result.resultCode });
-      } else if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
-        this.logger.error({ revocationId: item.id, code: outcome.result.resultCode }, 'revoke refused');
-        await finish({ state: 'FAILED', last_code: outcome.result.resultCode });
-      } else {
-        await finish({ next_attempt_at: backoff, last_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason });
-      }
-    }
   }
 }

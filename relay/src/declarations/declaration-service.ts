@@ -1,15 +1,11 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
-import type { z } from 'zod';
-import type { declareBody } from '../admin/admin-schemas.ts';
 import type { AntomClient } from '../antom/client.ts';
-import { readString } from '../antom/messages.ts';
+import { unsettledCode } from '../antom/endpoints.ts';
 import type { Clock } from '../clock.ts';
-import type { PurchaseRow } from '../payments/purchase-repo.ts';
-import { isUniqueViolation, type Store } from '../store/db.ts';
+import { isUniqueViolation } from '../store/db.ts';
 import type { DeclarationsTable } from '../store/schema.ts';
-
-/** A declaration request (admin API / CLI). */
-export type DeclareRequest = z.infer<typeof declareBody>;
+import type { DeclarationRepo } from './declaration-repo.ts';
+import type { DeclareRequest } from './declare-request.ts';
 
 /** What the admin API shows of a declaration. */
 export function declarationStatus(d: DeclarationsTable): Record<string, unknown> {
@@ -39,7 +35,7 @@ export function declarationStatus(d: DeclarationsTable): Record<string, unknown>
  */
 export class DeclarationService {
   constructor(
-    private readonly store: Store,
+    private readonly repo: DeclarationRepo,
     private readonly clock: Clock,
     private readonly antom: AntomClient,
   ) {}
@@ -52,21 +48,11 @@ export class DeclarationService {
     const now = this.clock.now();
     let row: DeclarationsTable;
     try {
-      row = await this.store.db.transaction().execute(async (trx) => {
-        let q = trx.selectFrom('purchases').selectAll().where('intent_id', '=', req.purchaseIntentId);
-        if (this.store.dialect === 'postgres') q = q.forUpdate();
-        else await trx.updateTable('purchases').set((eb) => ({ version: eb.ref('version') })).where('intent_id', '=', req.purchaseIntentId).execute();
-        const p = (await q.executeTakeFirst()) as PurchaseRow | undefined;
+      row = await this.repo.create(req.purchaseIntentId, (p, already) => {
         if (!p) throw new DomainError('NOT_FOUND', 'no such purchase');
         if (p.wallet !== 'ALIPAY_HK') throw new DomainError('WALLET_NOT_AVAILABLE', 'customs declaration is only available for AlipayHK payments');
         if (p.state !== 'SUCCEEDED' || !p.payment_id) throw new DomainError('ILLEGAL_TRANSITION', 'only a successful payment can be declared');
-        const sum = await trx
-          .selectFrom('declarations')
-          .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
-          .where('intent_id', '=', p.intent_id)
-          .where('state', '!=', 'FAILED')
-          .executeTakeFirst();
-        if (Number(sum?.total ?? 0) + req.declarationAmount.minor > p.amount_minor) {
+        if (already + req.declarationAmount.minor > p.amount_minor) {
           throw new DomainError('INVALID_MONEY', 'the declared total would exceed the payment amount');
         }
         const values: DeclarationsTable = {
@@ -89,7 +75,6 @@ export class DeclarationService {
           created_at: now,
           updated_at: now,
         };
-        await trx.insertInto('declarations').values(values).execute();
         return values;
       });
     } catch (err) {
@@ -110,21 +95,17 @@ export class DeclarationService {
       ...(req.buyerCertificate ? { buyerCertificate: req.buyerCertificate } : {}),
     });
     const patch: Partial<DeclarationsTable> =
-      outcome.kind === 'answer' && outcome.result.resultStatus === 'S'
+      outcome.kind === 'succeeded'
         ? {
             state: 'ACCEPTED',
-            result_code: outcome.result.resultCode,
-            customs_payment_id: readString(outcome.body, 'customsPaymentId') ?? null,
-            customs_order_id: readString(outcome.body, 'customsOrderId') ?? null,
+            result_code: outcome.code,
+            customs_payment_id: outcome.answer.customsPaymentId ?? null,
+            customs_order_id: outcome.answer.customsOrderId ?? null,
           }
-        : outcome.kind === 'answer' && outcome.result.resultStatus === 'F'
-          ? { state: 'FAILED', result_code: outcome.result.resultCode }
-          : { state: 'UNKNOWN', result_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason.toUpperCase() };
-    await this.store.db
-      .updateTable('declarations')
-      .set({ ...patch, updated_at: this.clock.now() })
-      .where('declaration_request_id', '=', row.declaration_request_id)
-      .execute();
+        : outcome.kind === 'refused'
+          ? { state: 'FAILED', result_code: outcome.code }
+          : { state: 'UNKNOWN', result_code: unsettledCode(outcome) };
+    await this.repo.update(row.declaration_request_id, { ...patch, updated_at: this.clock.now() });
     const done = { ...row, ...patch };
     if (done.state === 'FAILED') {
       const code = done.result_code === 'ACCESS_DENIED' ? 'WALLET_NOT_AVAILABLE' : 'PROVIDER_ERROR';
@@ -141,33 +122,24 @@ export class DeclarationService {
   }
 
   #get(id: string): Promise<DeclarationsTable | undefined> {
-    return this.store.db.selectFrom('declarations').selectAll().where('declaration_request_id', '=', id).executeTakeFirst();
+    return this.repo.get(id);
   }
 
   /** inquiryDeclarationRequests: refreshes the customs status of up to 10 declarations. */
   async inquire(ids: string[]): Promise<{ declarations: Record<string, unknown>[]; notFound: string[] }> {
     const outcome = await this.antom.call('inquiryDeclarationRequests', { declarationRequestIds: ids });
-    if (outcome.kind !== 'answer' || outcome.result.resultStatus !== 'S') throw new DomainError('PROVIDER_ERROR', 'inquiryDeclarationRequests failed');
-    const records = Array.isArray(outcome.body['declarationRecords']) ? (outcome.body['declarationRecords'] as Record<string, unknown>[]) : [];
-    for (const r of records) {
-      const id = readString(r, 'declarationRequestId');
-      if (!id) continue;
-      const status = readString(r, 'declarationRequestStatus');
-      const result = readString(r, 'customsDeclarationResultCode');
-      await this.store.db
-        .updateTable('declarations')
-        .set({
-          status_detail: [status, result].filter(Boolean).join('/') || null,
-          customs_payment_id: readString(r, 'customsPaymentId') ?? null,
-          customs_order_id: readString(r, 'customsOrderId') ?? null,
-          ...(status === 'SUCCESS' ? { state: 'ACCEPTED' } : status === 'FAIL' ? { state: 'FAILED' } : {}),
-          updated_at: this.clock.now(),
-        })
-        .where('declaration_request_id', '=', id)
-        .execute();
+    if (outcome.kind !== 'succeeded') throw new DomainError('PROVIDER_ERROR', 'inquiryDeclarationRequests failed');
+    for (const r of outcome.answer.records) {
+      const status = r.declarationRequestStatus;
+      await this.repo.update(r.declarationRequestId, {
+        status_detail: [status, r.customsDeclarationResultCode].filter(Boolean).join('/') || null,
+        customs_payment_id: r.customsPaymentId ?? null,
+        customs_order_id: r.customsOrderId ?? null,
+        ...(status === 'SUCCESS' ? { state: 'ACCEPTED' } : status === 'FAIL' ? { state: 'FAILED' } : {}),
+        updated_at: this.clock.now(),
+      });
     }
-    const rows = await this.store.db.selectFrom('declarations').selectAll().where('declaration_request_id', 'in', ids).execute();
-    const notFound = Array.isArray(outcome.body['declarationRequestsNotFound']) ? (outcome.body['declarationRequestsNotFound'] as string[]) : [];
-    return { declarations: rows.map(declarationStatus), notFound };
+    const rows = await this.repo.some(ids);
+    return { declarations: rows.map(declarationStatus), notFound: outcome.answer.notFound };
   }
 }

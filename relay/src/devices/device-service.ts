@@ -2,10 +2,10 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { Clock } from '../clock.ts';
 import { isUniqueViolation, type Store } from '../store/db.ts';
-import { Prepared } from '../store/prepared.ts';
-import type { DevicesTable } from '../store/schema.ts';
+import { deviceSecretContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from '../http/client-signature.ts';
+import { MAX_CLOCK_SKEW_MS, verifyClientSignature } from './client-signature.ts';
+import { DeviceRepo, type DeviceRow } from './device-repo.ts';
 import type { Player, PlayerAssertionVerifier } from './player-assertion.ts';
 
 /** A launcher names its player with a studio assertion; a kiosk serves anonymous visitors. */
@@ -30,25 +30,15 @@ function hashCode(code: string): string {
   return createHash('sha256').update(normaliseCode(code), 'utf8').digest('hex');
 }
 
-function secretContext(deviceId: string): string {
-  return `device:${deviceId}:secret`;
-}
-
-/** The hot statements of every authenticated request (store/prepared.ts). */
-const deviceById = new Prepared<{ id: string }, DevicesTable>((db, arg) => db.selectFrom('devices').selectAll().where('id', '=', arg('id')));
-const insertNonce = new Prepared<{ device_id: string; nonce: string; seen_at: number }, never>((db, arg) =>
-  db.insertInto('nonces').values({ device_id: arg('device_id'), nonce: arg('nonce'), seen_at: arg('seen_at') }),
-);
-
 /** Device enrolment and request authentication. */
 export class DeviceService {
-  readonly #store: Store;
+  readonly #repo: DeviceRepo;
   readonly #box: SecretBox;
   readonly #clock: Clock;
   readonly #players: PlayerAssertionVerifier | undefined;
 
   constructor(deps: { store: Store; box: SecretBox; clock: Clock; players?: PlayerAssertionVerifier | undefined }) {
-    this.#store = deps.store;
+    this.#repo = new DeviceRepo(deps.store);
     this.#box = deps.box;
     this.#clock = deps.clock;
     this.#players = deps.players;
@@ -62,10 +52,7 @@ export class DeviceService {
     const code = raw.match(/.{5}/gu)?.join('-') ?? raw;
     const now = this.#clock.now();
     const expiresAt = now + input.lifetimeMs;
-    await this.#store.db
-      .insertInto('enrollment_codes')
-      .values({ code_hash: hashCode(code), label: input.label, kind: input.kind, created_at: now, expires_at: expiresAt, used_at: null, device_id: null })
-      .execute();
+    await this.#repo.addEnrollmentCode({ code_hash: hashCode(code), label: input.label, kind: input.kind, created_at: now, expires_at: expiresAt, used_at: null, device_id: null });
     return { code, expiresAt };
   }
 
@@ -74,32 +61,18 @@ export class DeviceService {
     const now = this.#clock.now();
     const deviceId = randomUUID();
     const deviceSecret = randomBytes(32).toString('base64url');
-    const sealed = this.#box.seal(deviceSecret, secretContext(deviceId));
-    return this.#store.db.transaction().execute(async (trx) => {
-      const claimed = await trx
-        .updateTable('enrollment_codes')
-        .set({ used_at: now, device_id: deviceId })
-        .where('code_hash', '=', hashCode(input.code))
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .returning(['label', 'kind'])
-        .executeTakeFirst();
-      if (!claimed) throw new DomainError('DEVICE_UNAUTHORIZED', 'unknown, used or expired enrolment code');
-      await trx
-        .insertInto('devices')
-        .values({
-          id: deviceId,
-          label: input.label ?? claimed.label,
-          kind: claimed.kind,
-          secret_enc: sealed.data,
-          key_id: sealed.keyId,
-          created_at: now,
-          revoked_at: null,
-          visit_id: null,
-        })
-        .execute();
-      return { deviceId, deviceSecret, kind: claimed.kind };
-    });
+    const sealed = this.#box.seal(deviceSecret, deviceSecretContext(deviceId));
+    const device = await this.#repo.enroll(hashCode(input.code), now, deviceId, (claimed) => ({
+      id: deviceId,
+      label: input.label ?? claimed.label,
+      kind: claimed.kind,
+      secret_enc: sealed.data,
+      key_id: sealed.keyId,
+      created_at: now,
+      revoked_at: null,
+      visit_id: null,
+    }));
+    return { deviceId, deviceSecret, kind: device.kind };
   }
 
   /**
@@ -128,9 +101,9 @@ export class DeviceService {
       throw new DomainError('DEVICE_UNAUTHORIZED', 'malformed signature headers');
     }
     if (Buffer.from(nonce, 'base64url').length < 16) throw new DomainError('DEVICE_UNAUTHORIZED', 'nonce too short');
-    const device = await deviceById.first(this.#store.db, this.#store.dialect, { id: deviceId });
+    const device = await this.#repo.get(deviceId);
     if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
-    const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, secretContext(deviceId));
+    const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, deviceSecretContext(deviceId));
     // The assertion header is read once: the value the signature covers is the value verified below.
     const assertion = h('x-player-assertion');
     if (assertion === undefined && req.headers['x-player-assertion'] !== undefined) {
@@ -146,8 +119,7 @@ export class DeviceService {
       player = await this.#players.verify(assertion, deviceId);
     }
     try {
-      // The replay guard is not money state: its commit need not wait for the disk (Store.relaxed).
-      await this.#store.relaxed((db) => insertNonce.execute(db, this.#store.dialect, { device_id: deviceId, nonce, seen_at: now }));
+      await this.#repo.recordNonce(deviceId, nonce, now);
     } catch (err) {
       if (isUniqueViolation(err)) throw new DomainError('REQUEST_REPLAYED', 'nonce reused');
       throw err;
@@ -159,17 +131,23 @@ export class DeviceService {
   /** Which of `ids` are disabled now (one query; the periodic check of held connections). */
   async disabledAmong(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    const rows = await this.#store.db.selectFrom('devices').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is not', null).execute();
-    return rows.map((r) => r.id);
+    return this.#repo.disabledAmong(ids);
+  }
+
+  /** The newest devices (admin API). */
+  list(limit: number): Promise<DeviceRow[]> {
+    return this.#repo.list(limit);
+  }
+
+  /** Disables a device: its requests are refused from now on. NOT_FOUND when unknown. */
+  async disable(id: string): Promise<DeviceRow> {
+    const row = await this.#repo.disable(id, this.#clock.now());
+    if (!row) throw new DomainError('NOT_FOUND');
+    return row;
   }
 
   /** Forgets nonces old enough that their timestamp would be refused anyway. */
   async pruneNonces(): Promise<void> {
-    await this.#store.relaxed((db) =>
-      db
-        .deleteFrom('nonces')
-        .where('seen_at', '<', this.#clock.now() - 2 * MAX_CLOCK_SKEW_MS)
-        .execute(),
-    );
+    await this.#repo.pruneNonces(this.#clock.now() - 2 * MAX_CLOCK_SKEW_MS);
   }
 }

@@ -3,8 +3,8 @@ import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { PurchaseRow } from '../payments/purchase-repo.ts';
-import type { Store } from '../store/db.ts';
 import type { Database, FulfilmentOutboxTable } from '../store/schema.ts';
+import type { FulfilmentRepo } from './fulfilment-repo.ts';
 import { FULFILMENT_SIGNATURE_HEADER, signFulfilment } from './signature.ts';
 
 /** Fulfilment settings (config `fulfilment`). */
@@ -70,7 +70,7 @@ export function deliveryStatus(row: FulfilmentOutboxTable): DeliveryStatus {
  */
 export class Fulfilment {
   constructor(
-    private readonly store: Store,
+    private readonly repo: FulfilmentRepo,
     private readonly clock: Clock,
     private readonly settings: FulfilmentSettings,
     private readonly logger: Logger,
@@ -96,58 +96,39 @@ export class Fulfilment {
       paymentId: p.payment_id,
       paidAt: new Date(p.paid_at ?? now).toISOString(),
     };
-    await trx
-      .insertInto('fulfilment_outbox')
-      .values({
-        event_id: event.eventId,
-        intent_id: p.intent_id,
-        target: local ? 'local' : 'webhook',
-        payload: JSON.stringify(event),
-        state: local ? 'LOCAL' : 'PENDING',
-        attempts: 0,
-        next_attempt_at: local ? null : now,
-        lease_until: null,
-        last_status: null,
-        last_error: null,
-        created_at: now,
-        updated_at: now,
-        delivered_at: null,
-      })
-      .onConflict((oc) => oc.column('intent_id').doNothing())
-      .execute();
+    await this.repo.insert(trx, {
+      event_id: event.eventId,
+      intent_id: p.intent_id,
+      target: local ? 'local' : 'webhook',
+      payload: JSON.stringify(event),
+      state: local ? 'LOCAL' : 'PENDING',
+      attempts: 0,
+      next_attempt_at: local ? null : now,
+      lease_until: null,
+      last_status: null,
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      delivered_at: null,
+    });
   }
 
   /** Undelivered webhook events (the `relay_fulfilment_backlog` metric). */
   async backlog(): Promise<number> {
-    const r = await this.store.db.selectFrom('fulfilment_outbox').select((eb) => eb.fn.countAll<string | number>().as('n')).where('state', '=', 'PENDING').executeTakeFirst();
-    return Number(r?.n ?? 0);
+    return this.repo.backlog();
   }
 
   /** Worker step: delivers due events. */
   async tick(): Promise<void> {
     if (!this.enabled) return;
     const now = this.clock.now();
-    const due = await this.store.db
-      .selectFrom('fulfilment_outbox')
-      .selectAll()
-      .where('state', '=', 'PENDING')
-      .where('next_attempt_at', '<=', now)
-      .orderBy('next_attempt_at')
-      .limit(20)
-      .execute();
+    const due = await this.repo.due(now, 20);
     await Promise.all(due.map((row) => this.#deliver(row)));
   }
 
   async #deliver(row: FulfilmentOutboxTable): Promise<void> {
     const now = this.clock.now();
-    const claimed = await this.store.db
-      .updateTable('fulfilment_outbox')
-      .set({ lease_until: now + this.settings.leaseMs })
-      .where('event_id', '=', row.event_id)
-      .where('state', '=', 'PENDING')
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) !== 1) return;
+    if (!(await this.repo.claim(row.event_id, now, this.settings.leaseMs))) return;
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -165,20 +146,12 @@ export class Fulfilment {
     const after = this.clock.now();
     const attempts = row.attempts + 1;
     if (status !== null && status >= 200 && status < 300) {
-      await this.store.db
-        .updateTable('fulfilment_outbox')
-        .set({ state: 'DELIVERED', attempts, last_status: status, last_error: null, delivered_at: after, updated_at: after, lease_until: null, next_attempt_at: null })
-        .where('event_id', '=', row.event_id)
-        .execute();
+      await this.repo.attempted(row.event_id, { state: 'DELIVERED', attempts, last_status: status, last_error: null, delivered_at: after, updated_at: after, next_attempt_at: null });
       this.logger.info({ intentId: row.intent_id, attempts }, 'fulfilment delivered');
       return;
     }
     const delay = Math.min(this.settings.baseDelayMs * 2 ** Math.min(attempts - 1, 20), this.settings.maxDelayMs);
-    await this.store.db
-      .updateTable('fulfilment_outbox')
-      .set({ attempts, last_status: status, last_error: error ?? `HTTP ${status}`, updated_at: after, lease_until: null, next_attempt_at: after + delay })
-      .where('event_id', '=', row.event_id)
-      .execute();
+    await this.repo.attempted(row.event_id, { attempts, last_status: status, last_error: error ?? `HTTP ${status}`, updated_at: after, next_attempt_at: after + delay });
     this.logger.warn({ intentId: row.intent_id, attempts, status, delayMs: delay }, 'fulfilment delivery failed; will retry');
   }
 }

@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { KeyObject } from 'node:crypto';
 import { NotificationDedupe, notificationKey } from '../antom/notification-dedupe.ts';
+import { NotificationRepo } from '../antom/notification-repo.ts';
 import { checkRequestTime, NOTIFICATION_ACK, verifyNotification } from '../antom/notification-verifier.ts';
 import type { AuthorizationNotifications, NotificationOutcome } from '../bindings/authorization-notifications.ts';
 import type { PaymentNotifications } from '../payments/payment-notifications.ts';
 import type { RefundNotifications } from '../refunds/refund-notifications.ts';
 import type { Store } from '../store/db.ts';
-import { Prepared } from '../store/prepared.ts';
-import type { NotificationsTable } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 
 /** The notification paths, relative to the relay's public URL. */
@@ -17,10 +16,6 @@ export const NOTIFY_PATHS = {
   payment: '/antom/notify/payment',
   refund: '/antom/notify/refund',
 } as const;
-
-const insertAudit = new Prepared<NotificationsTable, never>((db, arg) =>
-  db.insertInto('notifications').values({ id: arg('id'), kind: arg('kind'), ref: arg('ref'), outcome: arg('outcome'), received_at: arg('received_at') }),
-);
 
 const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
 const STALE = '{"result":{"resultCode":"INVALID_REQUEST_TIME","resultStatus":"F","resultMessage":"request-time outside the accepted window"}}';
@@ -47,7 +42,8 @@ export function registerAntomRoutes(
     clock: Clock;
   },
 ): void {
-  const dedupe = new NotificationDedupe(deps.store);
+  const records = new NotificationRepo(deps.store);
+  const dedupe = new NotificationDedupe(records);
   const route = (kind: keyof typeof NOTIFY_PATHS, handle: (body: Record<string, unknown>) => Promise<NotificationOutcome>) => {
     app.post(NOTIFY_PATHS[kind], async (req: FastifyRequest, reply) => {
       const header = (name: string): string | undefined => {
@@ -79,8 +75,7 @@ export function registerAntomRoutes(
         if (key !== undefined) await dedupe.remember(kind, key, outcome, deps.clock.now());
       }
       // The audit row is not money state (the handler committed that, fully): Store.relaxed.
-      const audit = { id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() };
-      await deps.store.relaxed((db) => insertAudit.execute(db, deps.store.dialect, audit));
+      await records.audit({ id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() });
       req.log.info({ kind, outcome }, 'antom notification');
       return reply.code(200).type('application/json').send(NOTIFICATION_ACK);
     });

@@ -1,4 +1,5 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
+import { RELAY_EVENTS, type RelayEventName } from '@scan-to-bind/shared/relay-api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { BindingService } from '../bindings/binding-service.ts';
 import type { Clock } from '../clock.ts';
@@ -7,6 +8,7 @@ import type { EventHub, StatusEvent } from '../events.ts';
 import type { EndReason, HeldRegistry } from '../ops/streams.ts';
 import type { PurchaseService } from '../payments/purchase-service.ts';
 import { releaseAdmission } from './ops-routes.ts';
+import { answerFor, checkAnswer } from './response-contract.ts';
 import { callerOf } from './server.ts';
 
 /** What the held connections (long-poll, event stream) need. */
@@ -21,6 +23,8 @@ export interface HeldDeps {
   streamMaxLifetimeMs: number;
   /** The SSE comment ping. */
   heartbeatMs: number;
+  /** An answer or event outside its schema is an error, not a warning (response-contract.ts; tests). */
+  strictResponses?: boolean;
 }
 
 /**
@@ -71,10 +75,17 @@ export async function openEventStream(req: FastifyRequest, reply: FastifyReply, 
     for (const t of timers) clearTimeout(t);
     unsubscribe();
   };
+  // Every event's data goes through its schema (shared/relay-api RELAY_EVENTS) the way answers
+  // do (response-contract.ts); one that does not match is logged and not sent (the client would
+  // refuse it, and re-reads its state on the next connection).
+  const write = (name: RelayEventName, data: unknown): void => {
+    const answer = answerFor(checkAnswer(RELAY_EVENTS[name], data), deps.strictResponses ?? false, req.log, { event: name });
+    if (answer.ok && !res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(answer.value)}\n\n`);
+  };
   const end = (reason: EndReason): void => {
     cleanup();
     if (res.writableEnded) return;
-    res.write(`event: end\ndata: ${JSON.stringify({ reason })}\n\n`);
+    write('end', { reason });
     res.end();
   };
   // Before the hijack: a refusal at the global cap is an ordinary typed 503.
@@ -86,9 +97,7 @@ export async function openEventStream(req: FastifyRequest, reply: FastifyReply, 
     Connection: 'keep-alive',
     'X-Accel-Buffering': 'no',
   });
-  const send = (event: Pick<StatusEvent, 'kind' | 'status'>): void => {
-    if (!res.writableEnded) res.write(`event: ${event.kind}\ndata: ${JSON.stringify(event.status)}\n\n`);
-  };
+  const send = (event: Pick<StatusEvent, 'kind' | 'status'>): void => write(event.kind, event.status);
   res.write(': connected\n\n');
   unsubscribe = deps.hub.onOwner(caller.owner, send);
   timers.push(setInterval(() => res.write(': ping\n\n'), deps.heartbeatMs));

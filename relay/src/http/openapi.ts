@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { ROUTE_DOCS, type RouteDoc, responseSchemas } from './openapi-routes.ts';
+import { namedSchemas, ROUTE_DOCS, type RouteDoc } from './openapi-routes.ts';
 
 type Json = Record<string, unknown>;
 
-function jsonSchema(schema: z.ZodType): Json {
-  const out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+/** A request schema as what may be sent (`input`), an answer as what is sent (`output`). */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Json {
+  const out = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
   delete out['$schema'];
   return out;
 }
@@ -32,11 +33,12 @@ export function openApiPath(path: string): string {
 
 /**
  * The OpenAPI 3.1 document of every route (client, admin, Antom notifications, operations),
- * generated from the same zod schemas that validate the requests.
+ * generated from the same zod schemas that validate the requests and serialise the answers
+ * (the client API's from shared/relay-api).
  */
 export function buildOpenApi(version: string): Json {
   const schemas: Json = {};
-  for (const [name, schema] of Object.entries(responseSchemas)) schemas[name] = jsonSchema(schema);
+  for (const [name, schema] of Object.entries(namedSchemas)) schemas[name] = jsonSchema(schema, 'output');
   const paths: Record<string, Json> = {};
   for (const route of ROUTE_DOCS) {
     const op: Json = {
@@ -51,8 +53,8 @@ export function buildOpenApi(version: string): Json {
       schemas[route.body.name] = jsonSchema(route.body.schema);
       op['requestBody'] = { required: route.body.required, content: { 'application/json': { schema: { $ref: `#/components/schemas/${route.body.name}` } } } };
     }
-    const res = route.response ?? { status: 200, name: 'Object' };
-    if (res.schema) schemas[res.name] = jsonSchema(res.schema);
+    const res = route.response;
+    schemas[res.name] = jsonSchema(res.schema, 'output');
     (op['responses'] as Json)[String(res.status)] = {
       description: route.summary,
       content: { [res.contentType ?? 'application/json']: { schema: { $ref: `#/components/schemas/${res.name}` } } },

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import type { Metrics } from '../ops/metrics.ts';
 import type { Admission } from '../ops/overload.ts';
-import type { Store } from '../store/db.ts';
+import { pingStore, type Store } from '../store/db.ts';
 
 /** What the operations endpoints need. */
 export interface OpsDeps {
@@ -72,7 +71,7 @@ export function registerOpsEndpoints(app: FastifyInstance, deps: OpsDeps): void 
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, boolean> = { keys: deps.keysLoaded(), accepting: !deps.isClosing(), database: false };
     try {
-      await sql`select 1`.execute(deps.store.db);
+      await pingStore(deps.store);
       checks['database'] = true;
     } catch {
       checks['database'] = false;

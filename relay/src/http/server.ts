@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
 import { type RateLimiter, RetryLaterError } from '../ops/overload.ts';
 import { sendError } from './errors.ts';
+import { serialiseThroughContract } from './response-contract.ts';
 
 /** Largest request body the relay reads (16 KB). */
 export const BODY_LIMIT = 16 * 1024;
@@ -65,9 +66,11 @@ class RequestLogLevels extends LogController {
 
 /**
  * The Fastify instance with the relay's body handling: JSON is read as raw bytes (kept for
- * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed.
+ * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed, and
+ * every JSON answer is serialised through its schema (response-contract.ts; `strictResponses`:
+ * a mismatch is a 500, as the tests run).
  */
-export function createServer(logger: Logger, options: { trustProxy?: string } = {}): FastifyInstance {
+export function createServer(logger: Logger, options: { trustProxy?: string; strictResponses?: boolean } = {}): FastifyInstance {
   const app = Fastify({
     // X-Forwarded-For is believed only from the configured proxies (limits.trustProxy), so a
     // client cannot pick the address its enrolment attempts are counted against.
@@ -102,6 +105,7 @@ export function createServer(logger: Logger, options: { trustProxy?: string } = 
       done(new DomainError('INVALID_INPUT', 'body is not JSON'), undefined);
     }
   });
+  serialiseThroughContract(app, options.strictResponses ?? false);
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));
   return app;

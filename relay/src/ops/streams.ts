@@ -1,3 +1,4 @@
+import type { StreamEndReason } from '@scan-to-bind/shared/relay-api';
 import { RetryLaterError } from './overload.ts';
 
 /** The two kinds of held connection: an SSE stream (GET /v1/events) and a long-poll. */
@@ -8,7 +9,7 @@ export type HeldKind = 'stream' | 'longPoll';
  * place), `lifetime` (a stream's maximum lifetime), `disabled` (the device was disabled),
  * `assertion-expired` (a launcher's player assertion reached its `exp`), `shutdown`.
  */
-export type EndReason = 'replaced' | 'lifetime' | 'disabled' | 'assertion-expired' | 'shutdown';
+export type EndReason = StreamEndReason;
 
 /** The caps of the registry (config.ts `limits`). */
 export interface HeldLimits {

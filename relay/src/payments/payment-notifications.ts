@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import { parseAntomTime, readString } from '../antom/messages.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import type { NotificationOutcome } from '../bindings/authorization-notifications.ts';
-import { markTokenDead } from './pay-outcome.ts';
-import { type PurchaseRepo, paymentErrorCode, purchaseByPaymentRequest } from './purchase-repo.ts';
+import { type PurchaseRepo, paymentErrorCode } from './purchase-repo.ts';
 
 /**
  * notifyPayment (API.md §8.1): PAYMENT_RESULT S or F settles whatever inquiry has not;
@@ -22,7 +21,7 @@ export class PaymentNotifications {
     const paymentRequestId = readString(body, 'paymentRequestId');
     const result = body['result'] as { resultStatus?: unknown; resultCode?: unknown } | undefined;
     if (!paymentRequestId || !result) return 'ignored';
-    const row = await purchaseByPaymentRequest.first(this.repo.store.db, this.repo.store.dialect, { payment_request_id: paymentRequestId });
+    const row = await this.repo.byPaymentRequest(paymentRequestId);
     if (!row) {
       this.logger.warn({ paymentRequestId }, 'payment notification for an unknown paymentRequestId');
       return 'unknown';
@@ -42,7 +41,7 @@ export class PaymentNotifications {
       }, row);
     } else if (result.resultStatus === 'F') {
       res = await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) }, row);
-      if (code === 'INVALID_ACCESS_TOKEN') await markTokenDead(this.bindings, row.binding_id);
+      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);
     } else {
       return 'ignored';
     }

@@ -1,10 +1,9 @@
 import { canCancel, type WalletId, walletInfo } from '@scan-to-bind/shared/domain';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
-import { parseAntomTime, readString } from '../antom/messages.ts';
+import { outcomeCode } from '../antom/endpoints.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
 import type { RelayConfig } from '../config.ts';
-import { markTokenDead } from './pay-outcome.ts';
 import { type PurchaseRepo, type PurchaseRow, paymentErrorCode } from './purchase-repo.ts';
 
 type Settled = 'settled' | 'open';
@@ -28,15 +27,7 @@ export class PaymentWorker {
   /** One pass over due purchases. */
   async tick(): Promise<void> {
     const now = this.repo.clock.now();
-    const due = await this.repo.store.db
-      .selectFrom('purchases')
-      .selectAll()
-      .where('state', 'in', ['SUBMITTED', 'PROCESSING'])
-      .where('next_check_at', '<=', now)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .orderBy('next_check_at')
-      .limit(50)
-      .execute();
+    const due = await this.repo.due(now, 50);
     for (const row of due) {
       if (!(await this.repo.claim(row.intent_id, this.settings.leaseMs))) continue;
       try {
@@ -79,22 +70,21 @@ export class PaymentWorker {
 
   async #inquire(row: PurchaseRow): Promise<Settled> {
     const outcome = await this.antom.call('inquiryPayment', { paymentRequestId: row.payment_request_id });
-    if (outcome.kind !== 'answer' || outcome.result.resultStatus !== 'S') return 'open';
-    const body = outcome.body;
-    const status = readString(body, 'paymentStatus');
-    const paymentId = readString(body, 'paymentId') ?? row.payment_id;
+    if (outcome.kind !== 'succeeded') return 'open';
+    const { paymentStatus: status, paymentResultCode, paymentTime } = outcome.answer;
+    const paymentId = outcome.answer.paymentId ?? row.payment_id;
     if (status === 'SUCCESS') {
       await this.repo.apply(row.intent_id, 'PAY_SUCCEEDED', {
         payment_id: paymentId,
-        paid_at: parseAntomTime(body['paymentTime']) ?? this.repo.clock.now(),
+        paid_at: paymentTime ?? this.repo.clock.now(),
         result_code: 'SUCCESS',
       });
       return 'settled';
     }
     if (status === 'FAIL') {
-      const code = readString(body, 'paymentResultCode');
+      const code = paymentResultCode;
       await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) });
-      if (code === 'INVALID_ACCESS_TOKEN') await markTokenDead(this.bindings, row.binding_id);
+      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);
       return 'settled';
     }
     if (status === 'CANCELLED') {
@@ -107,18 +97,18 @@ export class PaymentWorker {
   async #cancel(row: PurchaseRow): Promise<void> {
     const now = this.repo.clock.now();
     const outcome = await this.antom.call('cancel', { paymentRequestId: row.payment_request_id });
-    if (outcome.kind === 'answer' && outcome.result.resultStatus === 'S') {
+    if (outcome.kind === 'succeeded') {
       this.logger.info({ intentId: row.intent_id }, 'unresolved payment cancelled');
-      await this.repo.apply(row.intent_id, 'CANCEL_CONFIRMED', { result_code: 'CANCELLED', payment_id: readString(outcome.body, 'paymentId') ?? row.payment_id });
+      await this.repo.apply(row.intent_id, 'CANCEL_CONFIRMED', { result_code: 'CANCELLED', payment_id: outcome.answer.paymentId ?? row.payment_id });
       return;
     }
-    if (outcome.kind === 'answer' && outcome.result.resultCode === 'ORDER_NOT_EXIST') {
+    if (outcome.kind === 'refused' && outcome.code === 'ORDER_NOT_EXIST') {
       // Antom never created this payment and its expiry has passed: nothing was or can be charged.
       await this.repo.apply(row.intent_id, 'PAY_FAILED', { result_code: 'ORDER_NOT_EXIST', error_code: 'PAYMENT_FAILED' });
       return;
     }
     this.logger.warn(
-      { intentId: row.intent_id, code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason },
+      { intentId: row.intent_id, code: outcomeCode(outcome) },
       'cancel not confirmed; inquiring again',
     );
     await this.repo.release(row.intent_id, { next_check_at: now + this.settings.inquiryIntervalMs, cancel_attempts: row.cancel_attempts + 1 });

@@ -2,40 +2,33 @@ import {
   type CurrencyCode,
   type ErrorCode,
   errorMessage,
-  type Money,
   type PurchaseEvent,
   type PurchaseState,
   purchaseTransition,
   type WalletId,
   walletInfo,
 } from '@scan-to-bind/shared/domain';
-import type { Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
-import type { Store } from '../store/db.ts';
+import type { Dialect, Store } from '../store/db.ts';
+import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
 import type { Database, PurchasesTable } from '../store/schema.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
 
-/** What a device sees of a purchase. */
-export interface PurchaseStatus {
-  purchaseIntentId: string;
-  state: PurchaseState;
-  version: number;
-  bindingId: string;
-  sku: string;
-  quantity: number;
-  total: Money;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** Device-facing status; PROCESSING says "checking" so the UI never invites a second charge. */
-export function purchaseStatus(row: PurchaseRow): PurchaseStatus {
+/**
+ * Device-facing status (its shape: shared/relay-api RelayPurchase); PROCESSING says "checking"
+ * so the UI never invites a second charge.
+ */
+export function purchaseStatus(row: PurchaseRow): RelayPurchase {
   const state = row.state as PurchaseState;
-  const status: PurchaseStatus = {
+  const status: RelayPurchase = {
     purchaseIntentId: row.intent_id,
     state,
     version: row.version,
@@ -105,6 +98,84 @@ export const purchaseByPaymentRequest = new Prepared<{ payment_request_id: strin
   db.selectFrom('purchases').selectAll().where('payment_request_id', '=', arg('payment_request_id')),
 );
 
+/** Purchase states whose amount counts as spent (wallet limits, studio caps). */
+const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
+
+interface SpentArgs {
+  value: string;
+  currency: string;
+  aFrom: number;
+  aTo: number;
+  bFrom: number;
+  bTo: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
+ * window a and in window b. Only the span of the two windows is read (for the wallet check the
+ * covering index purchases_account_spend answers it without touching the rows).
+ */
+const spentQuery = (column: 'owner' | 'account_ref') =>
+  new Prepared<SpentArgs, { a: string | number | null; b: string | number | null }>((db: Kysely<Database>, arg) =>
+    db
+      .selectFrom('purchases')
+      .select([
+        sql<string | number | null>`sum(case when created_at >= ${arg('aFrom')} and created_at < ${arg('aTo')} then amount_minor else 0 end)`.as('a'),
+        sql<string | number | null>`sum(case when created_at >= ${arg('bFrom')} and created_at < ${arg('bTo')} then amount_minor else 0 end)`.as('b'),
+      ])
+      .where(column, '=', arg('value'))
+      .where('currency', '=', arg('currency'))
+      .where('created_at', '>=', arg('from'))
+      .where('created_at', '<', arg('to'))
+      .where('state', 'in', COUNTED),
+  );
+const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
+
+/** A time window [start, end). */
+export interface Window {
+  start: Date;
+  end: Date;
+}
+
+/** What `column = value` spent in `currency` in windows a and b, read under the spending locks. */
+export type SpentReader = (column: 'owner' | 'account_ref', value: string, currency: string, a: Window, b: Window) => Promise<[number, number]>;
+
+/** A signed 64-bit advisory lock id for a spending key (decimal string, for a ::bigint cast). */
+export function lockId(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * Serialises spending checks per key (player, wallet account). SQLite has one writer at a
+ * time already. On PostgreSQL: transaction-scoped advisory locks, taken in one statement in a
+ * fixed order (no deadlock between two pays sharing a key), released by the commit. The
+ * 64-bit lock id is the first 8 bytes of SHA-256 of the key; two keys colliding only
+ * serialise more than needed. (Before: an `INSERT … ON CONFLICT` plus `SELECT … FOR UPDATE`
+ * on a lock table, two round trips and a row write per pay; migration 0006 dropped it.)
+ */
+async function lockSpending(trx: Transaction<Database>, dialect: Dialect, keys: string[]): Promise<void> {
+  if (dialect !== 'postgres') return;
+  const ids = [...new Set(keys.map(lockId))].sort();
+  await sql`select ${sql.join(
+    ids.map((id) => sql`pg_advisory_xact_lock(${id}::bigint)`),
+    sql`, `,
+  )}`.execute(trx);
+}
+
+/**
+ * Reads a purchase inside `trx` with the row locked until the commit (PostgreSQL `FOR UPDATE`;
+ * on SQLite a no-op write takes the database's write lock at once), so the refunds or
+ * declarations of one payment are checked and written one at a time.
+ */
+export async function lockPurchase(trx: Transaction<Database>, dialect: Dialect, intentId: string): Promise<PurchaseRow | undefined> {
+  let q = trx.selectFrom('purchases').selectAll().where('intent_id', '=', intentId);
+  if (dialect === 'postgres') q = q.forUpdate();
+  else await trx.updateTable('purchases').set((eb) => ({ version: eb.ref('version') })).where('intent_id', '=', intentId).execute();
+  return q.executeTakeFirst();
+}
+
 /** Purchase state changes, always through `purchaseTransition`, with the row locked. */
 export class PurchaseRepo {
   /** Runs inside the transaction that makes a purchase SUCCEEDED (the fulfilment outbox). */
@@ -116,6 +187,76 @@ export class PurchaseRepo {
     readonly hub: EventHub,
     readonly logger: Logger,
   ) {}
+
+  /**
+   * Writes a new purchase under the spending locks of `keys` (`lockSpending`): `decide` reads
+   * what was spent (`SpentReader`, inside the locks) and returns the row to insert, refused or
+   * not. So two pays sharing a player or a wallet account are checked one after the other.
+   * Returns the row exactly as inserted.
+   */
+  create(keys: string[], decide: (spent: SpentReader) => Promise<PurchaseRow>): Promise<PurchaseRow> {
+    const { dialect } = this.store;
+    return this.store.db.transaction().execute(async (trx) => {
+      await lockSpending(trx, dialect, keys);
+      const values = await decide(async (column, value, currency, a, b) => {
+        const [aFrom, aTo, bFrom, bTo] = [a.start.getTime(), a.end.getTime(), b.start.getTime(), b.end.getTime()];
+        const args = { value, currency, aFrom, aTo, bFrom, bTo, from: Math.min(aFrom, bFrom), to: Math.max(aTo, bTo) };
+        const r = await SPENT[column].first(trx, dialect, args);
+        return [Number(r?.a ?? 0), Number(r?.b ?? 0)];
+      });
+      await insertPurchase.execute(trx, dialect, values);
+      return values;
+    });
+  }
+
+  /** Reads one purchase by Antom's paymentRequestId (notifications). */
+  byPaymentRequest(paymentRequestId: string): Promise<PurchaseRow | undefined> {
+    return purchaseByPaymentRequest.first(this.store.db, this.store.dialect, { payment_request_id: paymentRequestId });
+  }
+
+  /** An owner's purchases, newest first: the unsettled ones only with `pendingOnly`. */
+  listOwned(owner: string, pendingOnly: boolean, limit: number): Promise<PurchaseRow[]> {
+    let q = this.store.db.selectFrom('purchases').selectAll().where('owner', '=', owner);
+    if (pendingOnly) q = q.where('state', 'in', ['CREATED', 'SUBMITTED', 'PROCESSING']);
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  /** The newest purchases matching an operator's filter (admin API); `term` matches any id, the SKU or the player. */
+  search(filter: { state?: string | undefined; owner?: string | undefined; term?: string | undefined }, limit: number): Promise<PurchaseRow[]> {
+    let q = this.store.db.selectFrom('purchases').selectAll();
+    if (filter.state) q = q.where('state', '=', filter.state);
+    if (filter.owner) q = q.where('owner', '=', filter.owner);
+    const term = filter.term;
+    if (term) {
+      q = q.where((eb) =>
+        eb.or([eb('intent_id', '=', term), eb('payment_request_id', '=', term), eb('payment_id', '=', term), eb('device_id', '=', term), eb('binding_id', '=', term), eb('player_id', '=', term), eb('sku', '=', term)]),
+      );
+    }
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  /** Unsettled purchases whose next check is due and whose lease (if any) ran out, earliest first. */
+  due(now: number, limit: number): Promise<PurchaseRow[]> {
+    return this.store.db
+      .selectFrom('purchases')
+      .selectAll()
+      .where('state', 'in', ['SUBMITTED', 'PROCESSING'])
+      .where('next_check_at', '<=', now)
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+      .orderBy('next_check_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Purchases changed (by any relay process) after `since` (wall-clock ms): the cross-process change watcher. */
+  touchedSince(since: number): Promise<PurchaseRow[]> {
+    return this.store.db.selectFrom('purchases').selectAll().where('touched_at', '>', since).execute();
+  }
+
+  /** Payments sent and not yet settled (the `relay_payments_backlog` metric). */
+  backlog(): Promise<number> {
+    return countWhere(this.store, 'purchases', ['SUBMITTED', 'PROCESSING']);
+  }
 
   /** Reads one purchase by intent id. */
   get(intentId: string): Promise<PurchaseRow | undefined> {

@@ -13,22 +13,20 @@ import {
   walletInfo,
   walletWindow,
 } from '@scan-to-bind/shared/domain';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
-import { sealContext } from '../bindings/binding-service.ts';
 import { assertPurchaseVisit } from '../bindings/kiosk-visits.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
-import { Prepared } from '../store/prepared.ts';
-import type { Database } from '../store/schema.ts';
+import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import { insertPurchase, type PurchaseRepo, type PurchaseRow, type PurchaseStatus, purchaseStatus } from './purchase-repo.ts';
+import { type PurchaseRepo, type PurchaseRow, purchaseStatus, type SpentReader } from './purchase-repo.ts';
 
 /** A purchase request as the device sends it (amounts are never accepted from a device). */
 export interface PurchaseRequest {
@@ -53,45 +51,6 @@ export interface PurchaseDeps {
   paymentNotifyUrl: string;
 }
 
-const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
-
-interface SpentArgs {
-  value: string;
-  currency: string;
-  aFrom: number;
-  aTo: number;
-  bFrom: number;
-  bTo: number;
-  from: number;
-  to: number;
-}
-
-/**
- * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
- * window a and in window b. Only the span of the two windows is read (for the wallet check the
- * covering index purchases_account_spend answers it without touching the rows).
- */
-const spentQuery = (column: 'owner' | 'account_ref') =>
-  new Prepared<SpentArgs, { a: string | number | null; b: string | number | null }>((db: Kysely<Database>, arg) =>
-    db
-      .selectFrom('purchases')
-      .select([
-        sql<string | number | null>`sum(case when created_at >= ${arg('aFrom')} and created_at < ${arg('aTo')} then amount_minor else 0 end)`.as('a'),
-        sql<string | number | null>`sum(case when created_at >= ${arg('bFrom')} and created_at < ${arg('bTo')} then amount_minor else 0 end)`.as('b'),
-      ])
-      .where(column, '=', arg('value'))
-      .where('currency', '=', arg('currency'))
-      .where('created_at', '>=', arg('from'))
-      .where('created_at', '<', arg('to'))
-      .where('state', 'in', COUNTED),
-  );
-const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
-
-/** A signed 64-bit advisory lock id for a spending key (decimal string, for a ::bigint cast). */
-export function lockId(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0).toString();
-}
-
 /** The request fingerprint: the same intent id must always carry the same purchase. */
 export function requestHash(req: PurchaseRequest): string {
   return createHash('sha256').update(JSON.stringify([req.bindingId, req.sku, req.quantity])).digest('hex');
@@ -113,7 +72,7 @@ export class PurchaseService {
    * before the pay call goes to Antom (the end of the pay's CPU-bound part, ops/overload.ts
    * StartGate).
    */
-  async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<PurchaseStatus> {
+  async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
     const { repo } = this.#d;
     const hash = requestHash(req);
     const existing = await repo.get(req.purchaseIntentId);
@@ -165,14 +124,11 @@ export class PurchaseService {
     let refusal: { code: ErrorCode } | undefined;
     let written: PurchaseRow = row;
     try {
-      await repo.store.db.transaction().execute(async (trx) => {
-        await this.#lock(trx, [`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`]);
-        refusal = await this.#checkLimits(trx, row, total, now);
-        const values: PurchaseRow = refusal
+      written = await repo.create([`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`], async (spent) => {
+        refusal = await this.#checkLimits(spent, row, total, now);
+        return refusal
           ? { ...row, state: 'FAILED', error_code: refusal.code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now }
           : row;
-        await insertPurchase.execute(trx, repo.store.dialect, values);
-        written = values;
       });
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -187,58 +143,26 @@ export class PurchaseService {
     return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
   }
 
-  #replay(caller: Caller, row: PurchaseRow, hash: string): PurchaseStatus {
+  #replay(caller: Caller, row: PurchaseRow, hash: string): RelayPurchase {
     if (row.owner !== caller.owner || row.request_hash !== hash) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'intent id already used for another purchase');
     }
     return purchaseStatus(row);
   }
 
-  /**
-   * Serialises spending checks per player and per wallet account. SQLite has one writer at a
-   * time already. On PostgreSQL: transaction-scoped advisory locks, taken in one statement in a
-   * fixed order (no deadlock between two pays sharing a key), released by the commit. The
-   * 64-bit lock id is the first 8 bytes of SHA-256 of the key; two keys colliding only
-   * serialise more than needed. (Before: an `INSERT … ON CONFLICT` plus `SELECT … FOR UPDATE`
-   * on `spend_locks`, two round trips and a row write per pay; the table is no longer used.)
-   */
-  async #lock(trx: Transaction<Database>, keys: string[]): Promise<void> {
-    if (this.#d.repo.store.dialect !== 'postgres') return;
-    const ids = [...new Set(keys.map(lockId))].sort();
-    await sql`select ${sql.join(
-      ids.map((id) => sql`pg_advisory_xact_lock(${id}::bigint)`),
-      sql`, `,
-    )}`.execute(trx);
-  }
-
-  /** What `column = value` spent in `currency` in windows a and b (see SPENT). */
-  async #spent(
-    trx: Transaction<Database>,
-    column: 'owner' | 'account_ref',
-    value: string,
-    currency: string,
-    a: { start: Date; end: Date },
-    b: { start: Date; end: Date },
-  ): Promise<[number, number]> {
-    const [aFrom, aTo, bFrom, bTo] = [a.start.getTime(), a.end.getTime(), b.start.getTime(), b.end.getTime()];
-    const args = { value, currency, aFrom, aTo, bFrom, bTo, from: Math.min(aFrom, bFrom), to: Math.max(aTo, bTo) };
-    const r = await SPENT[column].first(trx, this.#d.repo.store.dialect, args);
-    return [Number(r?.a ?? 0), Number(r?.b ?? 0)];
-  }
-
   /** Wallet caps of shared/domain (per wallet account), then the studio's per-player caps. */
-  async #checkLimits(trx: Transaction<Database>, row: PurchaseRow, total: Money, now: number): Promise<{ code: ErrorCode } | undefined> {
+  async #checkLimits(spent: SpentReader, row: PurchaseRow, total: Money, now: number): Promise<{ code: ErrorCode } | undefined> {
     const wallet = row.wallet as WalletId;
     const currency = row.currency as CurrencyCode;
     const at = new Date(now);
     const day = walletWindow(wallet, at, 'day');
     const account = row.account_ref ?? row.binding_id;
-    const [today, thisYear] = await this.#spent(trx, 'account_ref', account, currency, day, walletWindow(wallet, at, 'year'));
+    const [today, thisYear] = await spent('account_ref', account, currency, day, walletWindow(wallet, at, 'year'));
     const wl = checkWalletLimits(wallet, total, { today: money(today, currency), thisYear: money(thisYear, currency) });
     if (!wl.ok) return { code: wl.reason };
     const caps = this.#d.spendingCaps[currency];
     if (caps?.daily === undefined && caps?.monthly === undefined) return undefined;
-    const [spentToday, spentThisMonth] = await this.#spent(trx, 'owner', row.owner, currency, day, walletWindow(wallet, at, 'month'));
+    const [spentToday, spentThisMonth] = await spent('owner', row.owner, currency, day, walletWindow(wallet, at, 'month'));
     if (caps.daily !== undefined && spentToday + total.minor > parseMajor(caps.daily, currency).minor) return { code: 'SPENDING_CAP_DAILY' };
     if (caps.monthly !== undefined && spentThisMonth + total.minor > parseMajor(caps.monthly, currency).minor) return { code: 'SPENDING_CAP_MONTHLY' };
     return undefined;
@@ -251,7 +175,7 @@ export class PurchaseService {
     title: string,
     total: Money,
     onProviderCall?: () => void,
-  ): Promise<PurchaseStatus> {
+  ): Promise<RelayPurchase> {
     const { repo, antom, box } = this.#d;
     if (!keyId || !tokenEnc) {
       const res = await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: 'BINDING_NOT_ACTIVE' });
@@ -283,18 +207,19 @@ export class PurchaseService {
     return purchaseStatus(settled);
   }
 
-  /** One purchase of the caller. */
-  async status(caller: Caller, intentId: string): Promise<PurchaseStatus> {
+  /**
+   * One purchase of the caller, read from the store. An unknown intent id and another owner's
+   * purchase both answer NOT_FOUND, so a device cannot tell whether someone else's id exists.
+   */
+  async status(caller: Caller, intentId: string): Promise<RelayPurchase> {
     const row = await this.#d.repo.get(intentId);
     if (!row || row.owner !== caller.owner) throw new DomainError('NOT_FOUND');
     return purchaseStatus(row);
   }
 
   /** The caller's purchases: unsettled ones (after a crash), or the 50 most recent. */
-  async list(caller: Caller, pendingOnly: boolean): Promise<PurchaseStatus[]> {
-    let q = this.#d.repo.store.db.selectFrom('purchases').selectAll().where('owner', '=', caller.owner);
-    if (pendingOnly) q = q.where('state', 'in', ['CREATED', 'SUBMITTED', 'PROCESSING']);
-    const rows = await q.orderBy('created_at', 'desc').limit(50).execute();
+  async list(caller: Caller, pendingOnly: boolean): Promise<RelayPurchase[]> {
+    const rows = await this.#d.repo.listOwned(caller.owner, pendingOnly, 50);
     return rows.map(purchaseStatus);
   }
 }

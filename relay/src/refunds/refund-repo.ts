@@ -1,7 +1,10 @@
-import { type CurrencyCode, type ErrorCode, errorMessage, type Money } from '@scan-to-bind/shared/domain';
+import { type CurrencyCode, type ErrorCode, errorMessage } from '@scan-to-bind/shared/domain';
+import type { RelayRefund } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
+import { lockPurchase, type PurchaseRow } from '../payments/purchase-repo.ts';
+import { countWhere } from '../store/counts.ts';
 import type { Store } from '../store/db.ts';
 import type { RefundsTable } from '../store/schema.ts';
 
@@ -12,23 +15,12 @@ export type RefundRow = RefundsTable;
 export type RefundState = 'PENDING' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
 
 const FINAL: readonly string[] = ['SUCCEEDED', 'FAILED'];
+/** States whose amount counts against what is left to refund. */
+const COUNTED = ['PENDING', 'PROCESSING', 'SUCCEEDED'];
 
-/** What the purchasing client and the admin API see of a refund. */
-export interface RefundStatus {
-  refundRequestId: string;
-  purchaseIntentId: string;
-  state: RefundState;
-  version: number;
-  amount: Money;
-  refundId?: string;
-  refundedAt?: string;
-  reason?: string;
-  error?: { code: ErrorCode; message: string };
-}
-
-/** Public status of a refund row. */
-export function refundStatus(row: RefundRow): RefundStatus {
-  const status: RefundStatus = {
+/** What the purchasing client and the admin API see of a refund row (its shape: shared/relay-api RelayRefund). */
+export function refundStatus(row: RefundRow): RelayRefund {
+  const status: RelayRefund = {
     refundRequestId: row.refund_request_id,
     purchaseIntentId: row.intent_id,
     state: row.state as RefundState,
@@ -69,6 +61,56 @@ export class RefundRepo {
   /** Refunds of one purchase, oldest first. */
   ofPurchase(intentId: string): Promise<RefundRow[]> {
     return this.store.db.selectFrom('refunds').selectAll().where('intent_id', '=', intentId).orderBy('created_at').execute();
+  }
+
+  /**
+   * Writes a new refund of a purchase under the purchase's lock (`lockPurchase`): `decide` gets
+   * the purchase and the sum of its refunds that count (pending, processing, succeeded) and
+   * returns the row to insert, or throws to refuse. So several relays on one database cannot
+   * over-refund together.
+   */
+  create(intentId: string, decide: (purchase: PurchaseRow | undefined, alreadyRefunded: number) => RefundRow): Promise<RefundRow> {
+    return this.store.db.transaction().execute(async (trx) => {
+      const p = await lockPurchase(trx, this.store.dialect, intentId);
+      let already = 0;
+      if (p) {
+        const sum = await trx
+          .selectFrom('refunds')
+          .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
+          .where('intent_id', '=', p.intent_id)
+          .where('state', 'in', COUNTED)
+          .executeTakeFirst();
+        already = Number(sum?.total ?? 0);
+      }
+      const values = decide(p, already);
+      await trx.insertInto('refunds').values(values).execute();
+      return values;
+    });
+  }
+
+  /** Unsettled refunds whose next check is due, oldest first. */
+  due(now: number, limit: number): Promise<RefundRow[]> {
+    return this.store.db
+      .selectFrom('refunds')
+      .selectAll()
+      .where('state', 'in', ['PENDING', 'PROCESSING'])
+      .where('next_check_at', '<=', now)
+      .orderBy('next_check_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The newest refunds, optionally of one purchase or in one state (admin API). */
+  list(filter: { intentId?: string | undefined; state?: string | undefined }, limit: number): Promise<RefundRow[]> {
+    let q = this.store.db.selectFrom('refunds').selectAll();
+    if (filter.intentId) q = q.where('intent_id', '=', filter.intentId);
+    if (filter.state) q = q.where('state', '=', filter.state);
+    return q.orderBy('created_at', 'desc').limit(limit).execute();
+  }
+
+  /** Refunds not yet settled (the `relay_refunds_backlog` metric). */
+  backlog(): Promise<number> {
+    return countWhere(this.store, 'refunds', ['PENDING', 'PROCESSING']);
   }
 
   /**

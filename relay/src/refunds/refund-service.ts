@@ -1,10 +1,10 @@
 import { checkRefund, type CurrencyCode, DomainError, money, toAntomAmount, type WalletId } from '@scan-to-bind/shared/domain';
+import type { RelayRefund } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
-import type { AntomClient, AntomOutcome } from '../antom/client.ts';
-import { parseAntomTime, readString } from '../antom/messages.ts';
-import type { PurchaseRow } from '../payments/purchase-repo.ts';
+import type { AntomClient } from '../antom/client.ts';
+import { type AntomOutcome, type RefundAnswer, type RefundRequest as AntomRefundRequest, unsettledCode } from '../antom/endpoints.ts';
 import { isUniqueViolation } from '../store/db.ts';
-import { type RefundRepo, type RefundRow, type RefundStatus, refundErrorCode, refundStatus } from './refund-repo.ts';
+import { type RefundRepo, type RefundRow, refundErrorCode, refundStatus } from './refund-repo.ts';
 
 /** A refund request (admin API / CLI). `amount` absent = everything not yet refunded. */
 export interface RefundRequest {
@@ -25,8 +25,6 @@ export interface RefundDeps {
   leaseMs: number;
 }
 
-const COUNTED = ['PENDING', 'PROCESSING', 'SUCCEEDED'];
-
 /**
  * Refunds (API.md §10): full or partial, within the wallet's refund window, the cumulative
  * total never above what was paid — checked with the purchase row locked, so several relays on
@@ -42,29 +40,17 @@ export class RefundService {
   }
 
   /** Creates (or replays) a refund and returns its status. Refusals by the rules throw. */
-  async create(req: RefundRequest): Promise<RefundStatus> {
+  async create(req: RefundRequest): Promise<RelayRefund> {
     const { repo } = this.#d;
     const existing = await repo.get(req.refundRequestId);
     if (existing) return this.#replay(existing, req);
     const now = repo.clock.now();
     let row: RefundRow;
     try {
-      row = await repo.store.db.transaction().execute(async (trx) => {
-        // Lock the purchase: refunds of one payment are checked and written one at a time.
-        let q = trx.selectFrom('purchases').selectAll().where('intent_id', '=', req.purchaseIntentId);
-        if (repo.store.dialect === 'postgres') q = q.forUpdate();
-        else await trx.updateTable('purchases').set((eb) => ({ version: eb.ref('version') })).where('intent_id', '=', req.purchaseIntentId).execute();
-        const p = (await q.executeTakeFirst()) as PurchaseRow | undefined;
+      row = await repo.create(req.purchaseIntentId, (p, already) => {
         if (!p) throw new DomainError('NOT_FOUND', 'no such purchase');
         if (p.state !== 'SUCCEEDED' || !p.payment_id) throw new DomainError('ILLEGAL_TRANSITION', 'only a successful payment can be refunded');
         const currency = p.currency as CurrencyCode;
-        const sum = await trx
-          .selectFrom('refunds')
-          .select((eb) => eb.fn.sum<string | number | null>('amount_minor').as('total'))
-          .where('intent_id', '=', p.intent_id)
-          .where('state', 'in', COUNTED)
-          .executeTakeFirst();
-        const already = Number(sum?.total ?? 0);
         if (req.amount && req.amount.currency !== currency) throw new DomainError('CURRENCY_MISMATCH');
         const requested = req.amount?.minor ?? p.amount_minor - already;
         if (requested <= 0) throw new DomainError('REFUND_EXCEEDS_PAID', 'nothing left to refund');
@@ -97,7 +83,6 @@ export class RefundService {
           lease_until: now + this.#d.leaseMs,
           attempts: 0,
         };
-        await trx.insertInto('refunds').values(values).execute();
         return values;
       });
     } catch (err) {
@@ -112,7 +97,7 @@ export class RefundService {
     return refundStatus(await this.#applyRefundAnswer(row, outcome));
   }
 
-  #replay(row: RefundRow, req: RefundRequest): RefundStatus {
+  #replay(row: RefundRow, req: RefundRequest): RelayRefund {
     if (row.intent_id !== req.purchaseIntentId || (req.amount && (req.amount.minor !== row.amount_minor || req.amount.currency !== row.currency))) {
       throw new DomainError('IDEMPOTENCY_CONFLICT', 'refundRequestId already used for another refund');
     }
@@ -120,7 +105,7 @@ export class RefundService {
   }
 
   /** The refund request body; identical on every re-send (Antom compares it). */
-  #body(row: RefundRow): Record<string, unknown> {
+  #body(row: RefundRow): AntomRefundRequest {
     return {
       refundRequestId: row.refund_request_id,
       paymentId: row.payment_id,
@@ -134,23 +119,20 @@ export class RefundService {
     return Math.min(this.#d.inquiryIntervalMs * 2 ** Math.min(attempts, 10), 60_000);
   }
 
-  async #applyRefundAnswer(row: RefundRow, outcome: AntomOutcome): Promise<RefundRow> {
+  async #applyRefundAnswer(row: RefundRow, outcome: AntomOutcome<RefundAnswer>): Promise<RefundRow> {
     const { repo } = this.#d;
     const now = repo.clock.now();
     let res: Awaited<ReturnType<RefundRepo['apply']>>;
-    if (outcome.kind === 'answer' && outcome.result.resultStatus === 'S') {
+    if (outcome.kind === 'succeeded') {
       res = await repo.apply(row.refund_request_id, 'SUCCEEDED', {
-        refund_id: readString(outcome.body, 'refundId') ?? null,
-        refunded_at: parseAntomTime(outcome.body['refundTime']) ?? now,
-        result_code: outcome.result.resultCode,
+        refund_id: outcome.answer.refundId ?? null,
+        refunded_at: outcome.answer.refundTime ?? now,
+        result_code: outcome.code,
       });
-    } else if (outcome.kind === 'answer' && outcome.result.resultStatus === 'F') {
-      const code = outcome.result.resultCode;
-      res = await repo.apply(row.refund_request_id, 'FAILED', { result_code: code, error_code: refundErrorCode(code) });
+    } else if (outcome.kind === 'refused') {
+      res = await repo.apply(row.refund_request_id, 'FAILED', { result_code: outcome.code, error_code: refundErrorCode(outcome.code) });
     } else {
-      res = await repo.apply(row.refund_request_id, 'PROCESSING', {
-        result_code: outcome.kind === 'answer' ? outcome.result.resultCode : outcome.reason.toUpperCase(),
-      });
+      res = await repo.apply(row.refund_request_id, 'PROCESSING', { result_code: unsettledCode(outcome) });
       await repo.release(row.refund_request_id, { next_check_at: now + this.#backoff(row.attempts), attempts: row.attempts + 1 });
     }
     return res?.row ?? (await repo.get(row.refund_request_id)) ?? row;
@@ -160,33 +142,26 @@ export class RefundService {
   async tick(): Promise<void> {
     const { repo, antom } = this.#d;
     const now = repo.clock.now();
-    const due = await repo.store.db
-      .selectFrom('refunds')
-      .selectAll()
-      .where('state', 'in', ['PENDING', 'PROCESSING'])
-      .where('next_check_at', '<=', now)
-      .orderBy('next_check_at')
-      .limit(20)
-      .execute();
+    const due = await repo.due(now, 20);
     for (const row of due) {
       if (!(await repo.claim(row.refund_request_id, this.#d.leaseMs))) continue;
       const inquiry = await antom.call('inquiryRefund', { refundRequestId: row.refund_request_id });
-      if (inquiry.kind === 'answer' && inquiry.result.resultStatus === 'S') {
-        const status = readString(inquiry.body, 'refundStatus');
+      if (inquiry.kind === 'succeeded') {
+        const { refundStatus: status, refundId, refundTime, refundResultCode } = inquiry.answer;
         if (status === 'SUCCESS') {
           await repo.apply(row.refund_request_id, 'SUCCEEDED', {
-            refund_id: readString(inquiry.body, 'refundId') ?? null,
-            refunded_at: parseAntomTime(inquiry.body['refundTime']) ?? now,
+            refund_id: refundId ?? null,
+            refunded_at: refundTime ?? now,
             result_code: 'SUCCESS',
           });
           continue;
         }
         if (status === 'FAIL') {
-          const code = readString(inquiry.body, 'refundResultCode') ?? 'FAIL';
+          const code = refundResultCode ?? 'FAIL';
           await repo.apply(row.refund_request_id, 'FAILED', { result_code: code, error_code: refundErrorCode(code) });
           continue;
         }
-      } else if (inquiry.kind === 'answer' && inquiry.result.resultCode === 'ORDER_NOT_EXIST') {
+      } else if (inquiry.kind === 'refused' && inquiry.code === 'ORDER_NOT_EXIST') {
         // The refund never reached Antom: send it again, same refundRequestId and body.
         this.#d.logger.warn({ refundRequestId: row.refund_request_id }, 'refund unknown to Antom: re-sending');
         await this.#applyRefundAnswer(row, await antom.call('refund', this.#body(row)));
@@ -197,12 +172,12 @@ export class RefundService {
   }
 
   /** Refunds of one purchase. */
-  async ofPurchase(intentId: string): Promise<RefundStatus[]> {
+  async ofPurchase(intentId: string): Promise<RelayRefund[]> {
     return (await this.#d.repo.ofPurchase(intentId)).map(refundStatus);
   }
 
   /** One refund. */
-  async status(refundRequestId: string): Promise<RefundStatus> {
+  async status(refundRequestId: string): Promise<RelayRefund> {
     const row = await this.#d.repo.get(refundRequestId);
     if (!row) throw new DomainError('NOT_FOUND');
     return refundStatus(row);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type CurrencyCode, isCurrencyCode, parseMajor } from '@scan-to-bind/shared/domain';
 import type { Store } from '../store/db.ts';
+import { ledgerRows } from './ledger-repo.ts';
 import { parseReportCsv } from './csv.ts';
 
 /** One transaction line of a report (transaction or settlement details). */
@@ -60,7 +61,7 @@ interface LedgerTx {
 async function ledger(store: Store): Promise<{ entries: Map<string, LedgerTx>; states: Map<string, string> }> {
   const entries = new Map<string, LedgerTx>();
   const states = new Map<string, string>();
-  const purchases = await store.db.selectFrom('purchases').select(['payment_request_id', 'state', 'currency', 'amount_minor', 'paid_at']).execute();
+  const { purchases, refunds } = await ledgerRows(store);
   for (const p of purchases) {
     states.set(`PAYMENT:${p.payment_request_id}`, p.state);
     states.set(`CANCEL:${p.payment_request_id}`, p.state);
@@ -68,7 +69,6 @@ async function ledger(store: Store): Promise<{ entries: Map<string, LedgerTx>; s
       entries.set(`PAYMENT:${p.payment_request_id}`, { type: 'PAYMENT', requestId: p.payment_request_id, currency: p.currency, minor: p.amount_minor, day: dayOf(p.paid_at) });
     }
   }
-  const refunds = await store.db.selectFrom('refunds').select(['refund_request_id', 'state', 'currency', 'amount_minor', 'refunded_at']).execute();
   for (const r of refunds) {
     states.set(`REFUND:${r.refund_request_id}`, r.state);
     if (r.state === 'SUCCEEDED' && r.refunded_at !== null) {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.ts';
 import type { Database } from './schema.ts';
@@ -117,6 +117,11 @@ export async function migrate(store: Store): Promise<void> {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`);
   }
+}
+
+/** Answers when the database does (readiness); throws when it is unreachable. */
+export async function pingStore(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
 }
 
 /** True when the error is a unique or primary key violation, on either engine. */

@@ -3,6 +3,7 @@ import { refundsFulfilmentDeclarations } from './migrations-0002.ts';
 import { spendingIndexes } from './migrations-0003.ts';
 import { notificationDedupe } from './migrations-0004.ts';
 import { kioskVisits } from './migrations-0005.ts';
+import { dropSpendLocks } from './migrations-0006.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -157,6 +158,7 @@ export const migrations: Record<string, Migration> = {
   '0003_spending_indexes': spendingIndexes,
   '0004_notification_dedupe': notificationDedupe,
   '0005_kiosk_visits': kioskVisits,
+  '0006_drop_spend_locks': dropSpendLocks,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */

@@ -1,4 +1,4 @@
-import { sealContext } from '../bindings/binding-service.ts';
+import { deviceSecretContext, revocationSealContext, sealContext } from './seal-context.ts';
 import type { Store } from './db.ts';
 import type { SecretBox } from './secret-box.ts';
 
@@ -14,7 +14,7 @@ export async function reencryptAll(store: Store, box: SecretBox): Promise<number
   for (const d of await store.db.selectFrom('devices').selectAll().where('key_id', '!=', box.activeKeyId).execute()) {
     await store.db
       .updateTable('devices')
-      .set({ secret_enc: reseal(d.key_id, d.secret_enc, `device:${d.id}:secret`) as string, key_id: box.activeKeyId })
+      .set({ secret_enc: reseal(d.key_id, d.secret_enc, deviceSecretContext(d.id)) as string, key_id: box.activeKeyId })
       .where('id', '=', d.id)
       .where('key_id', '=', d.key_id)
       .execute();
@@ -39,8 +39,8 @@ export async function reencryptAll(store: Store, box: SecretBox): Promise<number
     await store.db
       .updateTable('token_revocations')
       .set({
-        auth_code_enc: reseal(r.key_id, r.auth_code_enc, `revocation:${r.id}:auth_code`),
-        access_token_enc: reseal(r.key_id, r.access_token_enc, `revocation:${r.id}:access_token`),
+        auth_code_enc: reseal(r.key_id, r.auth_code_enc, revocationSealContext(r.id, 'auth_code')),
+        access_token_enc: reseal(r.key_id, r.access_token_enc, revocationSealContext(r.id, 'access_token')),
         key_id: box.activeKeyId,
       })
       .where('id', '=', r.id)

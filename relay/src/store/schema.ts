@@ -133,11 +133,6 @@ export interface PurchasesTable {
   touched_at: number;
 }
 
-/** Rows locked (SELECT … FOR UPDATE on PostgreSQL) to serialise spending checks per player and wallet account. */
-export interface SpendLocksTable {
-  lock_key: string;
-}
-
 /** Received Antom notifications (verified), for audit; no secrets are stored. */
 export interface NotificationsTable {
   id: string;
@@ -226,7 +221,6 @@ export interface Database {
   auth_states: AuthStatesTable;
   token_revocations: TokenRevocationsTable;
   purchases: PurchasesTable;
-  spend_locks: SpendLocksTable;
   notifications: NotificationsTable;
   notification_dedupe: NotificationDedupeTable;
   refunds: RefundsTable;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { signClientRequest } from '../../src/http/client-signature.ts';
+import { signClientRequest } from '../../src/devices/client-signature.ts';
 
 /** What a device holds after enrolment. */
 export interface DeviceCredentials {

@@ -91,6 +91,9 @@ export function testConfig(input: {
     dataDir: input.db.dataDir,
     ...(input.db.databaseUrl ? { databaseUrl: input.db.databaseUrl } : {}),
     logLevel: 'info',
+    // Every answer and event must match its shared/relay-api schema: a mismatch is a 500 (an
+    // event: not sent) and an error line, which the stack's close() also reports.
+    strictResponses: true,
     antom: {
       baseUrl: input.antomBaseUrl,
       clientId: input.clientId,

@@ -9,6 +9,7 @@ import type { RelayConfigInput } from '../../src/config.ts';
 import { signPlayerAssertion } from '../../src/devices/player-assertion.ts';
 import { type Relay, startRelay } from '../../src/index.ts';
 import { signatureHeader, signBase64, signContent } from '../../src/antom/signature.ts';
+import { CONTRACT_VIOLATION } from '../../src/http/response-contract.ts';
 import { enroll, type JsonResponse, send, TestDevice } from './client.ts';
 import { createTestDatabase, rsaKeys, type TestDatabase, testConfig } from './env.ts';
 
@@ -28,6 +29,12 @@ export interface Stack {
   sandboxState(): Record<string, unknown>;
   /** Every JSON log line the relay wrote. */
   logs: string[];
+  /**
+   * Answers and events the relay sent outside the shared/relay-api contract so far (their log
+   * lines); close() fails when any is left, so every flow test checks every answer it caused.
+   * A test that provokes one on purpose takes it out of `logs`.
+   */
+  contractViolations(): string[];
   /** Secrets the log scan must never find. */
   secrets: { merchantPrivateKeyPem: string; encryptionKey: string; studioPrivateKey: KeyObject };
   admin(method: string, path: string, body?: unknown): Promise<JsonResponse>;
@@ -117,6 +124,7 @@ export async function startStack(
     antomPrivateKey: createPrivateKey(readFileSync(join(sandboxDir, 'antom-private-key.pem'), 'utf8')),
     sandboxState: () => JSON.parse(readFileSync(join(sandboxDir, 'state.json'), 'utf8')) as Record<string, unknown>,
     logs,
+    contractViolations: () => logs.filter((l) => l.includes(CONTRACT_VIOLATION)),
     secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
     assertion,
     async admin(method, path, body) {
@@ -129,11 +137,13 @@ export async function startStack(
       return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     },
     async close() {
+      const violations = logs.filter((l) => l.includes(CONTRACT_VIOLATION));
       await relay.close();
       await between?.close();
       await sandbox.close();
       await db.drop();
       rmSync(sandboxDir, { recursive: true, force: true });
+      if (violations.length > 0) throw new Error(`the relay answered outside its contract:\n${violations.join('\n')}`);
     },
   };
 }

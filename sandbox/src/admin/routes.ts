@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { WALLET_CURRENCY } from '../api/antom-rules.ts';
 import { cancelFromWallet } from '../api/authorizations.ts';
 import { sweepPayments } from '../api/payment-rules.ts';
 import type { SandboxContext } from '../core/context.ts';
@@ -98,7 +99,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: SandboxContext): 
         if (!b.ok) return bad(reply, b.error);
         const account = ctx.store.state.accounts.find((a) => a.loginId === b.data.loginId);
         if (!account) return reply.code(404).send({ error: 'unknown loginId' });
-        const currency = account.wallet === 'ALIPAY_HK' ? 'HKD' : 'IDR';
+        const currency = WALLET_CURRENCY[account.wallet];
         if (b.data.balance.currency !== currency) return bad(reply, `balance.currency must be ${currency}`);
         account.balance = Number(b.data.balance.value);
         ctx.store.save();

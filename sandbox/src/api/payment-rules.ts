@@ -1,8 +1,8 @@
-import { checkWalletLimits, money, type WalletId, walletWindow } from '@scan-to-bind/shared/domain';
+import type { WalletId } from '@scan-to-bind/shared/domain';
 import { isoWithOffset } from '../core/clock.ts';
 import type { SandboxContext } from '../core/context.ts';
 import type { Account, PaymentRecord } from '../core/state.ts';
-import { DANA_TIER_CAPS } from '../wallet/accounts.ts';
+import { checkDebitLimits } from './antom-rules.ts';
 import { tokenProblem } from './authorizations.ts';
 
 /** Scan to Link debits expire one minute after the request by default (API.md §7.1, §14). */
@@ -11,20 +11,9 @@ export const PAYMENT_EXPIRY_MS = 60_000;
 /** The outcome of the business rules for one debit. */
 export type Evaluation = { ok: true; account: Account } | { ok: false; code: string; message: string };
 
-/** Money this account paid successfully in [start, end). */
-function paidBetween(ctx: SandboxContext, loginId: string, start: number, end: number): number {
-  let total = 0;
-  for (const p of ctx.store.state.payments) {
-    if (p.status === 'SUCCESS' && p.loginId === loginId && p.paidAt !== undefined && p.paidAt >= start && p.paidAt < end) total += p.amount;
-  }
-  return total;
-}
-
 /**
- * The rules a debit must pass, in Antom's order: token, currency, the wallet's caps from
- * shared/domain (minimum, per transaction, day, year), the account tier's caps (DANA), balance.
- * Code choices: below the minimum is PARAM_ILLEGAL; above the wallet's per-transaction cap is
- * PAYMENT_AMOUNT_EXCEED_LIMIT; any user window (day, month, year) is USER_AMOUNT_EXCEED_LIMIT.
+ * The rules a debit must pass, in Antom's order: token, account, the wallet's payment limits
+ * (antom-rules.ts: currency, minimum, per transaction, the user's windows), balance.
  */
 export function evaluateDebit(ctx: SandboxContext, wallet: WalletId, accessToken: string, currency: string, amount: number): Evaluation {
   const problem = tokenProblem(ctx, accessToken, wallet);
@@ -32,32 +21,11 @@ export function evaluateDebit(ctx: SandboxContext, wallet: WalletId, accessToken
   const token = ctx.store.state.tokens.find((t) => t.accessToken === accessToken);
   const account = ctx.store.state.accounts.find((a) => a.loginId === token?.loginId);
   if (!account) return { ok: false, code: 'USER_NOT_EXIST', message: 'the wallet account does not exist' };
-  const walletCurrency = wallet === 'ALIPAY_HK' ? 'HKD' : 'IDR';
-  if (currency !== walletCurrency) return { ok: false, code: 'CURRENCY_NOT_SUPPORT', message: `${wallet} only pays in ${walletCurrency}` };
-  const now = ctx.clock.now();
-  const at = new Date(now);
-  const day = walletWindow(wallet, at, 'day');
-  const year = walletWindow(wallet, at, 'year');
-  const limit = checkWalletLimits(wallet, money(amount, walletCurrency), {
-    today: money(paidBetween(ctx, account.loginId, day.start.getTime(), day.end.getTime()), walletCurrency),
-    thisYear: money(paidBetween(ctx, account.loginId, year.start.getTime(), year.end.getTime()), walletCurrency),
-  });
-  if (!limit.ok) {
-    if (limit.reason === 'BELOW_MIN') return { ok: false, code: 'PARAM_ILLEGAL', message: 'paymentAmount: below the minimum of the payment method' };
-    if (limit.reason === 'ABOVE_PER_TRANSACTION') return { ok: false, code: 'PAYMENT_AMOUNT_EXCEED_LIMIT', message: 'the amount exceeds the payment method limit per transaction' };
-    if (limit.reason === 'CURRENCY_MISMATCH') return { ok: false, code: 'CURRENCY_NOT_SUPPORT', message: 'currency not supported' };
-    return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the user's ${limit.reason === 'ABOVE_DAILY' ? 'daily' : 'yearly'} limit` };
-  }
-  if (account.tier) {
-    const caps = DANA_TIER_CAPS[account.tier];
-    const month = walletWindow(wallet, at, 'month');
-    if (paidBetween(ctx, account.loginId, day.start.getTime(), day.end.getTime()) + amount > caps.daily) {
-      return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the daily limit of a ${account.tier} account` };
-    }
-    if (paidBetween(ctx, account.loginId, month.start.getTime(), month.end.getTime()) + amount > caps.monthly) {
-      return { ok: false, code: 'USER_AMOUNT_EXCEED_LIMIT', message: `the amount exceeds the monthly limit of a ${account.tier} account` };
-    }
-  }
+  const history = ctx.store.state.payments.flatMap((p) =>
+    p.status === 'SUCCESS' && p.loginId === account.loginId && p.paidAt !== undefined ? [{ amount: p.amount, paidAt: p.paidAt }] : [],
+  );
+  const limits = checkDebitLimits({ wallet, tier: account.tier, currency, amount, now: ctx.clock.now(), history });
+  if (!limits.ok) return limits;
   if (account.balance < amount) return { ok: false, code: 'USER_BALANCE_NOT_ENOUGH', message: 'the user balance is not enough' };
   return { ok: true, account };
 }

@@ -1,10 +1,11 @@
-import { canCancel, isWalletId } from '@scan-to-bind/shared/domain';
+import { isWalletId } from '@scan-to-bind/shared/domain';
 import type { z } from 'zod';
 import { isoWithOffset, parseIsoTime } from '../core/clock.ts';
 import type { SandboxContext } from '../core/context.ts';
 import { antomId } from '../core/ids.ts';
 import type { PaymentRecord } from '../core/state.ts';
 import type { ApiFault } from '../faults/faults.ts';
+import { checkCancelWindow } from './antom-rules.ts';
 import { notifyPaymentResult, PAYMENT_EXPIRY_MS, paymentFields, resolvePending, settle } from './payment-rules.ts';
 import { type AntomBody, canonicalJson, fail, ok, unknown } from './result.ts';
 import type { PayInput, PaymentLookup } from './schemas.ts';
@@ -145,8 +146,8 @@ export function inquiryPayment(ctx: SandboxContext, body: z.infer<typeof Payment
 }
 
 /**
- * cancel (§9): full cancellation only. DANA never (CANCEL_WINDOW_EXCEED: its window is empty);
- * AlipayHK until 00:15 UTC+8 on T+1 of the order. A cancelled paid payment returns the money.
+ * cancel (§9): full cancellation only, inside the cancel window of antom-rules.ts (DANA never,
+ * AlipayHK until 00:15 UTC+8 on T+1 of the order). A cancelled paid payment returns the money.
  * Repeating a successful cancel answers S again (retry-safe). A failed or partly refunded
  * payment answers ORDER_STATUS_INVALID.
  */
@@ -156,9 +157,8 @@ export function cancel(ctx: SandboxContext, body: z.infer<typeof PaymentLookup>)
   const ids = { paymentId: p.paymentId, paymentRequestId: p.paymentRequestId };
   const now = ctx.clock.now();
   if (p.status === 'CANCELLED') return ok({ ...ids, cancelTime: isoWithOffset(p.cancelledAt ?? now) });
-  if (!canCancel(p.wallet, new Date(p.createdAt), new Date(now))) {
-    return fail('CANCEL_WINDOW_EXCEED', p.wallet === 'DANA' ? 'DANA payments cannot be cancelled' : 'the cancellation period has passed', ids);
-  }
+  const window = checkCancelWindow(p.wallet, p.createdAt, now);
+  if (!window.ok) return fail(window.code, window.message, ids);
   if (p.status === 'FAIL') return fail('ORDER_STATUS_INVALID', 'the payment failed; there is nothing to cancel', ids);
   if (ctx.store.state.refunds.some((r) => r.paymentId === p.paymentId && r.status === 'SUCCESS')) {
     return fail('ORDER_STATUS_INVALID', 'a refunded payment cannot be cancelled', ids);

@@ -1,18 +1,17 @@
-import { checkRefund, money } from '@scan-to-bind/shared/domain';
 import type { z } from 'zod';
 import { isoWithOffset } from '../core/clock.ts';
 import type { SandboxContext } from '../core/context.ts';
 import { antomId } from '../core/ids.ts';
 import type { RefundRecord } from '../core/state.ts';
+import { checkRefundRules, WALLET_CURRENCY } from './antom-rules.ts';
 import { type AntomBody, canonicalJson, fail, ok } from './result.ts';
 import type { RefundLookup, RefundRequest } from './schemas.ts';
 
 /**
- * refund (§10.1): partial and multiple refunds while the total stays within what was paid,
- * within 365 days, at least the wallet minimum; idempotent on refundRequestId. Codes for the
- * refusals (REFUND_AMOUNT_EXCEED, REFUND_WINDOW_EXCEED) are Antom's vocabulary as the sandbox
- * reads it; API.md §16 Q4 could not confirm the refund table. A refund refused by the rules is
- * recorded (same id → same F). notifyRefund is sent only when refundNotifyUrl is given (§16 Q13).
+ * refund (§10.1): the refund period and sum of antom-rules.ts (partial and multiple refunds
+ * while the total stays within what was paid, within 365 days, at least the wallet minimum);
+ * idempotent on refundRequestId. A refund refused by the period or the sum is recorded
+ * (same id → same F). notifyRefund is sent only when refundNotifyUrl is given (§16 Q13).
  */
 export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>, raw: unknown): AntomBody {
   const { state } = ctx.store;
@@ -26,20 +25,13 @@ export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>,
   if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
   if (p.status !== 'SUCCESS') return fail('ORDER_STATUS_INVALID', `the payment is ${p.status}; only a successful payment can be refunded`);
   const now = ctx.clock.now();
-  const currency = p.wallet === 'ALIPAY_HK' ? 'HKD' : 'IDR';
-  if (body.refundAmount.currency !== currency) return fail('CURRENCY_NOT_SUPPORT', 'refundAmount.currency differs from the payment currency');
+  const currency = WALLET_CURRENCY[p.wallet];
   const already = state.refunds.filter((r) => r.paymentId === p.paymentId && r.status === 'SUCCESS').reduce((s, r) => s + r.amount, 0);
   const requested = Number(body.refundAmount.value);
   if (!Number.isSafeInteger(requested)) return fail('PARAM_ILLEGAL', 'refundAmount.value: too large');
-  const check = checkRefund(p.wallet, {
-    paid: money(p.amount, currency),
-    paidAt: new Date(p.paidAt ?? p.createdAt),
-    alreadyRefunded: money(already, currency),
-    requested: money(requested, currency),
-    now: new Date(now),
-  });
-  if (!check.ok && check.reason === 'BELOW_MIN') return fail('PARAM_ILLEGAL', 'refundAmount: below the minimum of the payment method');
-  if (!check.ok && check.reason === 'CURRENCY_MISMATCH') return fail('CURRENCY_NOT_SUPPORT', 'currency not supported');
+  const check = checkRefundRules({ wallet: p.wallet, currency: body.refundAmount.currency, paid: p.amount, orderedAt: p.createdAt, alreadyRefunded: already, requested, now });
+  // Parameter refusals answer without a record; a refusal by the period or the sum is recorded (same id → same F).
+  if (!check.ok && (check.code === 'PARAM_ILLEGAL' || check.code === 'CURRENCY_NOT_SUPPORT')) return fail(check.code, check.message);
   const r: RefundRecord = {
     refundId: antomId(now, '21', ctx.store.nextSeq()),
     refundRequestId: body.refundRequestId,
@@ -48,12 +40,8 @@ export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>,
     currency,
     amount: requested,
     status: check.ok ? 'SUCCESS' : 'FAIL',
-    resultCode: check.ok ? 'SUCCESS' : check.reason === 'REFUND_WINDOW_EXCEEDED' ? 'REFUND_WINDOW_EXCEED' : 'REFUND_AMOUNT_EXCEED',
-    resultMessage: check.ok
-      ? 'success'
-      : check.reason === 'REFUND_WINDOW_EXCEEDED'
-        ? 'the refund period has passed'
-        : 'the total refund amount exceeds the payment amount',
+    resultCode: check.ok ? 'SUCCESS' : check.code,
+    resultMessage: check.ok ? 'success' : check.message,
     createdAt: now,
     refundNotifyUrl: body.refundNotifyUrl,
   };

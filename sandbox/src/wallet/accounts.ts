@@ -1,5 +1,5 @@
 import type { WalletId } from '@scan-to-bind/shared/domain';
-import type { Account, DanaTier } from '../core/state.ts';
+import type { Account } from '../core/state.ts';
 
 /**
  * The seeded demo accounts (fixed interface): AlipayHK default 852-6123-8812 with HK$10,000.00
@@ -14,12 +14,6 @@ export function seedAccounts(): Account[] {
     { loginId: '62-812-0000-0002', wallet: 'DANA', userId: '2160620000000002', displayName: 'Siti Rahayu', balance: 100_000_000, tier: 'UNVERIFIED', isDefault: false },
   ];
 }
-
-/** Wallet-side caps of a DANA account tier in IDR minor units (API.md §14). */
-export const DANA_TIER_CAPS: Readonly<Record<DanaTier, { daily: number; monthly: number }>> = Object.freeze({
-  UNVERIFIED: Object.freeze({ daily: 2_000_000_00, monthly: 20_000_000_00 }),
-  PREMIUM: Object.freeze({ daily: 20_000_000_00, monthly: 40_000_000_00 }),
-});
 
 /**
  * Masks a login id the way wallets show it: the first and last groups stay, digits in between

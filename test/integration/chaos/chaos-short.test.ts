@@ -18,6 +18,9 @@ const SHORT: Array<[string, ('sqlite' | 'postgres')[]]> = [
   ['fuzz IPC channels', ['sqlite']],
   ['fuzz relay endpoints', ['sqlite']],
   ['keychain locked', ['sqlite']],
+  // Issue 14: a kiosk reset that cannot reach the relay, and Antom's unsigned refusal of a pay.
+  ['kiosk reset with the relay down', ['sqlite']],
+  ['antom unsigned refusal', ['sqlite']],
 ];
 
 // The keychain row needs a D-Bus daemon and gnome-keyring (CI installs both; .ci/run).

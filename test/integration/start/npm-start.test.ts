@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NO_ELECTRON_MESSAGE } from '../../../scripts/electron-binary.ts';
-import { signClientRequest } from '../../../relay/src/http/client-signature.ts';
+import { signClientRequest } from '../../../relay/src/devices/client-signature.ts';
 
 // `npm start` as a user runs it: the real script, sandbox and relay on loopback, then stopped.
 const root = resolve(import.meta.dirname, '../../..');

@@ -3,9 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
 import { systemClock } from '../../../../main/services/ports.ts';
+import { RelayContractError } from '../../../../main/services/relay/errors.ts';
 import { RelayApi } from '../../../../main/services/relay/relay-api.ts';
 import { StatusStream } from '../../../../main/services/relay/status-stream.ts';
-import { verifyClientSignature } from '../../../../relay/src/http/client-signature.ts';
+import { verifyClientSignature } from '../../../../relay/src/devices/client-signature.ts';
 import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
 const SECRET = 'device-secret-device-secret-0123456789';
@@ -65,13 +66,15 @@ function api(over: Partial<ConstructorParameters<typeof RelayApi>[0]> = {}, rela
   });
 }
 
-const binding = { bindingId: 'bnd_12345678', state: 'QR_SHOWN', wallet: 'DANA', codeValue: 'https://q', codeExpiresAt: '2030-01-01T00:00:00Z', refreshesLeft: 2, version: 1 };
+const BINDING_ID = '6f1c2a4e-3b7d-4e5f-9a0b-1c2d3e4f5a6b';
+const DEVICE_ID = '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
+const binding = { bindingId: BINDING_ID, state: 'QR_SHOWN', wallet: 'DANA', codeValue: 'https://q', codeExpiresAt: '2030-01-01T00:00:00Z', refreshesLeft: 2, version: 1 };
 
 describe('RelayApi over got against a real HTTP server', () => {
   it('signs every request the way the relay verifies it, with the player assertion', async () => {
     route = (_req, _body, res) => json(res, 200, binding);
     const b = await api().createBinding('DANA');
-    expect(b.bindingId).toBe('bnd_12345678');
+    expect(b.bindingId).toBe(BINDING_ID);
     expect(seen).toHaveLength(1);
     expect(seen[0]?.valid).toBe(true);
     expect(seen[0]?.headers['x-player-assertion']).toMatch(/^eyJ/);
@@ -93,7 +96,7 @@ describe('RelayApi over got against a real HTTP server', () => {
       },
     });
     // Not idempotent, and still sent again: a request refused at authentication recorded nothing.
-    expect((await relay.createBinding('DANA')).bindingId).toBe('bnd_12345678');
+    expect((await relay.createBinding('DANA')).bindingId).toBe(BINDING_ID);
     expect(asked).toEqual([
       { deviceId: 'dev_1', refresh: false },
       { deviceId: 'dev_1', refresh: true },
@@ -128,7 +131,7 @@ describe('RelayApi over got against a real HTTP server', () => {
   it('retries an idempotent GET on 503 with a fresh nonce each time', async () => {
     let n = 0;
     route = (_req, _body, res) => (++n < 3 ? json(res, 503, { error: { code: 'OVERLOADED', message: 'busy' } }) : json(res, 200, binding));
-    await api().getBinding('bnd_12345678');
+    await api().getBinding(BINDING_ID);
     expect(seen).toHaveLength(3);
     expect(new Set(seen.map((s) => s.headers['x-nonce'])).size).toBe(3);
     expect(seen.every((s) => s.valid)).toBe(true);
@@ -137,7 +140,7 @@ describe('RelayApi over got against a real HTTP server', () => {
   it('never retries a non-idempotent POST', async () => {
     route = (_req, _body, res) => json(res, 503, { error: { code: 'OVERLOADED', message: 'busy' } });
     await expect(api().createBinding('DANA')).rejects.toMatchObject({ code: 'OVERLOADED' });
-    await expect(api().refreshCode('bnd_12345678')).rejects.toMatchObject({ code: 'OVERLOADED' });
+    await expect(api().refreshCode(BINDING_ID)).rejects.toMatchObject({ code: 'OVERLOADED' });
     expect(seen).toHaveLength(2);
   });
 
@@ -145,8 +148,8 @@ describe('RelayApi over got against a real HTTP server', () => {
     let n = 0;
     const id = '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11';
     route = (_req, _body, res) =>
-      ++n < 2 ? json(res, 502, {}) : json(res, 200, { purchaseIntentId: id, state: 'SUCCEEDED', total: { currency: 'HKD', minor: 1200 } });
-    const p = await api().createPurchase({ bindingId: 'bnd_12345678', sku: 'gems', quantity: 1, purchaseIntentId: id });
+      ++n < 2 ? json(res, 502, {}) : json(res, 200, { purchaseIntentId: id, state: 'SUCCEEDED', version: 2, bindingId: BINDING_ID, sku: 'gems', quantity: 1, total: { currency: 'HKD', minor: 1200 } });
+    const p = await api().createPurchase({ bindingId: BINDING_ID, sku: 'gems', quantity: 1, purchaseIntentId: id });
     expect(p.state).toBe('SUCCEEDED');
     expect(seen.map((s) => s.body)).toEqual([seen[0]?.body, seen[0]?.body]);
   });
@@ -172,16 +175,47 @@ describe('RelayApi over got against a real HTTP server', () => {
     expect(reach).toEqual([false, false]);
   });
 
-  it('refuses an answer that does not match the client API', async () => {
-    route = (_req, _body, res) => json(res, 200, { bindingId: 'x', state: 'WHATEVER' });
-    await expect(api().getBinding('bnd_12345678')).rejects.toMatchObject({ code: 'INTERNAL' });
+  it('refuses an answer that does not match the client API with a typed RelayContractError, never guessing its shape', async () => {
+    const cases: Array<[string, () => Promise<unknown>, unknown, string]> = [
+      ['unknown state', () => api().getBinding(BINDING_ID), { ...binding, state: 'WHATEVER' }, 'state: invalid_value'],
+      ['binding id that is not a UUID', () => api().getBinding(BINDING_ID), { ...binding, bindingId: 'bnd_12345678' }, 'bindingId: invalid_format'],
+      ['error as a bare string', () => api().getBinding(BINDING_ID), { ...binding, error: 'QR_EXPIRED' }, 'error: invalid_type'],
+      ['a wrapped binding', () => api().currentBinding(), { binding }, 'bindingId: invalid_type'],
+      ['wallets as a bare array', () => api().wallets(), [{ id: 'DANA', displayName: 'DANA', currency: 'IDR', country: 'ID' }], '(root): invalid_type'],
+      ['catalogue as a bare array', () => api().catalogue('HKD'), [], '(root): invalid_type'],
+      ['a purchase without its total', () => api().getPurchase('0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11'), { purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11', state: 'SUCCEEDED' }, 'total: invalid_type'],
+    ];
+    for (const [name, call, answer, issue] of cases) {
+      route = (_req, _body, res) => json(res, 200, answer);
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error, name).toBeInstanceOf(RelayContractError);
+      expect(error, name).toMatchObject({ code: 'INTERNAL', status: 200 });
+      expect((error as RelayContractError).issues, name).toContain(issue);
+    }
+    route = (_req, _body, res) => res.end('<html>');
+    await expect(api().wallets()).rejects.toBeInstanceOf(RelayContractError);
+  });
+
+  it('reads an answer with a field it does not know (a newer relay) and drops that field', async () => {
+    route = (_req, _body, res) => json(res, 200, { ...binding, addedLater: 'x' });
+    expect(await api().getBinding(BINDING_ID)).toEqual(binding);
+  });
+
+  it('takes the code of an error body only from the relay error body; any other body gets the status code', async () => {
+    route = (_req, _body, res) => json(res, 409, { error: 'QR_REFRESH_LIMIT' });
+    await expect(api().refreshCode(BINDING_ID)).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT', status: 409 });
+    route = (_req, _body, res) => json(res, 409, { error: { code: 'QR_REFRESH_LIMIT', message: 'no more' } });
+    await expect(api().refreshCode(BINDING_ID)).rejects.toMatchObject({ code: 'QR_REFRESH_LIMIT', status: 409 });
   });
 
   it('says DEVICE_NOT_ENROLLED without a credential, and enrols unsigned', async () => {
     await expect(api({ credential: async () => null }).wallets()).rejects.toMatchObject({ code: 'DEVICE_NOT_ENROLLED' });
-    route = (_req, _body, res) => json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    route = (_req, _body, res) => json(res, 200, { deviceId: DEVICE_ID, deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
     const cred = await api().enroll(base, 'ONE-TIME', 'Kiosk 1');
-    expect(cred).toEqual({ relayUrl: base, deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    expect(cred).toEqual({ relayUrl: base, deviceId: DEVICE_ID, deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
     expect(seen.at(-1)?.headers['x-signature']).toBeUndefined();
     expect(JSON.parse(seen.at(-1)?.body ?? '')).toEqual({ code: 'ONE-TIME', label: 'Kiosk 1' });
   });
@@ -191,11 +225,11 @@ describe('RelayApi over got against a real HTTP server', () => {
 // subscription over plain http; development allows plain http to loopback only.
 describe('relay URL rule in RelayApi', () => {
   it('a packaged build refuses the http relay: RELAY_URL_INSECURE and no request reaches it', async () => {
-    route = (_req, _body, res) => json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+    route = (_req, _body, res) => json(res, 200, { deviceId: DEVICE_ID, deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
     const packaged = api({ isPackaged: true });
     await expect(packaged.enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
-    await expect(packaged.createPurchase({ bindingId: 'bnd_12345678', sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' })).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(packaged.createPurchase({ bindingId: BINDING_ID, sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' })).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.openEvents(new AbortController().signal, null)).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     // Not enrolled because of it: the app shows why, not a bare "not enrolled".
     const unenrolled = api({ isPackaged: true, credential: async () => null });
@@ -224,7 +258,7 @@ describe('relay URL rule in RelayApi', () => {
     const target: string[] = [];
     const other = createServer((req, res) => {
       target.push(req.url ?? '');
-      json(res, 200, { deviceId: 'dev_9', deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
+      json(res, 200, { deviceId: DEVICE_ID, deviceSecret: 'x'.repeat(43), kind: 'kiosk' });
     });
     await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
     const elsewhere = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;

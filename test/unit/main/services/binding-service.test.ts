@@ -99,7 +99,7 @@ describe('BindingService', () => {
     svc.apply(active);
     svc.apply({ ...active, state: 'QR_SHOWN', version: 1 });
     expect(svc.status().state).toBe('ACTIVE');
-    svc.apply({ ...active, bindingId: 'bnd_otherother', state: 'REVOKED', version: 99 });
+    svc.apply({ ...active, bindingId: '0d0d0d0d-0000-4000-8000-000000000099', state: 'REVOKED', version: 99 });
     expect(svc.status().state).toBe('ACTIVE');
   });
 
@@ -108,7 +108,7 @@ describe('BindingService', () => {
     await svc.start('ALIPAY_HK');
     const shown = svc.bindingId!;
     await svc.cancel();
-    svc.apply({ bindingId: shown, state: 'FAILED', wallet: 'ALIPAY_HK', version: 50, error: 'QR_WITHDRAWN' as never });
+    svc.apply({ bindingId: shown, state: 'FAILED', wallet: 'ALIPAY_HK', version: 50, refreshesLeft: 0, error: { code: 'BINDING_FAILED', message: 'withdrawn' } });
     expect(svc.status().state).toBe('NONE');
     expect(svc.bindingId).toBeNull();
     await svc.start('ALIPAY_HK');

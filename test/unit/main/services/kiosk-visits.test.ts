@@ -3,7 +3,7 @@ import { KioskVisits, settle, startKioskVisits, type VisitRelay } from '../../..
 import type { KioskVisitStore } from '../../../../main/services/ports.ts';
 import { TransportError } from '../../../../main/services/ports.ts';
 import { RelayError } from '../../../../main/services/relay/errors.ts';
-import type { BindingWire } from '../../../../main/services/relay/wire.ts';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import { FakeClock, flush } from '../../../fakes/fake-clock.ts';
 import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
@@ -41,11 +41,11 @@ class ScriptedRelay implements VisitRelay {
     this.#fail(this.next());
     return { visitId };
   }
-  async revoke(bindingId: string): Promise<BindingWire> {
+  async revoke(bindingId: string): Promise<RelayBinding> {
     this.calls.push(`end ${bindingId}`);
     const answer = this.next();
     this.#fail(answer);
-    return { bindingId, state: answer === 'live' ? 'ACTIVE' : 'REVOKED', wallet: 'ALIPAY_HK', error: null };
+    return { bindingId, state: answer === 'live' ? 'ACTIVE' : 'REVOKED', wallet: 'ALIPAY_HK', version: 1, refreshesLeft: 0 };
   }
 }
 

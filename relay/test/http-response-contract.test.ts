@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { DomainError } from '@scan-to-bind/shared/domain';
+import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
+import { describe, expect, it } from 'vitest';
+import { CONTRACT_VIOLATION } from '../src/http/response-contract.ts';
+import { createServer } from '../src/http/server.ts';
+import { createLogger } from '../src/logger.ts';
+
+/*
+ * Every JSON answer goes through its shared/relay-api schema (response-contract.ts): in tests
+ * (`strictResponses`) a mismatch is a 500; in production an unnamed field is dropped and a real
+ * mismatch is a 500. Routes are registered on the real paths, so the lookup is the relay's.
+ */
+
+const binding = (): RelayBinding => ({ bindingId: randomUUID(), state: 'ACTIVE', wallet: 'ALIPAY_HK', version: 3, refreshesLeft: 2, maskedAccount: '852-****-8812' });
+
+function server(strict: boolean, answer: () => unknown) {
+  const logs: string[] = [];
+  const app = createServer(
+    createLogger('info', new Writable({ write: (c: Buffer, _e, done) => {
+      logs.push(c.toString());
+      done();
+    } })),
+    { strictResponses: strict },
+  );
+  app.get('/v1/bindings/:id', async () => answer());
+  app.get('/v1/catalogue', async () => {
+    throw new DomainError('UNKNOWN_CURRENCY');
+  });
+  return { app, logs };
+}
+
+describe.each([true, false])('strictResponses %s', (strict) => {
+  it('sends an answer that matches its schema as it is', async () => {
+    const b = binding();
+    const { app, logs } = server(strict, () => b);
+    const res = await app.inject({ method: 'GET', url: `/v1/bindings/${b.bindingId}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual(b);
+    expect(logs.join('')).not.toContain(CONTRACT_VIOLATION);
+    await app.close();
+  });
+
+  it('answers 500 INTERNAL, logged with the route and the field, when a field is missing or of the wrong type', async () => {
+    const { app, logs } = server(strict, () => ({ ...binding(), state: 'LINKED', refreshesLeft: undefined }));
+    const res = await app.inject({ method: 'GET', url: `/v1/bindings/${randomUUID()}` });
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toMatchObject({ error: { code: 'INTERNAL' } });
+    const line = logs.find((l) => l.includes(CONTRACT_VIOLATION));
+    expect(line).toBeDefined();
+    expect(line).toContain('/v1/bindings/:id');
+    expect(line).toContain('state: invalid_value');
+    expect(line).toContain('refreshesLeft: invalid_type');
+    await app.close();
+  });
+
+  it('checks error answers against the error body too', async () => {
+    const { app } = server(strict, () => binding());
+    const res = await app.inject({ method: 'GET', url: '/v1/catalogue?currency=XXX' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: { code: 'UNKNOWN_CURRENCY', message: expect.any(String) } });
+    await app.close();
+  });
+});
+
+it('in tests, a field the schema does not name is a 500 (the contract drifted)', async () => {
+  const { app, logs } = server(true, () => ({ ...binding(), accountRef: 'tok_secret' }));
+  const res = await app.inject({ method: 'GET', url: `/v1/bindings/${randomUUID()}` });
+  expect(res.statusCode).toBe(500);
+  expect(res.body).not.toContain('tok_secret');
+  expect(logs.find((l) => l.includes(CONTRACT_VIOLATION))).toContain('fields the schema does not name');
+  expect(logs.join('')).not.toContain('tok_secret');
+  await app.close();
+});
+
+it('in production, a field the schema does not name is dropped (never sent) and the answer still goes out', async () => {
+  const b = binding();
+  const { app, logs } = server(false, () => ({ ...b, accountRef: 'tok_secret' }));
+  const res = await app.inject({ method: 'GET', url: `/v1/bindings/${b.bindingId}` });
+  expect(res.statusCode).toBe(200);
+  expect(res.json()).toEqual(b);
+  expect(logs.find((l) => l.includes(CONTRACT_VIOLATION))).toContain('"level":40');
+  await app.close();
+});
