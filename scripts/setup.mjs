@@ -21,19 +21,27 @@ function has(cmd, args = ['--version']) {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** Which Linux family this is, for the install command we name. */
-function osFamily() {
-  if (process.platform === 'darwin') return 'macos';
-  if (process.platform === 'win32') return 'windows';
-  let release = '';
-  try {
-    release = readFileSync('/etc/os-release', 'utf8');
-  } catch {
-    return 'linux';
-  }
+/**
+ * Which OS family this is, for the install command we name.
+ * @param {string} platform process.platform @param {string | null} release /etc/os-release, or null
+ */
+export function osFamily(platform, release) {
+  if (platform === 'darwin') return 'macos';
+  if (platform === 'win32') return 'windows';
+  if (release === null) return 'linux';
   if (/^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/mu.test(release)) return 'debian';
   if (/^(ID|ID_LIKE)=.*\b(fedora|rhel|centos)\b/mu.test(release)) return 'fedora';
   return 'linux';
+}
+
+function thisOsFamily() {
+  let release = null;
+  try {
+    release = readFileSync('/etc/os-release', 'utf8');
+  } catch {
+    // no os-release: a Linux we cannot name
+  }
+  return osFamily(process.platform, release);
 }
 
 /** System packages per family: [what is missing] → package names. */
@@ -42,8 +50,11 @@ const PACKAGES = {
   fedora: { compiler: ['python3', 'make', 'gcc-c++'], keychain: ['pkgconf-pkg-config', 'libsecret-devel'] },
 };
 
-/** The command that installs `pkgs` on this family, or undefined where none is known. */
-function installCommand(family, pkgs) {
+/**
+ * The command that installs `pkgs` on this family, or undefined where none is known.
+ * @param {string} family @param {string[]} pkgs
+ */
+export function installCommand(family, pkgs) {
   if (family === 'debian') return `sudo apt-get install -y ${pkgs.join(' ')}`;
   if (family === 'fedora') return `sudo dnf install -y ${pkgs.join(' ')}`;
   return undefined;
@@ -54,10 +65,10 @@ function installCommand(family, pkgs) {
  * toolchain for node-gyp (both modules), and libsecret's headers for keytar (Linux only; macOS
  * and Windows use their own keychains and need nothing).
  */
-function missingPrerequisites() {
-  if (process.platform !== 'linux') return { compiler: false, keychain: false };
-  const compiler = !(has('python3') && has('make') && (has('g++') || has('c++')));
-  const keychain = !(has('pkg-config') && has('pkg-config', ['--exists', 'libsecret-1']));
+export function missingPrerequisites(platform = process.platform, probe = has) {
+  if (platform !== 'linux') return { compiler: false, keychain: false };
+  const compiler = !(probe('python3') && probe('make') && (probe('g++') || probe('c++')));
+  const keychain = !(probe('pkg-config') && probe('pkg-config', ['--exists', 'libsecret-1']));
   return { compiler, keychain };
 }
 
@@ -65,9 +76,9 @@ function missingPrerequisites() {
 function provideSystemPackages() {
   let missing = missingPrerequisites();
   if (!missing.compiler && !missing.keychain) return missing;
-  const family = osFamily();
+  const family = thisOsFamily();
   const table = PACKAGES[family];
-  const pkgs = table ? [...(missing.compiler ? table.compiler : []), ...(missing.keychain ? table.keychain : [])] : [];
+  const pkgs = packagesFor(family, missing);
   if (family === 'debian' && process.getuid?.() === 0 && has('apt-get', ['--version'])) {
     say(`installing the system packages the native builds need: ${pkgs.join(' ')} (apt-get, as root)`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -125,6 +136,16 @@ function ensureInstalled() {
   say(`npm packages installed in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
+/** The package list that provides what is missing on this family. @param {string} family */
+export function packagesFor(family, missing) {
+  const table = PACKAGES[family];
+  return table ? [...(missing.compiler ? table.compiler : []), ...(missing.keychain ? table.keychain : [])] : [];
+}
+
+// Run only as the entry point (`node scripts/setup.mjs …`), not when a test imports the helpers.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
+
+function main() {
 const [command, ...rest] = process.argv.slice(2);
 if (!command || !COMMANDS.has(command)) {
   console.error('usage: node scripts/setup.mjs start|test [args...]');
@@ -134,3 +155,4 @@ ensureInstalled();
 const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${command}.ts`), ...rest], { cwd: root, stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
