@@ -101,7 +101,11 @@ export class PurchaseService {
     return p;
   }
 
-  /** The status of a purchase this client knows, else the relay's. */
+  /**
+   * The status of a purchase this client tracks (started here, or resumed from the pending file
+   * after a restart). Any other id is NOT_FOUND: the renderer only asks about purchases it was
+   * shown, and the relay's own record reaches this client through the status stream.
+   */
   async status(input: { purchaseIntentId: string }): Promise<PurchaseStatus> {
     const known = this.#tracked.get(input.purchaseIntentId);
     if (known) return known.status;
