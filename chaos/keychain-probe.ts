@@ -10,17 +10,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createFilePendingStore } from '../main/adapters/pending-store.file.ts';
+import { clientFileStores } from '../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../main/adapters/relay-client.got.ts';
 import { createKeytarSecretStore } from '../main/adapters/secret-store.keytar.ts';
-import { BindingService } from '../main/services/binding-service.ts';
-import { systemClock } from '../main/services/ports.ts';
-import { isPendingIntent, type PendingIntent, PurchaseService } from '../main/services/purchase-service.ts';
-import { RelayApi } from '../main/services/relay/relay-api.ts';
-import { Vault } from '../main/services/vault.ts';
-import { MemoryLogger } from '../test/fakes/memory-stores.ts';
-import { RecordingSecretStore } from '../test/integration/client/helpers/client-stack.ts';
+import { createClient } from '../main/services/create-client.ts';
+import { MemoryLogger, MemorySettingsStore } from '../test/fakes/memory-stores.ts';
+import { RunSecretStore } from '../test/support/run-secret-store.ts';
 
 const LOCK_PY = `
 import dbus
@@ -46,38 +41,33 @@ async function step(name: string, fn: () => Promise<unknown>): Promise<void> {
   }
 }
 
-const secrets = new RecordingSecretStore(createKeytarSecretStore(), `-chaos-${process.pid}`);
-const vault = new Vault(secrets);
-await step('store credential', () => vault.setDeviceCredential({ relayUrl: input.relayUrl, deviceId: input.deviceId, deviceSecret: input.deviceSecret, kind: 'kiosk' }));
-if (mode === 'lock') out['locked'] = { answer: execFileSync('/usr/bin/python3', ['-c', LOCK_PY], { encoding: 'utf8' }).trim(), ms: 0 };
-let cached: Awaited<ReturnType<Vault['deviceCredential']>> = null;
-const relay = new RelayApi({
+const secrets = new RunSecretStore('chaos', createKeytarSecretStore());
+// The app's one composition; not started: each call below is one step of the probe.
+const client = await createClient({
+  secrets,
+  settingsStore: new MemorySettingsStore(),
   http: createGotRelayHttp(),
+  log,
+  ...clientFileStores(input.dir),
+  locale: 'en',
   // A development client: the chaos relay is plain http on loopback.
   isPackaged: false,
-  clock: systemClock,
-  log,
-  credential: async () => (cached ??= await vault.deviceCredential()),
+  version: '0.1.0-chaos',
+  mode: 'window',
+  relayUrl: input.relayUrl,
   playerAssertion: async () => null,
-  backoff: { baseMs: 50, maxMs: 500 },
+  newId: () => crypto.randomUUID(),
+  tuning: { backoff: { baseMs: 50, maxMs: 500 }, followUp: { baseMs: 100, maxMs: 400 } },
 });
-const binding = new BindingService({ relay, vault, clock: systemClock, log, playerKey: async () => 'kiosk' });
-const purchases = new PurchaseService({
-  relay,
-  binding,
-  pending: createFilePendingStore<PendingIntent>(join(input.dir, 'pending-purchases.json'), isPendingIntent),
-  clock: systemClock,
-  log,
-  newIntentId: () => crypto.randomUUID(),
-  followUp: { baseMs: 100, maxMs: 400 },
-});
+const { vault, binding, purchases, relay } = client;
+await step('store credential', () => vault.setDeviceCredential({ relayUrl: input.relayUrl, deviceId: input.deviceId, deviceSecret: input.deviceSecret, kind: 'kiosk' }));
+if (mode === 'lock') out['locked'] = { answer: execFileSync('/usr/bin/python3', ['-c', LOCK_PY], { encoding: 'utf8' }).trim(), ms: 0 };
 await step('restore', () => binding.restore());
 await step('bind start', () => binding.start('ALIPAY_HK'));
 await step('quote', () => purchases.quote({ sku: 'gems-100', quantity: 1 }));
 await step('catalogue', () => relay.catalogue('HKD'));
 await step('confirm', () => purchases.confirm({ purchaseIntentId: crypto.randomUUID() }));
 await step('health', async () => ({ error: await vault.health() }));
-binding.dispose();
-purchases.dispose();
+client.dispose();
 process.stdout.write(`${JSON.stringify({ out, written: secrets.written.length, logs: log.lines.map((l) => JSON.stringify(l)) })}\n`);
 process.exit(0);

@@ -5,17 +5,17 @@ import { join } from 'node:path';
 import type { Locale } from '@scan-to-bind/shared/domain';
 import { clientFileStores } from '../../../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../../../main/adapters/relay-client.got.ts';
-import { createKeytarSecretStore } from '../../../main/adapters/secret-store.keytar.ts';
 import { startBrowserMain } from '../../../main/dev/browser-main.ts';
 import type { PushTarget } from '../../../main/ipc/push.ts';
 import type { BindingService } from '../../../main/services/binding-service.ts';
 import type { KioskSession } from '../../../main/services/kiosk-session.ts';
 import { playerKeyFrom } from '../../../main/services/player.ts';
-import { type Clock, type SecretStore, systemClock } from '../../../main/services/ports.ts';
+import { type Clock, systemClock } from '../../../main/services/ports.ts';
 import type { PurchaseService } from '../../../main/services/purchase-service.ts';
 import { defaultSettings, type SettingsService } from '../../../main/services/settings-service.ts';
 import { Vault } from '../../../main/services/vault.ts';
-import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../fakes/memory-stores.ts';
+import { MemoryLogger, MemorySettingsStore } from '../../fakes/memory-stores.ts';
+import { RunSecretStore, secretStoreKind } from '../../support/run-secret-store.ts';
 
 /*
  * Main without Electron for the e2e suite: main/dev/browser-main.ts (the app's one client
@@ -23,40 +23,7 @@ import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../fake
  * memory, and the test's clocks.
  */
 
-/** Which keychain the vault uses: keytar on a D-Bus session (CI always), else memory. */
-export function vaultKind(): 'keytar' | 'memory' {
-  return process.env.DBUS_SESSION_BUS_ADDRESS ? 'keytar' : 'memory';
-}
-
 let notedMemoryVault = false;
-
-/** keytar under a service name of this run only, so the developer's own entries are never touched. */
-class ScopedSecretStore implements SecretStore {
-  readonly #inner: SecretStore;
-  readonly #suffix: string;
-  readonly #used = new Set<string>();
-  constructor(inner: SecretStore, suffix: string) {
-    this.#inner = inner;
-    this.#suffix = suffix;
-  }
-  get(service: string, account: string) {
-    return this.#inner.get(`${service}${this.#suffix}`, account);
-  }
-  set(service: string, account: string, secret: string) {
-    this.#used.add(`${service}\u0000${account}`);
-    return this.#inner.set(`${service}${this.#suffix}`, account, secret);
-  }
-  delete(service: string, account: string) {
-    return this.#inner.delete(`${service}${this.#suffix}`, account);
-  }
-  /** Removes every entry this run wrote. */
-  async wipe(): Promise<void> {
-    for (const key of this.#used) {
-      const [service, account] = key.split('\u0000') as [string, string];
-      await this.delete(service, account).catch(() => false);
-    }
-  }
-}
 
 /** The PC's own relay request timeout in these tests (main's default is 10 s). */
 export const CLIENT_REQUEST_TIMEOUT_MS = 3_000;
@@ -96,15 +63,11 @@ export interface ClientMain {
 export async function startClientMain(o: ClientMainOptions): Promise<ClientMain> {
   const dir = mkdtempSync(join(tmpdir(), 'stb-e2e-main-'));
   const log = new MemoryLogger();
-  const kind = vaultKind();
-  if (kind === 'memory' && !notedMemoryVault) {
+  if (secretStoreKind() === 'memory' && !notedMemoryVault) {
     notedMemoryVault = true;
     console.log('[e2e] no D-Bus session: the vault uses the in-memory SecretStore of test/fakes (CI uses keytar)');
   }
-  const secrets = new ScopedSecretStore(
-    kind === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(),
-    `-e2e-${process.pid}-${randomUUID().slice(0, 8)}`,
-  );
+  const secrets = new RunSecretStore('e2e');
   await new Vault(secrets).setDeviceCredential({ relayUrl: o.relayUrl, ...o.device });
   const mode = o.device.kind === 'kiosk' ? 'kiosk' : 'window';
   const playerAssertion = o.playerAssertion;

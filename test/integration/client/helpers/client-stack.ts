@@ -5,16 +5,16 @@ import type { RelayConfigInput } from '../../../../relay/src/config.ts';
 import { type Stack, startStack } from '../../../../relay/test/support/stack.ts';
 import { clientFileStores } from '../../../../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
-import { createKeytarSecretStore } from '../../../../main/adapters/secret-store.keytar.ts';
 import type { BindingService } from '../../../../main/services/binding-service.ts';
 import { type Client as AppClient, createClient } from '../../../../main/services/create-client.ts';
 import type { KioskVisits } from '../../../../main/services/kiosk-visits.ts';
 import { playerKeyFrom } from '../../../../main/services/player.ts';
-import type { Clock, HttpRequest, RelayHttp, SecretStore } from '../../../../main/services/ports.ts';
+import type { Clock, HttpRequest, RelayHttp } from '../../../../main/services/ports.ts';
 import type { PurchaseService } from '../../../../main/services/purchase-service.ts';
 import type { RelayApi } from '../../../../main/services/relay/relay-api.ts';
 import { type DeviceCredential, Vault } from '../../../../main/services/vault.ts';
-import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../../fakes/memory-stores.ts';
+import { MemoryLogger, MemorySettingsStore } from '../../../fakes/memory-stores.ts';
+import { RunSecretStore, secretStoreKind } from '../../../support/run-secret-store.ts';
 
 /*
  * The client's services on their real adapters (got, the file pending store, keytar where a
@@ -22,35 +22,7 @@ import { MemoryLogger, MemorySecretStore, MemorySettingsStore } from '../../../f
  * the way relay/test/support/stack.ts does (fast relay intervals, notifyTimeScale 0.001).
  */
 
-/** Which keychain this run uses; printed once per file. */
-export function secretStoreKind(): 'keytar' | 'memory' {
-  return process.env.DBUS_SESSION_BUS_ADDRESS ? 'keytar' : 'memory';
-}
-
-/**
- * A SecretStore that records every value written (to prove no token is ever stored) and, on
- * keytar, keeps this run's entries under their own service name so parallel files and the
- * developer's own keychain entries are never touched.
- */
-export class RecordingSecretStore implements SecretStore {
-  readonly written: string[] = [];
-  readonly #inner: SecretStore;
-  readonly #suffix: string;
-  constructor(inner: SecretStore, suffix: string) {
-    this.#inner = inner;
-    this.#suffix = suffix;
-  }
-  get(service: string, account: string) {
-    return this.#inner.get(`${service}${this.#suffix}`, account);
-  }
-  set(service: string, account: string, secret: string) {
-    this.written.push(secret);
-    return this.#inner.set(`${service}${this.#suffix}`, account, secret);
-  }
-  delete(service: string, account: string) {
-    return this.#inner.delete(`${service}${this.#suffix}`, account);
-  }
-}
+export { secretStoreKind };
 
 /** RelayHttp on got that counts the requests per `METHOD path`. */
 export function countingHttp(): RelayHttp & { count(method: string, path: string): number } {
@@ -73,7 +45,7 @@ export interface Client {
   readonly relay: RelayApi;
   readonly http: ReturnType<typeof countingHttp>;
   readonly vault: Vault;
-  readonly secrets: RecordingSecretStore;
+  readonly secrets: RunSecretStore;
   readonly binding: BindingService;
   readonly purchases: PurchaseService;
   readonly player: string;
@@ -97,9 +69,7 @@ export async function startClient(
   // A restart (`restartOf`): the same data folder, keychain entries and player, as after a process kill.
   const prior = options.restartOf;
   const dir = prior?.dir ?? mkdtempSync(join(tmpdir(), 'stb-client-'));
-  const secrets =
-    prior?.secrets ??
-    new RecordingSecretStore(secretStoreKind() === 'keytar' ? createKeytarSecretStore() : new MemorySecretStore(), `-it-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const secrets = prior?.secrets ?? new RunSecretStore('it');
   const testDevice = device === 'kiosk' ? s.kiosk : s.launcher;
   const relayUrl = options.relayUrl ?? s.relay.url;
   const credential: DeviceCredential = { relayUrl, deviceId: testDevice.creds.deviceId, deviceSecret: testDevice.creds.deviceSecret, kind: device };
