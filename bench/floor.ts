@@ -8,7 +8,7 @@ import SQLite from 'better-sqlite3';
 
 /**
  * The irreducible CPU of one pay, measured piece by piece in the bench process (servers idle):
- * what any relay must do per pay under API.md and the product's rules, with none of ours.
+ * what any relay must do per pay under Antom's protocol and the product's rules, with none of ours.
  *
  * - one RSA-2048/SHA-256 signature (the pay request) and two verifications (the pay answer and
  *   the notifyPayment);

@@ -45,11 +45,12 @@ export function errorCodeOf(error: unknown): ErrorCode {
 export type Handle = <K extends InvokeName>(name: K, impl: Handlers[K]) => void;
 
 /**
- * Builds `handle(name, impl)`, the only way a handler is registered (STYLE.md item 6). Per
- * call: (1) refuse a sender that is not the main frame of our own window, (2) `safeParse` the
- * input with the contract's schema — invalid input never reaches a service, (3) call the
- * service, (4) check main's own answer against the output schema and return
- * `{ok:true,value}` or `{ok:false,code}`. Nothing thrown by a service crosses the bridge.
+ * Builds `handle(name, impl)`, the only way a handler is registered (IPC rule: every handler is
+ * sender-checked and schema-validated). Per call: (1) refuse a sender that is not the main frame
+ * of our own window, (2) `safeParse` the input with the contract's schema — invalid input never
+ * reaches a service, (3) call the service, (4) check main's own answer against the output schema
+ * and return `{ok:true,value}` or `{ok:false,code}`. Nothing thrown by a service crosses the
+ * bridge.
  */
 export function createHandle(deps: HandleDeps): Handle {
   return (name, impl) => {

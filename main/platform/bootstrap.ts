@@ -17,8 +17,9 @@ async function loadUpdater(): Promise<Updater> {
 }
 
 /**
- * The standalone app's bootstrap (STYLE.md): instance lock, crash hooks, the privileged
- * scheme, then the runtime. `here` is the bundle's folder (out/main).
+ * The standalone app's bootstrap (layout rule: startup only locks, hooks crashes and wires):
+ * instance lock, crash hooks, the privileged scheme, then the runtime. `here` is the bundle's
+ * folder (out/main).
  */
 export function bootstrap(here: string): void {
   // A packaged build ignores the development variables (services/launch-environment.ts).

@@ -11,11 +11,12 @@ export interface OverlayController {
 }
 
 /**
- * The overlay over a borderless-window game (STYLE.md item 7). The window is created hidden
- * at start, so showing it costs one frame. It floats at the 'screen-saver' level on every
- * workspace, is shown with showInactive() so the game keeps focus, and is click-through
- * (mouse forwarded) whenever no flow is on screen; while a flow is shown it takes input.
- * Where it cannot draw (exclusive full screen), `onUnavailable` lets the caller fall back.
+ * The overlay over a borderless-window game (window rule: the overlay is transparent, frameless,
+ * shown inactive, click-through). The window is created hidden at start, so showing it costs one
+ * frame. It floats at the 'screen-saver' level on every workspace, is shown with showInactive() so
+ * the game keeps focus, and is click-through (mouse forwarded) whenever no flow is on screen;
+ * while a flow is shown it takes input. Where it cannot draw (exclusive full screen),
+ * `onUnavailable` lets the caller fall back.
  */
 export function createOverlayController(win: BrowserWindow, onUnavailable: () => void): OverlayController {
   win.setAlwaysOnTop(true, 'screen-saver');

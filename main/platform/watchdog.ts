@@ -22,9 +22,9 @@ export interface WatchdogDeps {
 }
 
 /**
- * Kiosk watchdog (STYLE.md item 8): a crashed or killed renderer is reloaded; a renderer
- * that stays unresponsive past the grace time is reloaded; too many reloads in a short time
- * relaunch the whole app (logged).
+ * Kiosk watchdog (kiosk rule: reload a gone renderer, relaunch logged): a crashed or killed
+ * renderer is reloaded; a renderer that stays unresponsive past the grace time is reloaded; too
+ * many reloads in a short time relaunch the whole app (logged).
  */
 export function installRendererWatchdog(win: BrowserWindow, deps: WatchdogDeps, policy: WatchdogPolicy = { maxReloads: 3, windowMs: 60_000, unresponsiveGraceMs: 10_000 }): void {
   const history: number[] = [];

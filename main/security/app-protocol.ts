@@ -74,8 +74,9 @@ function refuse(status: number): Response {
 }
 
 /**
- * The app:// request handler (STYLE.md item 2): GET and HEAD only, files under the root only
- * (symlinks resolved and checked again), with the CSP and hardening headers on every answer.
+ * The app:// request handler (window rule: only app:// pages, path traversal refused): GET and
+ * HEAD only, files under the root only (symlinks resolved and checked again), with the CSP and
+ * hardening headers on every answer.
  */
 export function createAppProtocolHandler(options: AppProtocolOptions): (request: Request) => Promise<Response> {
   const rootPromise = realpath(resolve(options.rootDir)).catch(() => resolve(options.rootDir));

@@ -1,7 +1,7 @@
 /**
- * The Content-Security-Policy of every page (STYLE.md window checklist item 3). The app://
- * handler sends it as a header on every document; renderer/index.html repeats it in a meta
- * tag. `connect-src 'none'`: the renderer never talks to the network, all I/O goes via IPC.
+ * The Content-Security-Policy of every page (window rule: a strict CSP, no network from pages).
+ * The app:// handler sends it as a header on every document; renderer/index.html repeats it in a
+ * meta tag. `connect-src 'none'`: the renderer never talks to the network, all I/O goes via IPC.
  */
 export const PRODUCTION_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = Object.freeze({
   'default-src': ["'none'"],

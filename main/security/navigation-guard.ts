@@ -49,7 +49,7 @@ export interface GuardOptions extends OriginPolicy {
 }
 
 /**
- * STYLE.md checklist item 4 (and 5's "no webviews"): navigation and redirects leave the app
+ * Window rule, navigation (and no webviews): navigation and redirects leave the app
  * origin never (main frame and sub-frames alike), window.open is always denied (an https
  * link is handed to the allowlisted openExternal instead), and webviews cannot attach.
  */

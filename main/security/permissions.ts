@@ -1,9 +1,10 @@
 import type { Session } from 'electron';
 
 /**
- * STYLE.md checklist item 5: every permission request and check is refused. The product needs
- * none: the QR is drawn locally, the clipboard is written by main (binding:copy-link), and no
- * page is allowed camera, microphone, notifications, geolocation, HID, serial or USB.
+ * Window rule, permissions denied unless needed: every permission request and check is refused.
+ * The product needs none: the QR is drawn locally, the clipboard is written by main
+ * (binding:copy-link), and no page is allowed camera, microphone, notifications, geolocation, HID,
+ * serial or USB.
  */
 export const ALLOWED_PERMISSIONS: readonly string[] = Object.freeze([]);
 

@@ -3,7 +3,7 @@ import { isAppUrl, type OriginPolicy } from './app-origin.ts';
 import type { TrustedWindows } from './trusted-windows.ts';
 
 /**
- * STYLE.md IPC rule (1): the sender must be the main frame (not a sub-frame) of a window main
+ * IPC rule, sender check: the sender must be the main frame (not a sub-frame) of a window main
  * created, currently showing our own origin. A destroyed or navigated-away frame fails.
  */
 export function isTrustedSender(event: IpcMainInvokeEvent, windows: TrustedWindows, policy: OriginPolicy): boolean {

@@ -10,9 +10,9 @@ export interface WebPreferencesOptions {
 }
 
 /**
- * The only webPreferences any window gets (STYLE.md checklist item 1): isolated, sandboxed,
- * no Node anywhere, web security on, no webviews, no experimental or Blink features, DevTools
- * only in development, and exactly one bundled CommonJS preload.
+ * The only webPreferences any window gets (window rule: one secure factory, fixed webPreferences):
+ * isolated, sandboxed, no Node anywhere, web security on, no webviews, no experimental or Blink
+ * features, DevTools only in development, and exactly one bundled CommonJS preload.
  */
 export function secureWebPreferences(options: WebPreferencesOptions): WebPreferences {
   if (!isAbsolute(options.preloadPath) || !options.preloadPath.endsWith('.cjs')) {

@@ -23,7 +23,7 @@ export function redactText(text: string): string {
 /**
  * A deep copy of `value` with secrets removed: values under secret-looking keys become
  * "[redacted]", strings are scrubbed of JWTs, signatures and PEM blocks, depth and size are
- * bounded. Used by every logger adapter (STYLE.md item 10: logs never contain secrets).
+ * bounded. Used by every logger adapter (logging rule: logs never contain secrets).
  */
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value.length > 2000 ? `${value.slice(0, 2000)}…` : value);

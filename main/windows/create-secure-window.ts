@@ -23,15 +23,15 @@ export interface WindowSpec {
   readonly kind: WindowKind;
   readonly shape: WindowShape;
   readonly route: string;
-  /** Hide the contents from screen capture (the purchase dialog, STYLE.md item 7). */
+  /** Hide from screen capture (window rule: the purchase dialog is content-protected). */
   readonly contentProtection?: boolean;
 }
 
 /**
- * The only way to create a window (STYLE.md checklist item 1). It fixes webPreferences (a
- * caller's own are discarded), starts hidden, records the window as a trusted IPC sender,
- * installs the navigation / window-open / webview guards before the first load, and loads
- * only app:// (or the dev server in development).
+ * The only way to create a window (window rule: one secure factory, fixed webPreferences). It
+ * fixes webPreferences (a caller's own are discarded), starts hidden, records the window as a
+ * trusted IPC sender, installs the navigation / window-open / webview guards before the first
+ * load, and loads only app:// (or the dev server in development).
  */
 export function createSecureWindow(deps: SecureWindowDeps, spec: WindowSpec): BrowserWindow {
   const { webPreferences: _ignored, ...shape } = spec.shape as BrowserWindowConstructorOptions;

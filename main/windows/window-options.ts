@@ -19,9 +19,10 @@ export function mainWindowShape(): WindowShape {
 }
 
 /**
- * The overlay (STYLE.md item 7): transparent, frameless, no shadow, off the taskbar, not
- * focusable until a flow needs the keyboard, always on top. It is created hidden at start so
- * that showing it costs one frame, and shown with `showInactive()` so the game keeps focus.
+ * The overlay (window rule: the overlay is transparent, frameless, click-through): transparent,
+ * frameless, no shadow, off the taskbar, not focusable until a flow needs the keyboard, always on
+ * top. It is created hidden at start so that showing it costs one frame, and shown with
+ * `showInactive()` so the game keeps focus.
  */
 export function overlayWindowShape(bounds: { x: number; y: number; width: number; height: number }): WindowShape {
   return {

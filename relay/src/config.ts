@@ -133,7 +133,7 @@ export const configSchema = z.strictObject({
   payments: z
     .strictObject({
       inquiryIntervalMs: positiveMs.default(3_000),
-      /** Antom's default payment expiry for Scan to Link debits (API.md §10, §14). */
+      /** Antom's Scan to Link debit expiry: one minute after the request by default. */
       expiryMs: positiveMs.default(60_000),
       /** DANA cannot be cancelled: after expiry keep inquiring at this pace. */
       unresolvedInquiryIntervalMs: positiveMs.default(30_000),

@@ -74,7 +74,7 @@ function signedAnswer(req: IncomingMessage, res: ServerResponse, payload: unknow
 const SUCCESS = { result: { resultStatus: 'S', resultCode: 'SUCCESS', resultMessage: 'success' }, paymentId: 'p-1' };
 
 describe('Antom client transport', () => {
-  it('sends one signed POST (API.md §2.4) and returns the verified answer; connections are reused', async () => {
+  it('sends one signed POST (Antom RSA256) and returns the verified answer; connections are reused', async () => {
     const { url, seen } = await serve((req, res) => signedAnswer(req, res, SUCCESS));
     const c = makeClient(url);
     const first = await c.send('pay', { paymentRequestId: 'r-1', note: '中文 ✓' });
@@ -165,7 +165,7 @@ describe('Antom client transport', () => {
     expect((await c.send('pay', {})).kind).toBe('answer');
   });
 
-  // An answer without Antom's signature is not Antom's word (API.md §2.3): anyone on the path can
+  // An answer without Antom's signature is not Antom's word: anyone on the path can
   // write it. Antom omits the signature only on a refused request signature, but an attacker can
   // send exactly that, so a missing or bad signature is unknown for every endpoint, never an F.
   it.each(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID'])('an unsigned F %s is unknown:unverified, not a refusal', async (code) => {

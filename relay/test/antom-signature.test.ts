@@ -12,7 +12,7 @@ import {
   verifyBase64,
 } from '../src/antom/signature.ts';
 
-// API.md §2.5 (self-generated vector; not from Antom).
+// A self-generated test vector (a throw-away RSA-2048 key; Antom publishes none).
 const PRIVATE_B64 =
   'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDUfX6ui9tNpuXDfRn/4feziIbyE+C55cMO42jptqFb8Vk9F++myEoPRTezc6JGTtMkV+ws2IlyVDV2oJxUObdYw9t/Py4TuGaVPZBIfjcDnKUoPq0lURhaUhkqurLoKFGDbiq0b75EuR4k05+jBxLTn/FHanH0ogk3KtTYtAdJSLrauh4WDPoiLWGOWU5+Dmxg1lPuSz9DqTiqluF3F9mB1QCX7DBcrLqZ+oC4nclBbw1xALSy7GaGQLRagxr8mFqCMM9/r3Pxg/2urD9pQLtsrMGX75ABCsHFjyFbQ/jAQhUzy3zvThpYDXN31Vhfzay7CgWAwI9c92t1oeeNqeDnAgMBAAECggEAXyw0VOaEW8Pgjk4WmpLx2IJSetOnaGv+EUmPAHsRy7YOU7xIVSnJbgyBFcm5iYcdr94HhNCZw1DvP0pRqrHNKp9SzSwVrbR+keKooKeTaXU8TgnAkIHBiBbUedx0bGI+nED4NKgGDw7g7vqwOhtdddbiASwujTUULpbrDYKY7tuoWlRZmiug8uGfuDldP/eOA/xRUyCFGvbYkOxNqLbXGnFYA2R3eaedoDmZmshumcpBWPDydIb5sGfLF5t9w9a7GA3ReYdSzETQPFXZfG70pdlo7WbbYArkbVhVxrUaDKMbJinDZLi0133ckzDFvGi8C7/lRV2lq3pbjIF5hutPUQKBgQD9d7R/aVCL87HJF+BCgMozdH03wAnOVoerDZnTNtvG7CxvVZ/+dYVt8Wx9fLxy71fBsZP2bZxbXqp3arc7Zp8DauF2QkYj28XGX1/ocMp789nX4Eb2vMESXnZZBks5Luwc9+Q4o9OkLbI8eA1dIwdCHWYjeZ7tfsgbmAj9KI1WtwKBgQDWnPtWiVoRAfo8gKrS4Se4rBHCNClKNVShCrmgW7p+UyVndu0lsksGEd3V6jErHRACEHgStdtj50SBsRb0ukoXUY9knj25tAHPbei9bPcw+XvoNvKPuf8fdLrwx+Sb0BENOCrF+L0eJOzwJaQ+A780UTdUOfE3P8wmnF3H3BEXUQKBgEVxHUdm8AVXv5aLbwppRHxyZrf2aflY5ZRshn9CYVYPcGEUQWAyjFrBsOp0WSDYB9/uKc5y20qBFgzfdNHWXKxQBPMkVxkN5hJiIOGKvT7WYRFuxaJltjO1I5FiUwuYmmGZXLJT1/D7///nGCozJZLsgQYpFOyWNnaw4Y2SJZ7jAoGANTDVLl5+fyahUauGKxv4z1F+WUa6URUks4FH/pGdiD+tTpZwMl6dL5TwCVuw8gGS/R/90o1WIc2o8gflK6ScRmlFg+egXs1ZgYK5I3HFVlMPPb+YoLy1maNBzfmNFH0eLMuV9lku7jCytNZvfZtKIXpbnzl5Kntaattodud5KPECgYEAi+fRhKGmGz7CLP77D3LYxj7uIyZtF9bnHbd4OJCrLOLjykH3VM5Dk/6WM/UNCwfvUzJ+Tou4ejB5hSVXcAf/mXkb0wKQU9BxB3l4NXtkjALTkeG2gHaAjJ2x+MVxXfz2V1Vusj2qujBDzSR4Un0jr49l4On3Mq76yFa950DE9Zg=';
 const PUBLIC_B64 =
@@ -24,7 +24,7 @@ const SIGNATURE =
 const HEADER_SIG =
   'tGkbNPExuWbcdUH9A2DVZBDDJ2LzrrKK%2B0lXLChIm%2BaKfYpGj%2BGOHiZT8VL6bl5BsB6%2BHYWxSL1gWKSQfuYM%2BlznifMfKuKx7PUhya0Jt0D5RzhSEc6ztJNqKhYTL0N17hpnSqZdPjwYRsTwfXCsfr0xvWTDjZHTb%2F3s0yVHDKEW%2F2Li7eqIMrCuOuXwBwRP6I%2BIipkU8wmGKhZpCsxmyWFLjkCavt%2FHnjrdehaCUdsPUC16f75S1mvadKuioTANigCpBEenjNNgTmOfnvoVySuOjMLzlMshQJ0UNCadaGknmVJukDDyb8Wh0RipqFrXCI2UMOaCtSnWwFMtLWe5TA%3D%3D';
 
-describe('Antom signature (API.md §2.4, §2.5 vector)', () => {
+describe('Antom signature (RSA256 over method, path, client id, time and body; test vector)', () => {
   const privateKey = parsePrivateKey(PRIVATE_B64);
   const publicKey = parsePublicKey(PUBLIC_B64);
   const content = signContent('POST', '/ams/api/v1/authorizations/consult', 'SANDBOX_5YTEST0000000001', '1700000000000', BODY);

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig, parseConfig, type RelayConfigInput } from '../
 /**
  * Issue 14 §5: a relay talking to real Antom over plain http hands its signed calls and Antom's
  * answers to the network. http is for the sandbox only, which a `SANDBOX_` client id names
- * (API.md §2.1, §2.2); everything else must be https.
+ * (Antom's SDKs switch to the sandbox path on that prefix); everything else must be https.
  */
 const base = (baseUrl: string, clientId: string): RelayConfigInput => ({
   antom: { baseUrl, clientId },
@@ -20,7 +20,7 @@ describe('antom.baseUrl transport rule', () => {
     expect(() => parseConfig(base('http://open-sea-global.alipay.com', 'LIVE_2188120000000001'))).toThrow(ConfigError);
     expect(() => parseConfig(base('http://127.0.0.1:8081', 'LIVE_1'))).toThrow(/antom\.baseUrl.*https/u);
     expect(() => loadConfig({ env: { ANTOM_BASE_URL: 'http://antom.example', ANTOM_CLIENT_ID: '2188120000000001', RELAY_ENCRYPTION_ACTIVE_KEY: 'k1', RELAY_ENCRYPTION_KEYS: '{"k1":"x"}' } })).toThrow(ConfigError);
-    // The prefix is case-sensitive, as the path switch that reads it (API.md §2.1).
+    // The prefix is case-sensitive, as the SDKs' path switch that reads it.
     expect(() => parseConfig(base('http://127.0.0.1:8081', 'sandbox_1'))).toThrow(ConfigError);
   });
 

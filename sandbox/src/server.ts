@@ -34,7 +34,7 @@ export function buildServer(ctx: SandboxContext): FastifyInstance {
         at: ctx.clock.now(), method: req.method, path, verification: 'NOT_CHECKED',
         resultStatus: body.result.resultStatus, resultCode: body.result.resultCode, bodyExcerpt: '',
       });
-      // Signed like every answer of the message layer to a known client (API.md §15): only a
+      // Signed like every answer of the message layer to a known client, as at Antom: only a
       // refused signature or an unknown client id goes unsigned.
       return sendAntom(ctx, reply, path, body, req.headers['client-id'] === ctx.clientId);
     }

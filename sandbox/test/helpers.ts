@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { type RunningSandbox, type SandboxOptions, startSandbox } from '../src/index.ts';
 
-/** The throw-away key pair of API.md §2.5, registered as the merchant key in tests. */
+/** A self-generated throw-away key pair (Antom publishes no test vector), registered as the merchant key in tests. */
 export const VECTOR_PRIVATE_KEY_B64 =
   'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDUfX6ui9tNpuXDfRn/4feziIbyE+C55cMO42jptqFb8Vk9F++myEoPRTezc6JGTtMkV+ws2IlyVDV2oJxUObdYw9t/Py4TuGaVPZBIfjcDnKUoPq0lURhaUhkqurLoKFGDbiq0b75EuR4k05+jBxLTn/FHanH0ogk3KtTYtAdJSLrauh4WDPoiLWGOWU5+Dmxg1lPuSz9DqTiqluF3F9mB1QCX7DBcrLqZ+oC4nclBbw1xALSy7GaGQLRagxr8mFqCMM9/r3Pxg/2urD9pQLtsrMGX75ABCsHFjyFbQ/jAQhUzy3zvThpYDXN31Vhfzay7CgWAwI9c92t1oeeNqeDnAgMBAAECggEAXyw0VOaEW8Pgjk4WmpLx2IJSetOnaGv+EUmPAHsRy7YOU7xIVSnJbgyBFcm5iYcdr94HhNCZw1DvP0pRqrHNKp9SzSwVrbR+keKooKeTaXU8TgnAkIHBiBbUedx0bGI+nED4NKgGDw7g7vqwOhtdddbiASwujTUULpbrDYKY7tuoWlRZmiug8uGfuDldP/eOA/xRUyCFGvbYkOxNqLbXGnFYA2R3eaedoDmZmshumcpBWPDydIb5sGfLF5t9w9a7GA3ReYdSzETQPFXZfG70pdlo7WbbYArkbVhVxrUaDKMbJinDZLi0133ckzDFvGi8C7/lRV2lq3pbjIF5hutPUQKBgQD9d7R/aVCL87HJF+BCgMozdH03wAnOVoerDZnTNtvG7CxvVZ/+dYVt8Wx9fLxy71fBsZP2bZxbXqp3arc7Zp8DauF2QkYj28XGX1/ocMp789nX4Eb2vMESXnZZBks5Luwc9+Q4o9OkLbI8eA1dIwdCHWYjeZ7tfsgbmAj9KI1WtwKBgQDWnPtWiVoRAfo8gKrS4Se4rBHCNClKNVShCrmgW7p+UyVndu0lsksGEd3V6jErHRACEHgStdtj50SBsRb0ukoXUY9knj25tAHPbei9bPcw+XvoNvKPuf8fdLrwx+Sb0BENOCrF+L0eJOzwJaQ+A780UTdUOfE3P8wmnF3H3BEXUQKBgEVxHUdm8AVXv5aLbwppRHxyZrf2aflY5ZRshn9CYVYPcGEUQWAyjFrBsOp0WSDYB9/uKc5y20qBFgzfdNHWXKxQBPMkVxkN5hJiIOGKvT7WYRFuxaJltjO1I5FiUwuYmmGZXLJT1/D7///nGCozJZLsgQYpFOyWNnaw4Y2SJZ7jAoGANTDVLl5+fyahUauGKxv4z1F+WUa6URUks4FH/pGdiD+tTpZwMl6dL5TwCVuw8gGS/R/90o1WIc2o8gflK6ScRmlFg+egXs1ZgYK5I3HFVlMPPb+YoLy1maNBzfmNFH0eLMuV9lku7jCytNZvfZtKIXpbnzl5Kntaattodud5KPECgYEAi+fRhKGmGz7CLP77D3LYxj7uIyZtF9bnHbd4OJCrLOLjykH3VM5Dk/6WM/UNCwfvUzJ+Tou4ejB5hSVXcAf/mXkb0wKQU9BxB3l4NXtkjALTkeG2gHaAjJ2x+MVxXfz2V1Vusj2qujBDzSR4Un0jr49l4On3Mq76yFa950DE9Zg=';
 /** Its public half (SPKI, base64). */
@@ -145,7 +145,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** The exact acknowledgement (API.md §8.3). */
+/** Antom's exact notification acknowledgement. */
 export const ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
 
 /** Starts a merchant notification endpoint on loopback. */
@@ -185,7 +185,7 @@ export async function startReceiver(): Promise<Receiver> {
   return receiver;
 }
 
-/** Verifies a notification's signature with the sandbox key (API.md §2.4). */
+/** Verifies a notification's signature with the sandbox key (Antom's RSA256 message signature). */
 export function notificationSignatureValid(sb: { publicKeyPem: string; clientId: string }, n: Received): boolean {
   const header = String(n.headers['signature'] ?? '');
   const time = String(n.headers['request-time'] ?? '');

@@ -90,7 +90,7 @@ describe('signed messages', () => {
   });
 
   // The relay takes an unsigned answer as unknown (never a refusal), so the sandbox must sign
-  // every answer Antom signs: all but a refused signature and an unknown client id (API.md §2.3, §15).
+  // every answer Antom signs: all but a refused signature and an unknown client id.
   it('signs every refusal of the message layer to its own client id; only a bad signature or a foreign client id goes unsigned', async () => {
     const signed = [
       await call(sb, 'authorizations/consult', body(), { headers: { 'request-time': 'soon' } }),

@@ -5,7 +5,7 @@ import { isExactAck } from '../src/notify/notifier.ts';
 import { maskLoginId } from '../src/wallet/accounts.ts';
 import { VECTOR_PRIVATE_KEY_B64, VECTOR_PUBLIC_KEY_B64 } from './helpers.ts';
 
-// API.md §2.5, verbatim.
+// A self-generated test vector (a throw-away RSA-2048 key; Antom publishes none).
 const BODY =
   '{"customerBelongsTo":"ALIPAY_HK","authRedirectUrl":"https://merchant.example/auth/return","scopes":["AGREEMENT_PAY"],"authState":"STATE-0001","env":{"terminalType":"WEB"}}';
 const SIGNATURE =
@@ -13,7 +13,7 @@ const SIGNATURE =
 const HEADER_VALUE =
   'tGkbNPExuWbcdUH9A2DVZBDDJ2LzrrKK%2B0lXLChIm%2BaKfYpGj%2BGOHiZT8VL6bl5BsB6%2BHYWxSL1gWKSQfuYM%2BlznifMfKuKx7PUhya0Jt0D5RzhSEc6ztJNqKhYTL0N17hpnSqZdPjwYRsTwfXCsfr0xvWTDjZHTb%2F3s0yVHDKEW%2F2Li7eqIMrCuOuXwBwRP6I%2BIipkU8wmGKhZpCsxmyWFLjkCavt%2FHnjrdehaCUdsPUC16f75S1mvadKuioTANigCpBEenjNNgTmOfnvoVySuOjMLzlMshQJ0UNCadaGknmVJukDDyb8Wh0RipqFrXCI2UMOaCtSnWwFMtLWe5TA%3D%3D';
 
-describe('signature (API.md §2.5 test vector)', () => {
+describe('signature (self-generated test vector)', () => {
   const content = signContent('POST', '/ams/api/v1/authorizations/consult', 'SANDBOX_5YTEST0000000001', '1700000000000', BODY);
 
   it('builds the content to sign exactly', () => {

@@ -2,7 +2,7 @@ import { machine } from './state-machine.ts';
 
 /**
  * The life of one wallet binding. Antom tells nobody that a code was scanned (only an
- * authorization that succeeded is notified, API.md §4), so there is no "scanned" state: the
+ * authorization that succeeded is notified by notifyAuthorization), so there is no "scanned" state: the
  * QR stays shown until an authCode arrives, the code expires or the player withdraws it.
  */
 export const BINDING_STATES = [

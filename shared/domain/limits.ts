@@ -72,7 +72,7 @@ export function walletWindow(wallet: WalletId, at: Date, unit: 'day' | 'month' |
 }
 
 /**
- * Whether a payment made at `paidAt` may still be cancelled at `now` (API.md §9): DANA never;
+ * Whether a payment made at `paidAt` may still be cancelled at `now` (Antom's cancel window): DANA never;
  * AlipayHK until 00:15 wallet-local time of the next day.
  */
 export function canCancel(wallet: WalletId, paidAt: Date, now: Date): boolean {

@@ -12,7 +12,7 @@ export interface Money {
   readonly minor: number;
 }
 
-/** The wire form of Antom's `Amount`: minor units as a decimal string (API.md §2.7). */
+/** The wire form of Antom's `Amount`: minor units as a decimal string. */
 export interface AntomAmount {
   readonly currency: string;
   readonly value: string;
@@ -83,7 +83,7 @@ export function parseMajor(text: unknown, currency: unknown): Money {
 
 /**
  * Parses Antom's wire `Amount` ({currency, value} with value a positive integer string of at
- * most 16 digits, API.md §2.7). Zero, leading zeros, signs and decimals are rejected.
+ * most 16 digits). Zero, leading zeros, signs and decimals are rejected.
  */
 export function fromAntomAmount(amount: unknown): Money {
   if (typeof amount !== 'object' || amount === null) throw new DomainError('INVALID_MONEY', 'amount must be an object');

@@ -1,9 +1,11 @@
 /**
  * The wallets this product links through Antom's Scan to Bind, with the rules the payment
- * rails impose on them. Sources: ../shared/antom/API.md §2.7, §9, §10, §14.
+ * rails impose on them: Antom's amount format, cancel window, refund rules and per-wallet
+ * product facts (minimum, caps, refund period).
  *
  * Amounts are integers of minor units as Antom counts them: HKD and IDR both have two
- * decimals at Antom (API.md §2.7, §16 Q12), so 300 IDR is 30000 minor units.
+ * decimals at Antom (ISO 4217; whether a contract wants whole rupiah was an open question, and
+ * the code follows Antom's published two decimals), so 300 IDR is 30000 minor units.
  */
 
 /** Antom's `customerBelongsTo` / `paymentMethodType` value of a supported wallet. */
@@ -23,7 +25,7 @@ export interface WalletCaps {
   readonly maxPerYear?: number;
 }
 
-/** When a paid or pending payment may still be cancelled (API.md §9). */
+/** When a paid or pending payment may still be cancelled (Antom's cancel window). */
 export type CancelRule =
   | { readonly kind: 'never' }
   /** Until hh:mm wall-clock time, in the wallet's zone, of the day after the payment. */
@@ -49,8 +51,8 @@ const HKD_MINOR = 100;
 const IDR_MINOR = 100;
 
 /**
- * The registry. DANA's 10,000,000 IDR per-transaction cap is the product's own (API.md §16
- * Q10 could not confirm it at Antom); lower daily caps of unverified DANA accounts are
+ * The registry. DANA's 10,000,000 IDR per-transaction cap is the product's own (Antom's
+ * DANA page publishes daily and monthly caps only, no per-transaction one); lower daily caps of unverified DANA accounts are
  * wallet-side and live in the sandbox's accounts, not here.
  */
 export const WALLETS: Readonly<Record<WalletId, WalletInfo>> = Object.freeze({
@@ -67,7 +69,7 @@ export const WALLETS: Readonly<Record<WalletId, WalletInfo>> = Object.freeze({
     }),
     refundWindowDays: 365,
     partialRefund: true,
-    // API.md §9: paid AlipayHK debits can be cancelled until 00:15 UTC+8 on T+1.
+    // Antom's cancel window: paid AlipayHK debits can be cancelled until 00:15 UTC+8 on T+1.
     cancel: Object.freeze({ kind: 'untilNextDay', hour: 0, minute: 15 }),
   }),
   DANA: Object.freeze({
@@ -83,7 +85,7 @@ export const WALLETS: Readonly<Record<WalletId, WalletInfo>> = Object.freeze({
     }),
     refundWindowDays: 365,
     partialRefund: true,
-    // API.md §9: Indonesia-based methods cannot be cancelled at all.
+    // Antom's cancel window: Indonesia-based methods cannot be cancelled at all.
     cancel: Object.freeze({ kind: 'never' }),
   }),
 });

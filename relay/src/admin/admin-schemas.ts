@@ -48,10 +48,10 @@ export const refundBody = z.strictObject({
   reason: z.string().min(1).max(256).optional(),
 });
 
-/** POST /admin/v1/declarations (API.md §11.1): owned by the declarations module, which takes it as its request. */
+/** POST /admin/v1/declarations (Antom's declare fields): owned by the declarations module, which takes it as its request. */
 export { declareBody } from '../declarations/declare-request.ts';
 
-/** POST /admin/v1/declarations/inquiry (API.md §11.2). */
+/** POST /admin/v1/declarations/inquiry (Antom's limit: 1 to 10 ids of at most 32 characters). */
 export const declarationInquiryBody = z.strictObject({
   declarationRequestIds: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u)).min(1).max(10),
 });

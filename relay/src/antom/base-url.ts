@@ -1,11 +1,11 @@
-/** Sandbox client ids start with `SANDBOX_` (API.md §2.1, §2.2); SDKs switch paths on it. */
+/** Sandbox client ids start with `SANDBOX_`; Antom's SDKs switch to the sandbox path on it. */
 export function isSandboxClientId(clientId: string): boolean {
   return clientId.startsWith('SANDBOX_');
 }
 
 /**
  * Why the relay must not call Antom at `baseUrl` with `clientId`, or undefined when it may.
- * Antom is https only (API.md §2.1): over plain http the relay's signed calls (access tokens,
+ * Antom is https only: over plain http the relay's signed calls (access tokens,
  * amounts) and Antom's answers travel in clear and a forged answer can be injected (issue 14
  * §5). Plain http is allowed only for a sandbox client id, i.e. the local sandbox.
  */

@@ -7,7 +7,7 @@ import { antomBaseUrlProblem, isSandboxClientId } from './base-url.ts';
 import { type AntomApis, type AntomEndpoint, type AntomOutcome, type AntomReply, type AntomResult, readOutcome } from './endpoints.ts';
 import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
 
-/** The production path of each Antom API the relay calls (API.md §2.1). */
+/** The production path of each Antom API the relay calls. */
 export const ANTOM_ENDPOINTS = {
   consult: '/ams/api/v1/authorizations/consult',
   applyToken: '/ams/api/v1/authorizations/applyToken',
@@ -40,13 +40,13 @@ const MAX_ANSWER_BYTES = 1 << 20;
 
 /**
  * Codes Antom answers without a signature header: it refused the request before any
- * processing (API.md §2.3). Such an answer is still unknown, not a refusal: anyone between the
+ * processing. Such an answer is still unknown, not a refusal: anyone between the
  * relay and Antom can write it, and taking it as a final F would mark a debited pay FAILED
  * (issue 14 §5). It is only told apart in the log, where it most often means wrong keys.
  */
 const UNSIGNED_REFUSALS = new Set(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID']);
 
-/** The path actually called: sandbox client ids use `/ams/sandbox/api/...` (API.md §2.1). */
+/** The path actually called: sandbox client ids use `/ams/sandbox/api/...`, as Antom's SDKs do. */
 export function antomPath(endpoint: AntomEndpoint, clientId: string): string {
   const path = ANTOM_ENDPOINTS[endpoint];
   return isSandboxClientId(clientId) ? path.replace('/ams/api', '/ams/sandbox/api') : path;
@@ -63,10 +63,10 @@ function parseResult(body: unknown): AntomResult | undefined {
 }
 
 /**
- * The signed Antom client. Every request is signed exactly as API.md §2.4 says; every response
- * signature is verified with Antom's public key. A call is sent once: this client never
- * re-sends a POST by itself. Callers decide, per API, whether and how to retry (same request
- * id, or an inquiry instead).
+ * The signed Antom client. Every request is signed with Antom's RSA256 message signature; every
+ * response signature is verified with Antom's public key. A call is sent once: this client never
+ * re-sends a POST by itself. Callers decide, per API, whether and how to retry (same request id,
+ * or an inquiry instead).
  */
 export class AntomClient {
   readonly #o: AntomClientOptions;

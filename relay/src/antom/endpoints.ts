@@ -1,25 +1,25 @@
 import { consultCodeValue, parseAntomTime, readString, readTokenGrant, type TokenGrant } from './messages.ts';
 
 /*
- * The Antom APIs the relay calls, typed: one request and one answer type per API (API.md §3,
- * §5–§11), and the answer read once, here, into a discriminated outcome. Callers switch on
+ * The Antom APIs the relay calls, typed: one request and one answer type per API (consult,
+ * applyToken, revoke, pay, inquiries, cancel, refund, declare), and the answer read once, here, into a discriminated outcome. Callers switch on
  * `kind` and never look at `result` or the raw body again.
  */
 
-/** An amount as Antom writes it: currency and a decimal string of minor units (API.md §2.7). */
+/** An amount as Antom writes it: currency and a decimal string of minor units. */
 export interface AntomAmount {
   currency: string;
   value: string;
 }
 
-/** consult (API.md §3): a QR for the wallet to authorize the merchant. */
+/** consult (Antom: Scan to Bind, step 1): a QR for the wallet to authorize the merchant. */
 export interface ConsultRequest {
   customerBelongsTo: string;
   authRedirectUrl: string;
   scopes: 'AGREEMENT_PAY'[];
   authState: string;
   env: { terminalType: 'WEB' };
-  /** Deprecated at top level, still required by older pages (API.md §3): sent in both places. */
+  /** Deprecated at top level, still required by older Antom pages: sent in both places. */
   terminalType: 'WEB';
   authNotifyUrl: string;
 }
@@ -28,21 +28,21 @@ export interface ConsultAnswer {
   codeValue: string;
 }
 
-/** applyToken (API.md §5): an authCode or a refresh token exchanged for an access token. */
+/** applyToken (Antom: Scan to Bind, step 2): an authCode or a refresh token exchanged for an access token. */
 export type ApplyTokenRequest =
   | { grantType: 'AUTHORIZATION_CODE'; customerBelongsTo: string; authCode: string }
   | { grantType: 'REFRESH_TOKEN'; customerBelongsTo: string; refreshToken: string };
 /** An applyToken answer: the tokens (the access token is required). */
 export type ApplyTokenAnswer = TokenGrant;
 
-/** revoke (API.md §6). */
+/** revoke (Antom: unlink from the merchant's side; the token is dead after S). */
 export interface RevokeRequest {
   accessToken: string;
 }
 /** A revoke answer carries nothing but its result. */
 export type RevokeAnswer = Record<string, never>;
 
-/** pay (API.md §7.1), Auto Debit with the binding's access token. */
+/** pay (AGREEMENT_PAYMENT), Auto Debit with the binding's access token. */
 export interface PayRequest {
   productCode: 'AGREEMENT_PAYMENT';
   paymentRequestId: string;
@@ -58,13 +58,13 @@ export interface PayRequest {
   paymentNotifyUrl: string;
   env: { terminalType: 'WEB' };
 }
-/** A pay answer (API.md §7.2): Antom's payment id and, on success, the payment time (epoch ms). */
+/** A pay answer: Antom's payment id and, on success, the payment time (epoch ms). */
 export interface PayAnswer {
   paymentId?: string;
   paymentTime?: number;
 }
 
-/** inquiryPayment (API.md §8.2). */
+/** inquiryPayment (the payment's status, for an unknown or silent pay). */
 export interface InquiryPaymentRequest {
   paymentRequestId: string;
 }
@@ -76,7 +76,7 @@ export interface InquiryPaymentAnswer {
   paymentTime?: number;
 }
 
-/** cancel (API.md §9). */
+/** cancel (Antom's cancel window: AlipayHK until 00:15 UTC+8 the next day, DANA never). */
 export interface CancelRequest {
   paymentRequestId: string;
 }
@@ -85,7 +85,7 @@ export interface CancelAnswer {
   paymentId?: string;
 }
 
-/** refund (API.md §10.1). */
+/** refund (full or partial; idempotent on refundRequestId). */
 export interface RefundRequest {
   refundRequestId: string;
   paymentId: string;
@@ -99,7 +99,7 @@ export interface RefundAnswer {
   refundTime?: number;
 }
 
-/** inquiryRefund (API.md §10.2). */
+/** inquiryRefund (the refund's status, for an unknown or silent refund). */
 export interface InquiryRefundRequest {
   refundRequestId: string;
 }
@@ -111,7 +111,7 @@ export interface InquiryRefundAnswer {
   refundTime?: number;
 }
 
-/** declare (API.md §11.1). */
+/** declare (China customs only; idempotent on declarationRequestId). */
 export interface DeclareCall {
   declarationRequestId: string;
   paymentId: string;
@@ -128,7 +128,7 @@ export interface DeclareAnswer {
   customsOrderId?: string;
 }
 
-/** inquiryDeclarationRequests (API.md §11.2). */
+/** inquiryDeclarationRequests (at most 10 ids per call). */
 export interface InquiryDeclarationsRequest {
   declarationRequestIds: string[];
 }
@@ -192,7 +192,7 @@ export function unsettledCode(outcome: Extract<AntomOutcome<unknown>, { kind: 'p
   return outcome.kind === 'pending' ? outcome.code : outcome.reason.toUpperCase();
 }
 
-/** Antom's `result` object (API.md §2.6). */
+/** Antom's `result` object: S succeeded, F failed (act on the code), U unknown (retry or inquire). */
 export interface AntomResult {
   resultStatus: 'S' | 'F' | 'U';
   resultCode: string;

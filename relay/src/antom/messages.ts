@@ -15,7 +15,7 @@ export function parseAntomTime(value: unknown): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-/** The QR content of a consult answer: the TEXT QRCODE code value (API.md §3). */
+/** The QR content of a consult answer: the TEXT QRCODE code value (the client draws the QR itself). */
 export function consultCodeValue(body: Record<string, unknown>): string | undefined {
   const form = body['authCodeForm'] as { codeDetails?: unknown } | undefined;
   const details = Array.isArray(form?.codeDetails) ? (form.codeDetails as Record<string, unknown>[]) : [];
@@ -24,10 +24,10 @@ export function consultCodeValue(body: Record<string, unknown>): string | undefi
   return text ? (text['codeValue'] as string) : undefined;
 }
 
-/** Antom wants applyToken within one minute of the authCode (API.md §5); a little slack for clocks. */
+/** Antom wants applyToken within one minute of the authCode; a little slack for clocks. */
 export const AUTH_CODE_WINDOW_MS = 70_000;
 
-/** The tokens of an applyToken answer (API.md §5). */
+/** The tokens of an applyToken answer (no refresh token means a long-lived access token). */
 export interface TokenGrant {
   accessToken: string;
   accessTokenExpiresAt: number | undefined;

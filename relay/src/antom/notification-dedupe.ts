@@ -9,9 +9,9 @@ const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 /**
  * A notification's own identity, or undefined when it has none the relay acts on. Antom sends no
- * notification id (API.md §4, §8.1, §10.3), so the identity is what the notification says
+ * notification id, so the identity is what the notification says
  * about which object and which outcome: notifyAuthorization by (type, authState / accessToken)
- * as API.md §4 asks; notifyPayment by (notifyType, paymentRequestId, result status and code);
+ * as Antom asks merchants to; notifyPayment by (notifyType, paymentRequestId, result status and code);
  * notifyRefund by (notifyType, refundRequestId, refundStatus, result code). A different outcome
  * for the same object is a different notification and is handled (its state machine decides).
  * The key is a SHA-256 of the identity, so the access token of a TOKEN_CANCELED is never stored.

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { parseSignatureHeader, signContent, verifyBase64 } from './signature.ts';
 
-/** The exact acknowledgement Antom expects for a notification it may stop re-sending (API.md §8.3). */
+/** The exact acknowledgement Antom expects for a notification it may stop re-sending (Antom's notification ack: HTTP 200, this fixed body). */
 export const NOTIFICATION_ACK = '{"result":{"resultCode":"SUCCESS","resultStatus":"S","resultMessage":"success"}}';
 
 /** The headers of a notification that take part in its signature. */
@@ -13,7 +13,7 @@ export interface NotificationHeaders {
 
 /**
  * Verifies an Antom notification: Antom signs `POST <our notification path>\n<client-id>.<request-time>.<body>`
- * (API.md §2.4) with its private key. `path` is the relay's own public path (the path of the
+ * (Antom's RSA256 message signature) with its private key. `path` is the relay's own public path (the path of the
  * URL Antom was given, without the domain); `rawBody` is exactly the bytes received.
  */
 export function verifyNotification(options: {
@@ -34,7 +34,7 @@ export function verifyNotification(options: {
 
 /**
  * How old a notification's request-time may be: Antom re-sends for 24 hours after the first
- * delivery (API.md §8.3, last retry 15 h after the 6 h one), so 25 h leaves an hour for a
+ * delivery (Antom's retry schedule: the last retry 15 h after the 6 h one), so 25 h leaves an hour for a
  * delivery in flight and a slow clock. Anything older is a replay of a captured notification.
  */
 export const NOTIFICATION_MAX_AGE_MS = 25 * 3_600_000;
@@ -51,7 +51,8 @@ const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|
 
 /**
  * Parses a Request-Time header: epoch milliseconds (docs, Java and Go SDKs) or ISO 8601 with an
- * offset (Python and PHP SDKs), API.md §16 Q1. Undefined when neither.
+ * offset (Python and PHP SDKs): the docs and SDKs disagree, so both are accepted. Undefined when
+ * neither.
  */
 export function parseRequestTime(value: string): number | undefined {
   if (/^\d{10,15}$/u.test(value)) return Number(value);

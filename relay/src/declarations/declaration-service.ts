@@ -27,7 +27,7 @@ export function declarationStatus(d: DeclarationsTable): Record<string, unknown>
 }
 
 /**
- * Customs declarations (API.md §11). Only China customs (region CN, amounts in CNY), only for
+ * Customs declarations (Antom's declare). Only China customs (region CN, amounts in CNY), only for
  * successful AlipayHK payments (DANA is not eligible), the cumulative declared amount never
  * above the payment (compared 1:1 in minor units: the relay has no FX source), idempotent on
  * declarationRequestId. `result` S only means Antom took the request; the customs outcome

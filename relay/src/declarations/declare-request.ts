@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** A customs declaration request (API.md §11.1), as the admin API (POST /admin/v1/declarations) and the CLI take it. */
+/** A customs declaration request (Antom's declare fields), as the admin API (POST /admin/v1/declarations) and the CLI take it. */
 export const declareBody = z.strictObject({
   declarationRequestId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u),
   purchaseIntentId: z.uuid(),

@@ -5,7 +5,7 @@ import type { NotificationOutcome } from '../bindings/authorization-notification
 import { type PurchaseRepo, paymentErrorCode } from './purchase-repo.ts';
 
 /**
- * notifyPayment (API.md §8.1): PAYMENT_RESULT S or F settles whatever inquiry has not;
+ * notifyPayment (sent when a payment succeeds, fails or expires): PAYMENT_RESULT S or F settles whatever inquiry has not;
  * duplicates and late deliveries change nothing (the purchase machine accepts repeats).
  */
 export class PaymentNotifications {

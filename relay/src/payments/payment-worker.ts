@@ -11,7 +11,7 @@ type Settled = 'settled' | 'open';
 /**
  * Resolves unsettled purchases from the database, so a restarted relay carries on where it
  * stopped: inquiryPayment every `inquiryIntervalMs` until the payment expiry, then cancel
- * (AlipayHK). DANA cannot be cancelled (API.md §9): it is inquired at a slower pace until
+ * (AlipayHK). DANA cannot be cancelled (Antom's cancel window): it is inquired at a slower pace until
  * Antom gives a final answer, and reported once as unresolved. A purchase left SUBMITTED by
  * a crash during pay is treated as unknown and inquired, never paid again.
  */

@@ -3,7 +3,7 @@ import type { NotificationOutcome } from '../bindings/authorization-notification
 import { type RefundRepo, refundErrorCode } from './refund-repo.ts';
 
 /**
- * notifyRefund (API.md §10.3): REFUND_RESULT with refundStatus SUCCESS or FAIL settles the
+ * notifyRefund (acknowledged and re-sent like every Antom notification): REFUND_RESULT with refundStatus SUCCESS or FAIL settles the
  * refund; duplicates and late deliveries change nothing.
  */
 export class RefundNotifications {

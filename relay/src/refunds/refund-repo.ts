@@ -37,7 +37,11 @@ export function refundStatus(row: RefundRow): RelayRefund {
   return status;
 }
 
-/** Maps Antom's refund refusal codes (sandbox vocabulary, API.md §16 Q4) to the product's. */
+/**
+ * Maps Antom's refund refusal codes to the product's. Antom's refund code table could not be
+ * read in full (an open question), so the two known codes are the sandbox's; any other is a
+ * PROVIDER_ERROR, the safe reading.
+ */
 export function refundErrorCode(resultCode: string | undefined): ErrorCode {
   if (resultCode === 'REFUND_AMOUNT_EXCEED') return 'REFUND_EXCEEDS_PAID';
   if (resultCode === 'REFUND_WINDOW_EXCEED') return 'REFUND_WINDOW_EXCEEDED';

@@ -26,7 +26,7 @@ export interface RefundDeps {
 }
 
 /**
- * Refunds (API.md §10): full or partial, within the wallet's refund window, the cumulative
+ * Refunds (Antom's refund rules): full or partial, within the wallet's refund window, the cumulative
  * total never above what was paid — checked with the purchase row locked, so several relays on
  * one database cannot over-refund together. The row is written (PENDING) before refund is
  * called; S/F settle it, U or silence leave it PROCESSING for the worker (inquiryRefund, and a

@@ -1,5 +1,5 @@
 /**
- * Antom report CSV (API.md §12): UTF-8, a header line, data lines, a last line `<END>`.
+ * Antom report CSV: UTF-8, a header line, data lines, a last line `<END>`.
  * Fields may be quoted ("" escapes a quote). Returns the rows as header → value records.
  */
 export function parseReportCsv(text: string): { header: string[]; rows: Record<string, string>[] } {

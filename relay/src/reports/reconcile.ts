@@ -34,7 +34,7 @@ export interface ReconciliationReport {
   mismatches: Mismatch[];
 }
 
-/** Antom's report day is a calendar day in UTC+8 (API.md §12; the sandbox's choice too). */
+/** A report's day T is taken as a calendar day in UTC+8 (Antom's docs name no zone; the sandbox chose the same). */
 const DAY_OFFSET_MS = 8 * 3_600_000;
 
 function dayOf(ms: number): string {

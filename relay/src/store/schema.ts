@@ -190,7 +190,7 @@ export interface FulfilmentOutboxTable {
   delivered_at: number | null;
 }
 
-/** Customs declarations (API.md §11); no buyer certificate is stored. */
+/** Customs declarations (Antom's declare, China customs only); no buyer certificate is stored. */
 export interface DeclarationsTable {
   declaration_request_id: string;
   intent_id: string;

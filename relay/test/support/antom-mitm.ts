@@ -23,7 +23,7 @@ export interface AntomMitm {
   close(): Promise<void>;
 }
 
-/** The answer Antom gives, without a signature, to a request whose signature it refused (API.md §15). */
+/** The answer Antom gives, without a signature, to a request whose signature it refused. */
 export const UNSIGNED_INVALID_SIGNATURE = { result: { resultStatus: 'F', resultCode: 'INVALID_SIGNATURE', resultMessage: 'the signature is invalid' } };
 
 /**

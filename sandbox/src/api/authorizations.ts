@@ -9,15 +9,19 @@ import { type AntomBody, canonicalJson, fail, ok } from './result.ts';
 import type { ApplyTokenRequest, ConsultRequest, RevokeRequest } from './schemas.ts';
 import type { z } from 'zod';
 
-/** A consult code lives 15 minutes (API.md §3, §16 Q8: the safe reading is a hard expiry). */
+/**
+ * A consult code lives 15 minutes. Antom only says to treat an attempt as failed after 15
+ * minutes without a notification (whether the code itself expires is an open question); the
+ * safe reading is a hard expiry.
+ */
 export const CODE_TTL_MS = 15 * 60_000;
-/** An authCode must be exchanged within one minute of issue (API.md §5). */
+/** An authCode must be exchanged within one minute of issue (Antom's applyToken rule). */
 export const AUTH_CODE_TTL_MS = 60_000;
 
 /** consult: validates the Scan to Link request and hands out a single-use wallet-page QR value. */
 export function consult(ctx: SandboxContext, body: z.infer<typeof ConsultRequest>, raw: unknown): AntomBody {
   if (!isWalletId(body.customerBelongsTo)) return fail('PARAM_ILLEGAL', 'customerBelongsTo: only ALIPAY_HK and DANA support Scan to Bind here');
-  // Scan to Link: scopes fixed to AGREEMENT_PAY and terminalType fixed to WEB (API.md §3, [S11]).
+  // Scan to Link: scopes fixed to AGREEMENT_PAY and terminalType fixed to WEB.
   if (!body.scopes.includes('AGREEMENT_PAY')) return fail('PARAM_ILLEGAL', 'scopes: AGREEMENT_PAY is required for Scan to Bind');
   if (body.env.terminalType !== 'WEB') return fail('PARAM_ILLEGAL', 'env.terminalType: must be WEB for Scan to Bind');
   if (body.terminalType !== undefined && body.terminalType !== 'WEB') return fail('PARAM_ILLEGAL', 'terminalType: must be WEB for Scan to Bind');
@@ -25,7 +29,7 @@ export function consult(ctx: SandboxContext, body: z.infer<typeof ConsultRequest
   const { state } = ctx.store;
   const existing = state.codes.find((c) => c.authState === body.authState);
   if (existing) {
-    // authState must be unique per consult (API.md §3). An identical retry (after a timeout)
+    // authState must be unique per consult (Antom's consult rule). An identical retry (after a timeout)
     // gets the same code back; anything else is refused.
     if (existing.fingerprint !== fingerprint) return fail('REPEAT_REQ_INCONSISTENT', 'authState was already used with different parameters');
     return consultResponse(ctx, existing.codeId);
@@ -52,8 +56,8 @@ function consultResponse(ctx: SandboxContext, codeId: string): AntomBody {
 }
 
 /**
- * applyToken. Result codes for a bad authCode or refresh token are not confirmed by API.md
- * (§16 Q4); the sandbox uses INVALID_CODE / USED_CODE / EXPIRED_CODE and
+ * applyToken. Result codes for a bad authCode or refresh token are not confirmed by Antom's
+ * docs (an open question); the sandbox uses INVALID_CODE / USED_CODE / EXPIRED_CODE and
  * INVALID_REFRESH_TOKEN / USED_REFRESH_TOKEN / EXPIRED_REFRESH_TOKEN, all F.
  */
 export function applyToken(ctx: SandboxContext, body: z.infer<typeof ApplyTokenRequest>): AntomBody {
@@ -137,7 +141,7 @@ function tokenResponse(ctx: SandboxContext, t: TokenRecord): AntomBody {
 
 /**
  * revoke: after S the token is invalid. A retry for a token already ended answers S again
- * (retry-safe, API.md §6); an unknown token is INVALID_ACCESS_TOKEN. No TOKEN_CANCELED is sent
+ * (retry-safe: Antom says to retry an unknown revoke with the same token); an unknown token is INVALID_ACCESS_TOKEN. No TOKEN_CANCELED is sent
  * for a merchant-side revoke; only wallet-side unlinks notify (fixed interface).
  */
 export function revoke(ctx: SandboxContext, body: z.infer<typeof RevokeRequest>): AntomBody {

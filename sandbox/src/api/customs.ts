@@ -7,9 +7,10 @@ import { type AntomBody, canonicalJson, fail, ok } from './result.ts';
 import type { DeclarationLookup, DeclareRequest } from './schemas.ts';
 
 /**
- * declare (§11.1). Antom supports China customs only (region CN, CNY). The sandbox accepts
- * declarations for successful AlipayHK payments so the call can be exercised; DANA payments
- * are refused with ACCESS_DENIED (API.md §16 Q14). Without an FX source the cumulative CNY
+ * declare. Antom supports China customs only (region CN, CNY), so whether it declares Scan to
+ * Link wallets at all is an open question. The sandbox accepts declarations for successful
+ * AlipayHK payments so the call can be exercised; DANA payments are refused with ACCESS_DENIED.
+ * Without an FX source the cumulative CNY
  * amount is compared 1:1 with the payment's minor units. Idempotent on declarationRequestId.
  * `result` only says the call worked, not the customs outcome.
  */
@@ -61,7 +62,7 @@ function declareFields(d: DeclarationRecord): Record<string, unknown> {
   };
 }
 
-/** inquiryDeclarationRequests (§11.2): records found plus the ids not found. */
+/** inquiryDeclarationRequests: records found plus the ids not found. */
 export function inquiryDeclarations(ctx: SandboxContext, body: z.infer<typeof DeclarationLookup>): AntomBody {
   const { declarations } = ctx.store.state;
   const found: Record<string, unknown>[] = [];

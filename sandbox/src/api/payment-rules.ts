@@ -5,7 +5,7 @@ import type { Account, PaymentRecord } from '../core/state.ts';
 import { checkDebitLimits } from './antom-rules.ts';
 import { tokenProblem } from './authorizations.ts';
 
-/** Scan to Link debits expire one minute after the request by default (API.md §7.1, §14). */
+/** Scan to Link debits expire one minute after the request by default (Antom's Scan to Link rule). */
 export const PAYMENT_EXPIRY_MS = 60_000;
 
 /** The outcome of the business rules for one debit. */
@@ -50,7 +50,7 @@ export function settle(ctx: SandboxContext, p: PaymentRecord): void {
   ctx.store.save();
 }
 
-/** Sends notifyPayment with the payment's final result (API.md §8.1). */
+/** Sends notifyPayment with the payment's final result (PAYMENT_RESULT, S or F). */
 export function notifyPaymentResult(ctx: SandboxContext, p: PaymentRecord): void {
   ctx.notifier.enqueue('notifyPayment', p.paymentNotifyUrl, {
     notifyType: 'PAYMENT_RESULT',
@@ -89,8 +89,9 @@ export function resolvePending(ctx: SandboxContext, p: PaymentRecord): void {
 
 /**
  * Moves time-driven payment states on: U payments whose resolution time came, and payments
- * still PROCESSING past their expiry, which close as FAIL / ORDER_IS_CLOSED (API.md §7.5;
- * the code is the sandbox's choice, the pay code table has no expiry row).
+ * still PROCESSING past their expiry, which close as FAIL / ORDER_IS_CLOSED (a Scan to
+ * Link payment expires a minute after the request; the code is the sandbox's choice, the pay
+ * code table has no expiry row).
  */
 export function sweepPayments(ctx: SandboxContext): void {
   const now = ctx.clock.now();

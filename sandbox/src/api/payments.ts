@@ -11,8 +11,8 @@ import { type AntomBody, canonicalJson, fail, ok, unknown } from './result.ts';
 import type { PayInput, PaymentLookup } from './schemas.ts';
 
 /**
- * pay (AGREEMENT_PAYMENT, API.md §7). Idempotent on paymentRequestId: the same body gets the
- * stored result, a different body REPEAT_REQ_INCONSISTENT (§7.3). Synchronous answers carry the
+ * pay (AGREEMENT_PAYMENT). Idempotent on paymentRequestId: the same body gets the
+ * stored result, a different body REPEAT_REQ_INCONSISTENT. Synchronous answers carry the
  * result; notifyPayment is sent for successes and for results that arrive later (U resolved,
  * expiry), not for a synchronous F.
  */
@@ -20,7 +20,8 @@ export function pay(ctx: SandboxContext, body: PayInput, raw: unknown, fault?: A
   if (body.productCode !== 'AGREEMENT_PAYMENT') return fail('PARAM_ILLEGAL', 'productCode: must be AGREEMENT_PAYMENT');
   const wallet = body.paymentMethod.paymentMethodType;
   if (!isWalletId(wallet)) return fail('PARAM_ILLEGAL', 'paymentMethod.paymentMethodType: must be ALIPAY_HK or DANA');
-  // API.md §16 Q3: which env Antom requires is unclear; the safe reading requires one of them.
+  // Whether Antom's pay wants a top-level env or order.env is an open question; the safe reading
+  // requires at least one of them.
   if (!body.env && !body.order.env) return fail('PARAM_ILLEGAL', 'env.terminalType: required (env or order.env)');
   if (body.order.orderAmount && body.order.orderAmount.currency !== body.paymentAmount.currency) {
     return fail('PARAM_ILLEGAL', 'order.orderAmount: currency differs from paymentAmount');
@@ -38,7 +39,7 @@ export function pay(ctx: SandboxContext, body: PayInput, raw: unknown, fault?: A
   let expiresAt = now + PAYMENT_EXPIRY_MS;
   if (body.paymentExpiryTime !== undefined) {
     const t = parseIsoTime(body.paymentExpiryTime);
-    // Scan to Link: a custom expiry must be less than one minute after the request (§7.1).
+    // Scan to Link: a custom expiry must be less than one minute after the request.
     if (t === undefined || t <= now || t - now >= PAYMENT_EXPIRY_MS) {
       return fail('PARAM_ILLEGAL', 'paymentExpiryTime: must be an ISO 8601 time less than 1 minute from now');
     }
@@ -93,13 +94,13 @@ function payResponse(ctx: SandboxContext, p: PaymentRecord): AntomBody {
 
 function findPayment(ctx: SandboxContext, q: z.infer<typeof PaymentLookup>): PaymentRecord | undefined {
   const { payments } = ctx.store.state;
-  // paymentId wins when both are given (API.md §8.2, §9).
+  // paymentId wins when both are given, as in Antom's inquiryPayment and cancel.
   if (q.paymentId) return payments.find((p) => p.paymentId === q.paymentId);
   return payments.find((p) => p.paymentRequestId === q.paymentRequestId);
 }
 
 /**
- * inquiryPayment (§8.2). `result` is the inquiry's own status; the payment's is paymentStatus.
+ * inquiryPayment. `result` is the inquiry's own status; the payment's is paymentStatus.
  * A U payment waiting for inquiries answers PROCESSING and resolves right after the answer.
  */
 export function inquiryPayment(ctx: SandboxContext, body: z.infer<typeof PaymentLookup>): AntomBody {
@@ -146,7 +147,7 @@ export function inquiryPayment(ctx: SandboxContext, body: z.infer<typeof Payment
 }
 
 /**
- * cancel (§9): full cancellation only, inside the cancel window of antom-rules.ts (DANA never,
+ * cancel: full cancellation only, inside the cancel window of antom-rules.ts (DANA never,
  * AlipayHK until 00:15 UTC+8 on T+1 of the order). A cancelled paid payment returns the money.
  * Repeating a successful cancel answers S again (retry-safe). A failed or partly refunded
  * payment answers ORDER_STATUS_INVALID.

@@ -43,7 +43,7 @@ export function sendAntom(ctx: SandboxContext, reply: FastifyReply, path: string
  * Request-Time, Signature (RSA256 over `POST <path as received>\n<client-id>.<request-time>.<raw
  * body>` with the registered merchant key), then UTF-8, JSON, nesting. A refusal is answered
  * here (HTTP 200, F) and the business rules never run. Answers to a bad signature or an
- * unknown client carry no signature (API.md §2.3, §15); every other answer is signed.
+ * unknown client carry no signature, as at Antom; every other answer is signed.
  */
 export function verifyMessage(ctx: SandboxContext, endpoint: string, req: FastifyRequest, reply: FastifyReply): VerifiedRequest | undefined {
   const path = req.raw.url ?? req.url;
@@ -83,7 +83,7 @@ export function verifyMessage(ctx: SandboxContext, endpoint: string, req: Fastif
   }
   const signature = parseSignatureHeader(header(req, 'signature'));
   if (signature?.algorithm !== 'RSA256') return refuse('INVALID_SIGNATURE', 'INVALID_SIGNATURE', 'the signature is invalid', false);
-  // Only key version 1 is registered; an omitted version means the latest (API.md §2.2).
+  // Only key version 1 is registered; an omitted version means the latest, as at Antom.
   if (signature.keyVersion !== undefined && signature.keyVersion !== '1') {
     return refuse('KEY_NOT_FOUND', 'KEY_NOT_FOUND', 'no key is registered for this key version', false);
   }

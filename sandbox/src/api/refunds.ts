@@ -8,10 +8,11 @@ import { type AntomBody, canonicalJson, fail, ok } from './result.ts';
 import type { RefundLookup, RefundRequest } from './schemas.ts';
 
 /**
- * refund (§10.1): the refund period and sum of antom-rules.ts (partial and multiple refunds
+ * refund: the refund period and sum of antom-rules.ts (partial and multiple refunds
  * while the total stays within what was paid, within 365 days, at least the wallet minimum);
  * idempotent on refundRequestId. A refund refused by the period or the sum is recorded
- * (same id → same F). notifyRefund is sent only when refundNotifyUrl is given (§16 Q13).
+ * (same id → same F). notifyRefund is sent only when refundNotifyUrl is given (when
+ * Antom sends it is an open question; wallet refunds answer synchronously, so only on request).
  */
 export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>, raw: unknown): AntomBody {
   const { state } = ctx.store;
@@ -79,7 +80,7 @@ function refundResponse(r: RefundRecord): AntomBody {
   return r.status === 'SUCCESS' ? ok(refundFields(r)) : fail(r.resultCode, r.resultMessage, refundFields(r));
 }
 
-/** inquiryRefund (§10.2): refundId wins over refundRequestId. */
+/** inquiryRefund: refundId wins over refundRequestId. */
 export function inquiryRefund(ctx: SandboxContext, body: z.infer<typeof RefundLookup>): AntomBody {
   const { refunds } = ctx.store.state;
   const r = body.refundId ? refunds.find((x) => x.refundId === body.refundId) : refunds.find((x) => x.refundRequestId === body.refundRequestId);

@@ -1,4 +1,4 @@
-/** Antom's `result` object (API.md §2.6). */
+/** Antom's `result` object: S succeeded, F failed (act on the code), U unknown (retry or inquire). */
 export interface AntomResult {
   resultCode: string;
   resultStatus: 'S' | 'F' | 'U';

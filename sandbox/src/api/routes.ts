@@ -49,7 +49,7 @@ function def<S extends z.ZodType>(
   };
 }
 
-/** The APIs of API.md §2.1 (fixed interface). */
+/** The Antom APIs Scan to Bind uses, by path (fixed interface). */
 export const APIS: Readonly<Record<Endpoint, ApiDef>> = {
   consult: def('/v1/authorizations/consult', ConsultRequest, (ctx, b, raw) => consult(ctx, b, raw)),
   applyToken: def('/v1/authorizations/applyToken', ApplyTokenRequest, (ctx, b) => applyToken(ctx, b)),
@@ -65,7 +65,7 @@ export const APIS: Readonly<Record<Endpoint, ApiDef>> = {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Registers every API under `/ams/api` and `/ams/sandbox/api` (API.md §2.1, §15.1). */
+/** Registers every API under `/ams/api` and `/ams/sandbox/api`: Antom's sandbox differs only in the path. */
 export function registerApiRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   for (const [endpoint, api] of Object.entries(APIS) as Array<[Endpoint, ApiDef]>) {
     const handler = (req: FastifyRequest, reply: FastifyReply) => handleApi(ctx, endpoint, api, req, reply);

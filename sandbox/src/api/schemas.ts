@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 /**
- * Request bodies as Antom validates them (API.md §3–§11): required fields, String types
- * (every non-array field is a JSON string, §2.6) and maximum lengths. A failure here is
+ * Request bodies as Antom validates them: required fields, String types
+ * (every non-array field is a JSON string) and maximum lengths. A failure here is
  * PARAM_ILLEGAL and changes nothing. Unknown fields are ignored, as Antom ignores them.
  */
 
@@ -25,12 +25,12 @@ const httpUrl = (max: number) =>
     }, 'must be an http(s) URL');
 
 /**
- * A boolean field: the docs send "true"/"false", the SDKs send JSON booleans (API.md §16 Q9);
- * both are accepted and nothing else.
+ * A boolean field: the docs send "true"/"false", the SDKs send JSON booleans (the two
+ * disagree, an open question); both are accepted and nothing else.
  */
 const flag = z.union([z.boolean(), z.enum(['true', 'false'])]).transform((v) => v === true || v === 'true');
 
-/** Antom's Amount (§2.7): 3-letter currency, positive integer minor units of at most 16 digits. */
+/** Antom's Amount: 3-letter currency, positive integer minor units of at most 16 digits. */
 export const Amount = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code'),
   value: z.string().regex(/^[1-9]\d{0,15}$/, 'must be a positive integer string of at most 16 digits'),
@@ -47,7 +47,7 @@ const Env = z.object({
   deviceLanguage: optStr(32),
 });
 
-/** consult (§3). */
+/** consult (Antom: Scan to Bind, step 1). */
 export const ConsultRequest = z.object({
   customerBelongsTo: str(64),
   authRedirectUrl: httpUrl(1024),
@@ -63,7 +63,7 @@ export const ConsultRequest = z.object({
   merchantAccountId: optStr(64),
 });
 
-/** applyToken (§5). */
+/** applyToken (Antom: Scan to Bind, step 2). */
 export const ApplyTokenRequest = z.object({
   grantType: str(32),
   customerBelongsTo: str(64),
@@ -73,7 +73,7 @@ export const ApplyTokenRequest = z.object({
   merchantAccountId: optStr(64),
 });
 
-/** revoke (§6). */
+/** revoke (an unlink from the merchant's side). */
 export const RevokeRequest = z.object({
   accessToken: str(128),
   merchantAccountId: optStr(64),
@@ -118,7 +118,7 @@ const Order = z.object({
   env: Env.optional(),
 });
 
-/** pay (§7). */
+/** pay (AGREEMENT_PAYMENT with the access token). */
 export const PayRequest = z.object({
   productCode: str(32),
   paymentRequestId: str(64),
@@ -137,12 +137,12 @@ export const PayRequest = z.object({
 /** A validated pay request. */
 export type PayInput = z.infer<typeof PayRequest>;
 
-/** inquiryPayment and cancel (§8.2, §9): paymentId or paymentRequestId, not both absent. */
+/** inquiryPayment and cancel: paymentId or paymentRequestId, not both absent. */
 export const PaymentLookup = z
   .object({ paymentId: optStr(64), paymentRequestId: optStr(64), merchantAccountId: optStr(32) })
   .refine((v) => Boolean(v.paymentId || v.paymentRequestId), 'paymentId or paymentRequestId is required');
 
-/** refund (§10.1). */
+/** refund (full or partial; idempotent on refundRequestId). */
 export const RefundRequest = z.object({
   refundRequestId: str(64),
   paymentId: str(64),
@@ -154,12 +154,12 @@ export const RefundRequest = z.object({
   merchantAccountId: optStr(32),
 });
 
-/** inquiryRefund (§10.2). */
+/** inquiryRefund: refundId or refundRequestId. */
 export const RefundLookup = z
   .object({ refundId: optStr(64), refundRequestId: optStr(64), merchantAccountId: optStr(32) })
   .refine((v) => Boolean(v.refundId || v.refundRequestId), 'refundId or refundRequestId is required');
 
-/** declare (§11.1). */
+/** declare (China customs only; idempotent on declarationRequestId). */
 export const DeclareRequest = z.object({
   declarationRequestId: str(32),
   paymentId: str(64),
@@ -177,7 +177,7 @@ export const DeclareRequest = z.object({
     .optional(),
 });
 
-/** inquiryDeclarationRequests (§11.2). */
+/** inquiryDeclarationRequests (1 to 10 ids). */
 export const DeclarationLookup = z.object({
   declarationRequestIds: z.array(str(32)).min(1).max(10),
 });

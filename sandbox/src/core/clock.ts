@@ -46,7 +46,8 @@ const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}
 
 /**
  * Parses a `Request-Time` header: epoch milliseconds (docs, Java and Go SDKs) or ISO 8601
- * with an offset (Python and PHP SDKs), API.md §16 Q1. Returns undefined when neither.
+ * with an offset (Python and PHP SDKs): the docs and SDKs disagree, so both are accepted.
+ * Returns undefined when neither.
  */
 export function parseRequestTime(value: string): number | undefined {
   if (/^\d{10,15}$/.test(value)) return Number(value);

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 
 /**
- * Antom's message signature (API.md §2.4): RSA256 = SHA256withRSA (PKCS#1 v1.5) over
+ * Antom's message signature: RSA256 = SHA256withRSA (PKCS#1 v1.5) over
  * `<METHOD> <path>\n<client-id>.<time>.<exact body bytes>`, base64, then URL-encoded into the
  * `Signature` header as `algorithm=RSA256,keyVersion=<n>,signature=<value>`.
  */

@@ -4,7 +4,7 @@ import type { WalletId } from '@scan-to-bind/shared/domain';
 import { seedAccounts } from '../wallet/accounts.ts';
 import { writeFileAtomic } from './files.ts';
 
-/** DANA account tiers (API.md §14: daily/monthly caps differ for unverified and Premium users). */
+/** DANA account tiers (Antom's DANA facts: daily/monthly caps differ for unverified and Premium users). */
 export type DanaTier = 'UNVERIFIED' | 'PREMIUM';
 
 /** A wallet account of the simulated wallet app. */
@@ -20,7 +20,7 @@ export interface Account {
   isDefault: boolean;
 }
 
-/** A QR code handed out by consult; single use, dead after 15 minutes (API.md §3). */
+/** A QR code handed out by consult; single use, dead after 15 minutes. */
 export interface AuthQrCode {
   codeId: string;
   /** Canonical consult body (an identical retry gets the same code). */

@@ -6,7 +6,7 @@ import type { NotificationRecord, StateStore } from '../core/state.ts';
 import type { FaultBook } from '../faults/faults.ts';
 
 /**
- * Antom's retry schedule (API.md §8.3): the first delivery at once, then re-sends 2 min,
+ * Antom's notification retry schedule: the first delivery at once, then re-sends 2 min,
  * 10 min, 10 min, 1 h, 2 h, 6 h and 15 h after the previous attempt: 8 attempts in all.
  * Unlike Antom's own sandbox (which does not re-send) we re-send, so relays get tested.
  */
@@ -26,7 +26,7 @@ const ATTEMPT_TIMEOUT_MS = 10_000;
 /** A reorder fault that never fills its batch flushes after this long (real time) by default. */
 const REORDER_FLUSH_MS = 2_000;
 
-/** True only for HTTP 200 with exactly the acknowledgement body of API.md §8.3. */
+/** True only for HTTP 200 with exactly Antom's fixed SUCCESS acknowledgement body. */
 export function isExactAck(status: number, body: string): boolean {
   if (status !== 200) return false;
   let parsed: unknown;

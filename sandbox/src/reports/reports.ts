@@ -44,7 +44,7 @@ function csv(columns: readonly string[], rows: readonly string[][]): string {
   return `${[columns, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n<END>\n`;
 }
 
-/** Major units as Antom's files write them (API.md §12): "12.50"; reversals negative. */
+/** Major units as Antom's report files write them: "12.50"; reversals negative. */
 function major(currency: CurrencyCode, minor: number, negative = false): string {
   const text = toMajorString(money(minor, currency));
   return negative && minor > 0 ? `-${text}` : text;
@@ -88,7 +88,7 @@ function txCells(clientId: string, r: Row): string[] {
 /** One written report file. */
 export interface ReportFile {
   name: string;
-  /** Relative to the data dir, Antom's SFTP layout (API.md §12). */
+  /** Relative to the data dir, in Antom's SFTP layout: reports/v1/settlements/<client id>/<date>/. */
   path: string;
   rows: number;
 }

@@ -23,7 +23,7 @@ export function lookupCode(ctx: SandboxContext, codeId: string): ScanOutcome | {
 
 /**
  * The user confirms in the wallet app: the code is used up, an authCode (valid one minute) is
- * minted and AUTHCODE_CREATED goes to the consult's authNotifyUrl (API.md §4).
+ * minted and AUTHCODE_CREATED goes to the consult's authNotifyUrl.
  */
 export function authorizeScan(ctx: SandboxContext, codeId: string, loginId: string | undefined): ScanOutcome {
   const found = lookupCode(ctx, codeId);
@@ -48,7 +48,7 @@ export function authorizeScan(ctx: SandboxContext, codeId: string, loginId: stri
   return { kind: 'AUTHORIZED', code, loginId: account.loginId };
 }
 
-/** The user declines: the code is used up and nothing is sent, as Antom does (API.md §4). */
+/** The user declines: the code is used up and nothing is sent: Antom notifies only successful authorizations. */
 export function declineScan(ctx: SandboxContext, codeId: string): ScanOutcome {
   const found = lookupCode(ctx, codeId);
   if (found.kind !== 'OPEN') return found;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildCsp, PRODUCTION_CSP } from '../../../../main/security/csp.ts';
 
 describe('CSP', () => {
-  it('is exactly the strict production policy of STYLE.md item 3', () => {
+  it('is exactly the strict production policy (no network, only self scripts and styles)', () => {
     expect(PRODUCTION_CSP).toBe(
       "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
     );

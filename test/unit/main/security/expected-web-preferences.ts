@@ -1,5 +1,6 @@
 /**
- * The webPreferences every window must get (STYLE.md checklist item 1), written out by hand
+ * The webPreferences every window must get (window rule: one secure factory, fixed
+ * webPreferences), written out by hand
  * so tests compare the factory against the checklist, not against itself.
  */
 export function expectedSecureWebPreferences(preloadPath: string): Record<string, unknown> {

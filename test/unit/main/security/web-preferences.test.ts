@@ -5,7 +5,7 @@ import { expectedSecureWebPreferences } from './expected-web-preferences.ts';
 const preloadPath = '/opt/app/out/preload/preload.cjs';
 
 describe('secureWebPreferences', () => {
-  it('sets every option of STYLE.md checklist item 1', () => {
+  it('sets every option of the window rule (isolated, sandboxed, no Node, one preload)', () => {
     const prefs = secureWebPreferences({ preloadPath, isDev: false });
     expect(prefs).toEqual(expectedSecureWebPreferences(preloadPath));
     expect(prefs).not.toHaveProperty('enableBlinkFeatures');
