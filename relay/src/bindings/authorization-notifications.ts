@@ -11,7 +11,7 @@ import type { RevocationOutbox } from './revocation-outbox.ts';
 export type NotificationOutcome = 'applied' | 'duplicate' | 'late-revoked' | 'unknown' | 'ignored';
 
 /**
- * notifyAuthorization (API.md §4). AUTHCODE_CREATED for the binding's live code moves it to
+ * notifyAuthorization (Antom notifies successful authorizations only). AUTHCODE_CREATED for the binding's live code moves it to
  * AUTHORIZED and hands the authCode to the worker (applyToken within the minute). An
  * authorization for a code that was withdrawn, replaced or expired is never attached: its
  * authCode goes to the revocation outbox, where it is exchanged and revoked at once.

@@ -30,7 +30,7 @@ export interface BindingDeps {
 
 const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
 
-/** A fresh authState (API.md: the merchant's value, echoed in notifyAuthorization). */
+/** A fresh authState (the merchant's unique value per consult, echoed in notifyAuthorization). */
 function newAuthState(): string {
   return `st_${randomBytes(24).toString('base64url')}`;
 }

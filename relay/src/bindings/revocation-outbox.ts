@@ -90,7 +90,7 @@ export class RevocationOutbox {
       const authCode = this.box.open({ keyId: row.key_id, data: row.auth_code_enc }, revocationSealContext(row.id, 'auth_code'));
       const outcome = await this.antom.call('applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: row.wallet, authCode });
       if (outcome.kind !== 'succeeded') {
-        // An authCode is good for applyToken within its window only (API.md §5): past it, or refused, it is given up.
+        // An authCode is good for applyToken within its window only (Antom: an authCode is exchanged within minutes of its creation): past it, or refused, it is given up.
         const final = outcome.kind === 'refused' || now - row.created_at > AUTH_CODE_WINDOW_MS;
         const code = outcomeCode(outcome);
         await this.repo.attempted(row, final ? { state: 'FAILED', auth_code_enc: null, last_code: code } : { next_attempt_at: backoff, last_code: code });

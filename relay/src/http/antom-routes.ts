@@ -27,7 +27,7 @@ const STALE = '{"result":{"resultCode":"INVALID_REQUEST_TIME","resultStatus":"F"
  * than 5 min ahead (notification-verifier.ts) is a replay and gets 401 INVALID_REQUEST_TIME.
  * One already handled (same kind and identity, notification-dedupe.ts) is acknowledged and
  * changes nothing; any other is handled. Every accepted delivery is recorded for audit and
- * acknowledged with the exact SUCCESS body (API.md §8.3).
+ * acknowledged with the exact SUCCESS body (Antom stops re-sending only on that answer).
  */
 export function registerAntomRoutes(
   app: FastifyInstance,

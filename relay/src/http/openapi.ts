@@ -92,7 +92,7 @@ export function buildOpenApi(version: string): Json {
             "Launchers: the studio's JWT for the player; `did` must be the device id (players.requireDeviceId), lifetime at most players.maxLifetimeSeconds; covered by X-Signature, so it cannot be moved to another request",
         },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (admin.token); device credentials are refused' },
-        antomSignature: { type: 'apiKey', in: 'header', name: 'Signature', description: 'Antom RSA256 notification signature (API.md §2.4)' },
+        antomSignature: { type: 'apiKey', in: 'header', name: 'Signature', description: 'Antom RSA256 signature of the notification (signing string: method, path, client id, request time, body)' },
       },
     },
   };
