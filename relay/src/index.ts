@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import { AntomClient } from './antom/client.ts';
 import { parsePrivateKey, parsePublicKey } from './antom/signature.ts';
@@ -14,8 +15,9 @@ import { parseConfig, type RelayConfig, type RelayConfigInput } from './config.t
 import { DeviceService } from './devices/device-service.ts';
 import { PlayerAssertionVerifier, type StudioKeySource } from './devices/player-assertion.ts';
 import { EventHub } from './events.ts';
-import { NOTIFY_PATHS, registerAntomRoutes } from './http/antom-routes.ts';
+import { NOTIFY_PATHS } from './http/antom-routes.ts';
 import { registerClientRoutes } from './http/client-routes.ts';
+import { registerPublicRoutes } from './http/public-routes.ts';
 import { createServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { Catalogue } from './payments/catalogue.ts';
@@ -64,6 +66,8 @@ export interface Relay {
   metrics: Metrics;
   /** Every route registered in Fastify (method, path), for the OpenAPI check. */
   routes: readonly { method: string; url: string }[];
+  /** The two Fastify instances, for route-table checks (which hooks each route runs: `printRoutes`). */
+  servers: { public: FastifyInstance; admin: FastifyInstance };
   fulfilment: Fulfilment;
   refunds: RefundService;
   /** Stops taking requests, lets in-flight ones (and their money calls) finish, then closes. */
@@ -222,8 +226,24 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     backlog: async () => ({ fulfilment: await fulfilment.backlog(), refunds: await refundRepo.backlog(), payments: await purchaseRepo.backlog() }),
     held: () => ({ streams: registry.count('stream'), longPolls: registry.count('longPoll') }),
   };
+  // The public listener: admission and request metrics as root hooks (every context runs them
+  // first), then two encapsulated contexts: the public one (enrolment, /healthz, Antom's
+  // notifications) and the signed-device one, whose hooks authenticate every route in it.
   registerOps(app, opsDeps);
-  registerOpsEndpoints(adminApp, opsDeps);
+  registerPublicRoutes(app, {
+    devices,
+    enrollLimiter: new RateLimiter(config.limits.enrollPerMinute, config.limits.enrollBurst),
+    antom: {
+      antomPublicKey,
+      clientId: config.antom.clientId,
+      publicPathPrefix: () => new URL(urls.public).pathname.replace(/\/+$/u, ''),
+      authorization: new AuthorizationNotifications(bindingRepo, box, outbox, logger.child({ component: 'notify' }), kick),
+      payment: new PaymentNotifications(purchaseRepo, bindingRepo, logger.child({ component: 'notify' })),
+      refund: new RefundNotifications(refundRepo),
+      store,
+      clock,
+    },
+  });
   registerClientRoutes(app, {
     devices,
     bindings,
@@ -233,7 +253,6 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     longPollTimeoutMs: config.events.longPollTimeoutMs,
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
-    enrollLimiter: new RateLimiter(config.limits.enrollPerMinute, config.limits.enrollBurst),
     startGate: new StartGate(config.limits.maxStartingPays),
     registry,
     clock,
@@ -241,19 +260,12 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     heartbeatMs: config.events.heartbeatMs,
     strictResponses: config.strictResponses,
   });
+  // The admin listener: readiness, metrics and the OpenAPI document unauthenticated (loopback),
+  // the admin API in the admin context, whose hook checks the admin token on every route in it.
+  registerOpsEndpoints(adminApp, opsDeps);
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
   adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
   registerAdminRoutes(adminApp, { token: adminToken, clock, purchaseRepo, bindingRepo, refundRepo, fulfilmentRepo, declarationRepo, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
-  registerAntomRoutes(app, {
-    antomPublicKey,
-    clientId: config.antom.clientId,
-    publicPathPrefix: () => new URL(urls.public).pathname.replace(/\/+$/u, ''),
-    authorization: new AuthorizationNotifications(bindingRepo, box, outbox, logger.child({ component: 'notify' }), kick),
-    payment: new PaymentNotifications(purchaseRepo, bindingRepo, logger.child({ component: 'notify' })),
-    refund: new RefundNotifications(refundRepo),
-    store,
-    clock,
-  });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
   let adminUrl: string;
@@ -335,6 +347,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger,
     metrics,
     routes,
+    servers: { public: app, admin: adminApp },
     fulfilment,
     refunds,
     close() {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '@scan-to-bind/shared/domain';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 const DEVICE_HEADERS = ['x-device-id', 'x-signature', 'x-nonce', 'x-player-assertion'];
 
@@ -16,7 +16,7 @@ function digest(text: string): Buffer {
  */
 export function adminAuthenticated(token: string | undefined) {
   const expected = token ? digest(token) : undefined;
-  return async (req: FastifyRequest): Promise<void> => {
+  return async function adminAuthenticated(req: FastifyRequest): Promise<void> {
     if (DEVICE_HEADERS.some((h) => req.headers[h] !== undefined)) {
       throw new DomainError('DEVICE_UNAUTHORIZED', 'device credentials are not accepted by the admin API');
     }
@@ -26,4 +26,19 @@ export function adminAuthenticated(token: string | undefined) {
       throw new DomainError('DEVICE_UNAUTHORIZED', 'admin token missing or wrong');
     }
   };
+}
+
+/**
+ * Registers `routes` in the admin context of the admin listener: an encapsulated Fastify context
+ * whose `preHandler` hook (`adminAuthenticated`) checks the admin token on every route declared
+ * in it, so an admin route carries no auth option of its own. Readiness, metrics and the OpenAPI
+ * document stay outside it (unauthenticated, on the loopback listener). A preHandler, as the
+ * per-route option was: the body limit and JSON parse answer first, the handler's validation
+ * after. relay/test/http-route-contexts.test.ts checks that every `/admin/v1` route runs it.
+ */
+export function registerAdminContext(app: FastifyInstance, token: string | undefined, routes: (ctx: FastifyInstance) => void): void {
+  void app.register(async function adminContext(ctx) {
+    ctx.addHook('preHandler', adminAuthenticated(token));
+    routes(ctx);
+  });
 }

@@ -20,6 +20,18 @@ export const NOTIFY_PATHS = {
 const REFUSED = '{"result":{"resultCode":"INVALID_SIGNATURE","resultStatus":"F","resultMessage":"signature not verified"}}';
 const STALE = '{"result":{"resultCode":"INVALID_REQUEST_TIME","resultStatus":"F","resultMessage":"request-time outside the accepted window"}}';
 
+/** What Antom's notification routes need. */
+export interface AntomRouteDeps {
+  antomPublicKey: KeyObject;
+  clientId: string;
+  publicPathPrefix: () => string;
+  authorization: AuthorizationNotifications;
+  payment: PaymentNotifications;
+  refund: RefundNotifications;
+  store: Store;
+  clock: Clock;
+}
+
 /**
  * Antom's notifications. The signature is checked over the relay's own public path (the path
  * Antom was given), the exact body and the request-time header; an unverified notification
@@ -27,21 +39,10 @@ const STALE = '{"result":{"resultCode":"INVALID_REQUEST_TIME","resultStatus":"F"
  * than 5 min ahead (notification-verifier.ts) is a replay and gets 401 INVALID_REQUEST_TIME.
  * One already handled (same kind and identity, notification-dedupe.ts) is acknowledged and
  * changes nothing; any other is handled. Every accepted delivery is recorded for audit and
- * acknowledged with the exact SUCCESS body (Antom stops re-sending only on that answer).
+ * acknowledged with the exact SUCCESS body (Antom stops re-sending only on that answer). They live in the public context
+ * (public-routes.ts): Antom signs them, no device does.
  */
-export function registerAntomRoutes(
-  app: FastifyInstance,
-  deps: {
-    antomPublicKey: KeyObject;
-    clientId: string;
-    publicPathPrefix: () => string;
-    authorization: AuthorizationNotifications;
-    payment: PaymentNotifications;
-    refund: RefundNotifications;
-    store: Store;
-    clock: Clock;
-  },
-): void {
+export function registerAntomRoutes(app: FastifyInstance, deps: AntomRouteDeps): void {
   const records = new NotificationRepo(deps.store);
   const dedupe = new NotificationDedupe(records);
   const route = (kind: keyof typeof NOTIFY_PATHS, handle: (body: Record<string, unknown>) => Promise<NotificationOutcome>) => {

@@ -9,7 +9,7 @@ import type { EndReason, HeldRegistry } from '../ops/streams.ts';
 import type { PurchaseService } from '../payments/purchase-service.ts';
 import { releaseAdmission } from './ops-routes.ts';
 import { answerFor, checkAnswer } from './response-contract.ts';
-import { callerOf } from './server.ts';
+import { callerOf } from './device-auth.ts';
 
 /** What the held connections (long-poll, event stream) need. */
 export interface HeldDeps {

@@ -33,15 +33,16 @@ export function releaseAdmission(req: FastifyRequest): void {
 }
 
 /**
- * Liveness (/healthz, public: a load balancer's probe), request accounting and admission
- * control on the public listener (readiness and metrics: `registerOpsEndpoints`). Admission
- * runs first on every request: past `maxInFlight` the relay answers 503 OVERLOADED with
- * Retry-After instead of queueing without bound.
+ * Request accounting and admission control on the public listener (liveness: the public
+ * context, public-routes.ts; readiness and metrics: `registerOpsEndpoints`). Root hooks, so every
+ * context of the listener runs them, and runs them first: past `maxInFlight` the relay answers
+ * 503 OVERLOADED with Retry-After instead of queueing without bound, before a device's rate
+ * limit or signature is looked at.
  */
 export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
   const started = new WeakMap<FastifyRequest, number>();
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async function admission(req, reply) {
     started.set(req, performance.now());
     const path = req.url.split('?', 1)[0] ?? '';
     if (UNADMITTED.has(path)) return;
@@ -50,7 +51,7 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
     // 'close' fires once the answer is sent or the client went away, so a slot is never leaked.
     reply.raw.once('close', release);
   });
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', async function requestMetrics(req, reply) {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     deps.metrics.inc('relay_http_requests_total', { method: req.method, route, status: String(status) });
@@ -58,8 +59,6 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
     const t0 = started.get(req);
     if (t0 !== undefined) deps.metrics.observe('relay_http_request_duration_seconds', { method: req.method, route }, (performance.now() - t0) / 1000);
   });
-
-  app.get('/healthz', async () => ({ status: 'ok' }));
 }
 
 /**

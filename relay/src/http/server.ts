@@ -1,8 +1,7 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Caller, DeviceService } from '../devices/device-service.ts';
-import { type RateLimiter, RetryLaterError } from '../ops/overload.ts';
+import type { Caller } from '../devices/device-service.ts';
 import { sendError } from './errors.ts';
 import { serialiseThroughContract } from './response-contract.ts';
 
@@ -13,7 +12,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The exact bytes received (signatures are checked over these, never a re-serialisation). */
     rawBody: Buffer;
-    /** Set by `authenticated` for signed client requests. */
+    /** Set by the signed-device context's `deviceSignature` hook (device-auth.ts). */
     caller: Caller | undefined;
   }
 }
@@ -109,37 +108,4 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
   app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));
   return app;
-}
-
-/** A preHandler that authenticates a signed client request (see DeviceService.authenticate). */
-export function authenticated(devices: DeviceService, limiter?: RateLimiter) {
-  return async (req: FastifyRequest): Promise<void> => {
-    req.caller = await devices.authenticate({
-      method: req.method,
-      pathWithQuery: req.url,
-      headers: req.headers,
-      rawBody: req.rawBody,
-    });
-    limiter?.take(`device:${req.caller.deviceId}`);
-  };
-}
-
-/**
- * The early refusal for signed routes (an `onRequest` hook, before the body is read): a device
- * whose bucket is empty gets 429 without the database read, decryption and HMAC of
- * `authenticated`. It only reads the bucket; `authenticated` spends the token.
- */
-export function rateLimitedEarly(limiter?: RateLimiter) {
-  return async (req: FastifyRequest): Promise<void> => {
-    const id = req.headers['x-device-id'];
-    if (!limiter || typeof id !== 'string') return;
-    const wait = limiter.wait(`device:${id}`);
-    if (wait > 0) throw new RetryLaterError('RATE_LIMITED', wait);
-  };
-}
-
-/** The authenticated caller of a request (set by `authenticated`). */
-export function callerOf(req: FastifyRequest): Caller {
-  if (!req.caller) throw new DomainError('DEVICE_UNAUTHORIZED');
-  return req.caller;
 }
