@@ -33,8 +33,14 @@ for (const engine of engines()) {
         expect(started.status).toBe(201);
         const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
         expect(await approveOnPhone(codeValue)).toBeLessThan(300);
+        // This binding's authState picks its notification: the state file is written a moment
+        // after each change, so it may still show the last round's one as held.
+        const current = await s.relay.store.db.selectFrom('auth_states').select('auth_state').where('binding_id', '=', bindingId).where('status', '=', 'current').executeTakeFirstOrThrow();
         const held = await waitFor(
-          async () => ((s.sandboxState()['notifications'] as HeldNotification[]).filter((n) => n.kind === 'notifyAuthorization' && n.status === 'HELD')).at(-1),
+          async () =>
+            (s.sandboxState()['notifications'] as HeldNotification[]).find(
+              (n) => n.kind === 'notifyAuthorization' && n.status === 'HELD' && (JSON.parse(n.body) as { authState?: string }).authState === current.auth_state,
+            ),
           5_000,
           'the withheld notifyAuthorization',
         );
