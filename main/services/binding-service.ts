@@ -1,4 +1,4 @@
-import { bindingTransition, canPayWith, DomainError, type WalletId } from '@scan-to-bind/shared/domain';
+import { BINDING_TERMINAL, bindingTransition, canPayWith, DomainError, type WalletId } from '@scan-to-bind/shared/domain';
 import { type BindingStatus, bindingEventFor, NO_BINDING, toBindingStatus } from './binding-status.ts';
 import type { Clock, Logger } from './ports.ts';
 import type { RelayApi } from './relay/relay-api.ts';
@@ -33,12 +33,16 @@ export interface ActiveBinding {
   readonly maskedAccount: string;
 }
 
+/** How long after a code's expiry a renewal from the relay is awaited before the code is shown as dead. */
+const RENEWAL_GRACE_MS = 30_000;
+
 /**
  * The player's wallet binding, mirrored from the relay and driven through the shared binding
- * state machine. Owns what Antom does not tell anyone: the QR countdown, automatic refreshes
- * (capped by the relay's refreshesLeft), the dead code after the cap, withdrawal and unlink.
- * The binding reference (an opaque relay id) lives in the vault; a keychain failure is a
- * clear KEYCHAIN_* state, never a fallback.
+ * state machine: start, the player's tap for a new code, withdrawal and unlink. The QR code's
+ * life is the relay's (its worker renews an unscanned code at expiry, capped by refreshesLeft,
+ * then ends the binding): this service shows the codes the relay pushes and calls the relay
+ * only when the player asks. The binding reference (an opaque relay id) lives in the vault; a
+ * keychain failure is a clear KEYCHAIN_* state, never a fallback.
  */
 export class BindingService {
   readonly #d: BindingServiceDeps;
@@ -116,7 +120,7 @@ export class BindingService {
   /** Starts linking `wallet`: a QR at once. An already usable binding is returned as it is. */
   async start(wallet: WalletId): Promise<BindingStatus> {
     if (this.#bindingId && canPayWith(this.#status.state)) return this.#status;
-    if (this.#bindingId && this.#status.state === 'QR_SHOWN' && this.#status.wallet === wallet) return this.#status;
+    if (this.#bindingId && this.#status.state === 'QR_SHOWN' && this.#status.wallet === wallet && this.#codeLive()) return this.#status;
     const player = await this.#vaultOp(() => this.#d.playerKey());
     // Proves the keychain usable before a QR is minted we could not remember.
     await this.#vaultOp(() => this.#d.vault.assertUsable());
@@ -139,12 +143,33 @@ export class BindingService {
     return this.#status;
   }
 
-  /** Asks the relay for a fresh code for the shown QR (the player tapped "new code"). */
+  /**
+   * The player tapped "Get a new code". A binding still showing a code asks the relay for a
+   * fresh one (the relay answers a code it has just renewed as it is); an ended binding (the
+   * code died unscanned, also when the relay ended it meanwhile) takes no new code, so a new
+   * binding for the same wallet follows.
+   */
   async refreshCode(): Promise<BindingStatus> {
     const id = this.#bindingId;
-    if (!id || this.#status.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', 'no QR is shown');
-    this.apply(await this.#relayOp(() => this.#d.relay.refreshCode(id)));
-    return this.#status;
+    const wallet = this.#status.wallet;
+    if (id && this.#status.state === 'QR_SHOWN') {
+      try {
+        this.apply(await this.#relayOp(() => this.#d.relay.refreshCode(id)));
+        return this.#status;
+      } catch (error) {
+        if (toRelayError(error).code !== 'ILLEGAL_TRANSITION') throw error;
+        // The relay ended the binding meanwhile (the cap): take its status, then a new binding.
+        await this.sync();
+      }
+    }
+    if (!wallet || !BINDING_TERMINAL.includes(this.#status.state)) throw new DomainError('ILLEGAL_TRANSITION', 'no code to renew');
+    return this.start(wallet);
+  }
+
+  /** The code on screen has not run out yet. */
+  #codeLive(): boolean {
+    const qr = this.#status.qr;
+    return qr !== null && Date.parse(qr.expiresAt) > this.#d.clock.now();
   }
 
   /** Withdraws a shown QR (the player closed the overlay, or a kiosk reset). */
@@ -253,37 +278,22 @@ export class BindingService {
     if (JSON.stringify(previous) !== JSON.stringify(status)) for (const l of this.#listeners) l(status, previous);
   }
 
-  /** At the code's expiry: refresh while refreshes are left, then declare the code dead. */
+  /**
+   * Display only, never a relay call (the code's life is the relay's): a code that ran out with
+   * no renewal left, or whose renewal is RENEWAL_GRACE_MS overdue, is shown dead until the
+   * relay's own status arrives (a newer version replaces it, a late fresh code too).
+   */
   #armExpiry(): void {
     this.dispose();
     const qr = this.#status.qr;
     if (this.#status.state !== 'QR_SHOWN' || !qr) return;
-    const delay = Math.max(0, Date.parse(qr.expiresAt) - this.#d.clock.now());
-    this.#expiryTimer = this.#d.clock.setTimeout(() => void this.#onExpiry(), delay);
-  }
-
-  async #onExpiry(): Promise<void> {
-    this.#expiryTimer = null;
-    const qr = this.#status.qr;
-    const id = this.#bindingId;
-    if (!qr || !id || this.#status.state !== 'QR_SHOWN') return;
-    if (qr.refreshesLeft > 0) {
-      try {
-        this.apply(await this.#d.relay.refreshCode(id));
-        return;
-      } catch (error) {
-        const code = toRelayError(error).code;
-        if (code !== 'QR_REFRESH_LIMIT') {
-          this.#set(id, this.#version, { ...this.#status, qr: null, state: 'EXPIRED', error: code });
-          return;
-        }
-      }
-    }
-    this.#transition('QR_EXPIRED');
-    this.#status = { ...this.#status, error: 'QR_REFRESH_LIMIT' };
-    for (const l of this.#listeners) l(this.#status, this.#status);
-    void this.#d.relay.withdraw(id).catch(() => undefined);
-    await this.#forgetRef().catch(() => undefined);
+    const renewing = qr.refreshesLeft > 0;
+    const delay = Math.max(0, Date.parse(qr.expiresAt) + (renewing ? RENEWAL_GRACE_MS : 0) - this.#d.clock.now());
+    this.#expiryTimer = this.#d.clock.setTimeout(() => {
+      this.#expiryTimer = null;
+      if (this.#status.qr !== qr) return;
+      this.#set(this.#bindingId, this.#version, { ...this.#status, state: 'EXPIRED', qr: null, error: renewing ? 'QR_EXPIRED' : 'QR_REFRESH_LIMIT' });
+    }, delay);
   }
 
   async #forgetRef(): Promise<void> {

@@ -12,8 +12,8 @@ import {
   T0,
 } from './fixtures/harness.ts';
 
-// The binding overlay: picker → QR (decodes to the bridge's code value) → countdown and capped
-// automatic refresh → "Get a new code"; decline/timeout; linked with the masked account.
+// The binding overlay: picker → QR (decodes to the bridge's code value) → countdown; the relay's
+// renewals pushed by main, no call at expiry → "Get a new code"; decline/timeout; linked with the masked account.
 
 test('the wallet picker offers only the wallets of the player’s region and currency', async ({ page }) => {
   const problems = await openApp(page, { query: '?view=bind' });
@@ -36,7 +36,7 @@ test('an Indonesian player is offered DANA; no region shows every wallet', async
   await expect(page.getByRole('button', { name: 'AlipayHK' })).toHaveCount(0);
 });
 
-test('the QR decodes to the code value, counts down, refreshes itself, then asks for a new code', async ({
+test('the QR decodes to the code value, counts down, shows the relay’s renewals without asking, then the player asks for a new code', async ({
   page,
 }) => {
   const problems = await openApp(page, { query: '?view=bind', clock: true });
@@ -62,27 +62,34 @@ test('the QR decodes to the code value, counts down, refreshes itself, then asks
     if (locale === 'id-ID') await expect(page.getByTestId('countdown')).toHaveText('Kode kedaluwarsa dalam 13:59');
   });
 
-  // Expiry: one automatic refresh per expired code, with a fresh code on screen.
+  // Expiry: the relay renews the code; the overlay waits for main's push and asks nothing.
   await page.clock.fastForward(14 * 60_000);
-  await expect.poll(() => calls(page, 'refreshBindingCode')).toHaveLength(1);
+  await expect(page.getByTestId('countdown')).toHaveText('Getting a fresh code…');
+  await page.clock.fastForward(5_000);
+  await emit(page, 'bindingChanged', qrShown(2, 1, T0 + 30 * 60_000));
   await expect.poll(() => decodeQrOnScreen(page)).toBe(code(2));
   await page.clock.fastForward(15 * 60_000);
+  await emit(page, 'bindingChanged', qrShown(3, 0, T0 + 45 * 60_000));
   await expect.poll(() => decodeQrOnScreen(page)).toBe(code(3));
-  expect(await calls(page, 'refreshBindingCode')).toHaveLength(2);
 
-  // The last code runs out with no refresh left: no more automatic codes, "Get a new code".
+  // The last code runs out with no renewal left: "Get a new code", and still no call.
   await page.clock.fastForward(15 * 60_000);
   const again = page.getByRole('button', { name: 'Get a new code' });
   await expect(again).toBeVisible();
   await expect(page.getByTestId('qr')).toHaveCount(0);
   await page.clock.fastForward(60_000);
-  expect(await calls(page, 'refreshBindingCode')).toHaveLength(2);
+  await emit(page, 'bindingChanged', { state: 'EXPIRED', wallet: 'ALIPAY_HK', maskedAccount: null, qr: null, error: 'QR_REFRESH_LIMIT' });
+  await expect(again).toBeVisible();
+  expect(await calls(page, 'refreshBindingCode')).toHaveLength(0);
+  expect(await calls(page, 'startBinding')).toHaveLength(1);
   await expectKeyboardReach(page, 'refresh limit');
   await everyLocale(page, 'bind-refresh-limit');
 
+  // The player asks: one call, a fresh code on screen.
   await again.click();
-  await expect.poll(async () => (await calls(page, 'startBinding')).length).toBe(2);
-  await expect(page.getByTestId('qr')).toBeVisible();
+  await expect.poll(async () => (await calls(page, 'refreshBindingCode')).length).toBe(1);
+  await expect.poll(() => decodeQrOnScreen(page)).toBe(code(4));
+  expect(await calls(page, 'startBinding')).toHaveLength(1);
   expect(problems).toEqual({ foreign: [], csp: [], errors: [] });
 });
 

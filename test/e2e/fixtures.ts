@@ -206,6 +206,8 @@ export class E2eApp {
     accounts: Array<{ loginId: string; balance: number | string }>;
     tokens: Array<{ loginId: string; status: string }>;
     payments: Array<{ paymentRequestId: string; status?: string; paymentAmount?: { currency: string; value: string } }>;
+    /** The API requests the sandbox received (bounded log), by endpoint. */
+    requests: Array<{ endpoint?: string }>;
   }> {
     return (await this.stack.admin('GET', '/state')).body as never;
   }

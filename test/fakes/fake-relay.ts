@@ -59,14 +59,27 @@ export class FakeRelay {
     this.calls.push(`getBinding ${id}`);
     return this.#binding(id);
   }
+  /** The player's tap, as the relay answers it: a fresh code for a binding showing one, spending no renewal. */
   async refreshCode(id: string) {
     this.calls.push(`refreshCode ${id}`);
     const b = this.#binding(id);
-    if (b.refreshesLeft <= 0) throw new RelayError('QR_REFRESH_LIMIT', 409);
+    if (b.state !== 'QR_SHOWN') throw new RelayError('ILLEGAL_TRANSITION', 409);
+    return this.#update(id, { codeValue: `${b.codeValue}-t`, codeExpiresAt: new Date(this.now() + 60_000).toISOString() });
+  }
+  /**
+   * Simulates the relay's worker at a code's expiry (not a client call, so not recorded): a
+   * renewed code while renewals are left, else the binding ends EXPIRED (QR_REFRESH_LIMIT).
+   */
+  expireCode(id: string): RelayBinding {
+    const b = this.#binding(id);
+    if (b.refreshesLeft > 0) {
+      return this.#update(id, { codeValue: `${b.codeValue}-r`, codeExpiresAt: new Date(this.now() + 60_000).toISOString(), refreshesLeft: b.refreshesLeft - 1 });
+    }
     return this.#update(id, {
-      codeValue: `${b.codeValue}-r`,
-      codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
-      refreshesLeft: b.refreshesLeft - 1,
+      state: 'EXPIRED' as BindingState,
+      codeValue: undefined,
+      codeExpiresAt: undefined,
+      error: { code: 'QR_REFRESH_LIMIT', message: 'The code was not scanned.' },
     });
   }
   async withdraw(id: string) {

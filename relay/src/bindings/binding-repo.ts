@@ -19,6 +19,9 @@ import type { AuthStatesTable, BindingsTable, Database } from '../store/schema.t
 /** A binding row. */
 export type BindingRow = BindingsTable;
 
+/** How long a claimed binding is held for one Antom call (the worker's pass, a player's code tap). */
+export const BINDING_LEASE_MS = 30_000;
+
 /** The binding a purchase names, if the caller owns it (hot path: store/prepared.ts). */
 const ownedBinding = new Prepared<{ id: string; owner: string }, BindingRow>((db, arg) =>
   db.selectFrom('bindings').selectAll().where('id', '=', arg('id')).where('owner', '=', arg('owner')),
@@ -127,15 +130,22 @@ export class BindingRepo {
     this.hub.publish({ kind: 'binding', owner: row.owner, id: row.id, version: row.version, status: { ...bindingStatus(row) } });
   }
 
-  /** Takes the worker lease of a row; true when this process now owns the next Antom call for it. */
-  async claim(id: string, leaseMs: number): Promise<boolean> {
+  /**
+   * Takes the worker lease of a row; true when this process now owns the next Antom call for it.
+   * With `seen`, only the row as the caller read it (same version) and, with `due`, only while
+   * its next action is still due: a pass that read the row before another process handled and
+   * released it must not handle it again from its stale copy (one consult per code expiry).
+   */
+  async claim(id: string, leaseMs: number, seen?: { version: number; due?: boolean }): Promise<boolean> {
     const now = this.clock.now();
-    const res = await this.store.db
+    let q = this.store.db
       .updateTable('bindings')
       .set({ lease_until: now + leaseMs })
       .where('id', '=', id)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-      .executeTakeFirst();
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
+    if (seen) q = q.where('version', '=', seen.version);
+    if (seen?.due) q = q.where('next_action_at', '<=', now);
+    const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   }
 

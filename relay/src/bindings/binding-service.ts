@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DomainError, isWalletId } from '@scan-to-bind/shared/domain';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
@@ -8,7 +9,7 @@ import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import type { Caller } from '../devices/device-service.ts';
 import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
-import { type BindingRepo, type BindingRow, bindingStatus } from './binding-repo.ts';
+import { BINDING_LEASE_MS, type BindingRepo, type BindingRow, bindingStatus } from './binding-repo.ts';
 import { currentVisit, recordVisit } from './kiosk-visit-repo.ts';
 import { assertVisitAllowed } from './kiosk-visits.ts';
 import type { RevocationOutbox } from './revocation-outbox.ts';
@@ -29,6 +30,11 @@ export interface BindingDeps {
 }
 
 const LIVE_STATES = ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'];
+
+/** A tap for a new code within this time of the code's issue answers that code (refreshCode). */
+const JUST_ISSUED_MS = 60_000;
+/** How often a tap waiting for another pass's lease looks at the row again. */
+const TAP_POLL_MS = 100;
 
 /** A fresh authState (the merchant's unique value per consult, echoed in notifyAuthorization). */
 function newAuthState(): string {
@@ -148,14 +154,58 @@ export class BindingService {
     return result.row;
   }
 
-  /** A fresh code for a binding still showing one; the old authState is withdrawn. */
+  /**
+   * Issues a fresh code for a row whose lease the caller holds (`repo.claim`), then releases
+   * the lease: the next look is at the new code's expiry, or at `retryAt` when consult failed.
+   */
+  async issueLeased(row: BindingRow, countsAsRefresh: boolean, retryAt: number | null): Promise<BindingRow | undefined> {
+    let issued: BindingRow | undefined;
+    try {
+      issued = await this.issueCode(row, countsAsRefresh);
+    } finally {
+      const next = issued ? (issued.state === 'QR_SHOWN' ? issued.code_expires_at : issued.next_action_at) : retryAt;
+      await this.#d.repo.release(row.id, next);
+    }
+    return issued;
+  }
+
+  /**
+   * The player's tap for a new code (POST /v1/bindings/:id/refresh-code). The rule of the QR
+   * code's life (the product's single-use QR, dead after its lifetime): the relay's worker alone
+   * renews an unscanned code at its expiry, at most `maxCodeRefreshes` times, then ends the
+   * binding EXPIRED (QR_REFRESH_LIMIT); devices only show the code, its expiry and
+   * refreshesLeft. A tap is the player asking, so:
+   * - it takes the worker's lease on the row (version-checked), so a tap and a worker pass, in
+   *   this or another relay process, never both consult for the same expiry; a tap that finds
+   *   the lease taken waits for that pass and answers its result;
+   * - a code issued less than JUST_ISSUED_MS ago is answered as it is (the tap raced a renewal
+   *   the device had not seen yet): no consult;
+   * - otherwise it consults, also after the automatic renewals are used up, and spends none of
+   *   them (they cap what an unattended screen mints);
+   * - an ended binding (EXPIRED, FAILED, ...) takes no new code: the device starts a new binding.
+   */
   async refreshCode(caller: Caller, id: string): Promise<RelayBinding> {
-    const row = await this.#d.repo.getOwned(caller.owner, id);
-    if (row.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${row.state}`);
-    if (row.refreshes_left <= 0) throw new DomainError('QR_REFRESH_LIMIT');
-    const issued = await this.issueCode(row, true);
-    if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
-    return bindingStatus(issued);
+    const { repo } = this.#d;
+    const waitUntil = Date.now() + BINDING_LEASE_MS + TAP_POLL_MS;
+    for (;;) {
+      const row = await repo.getOwned(caller.owner, id);
+      if (row.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${row.state}`);
+      const now = repo.clock.now();
+      const issuedAt = row.code_expires_at === null ? null : row.code_expires_at - this.#d.settings.qrLifetimeMs;
+      if (row.code_expires_at !== null && row.code_expires_at > now && issuedAt !== null && issuedAt > now - JUST_ISSUED_MS) {
+        return bindingStatus(row);
+      }
+      if (await repo.claim(row.id, BINDING_LEASE_MS, { version: row.version })) {
+        const issued = await this.issueLeased(row, false, row.next_action_at);
+        if (!issued) throw new DomainError('PROVIDER_ERROR', 'consult failed');
+        if (issued.state !== 'QR_SHOWN') throw new DomainError('ILLEGAL_TRANSITION', `binding is ${issued.state}`);
+        return bindingStatus(issued);
+      }
+      // Another pass holds the lease (or the row changed since it was read): look again once
+      // it is done. A lease outlives its holder by at most BINDING_LEASE_MS.
+      if (Date.now() > waitUntil) throw new DomainError('PROVIDER_ERROR', 'a code is still being issued');
+      await sleep(TAP_POLL_MS);
+    }
   }
 
   /** Withdraws a shown code (player closed the dialog, kiosk reset). */

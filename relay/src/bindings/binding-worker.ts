@@ -6,11 +6,10 @@ import { AUTH_CODE_WINDOW_MS, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
 import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
-import { type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
+import { BINDING_LEASE_MS, type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
 import type { BindingService } from './binding-service.ts';
 import type { RevocationOutbox } from './revocation-outbox.ts';
 
-const LEASE_MS = 30_000;
 const RETRY_MS = 2_000;
 
 /**
@@ -35,7 +34,7 @@ export class BindingWorker {
     const now = this.repo.clock.now();
     const due = await this.repo.due(now, ['QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING'], 20);
     for (const row of due) {
-      if (!(await this.repo.claim(row.id, LEASE_MS))) continue;
+      if (!(await this.repo.claim(row.id, BINDING_LEASE_MS, { version: row.version, due: true }))) continue;
       try {
         await this.#handle(row);
       } catch (err) {
@@ -49,10 +48,10 @@ export class BindingWorker {
   async #handle(row: BindingRow): Promise<void> {
     const now = this.repo.clock.now();
     if (row.state === 'QR_SHOWN') {
+      // The automatic renewal of an unscanned code is the worker's alone (devices only show
+      // the code and its expiry); a player's tap takes the same lease (BindingService.refreshCode).
       if (row.refreshes_left > 0) {
-        const issued = await this.service.issueCode(row, true);
-        if (!issued) await this.repo.release(row.id, now + RETRY_MS);
-        else await this.repo.release(row.id, issued.state === 'QR_SHOWN' ? issued.code_expires_at : issued.next_action_at);
+        await this.service.issueLeased(row, true, now + RETRY_MS);
         return;
       }
       await this.repo.apply(row.id, 'QR_EXPIRED', { code_value: null, next_action_at: null, lease_until: null, error_code: 'QR_REFRESH_LIMIT' }, (trx) =>

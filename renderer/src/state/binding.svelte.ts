@@ -7,9 +7,10 @@ export type BindingStatus = InvokeOutput<'bindingStatus'>;
 export type WalletOption = InvokeOutput<'listWallets'>[number];
 
 /**
- * The binding flow of the overlay: the wallet picker, the QR with its countdown, automatic
- * refresh (capped by main's refreshesLeft), the "Get a new code" path and the linked result.
- * Main owns the truth; this class mirrors its pushes and asks for the next step.
+ * The binding flow of the overlay: the wallet picker, the QR with its countdown, the "Get a new
+ * code" path and the linked result. The code's life is the relay's (it renews an unscanned code
+ * at expiry, capped by refreshesLeft); main mirrors it, and this class shows main's pushes and
+ * asks for a new code only when the player does.
  */
 export class BindingFlow {
   status = $state.raw<BindingStatus | null>(null);
@@ -22,7 +23,6 @@ export class BindingFlow {
   copied = $state<boolean | null>(null);
   /** The current time, advanced by `tick()` while a code is on screen. */
   now = $state.raw(Date.now());
-  #refreshedFor = $state<string | null>(null);
   readonly #api: Api;
 
   constructor(api: Api) {
@@ -47,9 +47,10 @@ export class BindingFlow {
     return s.state === 'QR_SHOWN' && this.secondsLeft === 0 && (s.qr?.refreshesLeft ?? 0) === 0;
   }
 
-  /** An automatic refresh was asked for the code on screen and has not answered yet. */
+  /** The code on screen ran out and the relay's renewal has not arrived yet. */
   get refreshing(): boolean {
-    return this.qr !== null && this.#refreshedFor === this.qr.codeValue && this.secondsLeft === 0;
+    const qr = this.qr;
+    return qr !== null && qr.refreshesLeft > 0 && this.secondsLeft === 0;
   }
 
   /** Takes a status from an invoke answer or a push. */
@@ -73,7 +74,6 @@ export class BindingFlow {
   start(wallet: WalletId): Promise<void> {
     if (this.busy) return Promise.resolve();
     this.wallet = wallet;
-    this.#refreshedFor = null;
     this.copied = null;
     return this.#run(() => this.#api.startBinding({ wallet }));
   }
@@ -100,13 +100,16 @@ export class BindingFlow {
     this.copied = r.ok && r.value;
   }
 
-  /** Advances the clock; when the code on screen expires, asks once for a fresh one if any are left. */
+  /** "Get a new code" for a code that ran out unscanned: the player asks main (refreshBindingCode). */
+  renew(): Promise<void> {
+    if (this.busy) return Promise.resolve();
+    this.copied = null;
+    return this.#run(() => this.#api.refreshBindingCode());
+  }
+
+  /** Advances the countdown; nothing else (the relay renews the code, main pushes it). */
   tick(): void {
     this.now = Date.now();
-    const qr = this.qr;
-    if (!qr || this.secondsLeft !== 0 || qr.refreshesLeft === 0 || this.#refreshedFor === qr.codeValue) return;
-    this.#refreshedFor = qr.codeValue;
-    void this.#run(() => this.#api.refreshBindingCode());
   }
 
   /** Forgets everything (kiosk reset). */
@@ -115,6 +118,5 @@ export class BindingFlow {
     this.wallet = null;
     this.failure = null;
     this.copied = null;
-    this.#refreshedFor = null;
   }
 }

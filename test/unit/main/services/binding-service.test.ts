@@ -121,18 +121,72 @@ describe('BindingService', () => {
     expect(() => svc.active()).toThrow(/BINDING_NOT_FOUND/);
   });
 
-  it('refreshes the code automatically at expiry while refreshes are left, then declares it dead', async () => {
+  it('makes no relay call when a code expires: the relay’s renewals and its end arrive as statuses', async () => {
     const { svc, relay, clock } = setup();
     await svc.start('DANA');
+    const id = svc.bindingId as string;
+    const before = relay.calls.length;
     await clock.advance(60_000);
-    expect(relay.count('refreshCode')).toBe(1);
+    expect(relay.calls.slice(before)).toEqual([]);
+    expect(svc.status().state).toBe('QR_SHOWN');
+    svc.apply(relay.expireCode(id));
     expect(svc.status().qr?.refreshesLeft).toBe(1);
     await clock.advance(60_000);
+    svc.apply(relay.expireCode(id));
+    expect(svc.status().qr?.refreshesLeft).toBe(0);
+    // The last code runs out: shown dead at once, before the relay says so.
     await clock.advance(60_000);
-    expect(relay.count('refreshCode')).toBe(2);
     expect(svc.status()).toMatchObject({ state: 'EXPIRED', qr: null, error: 'QR_REFRESH_LIMIT' });
-    expect(relay.count('withdraw')).toBe(1);
+    svc.apply(relay.expireCode(id));
+    expect(svc.status()).toMatchObject({ state: 'EXPIRED', qr: null, error: 'QR_REFRESH_LIMIT' });
+    await clock.advance(3_600_000);
+    expect(relay.calls.slice(before)).toEqual([]);
     expect(clock.pending).toBe(0);
+  });
+
+  it('a renewal overdue past the grace shows the code dead; the relay’s late code brings it back, still without a call', async () => {
+    const { svc, relay, clock } = setup();
+    await svc.start('DANA');
+    const id = svc.bindingId as string;
+    const before = relay.calls.length;
+    await clock.advance(60_000 + 29_000);
+    expect(svc.status().state).toBe('QR_SHOWN');
+    await clock.advance(1_000);
+    expect(svc.status()).toMatchObject({ state: 'EXPIRED', qr: null, error: 'QR_EXPIRED' });
+    svc.apply(relay.expireCode(id));
+    expect(svc.status()).toMatchObject({ state: 'QR_SHOWN', qr: { refreshesLeft: 1 } });
+    expect(relay.calls.slice(before)).toEqual([]);
+  });
+
+  it('the player’s tap: a shown code asks the relay; a dead one, or one the relay ended meanwhile, starts a new binding', async () => {
+    const { svc, relay, clock } = setup();
+    await svc.start('DANA');
+    const first = svc.bindingId as string;
+    const shown = await svc.refreshCode();
+    expect(relay.count('refreshCode')).toBe(1);
+    expect(shown).toMatchObject({ state: 'QR_SHOWN', qr: { refreshesLeft: 2 } });
+
+    svc.apply(relay.expireCode(first));
+    svc.apply(relay.expireCode(first));
+    await clock.advance(60_000);
+    expect(svc.status().state).toBe('EXPIRED');
+    const fresh = await svc.refreshCode();
+    expect(relay.count('createBinding')).toBe(2);
+    expect(relay.count('refreshCode')).toBe(1);
+    expect(fresh).toMatchObject({ state: 'QR_SHOWN', wallet: 'DANA' });
+    const second = svc.bindingId as string;
+    expect(second).not.toBe(first);
+
+    // The relay's worker ended it before its status reached us: the tap gets a 409, then a new binding.
+    relay.expireCode(second);
+    relay.expireCode(second);
+    relay.expireCode(second);
+    expect(svc.status().state).toBe('QR_SHOWN');
+    await svc.refreshCode();
+    expect(relay.count('refreshCode')).toBe(2);
+    expect(relay.count('createBinding')).toBe(3);
+    expect(svc.status().state).toBe('QR_SHOWN');
+    expect(svc.bindingId).not.toBe(second);
   });
 
   it('cancel withdraws the QR at the relay and clears the reference', async () => {
