@@ -5,7 +5,7 @@ import { AntomClient } from './antom/client.ts';
 import { parsePrivateKey, parsePublicKey } from './antom/signature.ts';
 import { AuthorizationNotifications } from './bindings/authorization-notifications.ts';
 import { BindingRepo } from './bindings/binding-repo.ts';
-import { BindingService } from './bindings/binding-service.ts';
+import { RelayBindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
 import { RevocationOutbox } from './bindings/revocation-outbox.ts';
 import { RevocationRepo } from './bindings/revocation-repo.ts';
@@ -24,7 +24,7 @@ import { Catalogue } from './payments/catalogue.ts';
 import { PaymentNotifications } from './payments/payment-notifications.ts';
 import { PaymentWorker } from './payments/payment-worker.ts';
 import { PurchaseRepo } from './payments/purchase-repo.ts';
-import { PurchaseService } from './payments/purchase-service.ts';
+import { RelayPurchaseService } from './payments/purchase-service.ts';
 import { openStore, type Store } from './store/db.ts';
 import { SecretBox } from './store/secret-box.ts';
 import { Worker } from './worker.ts';
@@ -155,7 +155,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   let worker: Worker | undefined;
   const kick = (): void => worker?.kick();
   const outbox = new RevocationOutbox(new RevocationRepo(store, clock), box, antom, logger.child({ component: 'revocations' }));
-  const bindings = new BindingService({
+  const bindings = new RelayBindingService({
     repo: bindingRepo,
     box,
     antom,
@@ -170,7 +170,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     },
     kick,
   });
-  const purchases = new PurchaseService({
+  const purchases = new RelayPurchaseService({
     repo: purchaseRepo,
     bindings: bindingRepo,
     box,

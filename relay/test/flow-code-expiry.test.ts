@@ -5,7 +5,7 @@ import { TestDevice } from './support/client.ts';
 import { engines } from './support/env.ts';
 import { type Stack, startStack, waitFor } from './support/stack.ts';
 
-// The QR code's life has one owner, the relay (BindingService.refreshCode states the rule):
+// The QR code's life has one owner, the relay (RelayBindingService.refreshCode states the rule):
 // its worker renews an unscanned code at expiry, a player's tap takes the same lease. Two relay
 // processes on one database, counted at the sandbox: one expiry costs exactly one consult.
 

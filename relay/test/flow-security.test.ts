@@ -63,7 +63,7 @@ for (const engine of engines()) {
       await expectRejected(await impostor.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }), 401, 'DEVICE_UNAUTHORIZED');
       await expectRejected(await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }), 404, 'BINDING_NOT_FOUND');
       await expectRejected(await s.launcher.request('GET', `/v1/bindings/${bindingId}`), 404, 'BINDING_NOT_FOUND');
-      // Another owner's purchase answers exactly like an unknown intent id (PurchaseService.status).
+      // Another owner's purchase answers exactly like an unknown intent id (RelayPurchaseService.status).
       const intent = (JSON.parse(body) as { purchaseIntentId: string }).purchaseIntentId;
       await expectRejected(await s.launcher.request('GET', `/v1/purchases/${intent}`), 404, 'NOT_FOUND');
       await expectRejected(await s.launcher.request('GET', `/v1/purchases/${uuid()}`), 404, 'NOT_FOUND');

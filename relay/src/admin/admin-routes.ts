@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance } from 'fastify';
-import type { BindingService } from '../bindings/binding-service.ts';
+import type { RelayBindingService } from '../bindings/binding-service.ts';
 import type { Clock } from '../clock.ts';
 import type { DeclarationService } from '../declarations/declaration-service.ts';
 import type { DeviceService } from '../devices/device-service.ts';
@@ -43,7 +43,7 @@ export interface AdminRouteDeps {
   fulfilmentRepo: FulfilmentRepo;
   declarationRepo: DeclarationRepo;
   devices: DeviceService;
-  bindings: BindingService;
+  bindings: RelayBindingService;
   refunds: RefundService;
   declarations: DeclarationService;
   enrollmentCodeLifetimeMs: number;

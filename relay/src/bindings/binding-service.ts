@@ -46,7 +46,7 @@ function newAuthState(): string {
  * fresh code, withdraw, unlink, and the AUTHCODE_CREATED / TOKEN_CANCELED notifications. Calls
  * that take time (applyToken, refresh, revoke retries) run in the worker from database rows.
  */
-export class BindingService {
+export class RelayBindingService {
   readonly #d: BindingDeps;
 
   constructor(deps: BindingDeps) {

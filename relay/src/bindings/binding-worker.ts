@@ -7,7 +7,7 @@ import type { RelayConfig } from '../config.ts';
 import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import { BINDING_LEASE_MS, type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
-import type { BindingService } from './binding-service.ts';
+import type { RelayBindingService } from './binding-service.ts';
 import type { RevocationOutbox } from './revocation-outbox.ts';
 
 const RETRY_MS = 2_000;
@@ -21,7 +21,7 @@ const RETRY_MS = 2_000;
 export class BindingWorker {
   constructor(
     private readonly repo: BindingRepo,
-    private readonly service: BindingService,
+    private readonly service: RelayBindingService,
     private readonly box: SecretBox,
     private readonly antom: AntomClient,
     private readonly outbox: RevocationOutbox,
@@ -49,7 +49,7 @@ export class BindingWorker {
     const now = this.repo.clock.now();
     if (row.state === 'QR_SHOWN') {
       // The automatic renewal of an unscanned code is the worker's alone (devices only show
-      // the code and its expiry); a player's tap takes the same lease (BindingService.refreshCode).
+      // the code and its expiry); a player's tap takes the same lease (RelayBindingService.refreshCode).
       if (row.refreshes_left > 0) {
         await this.service.issueLeased(row, true, now + RETRY_MS);
         return;

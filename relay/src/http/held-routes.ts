@@ -1,12 +1,12 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import { RELAY_EVENTS, type RelayEventName } from '@scan-to-bind/shared/relay-api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BindingService } from '../bindings/binding-service.ts';
+import type { RelayBindingService } from '../bindings/binding-service.ts';
 import type { Clock } from '../clock.ts';
 import type { Caller } from '../devices/device-service.ts';
 import type { EventHub, StatusEvent } from '../events.ts';
 import type { EndReason, HeldRegistry } from '../ops/streams.ts';
-import type { PurchaseService } from '../payments/purchase-service.ts';
+import type { RelayPurchaseService } from '../payments/purchase-service.ts';
 import { releaseAdmission } from './ops-routes.ts';
 import { answerFor, checkAnswer } from './response-contract.ts';
 import { callerOf } from './device-auth.ts';
@@ -15,8 +15,8 @@ import { callerOf } from './device-auth.ts';
 export interface HeldDeps {
   hub: EventHub;
   registry: HeldRegistry;
-  bindings: BindingService;
-  purchases: PurchaseService;
+  bindings: RelayBindingService;
+  purchases: RelayPurchaseService;
   clock: Clock;
   longPollTimeoutMs: number;
   /** A stream ends after this long (less up to a tenth, so streams opened together do not all reconnect together). */

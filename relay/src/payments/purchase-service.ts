@@ -60,7 +60,7 @@ export function requestHash(req: PurchaseRequest): string {
  * Purchases: price from the catalogue, check wallet limits and studio caps, write the intent,
  * then call pay once; S/F settle it, U or silence leave it PROCESSING for the worker.
  */
-export class PurchaseService {
+export class RelayPurchaseService {
   readonly #d: PurchaseDeps;
 
   constructor(deps: PurchaseDeps) {
