@@ -193,7 +193,7 @@ for (const engine of engines()) {
         expect(JSON.stringify(answer), `${route.method} ${route.path}`).toContain(`"#/components/schemas/${route.response.name}"`);
       }
       const { $schema: _, ...binding } = z.toJSONSchema(RelayBindingSchema, { io: 'output' }) as Record<string, unknown>;
-      expect(doc.components['schemas']?.['BindingStatus']).toEqual(binding);
+      expect(doc.components['schemas']?.['RelayBinding']).toEqual(binding);
       expect(JSON.stringify(binding)).toContain('"format":"uuid"');
       // The signing scheme names the assertion line; launchers' requirement pairs both headers.
       const schemes = doc.components['securitySchemes'] as Record<string, { name: string; description: string }>;

@@ -41,8 +41,8 @@ export interface RelayRoute {
 
 const none = { name: 'Empty', schema: EmptyBodySchema, required: false } as const;
 const body = (name: string, schema: z.ZodType) => ({ name, schema, required: true }) as const;
-const binding = (status = 200) => ({ status, name: 'BindingStatus', schema: RelayBindingSchema });
-const purchase = { status: 200, name: 'PurchaseStatus', schema: RelayPurchaseSchema } as const;
+const binding = (status = 200) => ({ status, name: 'RelayBinding', schema: RelayBindingSchema });
+const purchase = { status: 200, name: 'RelayPurchase', schema: RelayPurchaseSchema } as const;
 
 /** Every route of the client API. The relay serves exactly these (checked against Fastify). */
 export const RELAY_ROUTES = {

@@ -72,7 +72,7 @@ export const ROUTE_DOCS: readonly RouteDoc[] = [
   { method: 'get', path: '/admin/v1/payments', summary: 'List and search payments', security: 'admin', query: paymentsQuery, response: object() },
   { method: 'get', path: '/admin/v1/payments/:intentId', summary: 'One payment with refunds, delivery and declarations', security: 'admin', params: adminIntentParams, response: object() },
   { method: 'get', path: '/admin/v1/bindings', summary: 'List and search bindings', security: 'admin', query: bindingsQuery, response: object() },
-  { method: 'post', path: '/admin/v1/bindings/:id/revoke', summary: 'Revoke a binding', security: 'admin', params: adminIdParams, body: none, response: ok('BindingStatus', RelayBindingSchema) },
+  { method: 'post', path: '/admin/v1/bindings/:id/revoke', summary: 'Revoke a binding', security: 'admin', params: adminIdParams, body: none, response: ok('RelayBinding', RelayBindingSchema) },
   { method: 'get', path: '/admin/v1/refunds', summary: 'List refunds', security: 'admin', query: refundsQuery, response: ok('Refunds', RefundsResponseSchema) },
   { method: 'post', path: '/admin/v1/refunds', summary: 'Refund (full or partial; idempotent on refundRequestId)', security: 'admin', body: { name: 'RefundBody', schema: refundBody, required: true }, response: ok('RefundStatus', RelayRefundSchema, 201) },
   { method: 'get', path: '/admin/v1/refunds/:refundRequestId', summary: 'One refund', security: 'admin', params: refundParams, response: ok('RefundStatus', RelayRefundSchema) },
