@@ -21,13 +21,17 @@ export function assertVisitAllowed(caller: Caller, visitId: string | undefined):
 /**
  * The visit rule of a kiosk purchase, checked before anything is written or sent to Antom:
  * the purchase names the binding's visit (both absent only for a binding from before visits),
- * and that visit is the device's current one.
+ * and that visit is the device's current one (`current`, read by the caller).
  */
-export async function assertPurchaseVisit(store: Store, caller: Caller, binding: Pick<BindingRow, 'visit_id'>, visitId: string | undefined): Promise<void> {
+export function checkPurchaseVisit(caller: Caller, binding: Pick<BindingRow, 'visit_id'>, visitId: string | undefined, current: string | null): void {
   assertVisitAllowed(caller, visitId);
   if (caller.kind !== 'kiosk') return;
   if ((visitId ?? null) !== binding.visit_id) throw new DomainError('KIOSK_VISIT_ENDED', 'the binding belongs to another visit');
-  if (binding.visit_id !== null && (await currentVisit(store, caller.deviceId)) !== binding.visit_id) {
-    throw new DomainError('KIOSK_VISIT_ENDED', 'the visit is over');
-  }
+  if (binding.visit_id !== null && current !== binding.visit_id) throw new DomainError('KIOSK_VISIT_ENDED', 'the visit is over');
+}
+
+/** `checkPurchaseVisit`, reading the device's current visit only when the rule needs it. */
+export async function assertPurchaseVisit(store: Store, caller: Caller, binding: Pick<BindingRow, 'visit_id'>, visitId: string | undefined): Promise<void> {
+  const needsCurrent = caller.kind === 'kiosk' && binding.visit_id !== null && (visitId ?? null) === binding.visit_id;
+  checkPurchaseVisit(caller, binding, visitId, needsCurrent ? await currentVisit(store, caller.deviceId) : binding.visit_id);
 }

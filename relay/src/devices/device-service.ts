@@ -18,7 +18,19 @@ export interface Caller {
   player?: Player;
   /** Whose bindings and purchases these are: `player:<sub>` for launchers, `device:<id>` for kiosks. */
   owner: string;
+  /**
+   * Set when authentication left two checks to the request's own first statement (a pay on
+   * PostgreSQL, `deferToPay`): the nonce to record (a replay is refused there) and the device's
+   * enrolment to re-check (its credentials came from memory). Undefined when both were done.
+   */
+  unrecorded?: { nonce: string; seenAt: number };
 }
+
+/** A device's enrolment as authentication needs it: sealed secret and kind (never change for an id). */
+type Credentials = Pick<DeviceRow, 'kind' | 'key_id' | 'secret_enc'>;
+
+/** How many devices' credentials are kept in memory for deferred authentication (oldest dropped first). */
+const KNOWN_DEVICES = 10_000;
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -36,12 +48,27 @@ export class DeviceService {
   readonly #box: SecretBox;
   readonly #clock: Clock;
   readonly #players: PlayerAssertionVerifier | undefined;
+  readonly #deferToPay: ((method: string, pathWithQuery: string) => boolean) | undefined;
+  /** Sealed credentials of devices seen enrolled (only read for requests `deferToPay` accepts). */
+  readonly #known = new Map<string, Credentials>();
 
-  constructor(deps: { store: Store; box: SecretBox; clock: Clock; players?: PlayerAssertionVerifier | undefined }) {
+  /**
+   * `deferToPay` names the requests whose handler records the nonce and re-checks the device's
+   * enrolment in its own first statement (the pay on PostgreSQL: relay_pay_begin), so their
+   * authentication sends nothing to the database once the device is known.
+   */
+  constructor(deps: {
+    store: Store;
+    box: SecretBox;
+    clock: Clock;
+    players?: PlayerAssertionVerifier | undefined;
+    deferToPay?: ((method: string, pathWithQuery: string) => boolean) | undefined;
+  }) {
     this.#repo = new DeviceRepo(deps.store);
     this.#box = deps.box;
     this.#clock = deps.clock;
     this.#players = deps.players;
+    this.#deferToPay = deps.deferToPay;
   }
 
   /** Mints a one-time enrolment code (printed by the CLI); only its hash is stored. */
@@ -80,7 +107,9 @@ export class DeviceService {
    * device enrolled, HMAC over the canonical string (which covers the X-Player-Assertion
    * header), timestamp within 5 minutes, player assertion (launchers; pinned to this device by
    * its `did`), then records the nonce (its primary key rejects a replay). Nothing is written
-   * for a request that fails any earlier check.
+   * for a request that fails any earlier check. For a request `deferToPay` accepts, the device
+   * row may come from memory and the nonce is not recorded here: the returned Caller carries it
+   * (`unrecorded`) and the handler's first statement records it and re-checks the enrolment.
    */
   async authenticate(req: {
     method: string;
@@ -101,8 +130,8 @@ export class DeviceService {
       throw new DomainError('DEVICE_UNAUTHORIZED', 'malformed signature headers');
     }
     if (Buffer.from(nonce, 'base64url').length < 16) throw new DomainError('DEVICE_UNAUTHORIZED', 'nonce too short');
-    const device = await this.#repo.get(deviceId);
-    if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
+    const deferred = this.#deferToPay?.(req.method, req.pathWithQuery) === true;
+    const device = (deferred ? this.#known.get(deviceId) : undefined) ?? (await this.#enrolled(deviceId));
     const secret = this.#box.open({ keyId: device.key_id, data: device.secret_enc }, deviceSecretContext(deviceId));
     // The assertion header is read once: the value the signature covers is the value verified below.
     const assertion = h('x-player-assertion');
@@ -118,14 +147,26 @@ export class DeviceService {
       if (!this.#players) throw new DomainError('PLAYER_UNAUTHORIZED', 'no studio key configured');
       player = await this.#players.verify(assertion, deviceId);
     }
+    const owner = player ? `player:${player.id}` : `device:${deviceId}`;
+    if (deferred) return { deviceId, kind: device.kind, owner, ...(player ? { player } : {}), unrecorded: { nonce, seenAt: now } };
     try {
       await this.#repo.recordNonce(deviceId, nonce, now);
     } catch (err) {
       if (isUniqueViolation(err)) throw new DomainError('REQUEST_REPLAYED', 'nonce reused');
       throw err;
     }
-    const owner = player ? `player:${player.id}` : `device:${deviceId}`;
     return { deviceId, kind: device.kind, owner, ...(player ? { player } : {}) };
+  }
+
+  /** Reads an enrolled device (DEVICE_NOT_ENROLLED otherwise) and remembers its credentials. */
+  async #enrolled(deviceId: string): Promise<Credentials> {
+    const device = await this.#repo.get(deviceId);
+    if (!device || device.revoked_at !== null) throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
+    if (this.#deferToPay) {
+      if (this.#known.size >= KNOWN_DEVICES) this.#known.delete(this.#known.keys().next().value as string);
+      this.#known.set(deviceId, { kind: device.kind, key_id: device.key_id, secret_enc: device.secret_enc });
+    }
+    return device;
   }
 
   /** Which of `ids` are disabled now (one query; the periodic check of held connections). */

@@ -10,14 +10,14 @@ import {
 } from '@scan-to-bind/shared/domain';
 import { createHash } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
 import type { Dialect, Store } from '../store/db.ts';
 import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
-import type { Database, PurchasesTable } from '../store/schema.ts';
+import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
@@ -99,7 +99,7 @@ export const purchaseByPaymentRequest = new Prepared<{ payment_request_id: strin
 );
 
 /** Purchase states whose amount counts as spent (wallet limits, studio caps). */
-const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
+export const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
 
 interface SpentArgs {
   value: string;
@@ -132,6 +132,60 @@ const spentQuery = (column: 'owner' | 'account_ref') =>
       .where('state', 'in', COUNTED),
   );
 const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
+
+const PAY_BEGIN_SQL = 'select relay_pay_begin($1::jsonb) as r';
+
+/** What relay_pay_begin needs to decide and insert for one wallet the binding may turn out to have. */
+export interface PayBeginWallet {
+  /** True when the price or a per-transaction limit already refuses this wallet (the rules name the code). */
+  refuse: boolean;
+  currency?: string;
+  amount_minor?: number;
+  day_from?: number;
+  day_to?: number;
+  year_from?: number;
+  year_to?: number;
+  month_from?: number;
+  month_to?: number;
+  max_day?: number | null;
+  max_year?: number | null;
+  cap_daily?: number | null;
+  cap_monthly?: number | null;
+}
+
+/** The input of relay_pay_begin (store/migrations-0007.ts). */
+export interface PayBeginInput {
+  device_id: string;
+  nonce: string;
+  seen_at: number;
+  intent_id: string;
+  owner: string;
+  binding_id: string;
+  kiosk: boolean;
+  visit_id: string | null;
+  /** Binding states a payment may use. */
+  payable: string[];
+  /** Purchase states whose amount counts as spent. */
+  counted: string[];
+  /** The row to insert; binding_id, wallet, account_ref, currency and amount_minor come from the binding. */
+  row: PurchaseRow;
+  wallets: Record<string, PayBeginWallet>;
+}
+
+/** The binding facts relay_pay_begin returns for the rules to check. */
+export type PayBeginBinding = Pick<BindingsTable, 'id' | 'state' | 'wallet' | 'account_ref' | 'key_id' | 'access_token_enc' | 'visit_id'>;
+
+/** The answer of relay_pay_begin. */
+export type PayBeginAnswer =
+  | { outcome: 'DEVICE_NOT_ENROLLED' | 'REQUEST_REPLAYED' | 'BINDING_NOT_FOUND' }
+  | { outcome: 'EXISTING'; purchase: PurchaseRow }
+  | {
+      outcome: 'CHECK' | 'INSERTED';
+      binding: PayBeginBinding;
+      device_visit: string | null;
+      /** Sums under the spending locks (absent when a gate before them refused). */
+      spent?: { acct_day: number; acct_year: number; owner_day: number; owner_month: number };
+    };
 
 /** A time window [start, end). */
 export interface Window {
@@ -207,6 +261,24 @@ export class PurchaseRepo {
       await insertPurchase.execute(trx, dialect, values);
       return values;
     });
+  }
+
+  /**
+   * PostgreSQL only: a pay's whole first part in one statement and commit (relay_pay_begin,
+   * store/migrations-0007.ts: nonce, enrolment, idempotency, binding, spending locks and
+   * windows, intent insert). The caller computes `input` and reads the answer.
+   */
+  async begin(input: PayBeginInput): Promise<PayBeginAnswer> {
+    if (this.store.dialect !== 'postgres') throw new Error('PurchaseRepo.begin runs on PostgreSQL only');
+    const res = await this.store.db.executeQuery<{ r: PayBeginAnswer }>(CompiledQuery.raw(PAY_BEGIN_SQL, [JSON.stringify(input)]));
+    const answer = res.rows[0]?.r;
+    if (!answer) throw new Error('relay_pay_begin returned nothing');
+    return answer;
+  }
+
+  /** Inserts a whole purchase row (a refused pay's FAILED row); a unique violation is thrown. */
+  async insert(row: PurchaseRow): Promise<void> {
+    await insertPurchase.execute(this.store.db, this.store.dialect, row);
   }
 
   /** Reads one purchase by Antom's paymentRequestId (notifications). */

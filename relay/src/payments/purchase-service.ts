@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  BINDING_STATES,
   canPayWith,
   checkWalletLimits,
   type CurrencyCode,
@@ -10,6 +11,7 @@ import {
   parseMajor,
   toAntomAmount,
   type WalletId,
+  WALLET_IDS,
   walletInfo,
   walletWindow,
 } from '@scan-to-bind/shared/domain';
@@ -17,7 +19,7 @@ import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
-import { assertPurchaseVisit } from '../bindings/kiosk-visits.ts';
+import { assertPurchaseVisit, checkPurchaseVisit } from '../bindings/kiosk-visits.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
@@ -26,7 +28,18 @@ import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import { type PurchaseRepo, type PurchaseRow, purchaseStatus, type SpentReader } from './purchase-repo.ts';
+import {
+  COUNTED,
+  type PayBeginBinding,
+  type PayBeginWallet,
+  type PurchaseRepo,
+  type PurchaseRow,
+  purchaseStatus,
+  type SpentReader,
+} from './purchase-repo.ts';
+
+/** Binding states a payment may use (canPayWith, the rule's owner), for relay_pay_begin's gate. */
+const PAYABLE: string[] = BINDING_STATES.filter((s) => canPayWith(s));
 
 /** A purchase request as the device sends it (amounts are never accepted from a device). */
 export interface PurchaseRequest {
@@ -56,6 +69,19 @@ export function requestHash(req: PurchaseRequest): string {
   return createHash('sha256').update(JSON.stringify([req.bindingId, req.sku, req.quantity])).digest('hex');
 }
 
+/** The typed refusal of a binding whose state cannot pay (canPayWith). */
+function assertPayable(state: string): void {
+  if (canPayWith(state as never)) return;
+  const code: ErrorCode =
+    state === 'REVOKED' ? 'BINDING_REVOKED' : state === 'EXPIRED' ? 'BINDING_EXPIRED' : state === 'FAILED' ? 'BINDING_FAILED' : 'BINDING_NOT_ACTIVE';
+  throw new DomainError(code);
+}
+
+/** A pay refused by a limit is kept as a FAILED row with its code (nothing to inquire). */
+function refusedRow(row: PurchaseRow, code: ErrorCode, now: number): PurchaseRow {
+  return { ...row, state: 'FAILED', error_code: code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now };
+}
+
 /**
  * Purchases: price from the catalogue, check wallet limits and studio caps, write the intent,
  * then call pay once; S/F settle it, U or silence leave it PROCESSING for the worker.
@@ -73,6 +99,7 @@ export class RelayPurchaseService {
    * StartGate).
    */
   async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
+    if (caller.unrecorded) return this.#createInOneTrip(caller, caller.unrecorded, req, onProviderCall);
     const { repo } = this.#d;
     const hash = requestHash(req);
     const existing = await repo.get(req.purchaseIntentId);
@@ -80,55 +107,18 @@ export class RelayPurchaseService {
     const binding = await this.#d.bindings.getOwned(caller.owner, req.bindingId);
     // Before anything is written or sent: a kiosk pays only in the binding's own, current visit.
     await assertPurchaseVisit(repo.store, caller, binding, req.visitId);
+    assertPayable(binding.state);
     const wallet = binding.wallet as WalletId;
-    if (!canPayWith(binding.state as never)) {
-      const code: ErrorCode =
-        binding.state === 'REVOKED' ? 'BINDING_REVOKED' : binding.state === 'EXPIRED' ? 'BINDING_EXPIRED' : binding.state === 'FAILED' ? 'BINDING_FAILED' : 'BINDING_NOT_ACTIVE';
-      throw new DomainError(code);
-    }
     const currency = walletInfo(wallet).currency;
     const { item, total } = this.#d.catalogue.price(req.sku, req.quantity, currency);
     const now = repo.clock.now();
-    const row: PurchaseRow = {
-      intent_id: req.purchaseIntentId,
-      owner: caller.owner,
-      device_id: caller.deviceId,
-      player_id: caller.player?.id ?? null,
-      binding_id: binding.id,
-      wallet,
-      account_ref: binding.account_ref,
-      sku: item.sku,
-      quantity: req.quantity,
-      request_hash: hash,
-      currency,
-      amount_minor: total.minor,
-      state: 'SUBMITTED',
-      version: 1,
-      payment_request_id: `pay_${req.purchaseIntentId.replace(/-/gu, '')}`,
-      payment_id: null,
-      result_code: null,
-      error_code: null,
-      created_at: now,
-      updated_at: now,
-      submitted_at: now,
-      expires_at: now + this.#d.payments.expiryMs,
-      paid_at: null,
-      finished_at: null,
-      next_check_at: now + this.#d.payments.inquiryIntervalMs,
-      lease_until: now + this.#d.payments.leaseMs,
-      inquiries: 0,
-      cancel_attempts: 0,
-      unresolved_reported_at: null,
-      touched_at: Date.now(),
-    };
+    const row = this.#row(caller, req, hash, now, binding, currency, total.minor);
     let refusal: { code: ErrorCode } | undefined;
     let written: PurchaseRow = row;
     try {
       written = await repo.create([`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`], async (spent) => {
         refusal = await this.#checkLimits(spent, row, total, now);
-        return refusal
-          ? { ...row, state: 'FAILED', error_code: refusal.code, next_check_at: null, lease_until: null, submitted_at: null, expires_at: null, finished_at: now }
-          : row;
+        return refusal ? refusedRow(row, refusal.code, now) : row;
       });
     } catch (err) {
       if (isUniqueViolation(err)) {
@@ -141,6 +131,167 @@ export class RelayPurchaseService {
     repo.publish(written);
     if (refusal) return purchaseStatus(written);
     return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
+  }
+
+  /**
+   * The PostgreSQL pay (issue 17): authentication left the nonce and the enrolment check to it
+   * (`Caller.unrecorded`), and everything before the Antom call is one statement,
+   * relay_pay_begin. The binding is only known inside it, so the gates are given for every
+   * wallet (price, per-transaction limits, windows, caps); the function inserts the intent only
+   * when they pass. Whatever it refuses, or accepts, is checked again here with the same rule
+   * functions as the other path, which name the typed error: a refusal the rules do not
+   * explain is an internal error (nothing was inserted), and an insert the rules refuse is
+   * marked FAILED before any Antom call (fails safe).
+   */
+  async #createInOneTrip(caller: Caller, unrecorded: NonNullable<Caller['unrecorded']>, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
+    const { repo } = this.#d;
+    const hash = requestHash(req);
+    const now = repo.clock.now();
+    const at = new Date(now);
+    const wallets: Record<string, PayBeginWallet> = {};
+    for (const wallet of WALLET_IDS) wallets[wallet] = this.#gate(wallet, req, at);
+    const template = this.#row(caller, req, hash, now, { id: req.bindingId, wallet: '', account_ref: null }, '', 0);
+    const answer = await repo.begin({
+      device_id: caller.deviceId,
+      nonce: unrecorded.nonce,
+      seen_at: unrecorded.seenAt,
+      intent_id: req.purchaseIntentId,
+      owner: caller.owner,
+      binding_id: req.bindingId,
+      kiosk: caller.kind === 'kiosk',
+      visit_id: req.visitId ?? null,
+      payable: PAYABLE,
+      counted: COUNTED,
+      row: template,
+      wallets,
+    });
+    switch (answer.outcome) {
+      case 'DEVICE_NOT_ENROLLED':
+        throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
+      case 'REQUEST_REPLAYED':
+        throw new DomainError('REQUEST_REPLAYED', 'nonce reused');
+      case 'BINDING_NOT_FOUND':
+        throw new DomainError('BINDING_NOT_FOUND');
+      case 'EXISTING':
+        return this.#replay(caller, answer.purchase, hash);
+    }
+    const { binding, spent } = answer;
+    const wallet = binding.wallet as WalletId;
+    const currency = walletInfo(wallet).currency;
+    // Exactly the row the function inserted (when it did): the template with the binding's columns.
+    const row: PurchaseRow = { ...template, wallet: binding.wallet, account_ref: binding.account_ref, currency, amount_minor: wallets[wallet]?.amount_minor ?? 0 };
+    let checked: { item: { title: string }; total: Money; refusal: { code: ErrorCode } | undefined };
+    try {
+      checkPurchaseVisit(caller, binding, req.visitId, answer.device_visit);
+      assertPayable(binding.state);
+      const { item, total } = this.#d.catalogue.price(req.sku, req.quantity, currency);
+      // The sums read under the locks; without them (a gate before the locks refused: the price's
+      // per-transaction limits) nothing counts yet, as checkWalletLimits assumes without `spent`.
+      const reader: SpentReader = async (column) =>
+        column === 'account_ref' ? [spent?.acct_day ?? 0, spent?.acct_year ?? 0] : [spent?.owner_day ?? 0, spent?.owner_month ?? 0];
+      checked = { item, total, refusal: await this.#checkLimits(reader, row, total, now) };
+    } catch (err) {
+      if (answer.outcome === 'INSERTED' && err instanceof DomainError) await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: err.code });
+      throw err;
+    }
+    const { item, total, refusal } = checked;
+    if (answer.outcome === 'CHECK') {
+      if (!refusal) throw new Error('relay_pay_begin refused a pay its rules accept');
+      const failed = refusedRow(row, refusal.code, now);
+      try {
+        await repo.insert(failed);
+      } catch (err) {
+        const raced = isUniqueViolation(err) ? await repo.get(req.purchaseIntentId) : undefined;
+        if (raced) return this.#replay(caller, raced, hash);
+        throw err;
+      }
+      repo.publish(failed);
+      return purchaseStatus(failed);
+    }
+    if (refusal) {
+      const res = await repo.apply(row.intent_id, 'PAY_FAILED', { error_code: refusal.code }, row);
+      return purchaseStatus(res?.row ?? row);
+    }
+    repo.publish(row);
+    return this.#pay(row, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
+  }
+
+  /**
+   * relay_pay_begin's gate for one wallet the binding may have: its price (a price or
+   * per-transaction refusal is left to the rules), the windows of `at` and the caps that bound them.
+   */
+  #gate(wallet: WalletId, req: PurchaseRequest, at: Date): PayBeginWallet {
+    const info = walletInfo(wallet);
+    const currency = info.currency;
+    let total: Money;
+    try {
+      total = this.#d.catalogue.price(req.sku, req.quantity, currency).total;
+    } catch (err) {
+      if (err instanceof DomainError) return { refuse: true };
+      throw err;
+    }
+    const [day, year, month] = [walletWindow(wallet, at, 'day'), walletWindow(wallet, at, 'year'), walletWindow(wallet, at, 'month')];
+    const caps = this.#d.spendingCaps[currency];
+    return {
+      refuse: !checkWalletLimits(wallet, total).ok,
+      currency,
+      amount_minor: total.minor,
+      day_from: day.start.getTime(),
+      day_to: day.end.getTime(),
+      year_from: year.start.getTime(),
+      year_to: year.end.getTime(),
+      month_from: month.start.getTime(),
+      month_to: month.end.getTime(),
+      max_day: info.caps.maxPerDay ?? null,
+      max_year: info.caps.maxPerYear ?? null,
+      cap_daily: caps?.daily === undefined ? null : parseMajor(caps.daily, currency).minor,
+      cap_monthly: caps?.monthly === undefined ? null : parseMajor(caps.monthly, currency).minor,
+    };
+  }
+
+  /** The intent row of a new pay (SUBMITTED, its inquiry and lease scheduled). */
+  #row(
+    caller: Caller,
+    req: PurchaseRequest,
+    hash: string,
+    now: number,
+    binding: Pick<PayBeginBinding, 'id' | 'wallet' | 'account_ref'>,
+    currency: string,
+    amountMinor: number,
+  ): PurchaseRow {
+    const { payments } = this.#d;
+    return {
+      intent_id: req.purchaseIntentId,
+      owner: caller.owner,
+      device_id: caller.deviceId,
+      player_id: caller.player?.id ?? null,
+      binding_id: binding.id,
+      wallet: binding.wallet,
+      account_ref: binding.account_ref,
+      sku: req.sku,
+      quantity: req.quantity,
+      request_hash: hash,
+      currency,
+      amount_minor: amountMinor,
+      state: 'SUBMITTED',
+      version: 1,
+      payment_request_id: `pay_${req.purchaseIntentId.replace(/-/gu, '')}`,
+      payment_id: null,
+      result_code: null,
+      error_code: null,
+      created_at: now,
+      updated_at: now,
+      submitted_at: now,
+      expires_at: now + payments.expiryMs,
+      paid_at: null,
+      finished_at: null,
+      next_check_at: now + payments.inquiryIntervalMs,
+      lease_until: now + payments.leaseMs,
+      inquiries: 0,
+      cancel_attempts: 0,
+      unresolved_reported_at: null,
+      touched_at: Date.now(),
+    };
   }
 
   #replay(caller: Caller, row: PurchaseRow, hash: string): RelayPurchase {

@@ -4,6 +4,7 @@ import { spendingIndexes } from './migrations-0003.ts';
 import { notificationDedupe } from './migrations-0004.ts';
 import { kioskVisits } from './migrations-0005.ts';
 import { dropSpendLocks } from './migrations-0006.ts';
+import { payBeginFunction } from './migrations-0007.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -159,6 +160,7 @@ export const migrations: Record<string, Migration> = {
   '0004_notification_dedupe': notificationDedupe,
   '0005_kiosk_visits': kioskVisits,
   '0006_drop_spend_locks': dropSpendLocks,
+  '0007_pay_begin_function': payBeginFunction,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */
