@@ -106,8 +106,10 @@ export const loadRows: Row[] = [
   {
     name: 'load 10,000 concurrent pays',
     family: 'load',
-    // The production limits (per-device bucket, admission control) rather than the tests' lifted ones.
-    stack: { overrides: { limits: { perDevicePerMinute: 60, perDeviceBurst: 10, maxInFlight: 24, shutdownGraceMs: 5_000 } } },
+    // The production limits of the pay path (per-device bucket, admission control) rather than the
+    // tests' lifted ones. The setup enrols its 16 devices from one address, which the enrolment
+    // throttle (its own row, 'enrol brute force') would refuse: that one stays lifted here.
+    stack: { overrides: { limits: { perDevicePerMinute: 60, perDeviceBurst: 10, maxInFlight: 24, shutdownGraceMs: 5_000, enrollPerMinute: 1_000, enrollBurst: 100 } } },
     async run(ctx) {
       const total = ctx.short ? 1_000 : 10_000;
       const devices = await extraDevices(ctx.stack, ctx.short ? 4 : 16);
