@@ -122,7 +122,9 @@ export class BindingService {
     if (this.#bindingId && canPayWith(this.#status.state)) return this.#status;
     if (this.#bindingId && this.#status.state === 'QR_SHOWN' && this.#status.wallet === wallet && this.#codeLive()) return this.#status;
     const player = await this.#vaultOp(() => this.#d.playerKey());
-    // Proves the keychain usable before a QR is minted we could not remember.
+    // Proves the keychain usable before a QR is minted we could not remember; once the keychain
+    // has answered this is no keychain call (Vault.assertUsable), so no keychain operation sits
+    // before the QR's first paint (issue 17, #5).
     await this.#vaultOp(() => this.#d.vault.assertUsable());
     if (this.#bindingId && this.#status.state === 'QR_SHOWN') await this.cancel();
     const wire = await this.#relayOp(() => this.#d.relay.createBinding(wallet, this.#visit()));

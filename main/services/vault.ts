@@ -66,15 +66,25 @@ const BindingRefSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/);
  */
 export class Vault {
   readonly #store: SecretStore;
+  /**
+   * The keychain's last answer proved it usable (a write it took, or a read that found an
+   * entry) and nothing has failed since. Cleared by any failure, so the next `assertUsable()`
+   * asks the keychain again.
+   */
+  #proven = false;
 
   constructor(store: SecretStore) {
     this.#store = store;
   }
 
-  async #do<T>(op: () => Promise<T>): Promise<T> {
+  /** `proves`: a success of `op` shows the keychain usable (not so an empty read: see #get). */
+  async #do<T>(op: () => Promise<T>, proves = true): Promise<T> {
     try {
-      return await op();
+      const value = await op();
+      if (proves) this.#proven = true;
+      return value;
     } catch (error) {
+      this.#proven = false;
       throw keychainError(error);
     }
   }
@@ -86,18 +96,24 @@ export class Vault {
    * refuses ("Cannot create an item in a locked collection").
    */
   async #get(account: string): Promise<string | null> {
-    const value = await this.#do(() => this.#store.get(VAULT_SERVICE, account));
+    const value = await this.#do(() => this.#store.get(VAULT_SERVICE, account), false);
     if (value === null) await this.#do(() => this.#store.set(VAULT_SERVICE, PROBE_ACCOUNT, 'ok'));
+    else this.#proven = true;
     return value;
   }
 
   /**
    * Proves the keychain usable before something is created that it must then remember (a QR):
-   * throws KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE when it is not. The device credential read
-   * back is the proof (a locked collection hides every entry), so an enrolled device pays one
-   * read; only when there is nothing to read back does the probe write decide.
+   * throws KEYCHAIN_LOCKED / KEYCHAIN_UNAVAILABLE when it is not. A keychain that has answered
+   * since its last failure (at the latest restore()'s read of the binding reference) is taken
+   * as proven, with no keychain call: the QR's first paint waits on no keychain (issue 17, #5).
+   * A keychain locked since then is caught by the reference write that follows the QR, which
+   * withdraws it (BindingService.start) and clears the proof. Otherwise the device credential
+   * read back is the proof (a locked collection hides every entry), so an enrolled device pays
+   * one read; only when there is nothing to read back does the probe write decide.
    */
   async assertUsable(): Promise<void> {
+    if (this.#proven) return;
     await this.#get(DEVICE_ACCOUNT);
   }
 

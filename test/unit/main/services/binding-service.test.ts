@@ -231,8 +231,8 @@ describe('BindingService', () => {
     expect((await svc.restore()).error).toBe(code);
   });
 
-  it('before minting a QR an enrolled device reads the keychain once and writes nothing (no probe write)', async () => {
-    const { svc, relay, secrets, vault } = setup();
+  it('before minting a QR no keychain call once the keychain has answered; an unproven one is read once, with no probe write', async () => {
+    const { svc, relay, secrets, vault, clock } = setup();
     await vault.setDeviceCredential({ relayUrl: 'http://127.0.0.1:8787', deviceId: 'dev_1', deviceSecret: 's'.repeat(43), kind: 'launcher' });
     const calls: string[] = [];
     for (const op of ['get', 'set', 'delete'] as const) {
@@ -247,8 +247,28 @@ describe('BindingService', () => {
       calls.push('createBinding');
       return createBinding(w);
     };
+    // The vault took the credential write: proven, so the relay is asked first (issue 17, #5).
     await svc.start('ALIPAY_HK');
+    expect(calls.slice(0, calls.indexOf('createBinding') + 1)).toEqual(['createBinding']);
+    // A fresh vault (nothing answered yet) reads the credential back once.
+    calls.length = 0;
+    const fresh = new BindingService({ relay, vault: new Vault(secrets), clock, log: new MemoryLogger(), playerKey: async () => 'player-2' });
+    await fresh.start('ALIPAY_HK');
     expect(calls.slice(0, calls.indexOf('createBinding') + 1)).toEqual(['get relay-device', 'createBinding']);
+  });
+
+  it('a keychain locked after it answered: the QR is shown, its reference write fails, the QR is withdrawn; the next start asks the keychain first and mints nothing', async () => {
+    const { svc, relay, secrets, vault } = setup();
+    await vault.setDeviceCredential({ relayUrl: 'http://127.0.0.1:8787', deviceId: 'dev_1', deviceSecret: 's'.repeat(43), kind: 'launcher' });
+    secrets.mode = 'locked';
+    const seen: string[] = [];
+    svc.onChange((s) => seen.push(`${s.state} ${s.error ?? ''}`.trim()));
+    await expect(svc.start('DANA')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    expect(seen).toEqual(['QR_SHOWN', 'FAILED', 'NONE', 'NONE KEYCHAIN_LOCKED']);
+    expect(relay.count('createBinding')).toBe(1);
+    expect(relay.count('withdraw')).toBe(1);
+    await expect(svc.start('DANA')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    expect(relay.count('createBinding')).toBe(1);
   });
 
   it('puts the QR on screen before its reference is written to the vault (the write runs while the player scans)', async () => {

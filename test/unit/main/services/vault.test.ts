@@ -87,6 +87,27 @@ describe('Vault', () => {
     expect(store.calls).toEqual(['get scan-to-bind/relay-device']);
   });
 
+  it('once the keychain has answered, proving it usable costs no keychain call; after a failure it is asked again', async () => {
+    const memory = new MemorySecretStore();
+    const store = counting(memory);
+    const vault = new Vault(store);
+    await vault.setDeviceCredential(cred);
+    store.calls.length = 0;
+    await vault.assertUsable();
+    expect(store.calls).toEqual([]);
+    memory.mode = 'locked';
+    // A failure clears the proof: the next call asks the keychain.
+    await expect(vault.setBindingRef('p', 'bnd_12345678')).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    store.calls.length = 0;
+    await expect(vault.assertUsable()).rejects.toMatchObject({ code: 'KEYCHAIN_LOCKED' });
+    expect(store.calls).toEqual(['get scan-to-bind/relay-device', 'set scan-to-bind/probe']);
+    memory.mode = 'ok';
+    await vault.assertUsable();
+    store.calls.length = 0;
+    await vault.assertUsable();
+    expect(store.calls).toEqual([]);
+  });
+
   it('with nothing to read back, a probe write decides whether it is usable', async () => {
     const memory = new MemorySecretStore();
     const store = counting(memory);
