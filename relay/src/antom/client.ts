@@ -151,7 +151,9 @@ export class AntomClient {
       logger.error({ endpoint, verified, ms }, 'antom response signature not verified; treating as unknown');
       return { kind: 'unknown', reason: 'unverified', detail: `response signature ${verified}` };
     }
-    logger.info({ endpoint, resultStatus: result.resultStatus, resultCode: result.resultCode, ms }, 'antom call');
+    // Logging at info costs nothing per successful pay (issue 17): an S answer is a debug line
+    // (relay_antom_calls_total counts every call by result code); F and U stay at info.
+    logger[result.resultStatus === 'S' ? 'debug' : 'info']({ endpoint, resultStatus: result.resultStatus, resultCode: result.resultCode, ms }, 'antom call');
     return { kind: 'answer', result, body: parsed as Record<string, unknown> };
   }
 
