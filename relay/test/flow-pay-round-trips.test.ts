@@ -60,5 +60,20 @@ for (const engine of engines()) {
         expect(log?.statements.map((st, i) => st.slice(0, expected[i]?.length))).toEqual(expected);
       }
     });
+
+    it('a successful pay and its notification write no line at info (issue 17: logging costs nothing per pay)', async () => {
+      const notifications = async () =>
+        (await s.relay.store.db.selectFrom('notifications').select('id').where('kind', '=', 'payment').execute()).length;
+      const before = await notifications();
+      const from = s.logs.length;
+      const [device, bindingId] = pays[0] as [TestDevice, string];
+      const res = await device.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+      expect(res.body['state']).toBe('SUCCEEDED');
+      // The sandbox's notifyPayment for it has been handled (its audit row is written before the line).
+      for (let i = 0; i < 200 && (await notifications()) === before; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await notifications()).toBeGreaterThan(before);
+      const info = s.logs.slice(from).filter((l) => (JSON.parse(l) as { level: number }).level >= 30);
+      expect(info).toEqual([]);
+    });
   });
 }

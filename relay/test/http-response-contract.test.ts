@@ -3,7 +3,8 @@ import { Writable } from 'node:stream';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import { describe, expect, it } from 'vitest';
-import { CONTRACT_VIOLATION } from '../src/http/response-contract.ts';
+import { z } from 'zod';
+import { CONTRACT_VIOLATION, checkAnswer } from '../src/http/response-contract.ts';
 import { createServer } from '../src/http/server.ts';
 import { createLogger } from '../src/logger.ts';
 
@@ -82,4 +83,26 @@ it('in production, a field the schema does not name is dropped (never sent) and 
   expect(res.json()).toEqual(b);
   expect(logs.find((l) => l.includes(CONTRACT_VIOLATION))).toContain('"level":40');
   await app.close();
+});
+
+describe('checkAnswer: an answer is compared with what its schema keeps, as sent on the wire', () => {
+  const Schema = z.object({ id: z.string(), note: z.string().optional(), items: z.array(z.object({ sku: z.string(), n: z.number() })) });
+
+  it('accepts an answer that differs from the parsed one only by undefined fields and key order', () => {
+    const check = checkAnswer(Schema, { items: [{ n: 1, sku: 'a' }], note: undefined, id: 'x' });
+    expect(check).toEqual({ ok: true, value: { id: 'x', items: [{ sku: 'a', n: 1 }] } });
+  });
+
+  it('finds a field the schema does not name however deep, and returns the answer without it', () => {
+    const check = checkAnswer(Schema, { id: 'x', items: [{ sku: 'a', n: 1 }, { sku: 'b', n: 2, secret: 's' }] });
+    expect(check).toEqual({ ok: false, issues: ['(fields the schema does not name)'], value: { id: 'x', items: [{ sku: 'a', n: 1 }, { sku: 'b', n: 2 }] } });
+  });
+
+  it('compares values that are not plain data as their JSON (a Date sent as its string)', () => {
+    const At = z.object({ at: z.any() });
+    const at = new Date(0);
+    expect(checkAnswer(At, { at })).toEqual({ ok: true, value: { at } });
+    // A transform the schema makes to a field is a difference on the wire.
+    expect(checkAnswer(z.object({ n: z.number().transform((v) => v + 1) }), { n: 1 }).ok).toBe(false);
+  });
 });

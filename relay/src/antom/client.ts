@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { Agent as HttpAgent, type IncomingHttpHeaders, request as httpRequest } from 'node:http';
+import { type ClientRequest, Agent as HttpAgent, type IncomingHttpHeaders, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -62,6 +62,86 @@ function parseResult(body: unknown): AntomResult | undefined {
   return { resultStatus, resultCode, ...(typeof resultMessage === 'string' ? { resultMessage } : {}) };
 }
 
+/** An answer as read off the wire. */
+interface RawAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** Where the state of one POST hangs on its request and response objects. */
+const EXCHANGE = Symbol('antom exchange');
+
+/**
+ * The state of one POST (AntomClient.#post). Its listeners are the module-level functions
+ * below, which find it on the request or response they are called on: no closures are made
+ * per call (issue 17, the pay path).
+ */
+interface Exchange {
+  req: ClientRequest;
+  resolve: (answer: RawAnswer) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  timeoutMs: number;
+  chunks: Buffer[];
+  size: number;
+}
+type Carrier = { [EXCHANGE]?: Exchange };
+
+function exchangeOf(emitter: object): Exchange {
+  return (emitter as Carrier)[EXCHANGE] as Exchange;
+}
+
+function failExchange(ex: Exchange, err: Error): void {
+  clearTimeout(ex.timer);
+  ex.reject(err);
+}
+
+function onRequestError(this: ClientRequest, err: Error): void {
+  failExchange(exchangeOf(this), err);
+}
+
+function onResponse(this: ClientRequest, res: IncomingMessage): void {
+  (res as Carrier)[EXCHANGE] = exchangeOf(this);
+  res.on('data', onAnswerData);
+  res.on('end', onAnswerEnd);
+  res.on('error', onAnswerError);
+  res.on('aborted', onAnswerAborted);
+}
+
+function onAnswerData(this: IncomingMessage, chunk: Buffer): void {
+  const ex = exchangeOf(this);
+  ex.size += chunk.length;
+  if (ex.size > MAX_ANSWER_BYTES) ex.req.destroy(new Error('answer larger than 1 MiB'));
+  else ex.chunks.push(chunk);
+}
+
+function onAnswerEnd(this: IncomingMessage): void {
+  const ex = exchangeOf(this);
+  clearTimeout(ex.timer);
+  ex.resolve({ status: this.statusCode ?? 0, headers: this.headers, text: Buffer.concat(ex.chunks).toString('utf8') });
+}
+
+function onAnswerError(this: IncomingMessage, err: Error): void {
+  failExchange(exchangeOf(this), err);
+}
+
+function onAnswerAborted(this: IncomingMessage): void {
+  failExchange(exchangeOf(this), new Error('answer aborted'));
+}
+
+/** A single-valued answer header. */
+function one(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function onExchangeTimeout(ex: Exchange): void {
+  const e = new Error(`no answer within ${ex.timeoutMs} ms`);
+  e.name = 'TimeoutError';
+  ex.req.destroy(e);
+}
+
 /**
  * The signed Antom client. Every request is signed with Antom's RSA256 message signature; every
  * response signature is verified with Antom's public key. A call is sent once: this client never
@@ -70,7 +150,8 @@ function parseResult(body: unknown): AntomResult | undefined {
  */
 export class AntomClient {
   readonly #o: AntomClientOptions;
-  readonly #target: { url: URL; agent: HttpAgent; send: typeof httpRequest };
+  /** Antom's address, read out of the URL once (its getters cost on every call). */
+  readonly #target: { protocol: string; hostname: string; port: string; prefix: string; agent: HttpAgent; send: typeof httpRequest };
 
   constructor(options: AntomClientOptions) {
     this.#o = { ...options, baseUrl: options.baseUrl.replace(/\/+$/u, '') };
@@ -83,7 +164,14 @@ export class AntomClient {
     // (Node's default is 5 s): a POST is never re-sent, so a connection the server closed under
     // us would turn a pay into an inquiry. Node also honours the server's `Keep-Alive: timeout`.
     const agentOptions = { keepAlive: true, timeout: 4_000, scheduling: 'lifo' as const };
-    this.#target = { url, agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions), send: https ? (httpsRequest as typeof httpRequest) : httpRequest };
+    this.#target = {
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      prefix: url.pathname.replace(/\/+$/u, ''),
+      agent: https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions),
+      send: https ? (httpsRequest as typeof httpRequest) : httpRequest,
+    };
   }
 
   /** Closes the kept-alive connections (relay shutdown). */
@@ -114,7 +202,7 @@ export class AntomClient {
     const requestTime = String(this.#o.clock.now());
     const signature = signBase64(merchantPrivateKey, signContent('POST', path, clientId, requestTime, body));
     const started = Date.now();
-    let response: { status: number; headers: IncomingHttpHeaders; text: string };
+    let response: RawAnswer;
     try {
       response = await this.#post(path, body, {
         'Content-Type': 'application/json; charset=UTF-8',
@@ -151,7 +239,9 @@ export class AntomClient {
       logger.error({ endpoint, verified, ms }, 'antom response signature not verified; treating as unknown');
       return { kind: 'unknown', reason: 'unverified', detail: `response signature ${verified}` };
     }
-    logger.info({ endpoint, resultStatus: result.resultStatus, resultCode: result.resultCode, ms }, 'antom call');
+    // Logging at info costs nothing per successful pay (issue 17): an S answer is a debug line
+    // (relay_antom_calls_total counts every call by result code); F and U stay at info.
+    logger[result.resultStatus === 'S' ? 'debug' : 'info']({ endpoint, resultStatus: result.resultStatus, resultCode: result.resultCode, ms }, 'antom call');
     return { kind: 'answer', result, body: parsed as Record<string, unknown> };
   }
 
@@ -159,53 +249,29 @@ export class AntomClient {
    * One POST over a kept-alive connection (node:http/https rather than fetch: the pay path's
    * HTTP client cost was ~4× lower in the relay's CPU profile, docs/benchmarks.md). The whole
    * exchange, answer body included, is bounded by `timeoutMs`; an answer over 1 MiB is cut off
-   * and counts as a network failure (nothing Antom sends is near that size).
+   * and counts as a network failure (nothing Antom sends is near that size). `headers` is the
+   * caller's own object; Content-Length is added to it.
    */
-  #post(path: string, body: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> {
-    const { url, agent, send } = this.#target;
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const fail = (err: Error): void => {
-        clearTimeout(timer);
-        reject(err);
-      };
-      const req = send(
-        { protocol: url.protocol, hostname: url.hostname, port: url.port, path: `${url.pathname.replace(/\/+$/u, '')}${path}`, method: 'POST', agent, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
-            if (size > MAX_ANSWER_BYTES) req.destroy(new Error('answer larger than 1 MiB'));
-            else chunks.push(chunk);
-          });
-          res.on('end', () => {
-            clearTimeout(timer);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', fail);
-          res.on('aborted', () => fail(new Error('answer aborted')));
-        },
-      );
-      timer = setTimeout(() => {
-        const e = new Error(`no answer within ${this.#o.timeoutMs} ms`);
-        e.name = 'TimeoutError';
-        req.destroy(e);
-      }, this.#o.timeoutMs);
-      req.on('error', fail);
-      req.end(body);
+  #post(path: string, body: string, headers: Record<string, string>): Promise<RawAnswer> {
+    const { protocol, hostname, port, prefix, agent, send } = this.#target;
+    headers['Content-Length'] = String(Buffer.byteLength(body));
+    const req = send({ protocol, hostname, port, path: `${prefix}${path}`, method: 'POST', agent, headers }, onResponse);
+    const timeoutMs = this.#o.timeoutMs;
+    const answer = new Promise<RawAnswer>((resolve, reject) => {
+      const ex: Exchange = { req, resolve, reject, timer: undefined, timeoutMs, chunks: [], size: 0 };
+      (req as Carrier)[EXCHANGE] = ex;
+      ex.timer = setTimeout(onExchangeTimeout, timeoutMs, ex);
     });
+    req.on('error', onRequestError);
+    req.end(body);
+    return answer;
   }
 
   #verifyResponse(path: string, headers: IncomingHttpHeaders, text: string): 'ok' | 'missing' | 'bad' {
-    const one = (name: string): string | undefined => {
-      const v = headers[name];
-      return typeof v === 'string' ? v : undefined;
-    };
-    const header = one('signature');
-    const time = one('response-time');
+    const header = one(headers, 'signature');
+    const time = one(headers, 'response-time');
     if (!header || !time) return 'missing';
-    const clientId = one('client-id') ?? this.#o.clientId;
+    const clientId = one(headers, 'client-id') ?? this.#o.clientId;
     if (clientId !== this.#o.clientId) return 'bad';
     const parsed = parseSignatureHeader(header);
     if (!parsed) return 'bad';

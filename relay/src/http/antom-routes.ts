@@ -77,7 +77,9 @@ export function registerAntomRoutes(app: FastifyInstance, deps: AntomRouteDeps):
       }
       // The audit row is not money state (the handler committed that, fully): Store.relaxed.
       await records.audit({ id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() });
-      req.log.info({ kind, outcome }, 'antom notification');
+      // Routine outcomes (applied, duplicate: one per pay) at debug, so logging at info costs
+      // nothing per successful pay (issue 17); the audit row above keeps every outcome.
+      req.log[outcome === 'applied' || outcome === 'duplicate' ? 'debug' : 'info']({ kind, outcome }, 'antom notification');
       return reply.code(200).type('application/json').send(NOTIFICATION_ACK);
     });
   };

@@ -1,5 +1,5 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
 import { type RateLimiter, RetryLaterError } from '../ops/overload.ts';
 
@@ -16,11 +16,11 @@ export interface DeviceAuth {
  * of `deviceSignature`. It only reads the bucket; `deviceSignature` spends the token.
  */
 export function rateLimitedEarly(limiter?: RateLimiter) {
-  return async function rateLimitedEarly(req: FastifyRequest): Promise<void> {
+  // A callback hook: it never waits, and an async one costs a promise per request (issue 17).
+  return function rateLimitedEarly(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     const id = req.headers['x-device-id'];
-    if (!limiter || typeof id !== 'string') return;
-    const wait = limiter.wait(`device:${id}`);
-    if (wait > 0) throw new RetryLaterError('RATE_LIMITED', wait);
+    const wait = limiter && typeof id === 'string' ? limiter.wait(`device:${id}`) : 0;
+    done(wait > 0 ? new RetryLaterError('RATE_LIMITED', wait) : undefined);
   };
 }
 

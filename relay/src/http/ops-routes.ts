@@ -42,22 +42,31 @@ export function releaseAdmission(req: FastifyRequest): void {
 export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
   const started = new WeakMap<FastifyRequest, number>();
 
-  app.addHook('onRequest', async function admission(req, reply) {
+  // Callback hooks, not async ones: nothing here waits, and an async hook costs a promise and a
+  // microtask turn on every request (issue 17, the pay path).
+  app.addHook('onRequest', function admission(req, reply, done) {
     started.set(req, performance.now());
     const path = req.url.split('?', 1)[0] ?? '';
-    if (UNADMITTED.has(path)) return;
-    const release = deps.admission.enter(path.startsWith(ALWAYS_ADMITTED));
+    if (UNADMITTED.has(path)) return done();
+    let release: () => void;
+    try {
+      release = deps.admission.enter(path.startsWith(ALWAYS_ADMITTED));
+    } catch (err) {
+      return done(err as Error);
+    }
     releases.set(req.raw, release);
     // 'close' fires once the answer is sent or the client went away, so a slot is never leaked.
     reply.raw.once('close', release);
+    done();
   });
-  app.addHook('onResponse', async function requestMetrics(req, reply) {
+  app.addHook('onResponse', function requestMetrics(req, reply, done) {
     const route = req.routeOptions.url ?? 'unmatched';
     const status = reply.statusCode;
     deps.metrics.inc('relay_http_requests_total', { method: req.method, route, status: String(status) });
     if (status === 429 || status === 503) deps.metrics.inc('relay_rejected_total', { status: String(status) });
     const t0 = started.get(req);
     if (t0 !== undefined) deps.metrics.observe('relay_http_request_duration_seconds', { method: req.method, route }, (performance.now() - t0) / 1000);
+    done();
   });
 }
 

@@ -21,11 +21,47 @@ export type ContractCheck =
 export function checkAnswer(schema: z.ZodType, value: unknown): ContractCheck {
   const parsed = schema.safeParse(value);
   if (!parsed.success) return { ok: false, issues: contractIssues(parsed.error) };
-  // Compared as JSON, which is what is sent: an `undefined` field is absent on the wire.
+  // Most answers are already what the schema keeps: said without serialising (every answer,
+  // the pay's included, went through four JSON passes for this; issue 17, the pay path).
+  if (sameOnTheWire(value, parsed.data)) return { ok: true, value: parsed.data };
+  // Otherwise compared as JSON, which is what is sent: an `undefined` field is absent on the wire.
   const sent = JSON.parse(JSON.stringify(value)) as unknown;
   const kept = JSON.parse(JSON.stringify(parsed.data)) as unknown;
   if (!isDeepStrictEqual(sent, kept)) return { ok: false, issues: ['(fields the schema does not name)'], value: parsed.data };
   return { ok: true, value: parsed.data };
+}
+
+/** A plain object (an object literal or a null-prototype object) without its own `toJSON`. */
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return (proto === Object.prototype || proto === null) && !Object.hasOwn(v, 'toJSON');
+}
+
+/**
+ * True only when `a` and `b` are certain to serialise to the same JSON value (key order aside):
+ * the same primitives (Object.is), or plain objects and arrays of such, where an object's
+ * `undefined` field counts as absent (as JSON.stringify drops it). Anything else (a Date, a
+ * class instance, -0 against 0) is "not certain" (false), and checkAnswer compares the JSON.
+ */
+function sameOnTheWire(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameOnTheWire(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b) || !isPlain(a) || !isPlain(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k) || x[k] === undefined) continue;
+    defined++;
+    if (!Object.hasOwn(y, k) || !sameOnTheWire(x[k], y[k])) return false;
+  }
+  for (const k in y) if (Object.hasOwn(y, k) && y[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /**
@@ -71,13 +107,14 @@ for (const route of ROUTE_DOCS) {
  * the OpenAPI document) are not JSON objects and pass as they are.
  */
 export function serialiseThroughContract(app: FastifyInstance, strict: boolean): void {
-  app.addHook('preSerialization', async (req, reply, payload: unknown) => {
+  // A callback hook: the check never waits, and an async hook costs a promise per answer (issue 17).
+  app.addHook('preSerialization', (req, reply, payload: unknown, done) => {
     const route = req.routeOptions.url;
     const schema = reply.statusCode >= 400 ? ErrorBodySchema : route === undefined ? undefined : JSON_SCHEMAS.get(`${req.method} ${route}`);
-    if (!schema) return payload;
+    if (!schema) return done(null, payload);
     const answer = answerFor(checkAnswer(schema, payload), strict, reply.log, { method: req.method, route, status: reply.statusCode });
-    if (answer.ok) return answer.value;
+    if (answer.ok) return done(null, answer.value);
     reply.code(500);
-    return errorBody('INTERNAL');
+    done(null, errorBody('INTERNAL'));
   });
 }

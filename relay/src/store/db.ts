@@ -88,6 +88,11 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
       close: () => sqlite.close(),
     });
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+    // `relaxed` switches the fsync twice per device request (the replay guard's nonce):
+    // compiled once here, as `sqlite.pragma()` compiles its statement on every call (a visible
+    // share of a pay in `npm run bench:profile`, docs/benchmarks.md).
+    const syncNormal = sqlite.prepare('PRAGMA synchronous = NORMAL');
+    const syncFull = sqlite.prepare('PRAGMA synchronous = FULL');
     store = {
       db,
       dialect: 'sqlite',
@@ -95,11 +100,11 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
       // query (nor transaction) can run, so the setting applies to `fn`'s statements only.
       relaxed: (fn) =>
         db.connection().execute(async (conn) => {
-          sqlite.pragma('synchronous = NORMAL');
+          syncNormal.run();
           try {
             return await fn(conn);
           } finally {
-            sqlite.pragma('synchronous = FULL');
+            syncFull.run();
           }
         }),
       close: () => db.destroy(),
