@@ -10,7 +10,7 @@ import { type Row, report } from './table.ts';
  * `npm run bench`: one table of the issue-9 figures, each the median of BENCH_RUNS (≥ 5) runs
  * beside the ceiling or peer measured in the same run, with the spread; JSON copy in
  * test-results/bench.json. BENCH_QUICK=1 for a short smoke run; BENCH_DATABASE_URL adds the
- * PostgreSQL rows. Method and results: docs/benchmarks.md.
+ * PostgreSQL rows (and #9, several relay processes on one database). Method and results: docs/benchmarks.md.
  */
 const started = Date.now();
 const rows: Row[] = [];
@@ -27,6 +27,17 @@ if (want('postgres')) {
     rows.push(...(await relayFigures('postgres')));
   } else {
     for (const id of ['1', '2', '3']) rows.push({ id, figure: `relay figures #${id} (PostgreSQL)`, unit: '', summary: summarise([0]), goal: '', note: '', skipped: 'BENCH_DATABASE_URL not set' });
+  }
+}
+
+// #9 horizontal scale: 1, 2, 3 relay processes on one PostgreSQL, and the cross-relay push.
+if (want('scale')) {
+  if (process.env['BENCH_DATABASE_URL']) {
+    console.log('relay processes on one PostgreSQL …');
+    const { scaleFigures } = await import('./scale-figures.ts');
+    rows.push(...(await scaleFigures()));
+  } else {
+    rows.push({ id: '9', figure: 'horizontal scale and cross-relay push (PostgreSQL)', unit: '', summary: summarise([0]), goal: '', note: '', skipped: 'BENCH_DATABASE_URL not set' });
   }
 }
 

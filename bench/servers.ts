@@ -129,7 +129,9 @@ async function relayRole(): Promise<void> {
         reply(m.id, samples);
         samples = [];
       } else if (m.cmd === 'usage') {
-        global.gc?.();
+        // A forced GC before the reading, unless asked not to (#9 reads several relays per run:
+        // a forced GC each would charge the larger fleets more).
+        if (m['gc'] !== false) global.gc?.();
         reply(m.id, { cpu: process.cpuUsage(), rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
       } else if (m.cmd === 'ledger') {
         const db = (relay as Relay).store.db;

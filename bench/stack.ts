@@ -105,13 +105,21 @@ export interface StackOptions {
   devices: number;
   /** Bench limits (rate limit lifted) or the relay's defaults. */
   limits: 'bench' | 'default';
+  /** Relay processes on the one database (PostgreSQL only beyond 1; default 1): the scale figures. */
+  relays?: number;
+  /** Relay `events` settings (A/B runs of the cross-process watcher). */
+  events?: RelayConfigInput['events'];
 }
 
 /** sandbox child + relay child + enrolled devices with ACTIVE bindings, on one fresh database. */
 export interface BenchStack {
   sandbox: ServerChild;
+  /** The first relay (every device is enrolled and bound through it). */
   relay: ServerChild;
   relayUrl: string;
+  /** Every relay process, the first one included, and their public URLs in the same order. */
+  relays: ServerChild[];
+  relayUrls: string[];
   sandboxUrl: string;
   adminToken: string;
   devices: Device[];
@@ -143,15 +151,18 @@ const NO_ENROLL_LIMIT = { enrollPerMinute: 1_000_000, enrollBurst: 100_000 };
 export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const database = o.engine === 'postgres' ? await createPgDatabase(process.env['BENCH_DATABASE_URL'] as string) : undefined;
+  const count = o.relays ?? 1;
+  if (count > 1 && o.engine !== 'postgres') throw new Error('several relay processes need PostgreSQL');
   const sandbox = new ServerChild('sandbox');
-  const relay = new ServerChild('relay');
+  const relays = Array.from({ length: count }, () => new ServerChild('relay'));
+  const relay = relays[0] as ServerChild;
   const stopAll = async (): Promise<void> => {
-    await relay.stop();
+    await Promise.all(relays.map((r) => r.stop()));
     await sandbox.stop();
     await database?.drop();
   };
   try {
-    await Promise.all([sandbox.up, relay.up]);
+    await Promise.all([sandbox.up, ...relays.map((r) => r.up)]);
     const sbx = await sandbox.call<{ url: string; publicKeyPem: string; adminToken: string }>('start', {
       clientId: CLIENT_ID,
       merchantPublicKeyPem: merchant.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
@@ -172,6 +183,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       },
       encryption: { activeKeyId: 'b1', keys: { b1: randomBytes(32).toString('base64') } },
       catalogue: BENCH_CATALOGUE,
+      ...(o.events ? { events: o.events } : {}),
       // The enrolment bucket is lifted in both modes: every bench device enrols from 127.0.0.1 in
       // the set-up, which is not what is measured.
       limits:
@@ -181,7 +193,10 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       // The admin and operations listener on an ephemeral loopback port.
       admin: { port: 0 },
     };
-    const { url: relayUrl } = await relay.call<{ url: string }>('start', { config });
+    const relayUrls: string[] = [];
+    // One after the other: the first migrates the fresh database, the others find it done.
+    for (const r of relays) relayUrls.push((await r.call<{ url: string }>('start', { config })).url);
+    const relayUrl = relayUrls[0] as string;
     const admin = (path: string, body?: unknown) =>
       json(`${sbx.url}/__admin${path}`, {
         method: body === undefined ? 'GET' : 'POST',
@@ -223,6 +238,8 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       sandbox,
       relay,
       relayUrl,
+      relays,
+      relayUrls,
       sandboxUrl: sbx.url,
       adminToken: sbx.adminToken,
       devices,

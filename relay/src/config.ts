@@ -156,13 +156,20 @@ export const configSchema = z.strictObject({
   events: z
     .strictObject({
       longPollTimeoutMs: positiveMs.default(25_000),
+      /** How often changes made by other relay processes are polled when LISTEN/NOTIFY is not carrying them (SQLite, or the listen connection down). */
       crossProcessPollMs: positiveMs.default(1_000),
+      /** PostgreSQL: changes reach the other relay processes by NOTIFY on a dedicated LISTEN connection (change-watcher.ts). */
+      crossProcessListen: z.boolean().default(true),
+      /** PostgreSQL, LISTEN connection up: the slower fallback poll (catches a notification lost in between). */
+      crossProcessListenPollMs: positiveMs.default(15_000),
+      /** PostgreSQL: the first reconnect delay of a dropped LISTEN connection; it doubles up to 30 s while reconnects fail. */
+      listenRetryMs: positiveMs.default(500),
       /** An event stream ends after this long (less up to a tenth); the client reconnects with a new signed request. */
       streamMaxLifetimeMs: positiveMs.default(DEFAULT_STREAM_LIFETIME_MS),
       /** The streams' ping, and how often each process re-reads the devices of its held connections (disabled ones end). */
       heartbeatMs: positiveMs.default(15_000),
     })
-    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000, streamMaxLifetimeMs: DEFAULT_STREAM_LIFETIME_MS, heartbeatMs: 15_000 }),
+    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000, crossProcessListen: true, crossProcessListenPollMs: 15_000, listenRetryMs: 500, streamMaxLifetimeMs: DEFAULT_STREAM_LIFETIME_MS, heartbeatMs: 15_000 }),
   enrollment: z.strictObject({ codeLifetimeMs: positiveMs.default(86_400_000) }).default({ codeLifetimeMs: 86_400_000 }),
   /** Signed webhook to the game server on each successful payment (docs/fulfilment.md). */
   fulfilment: z
@@ -288,6 +295,9 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_WORKER_TICK_MS', ['worker', 'tickMs'], 'int'],
   ['RELAY_LONG_POLL_TIMEOUT_MS', ['events', 'longPollTimeoutMs'], 'int'],
   ['RELAY_CROSS_PROCESS_POLL_MS', ['events', 'crossProcessPollMs'], 'int'],
+  ['RELAY_CROSS_PROCESS_LISTEN', ['events', 'crossProcessListen'], 'json'],
+  ['RELAY_CROSS_PROCESS_LISTEN_POLL_MS', ['events', 'crossProcessListenPollMs'], 'int'],
+  ['RELAY_LISTEN_RETRY_MS', ['events', 'listenRetryMs'], 'int'],
   ['RELAY_STREAM_MAX_LIFETIME_MS', ['events', 'streamMaxLifetimeMs'], 'int'],
   ['RELAY_HEARTBEAT_MS', ['events', 'heartbeatMs'], 'int'],
   ['RELAY_ENROLL_CODE_LIFETIME_MS', ['enrollment', 'codeLifetimeMs'], 'int'],

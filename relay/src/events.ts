@@ -11,13 +11,18 @@ export interface StatusEvent {
 
 /**
  * In-process fan-out of status changes to SSE streams and long-polls. Changes made by other
- * relay processes reach it through the cross-process watcher (see `startChangeWatcher`), so
- * a device is told within about a second wherever the change happened.
+ * relay processes reach it through the cross-process watcher (`startChangeWatcher` in
+ * change-watcher.ts: PostgreSQL LISTEN/NOTIFY, with polling as the fallback), so a device is
+ * told wherever the change happened.
  */
 export class EventHub {
   readonly #emitter = new EventEmitter();
   /** Highest version published per `kind:id`, so the watcher does not repeat a change. */
   readonly #seen = new Map<string, number>();
+  /** True while the watcher publishes changes read from the database (made by another process). */
+  #replaying = false;
+  /** Told of every change this process made (not those the watcher replays): the watcher announces them to the other relay processes. */
+  onLocalChange: ((event: StatusEvent) => void) | undefined;
 
   constructor() {
     this.#emitter.setMaxListeners(0);
@@ -25,12 +30,35 @@ export class EventHub {
 
   /** Publishes a change unless an equal or newer version was already published. */
   publish(event: StatusEvent): void {
+    // Announced before the repeat check: the fallback poll may have read (and published) a row
+    // this process committed before its own publish ran; the other processes still need telling.
+    if (!this.#replaying) this.onLocalChange?.(event);
     const key = `${event.kind}:${event.id}`;
     if ((this.#seen.get(key) ?? -1) >= event.version) return;
     this.#seen.set(key, event.version);
     if (this.#seen.size > 50_000) this.#seen.clear();
     this.#emitter.emit(`owner:${event.owner}`, event);
     this.#emitter.emit(`${key}`, event);
+  }
+
+  /**
+   * Runs `fn` (synchronous: a repository's `publish` of rows read from the database) with its
+   * publishes marked as another process's changes, so they are not announced again.
+   */
+  replay(fn: () => void): void {
+    this.#replaying = true;
+    try {
+      fn();
+    } finally {
+      this.#replaying = false;
+    }
+  }
+
+  /** Whether a change of `kind:id` owned by `owner`, at `version`, would reach anyone here. */
+  wants(kind: StatusEvent['kind'], id: string, owner: string, version: number): boolean {
+    const key = `${kind}:${id}`;
+    if ((this.#seen.get(key) ?? -1) >= version) return false;
+    return this.#emitter.listenerCount(`owner:${owner}`) > 0 || this.#emitter.listenerCount(key) > 0;
   }
 
   /** Whether anything listens for an owner (the watcher only looks when someone does). */

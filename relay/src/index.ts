@@ -9,6 +9,7 @@ import { RelayBindingService } from './bindings/binding-service.ts';
 import { BindingWorker } from './bindings/binding-worker.ts';
 import { RevocationOutbox } from './bindings/revocation-outbox.ts';
 import { RevocationRepo } from './bindings/revocation-repo.ts';
+import { type ChangeWatcher, startChangeWatcher } from './change-watcher.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { readAdminToken } from './admin/admin-config.ts';
 import { parseConfig, type RelayConfig, type RelayConfigInput } from './config.ts';
@@ -62,6 +63,8 @@ export interface Relay {
   devices: DeviceService;
   worker: Worker;
   hub: EventHub;
+  /** Carries changes between relay processes on one database (LISTEN/NOTIFY on PostgreSQL, polling). */
+  changes: ChangeWatcher;
   logger: Logger;
   metrics: Metrics;
   /** Every route registered in Fastify (method, path), for the OpenAPI check. */
@@ -281,21 +284,15 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   }
   if (!urls.public) urls.public = url;
 
-  // Changes written by other relay processes reach this process's streams within a poll.
-  let watchedSince = Date.now();
-  const watcher = setInterval(() => {
-    if (hub.listenerCount === 0) {
-      watchedSince = Date.now();
-      return;
-    }
-    const since = watchedSince - 2_000;
-    watchedSince = Date.now();
-    void (async () => {
-      for (const row of await bindingRepo.touchedSince(since)) bindingRepo.publish(row);
-      for (const row of await purchaseRepo.touchedSince(since)) purchaseRepo.publish(row);
-    })().catch((err: Error) => logger.warn({ err: err.message }, 'change watcher failed'));
-  }, config.events.crossProcessPollMs);
-  watcher.unref();
+  // Changes written by other relay processes reach this process's streams: NOTIFY on PostgreSQL, polling as the fallback.
+  const changes = startChangeWatcher({
+    hub,
+    store,
+    databaseUrl: config.databaseUrl,
+    settings: config.events,
+    repos: { binding: bindingRepo, purchase: purchaseRepo, refund: refundRepo },
+    logger: logger.child({ component: 'changes' }),
+  });
 
   // A device disabled through another relay process: its held connections here end within one
   // heartbeat (one query for every device holding one).
@@ -322,7 +319,6 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   /** Stops accepting, lets in-flight requests (and their money calls) finish, then closes. */
   const shutdown = async (): Promise<void> => {
     closing = true;
-    clearInterval(watcher);
     clearInterval(disabledCheck);
     admission.stop();
     // Streams end with `event: end` (reason shutdown); long-polls answer their current status.
@@ -335,6 +331,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     // The admin listener closes after the public one, so /readyz answers 503 while requests drain.
     await adminApp.close();
     await worker?.stop();
+    // After the in-flight requests and the worker: their last changes are still announced.
+    await changes.close();
     antom.close();
     await store.close();
     logger.info('relay stopped');
@@ -347,6 +345,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     devices,
     worker,
     hub,
+    changes,
     logger,
     metrics,
     routes,

@@ -6,7 +6,8 @@ import type { Stack } from './stack.ts';
 export interface HeldStream {
   status: number;
   retryAfter: string | null;
-  events: { event: string; data: string }[];
+  /** Each event as read, with when its chunk arrived (`performance.now()`: the bench's push latency). */
+  events: { event: string; data: string; at: number }[];
   /** Resolves when the server ends the stream: the `end` event's reason (undefined: none sent). */
   ended: Promise<{ reason: string | undefined; atMs: number }>;
   /** Whether the server has ended it yet. */
@@ -19,7 +20,7 @@ export async function holdStream(device: TestDevice): Promise<HeldStream> {
   const controller = new AbortController();
   const t0 = Date.now();
   const res = await fetch(`${device.baseUrl}/v1/events`, { headers: device.sign('GET', '/v1/events', ''), signal: controller.signal });
-  const events: { event: string; data: string }[] = [];
+  const events: HeldStream['events'] = [];
   let open = res.status === 200;
   const ended = (async () => {
     if (res.status !== 200 || !res.body) {
@@ -31,13 +32,14 @@ export async function holdStream(device: TestDevice): Promise<HeldStream> {
     let buffer = '';
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        const arrived = performance.now();
         buffer += decoder.decode(chunk, { stream: true });
         for (let at = buffer.indexOf('\n\n'); at >= 0; at = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, at);
           buffer = buffer.slice(at + 2);
           const event = /^event: (.*)$/mu.exec(block)?.[1];
           const data = /^data: (.*)$/mu.exec(block)?.[1];
-          if (event && data !== undefined) events.push({ event, data });
+          if (event && data !== undefined) events.push({ event, data, at: arrived });
         }
       }
     } catch {

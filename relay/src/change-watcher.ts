@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { RelayConfig } from './config.ts';
+import type { EventHub, StatusEvent } from './events.ts';
+import type { Store } from './store/db.ts';
+import type { BindingsTable, PurchasesTable, RefundsTable } from './store/schema.ts';
+
+/** The NOTIFY channel every relay process on one PostgreSQL database LISTENs on. */
+export const CHANGE_CHANNEL = 'relay_changes';
+/** PostgreSQL refuses a NOTIFY payload of 8000 bytes or more: changes are sent in chunks below this. */
+const MAX_PAYLOAD_BYTES = 7_500;
+/** Changes made within this many milliseconds share one notification (see `Announcer`). */
+const ANNOUNCE_WINDOW_MS = 5;
+/** The reconnect delay of a dropped LISTEN connection doubles up to this. */
+const MAX_RETRY_MS = 30_000;
+/** Successive polls overlap by this much: a row committed with a `touched_at` taken a little before the last poll read. */
+const POLL_OVERLAP_MS = 2_000;
+
+type Kind = StatusEvent['kind'];
+/** One announced change: kind, id, owner, version (the owner and version let a receiver skip what nobody here waits for). */
+const Change = z.tuple([z.enum(['binding', 'purchase', 'refund']), z.string().min(1).max(200), z.string().min(1).max(300), z.number().int().nonnegative()]);
+type Change = z.infer<typeof Change>;
+/** A notification's payload: the announcing process (`o`) and its changes (`c`). */
+const Payload = z.strictObject({ o: z.string().min(1).max(64), c: z.array(Change).min(1).max(500) });
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What the watcher needs of a repository: read a row by id, publish it, and (bindings, purchases) the polling query. */
+export interface ChangeRepo<R> {
+  get(id: string): Promise<R | undefined>;
+  publish(row: R): void;
+  touchedSince?(since: number): Promise<R[]>;
+}
+
+/** The watcher's view of one kind: publishes a row read by id, or every row touched since a time. */
+interface Source {
+  read(id: string): Promise<void>;
+  poll(since: number): Promise<void>;
+}
+
+function sourceOf<R>(hub: EventHub, repo: ChangeRepo<R>): Source {
+  return {
+    async read(id) {
+      const row = await repo.get(id);
+      if (row) hub.replay(() => repo.publish(row));
+    },
+    async poll(since) {
+      const rows = (await repo.touchedSince?.(since)) ?? [];
+      hub.replay(() => {
+        for (const row of rows) repo.publish(row);
+      });
+    },
+  };
+}
+
+export interface ChangeWatcherDeps {
+  hub: EventHub;
+  store: Store;
+  databaseUrl: string | undefined;
+  settings: RelayConfig['events'];
+  repos: { binding: ChangeRepo<BindingsTable>; purchase: ChangeRepo<PurchasesTable>; refund: ChangeRepo<RefundsTable> };
+  logger: Logger;
+}
+
+/** The running watcher. */
+export interface ChangeWatcher {
+  /** Whether the LISTEN connection is up (always false on SQLite, or with `events.crossProcessListen` off). */
+  readonly listening: boolean;
+  /** The backend pid of the LISTEN connection while it is up (operations and tests). */
+  readonly listenPid: number | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Carries status changes between relay processes sharing one database, so a device streaming
+ * from one process hears of a change another made.
+ *
+ * PostgreSQL: the process that publishes a change to its own hub (after the commit) announces
+ * it with `pg_notify` (changes of one event-loop turn batched, under 8000 bytes each), and every
+ * process LISTENs on its own connection, outside the query pool, so a pool busy with pays never
+ * delays a notification. A process reads an announced row by id only when one of its streams or
+ * long-polls waits for it, and publishes it. Polling stays as the fallback: every
+ * `crossProcessListenPollMs` while LISTEN is up (a notification lost in between), every
+ * `crossProcessPollMs` while it is down; a dropped LISTEN connection reconnects after
+ * `listenRetryMs`, doubling up to 30 s, and catches up with one poll when it is back.
+ *
+ * SQLite (one process): the polling alone, as before.
+ */
+export function startChangeWatcher(deps: ChangeWatcherDeps): ChangeWatcher {
+  const { hub, settings, logger } = deps;
+  const sources: Record<Kind, Source> = {
+    binding: sourceOf(hub, deps.repos.binding),
+    purchase: sourceOf(hub, deps.repos.purchase),
+    refund: sourceOf(hub, deps.repos.refund),
+  };
+  let closed = false;
+  let listener: Listener | undefined;
+
+  // The polling fallback (bindings and purchases: the tables with `touched_at`).
+  let watchedSince = Date.now();
+  let pollTimer: NodeJS.Timeout | undefined;
+  const schedulePoll = (ms: number): void => {
+    clearTimeout(pollTimer);
+    if (closed) return;
+    pollTimer = setTimeout(() => void pollOnce(), ms);
+    pollTimer.unref();
+  };
+  const pollEvery = (): number => (listener?.up ? settings.crossProcessListenPollMs : settings.crossProcessPollMs);
+  const pollOnce = async (): Promise<void> => {
+    try {
+      if (hub.listenerCount === 0) {
+        watchedSince = Date.now();
+        return;
+      }
+      const since = watchedSince - POLL_OVERLAP_MS;
+      watchedSince = Date.now();
+      await sources.binding.poll(since);
+      await sources.purchase.poll(since);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'change watcher failed');
+    } finally {
+      schedulePoll(pollEvery());
+    }
+  };
+
+  const url = deps.databaseUrl;
+  if (deps.store.dialect === 'postgres' && settings.crossProcessListen && url) {
+    const origin = randomUUID();
+    const receive = (payload: string): void => {
+      const parsed = Payload.safeParse(parseJson(payload));
+      if (!parsed.success) {
+        logger.warn({ channel: CHANGE_CHANNEL }, 'malformed change notification ignored');
+        return;
+      }
+      if (parsed.data.o === origin) return;
+      for (const [kind, id, owner, version] of parsed.data.c) {
+        if (!hub.wants(kind, id, owner, version)) continue;
+        sources[kind].read(id).catch((err: Error) => logger.warn({ err: err.message, kind, id }, 'reading an announced change failed'));
+      }
+    };
+    listener = new Listener(url, settings.listenRetryMs, receive, logger, (up) => {
+      // Down: poll fast at once. Up again: one poll catches what LISTEN missed meanwhile; the
+      // slower interval applies from the next one.
+      schedulePoll(up ? 0 : settings.crossProcessPollMs);
+    });
+    const announcer = new Announcer(origin, async (payload) => listener?.notify(payload, deps.store, logger));
+    hub.onLocalChange = (e) => announcer.add([e.kind, e.id, e.owner, e.version]);
+    listener.start();
+  }
+  schedulePoll(pollEvery());
+
+  return {
+    get listening() {
+      return listener?.up ?? false;
+    },
+    get listenPid() {
+      return listener?.pid;
+    },
+    async close() {
+      closed = true;
+      clearTimeout(pollTimer);
+      hub.onLocalChange = undefined;
+      await listener?.close();
+    },
+  };
+}
+
+/**
+ * Batches changes into as few notifications as fit under the payload limit: the changes of
+ * `ANNOUNCE_WINDOW_MS` go out together, one statement in flight at a time (node-postgres queues
+ * concurrent queries on one client, a use it deprecates). A pay makes two or three changes; a
+ * statement for each would add as many to the pay path. The window bounds them to about 200 a
+ * second whatever the load, for at most a few milliseconds of push latency.
+ */
+export class Announcer {
+  #pending: Change[] = [];
+  #scheduled = false;
+  readonly #head: string;
+
+  constructor(
+    origin: string,
+    private readonly send: (payload: string) => Promise<void>,
+  ) {
+    this.#head = `{"o":${JSON.stringify(origin)},"c":[`;
+  }
+
+  /** Queues one change (kind, id, owner, version) for the next notification. */
+  add(change: Change): void {
+    this.#pending.push(change);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#pending.length === 0) return;
+    this.#scheduled = true;
+    setTimeout(() => void this.#flush(), ANNOUNCE_WINDOW_MS);
+  }
+
+  async #flush(): Promise<void> {
+    const batch = this.#pending;
+    this.#pending = [];
+    // `send` logs its own failures (the fallback poll covers a lost announcement).
+    for (const payload of this.#chunks(batch)) await this.send(payload).catch(() => undefined);
+    this.#scheduled = false;
+    this.#schedule();
+  }
+
+  *#chunks(batch: Change[]): Generator<string> {
+    let items: string[] = [];
+    let bytes = Buffer.byteLength(this.#head) + 2;
+    for (const change of batch) {
+      const item = JSON.stringify(change);
+      const size = Buffer.byteLength(item) + 1;
+      if (items.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
+        yield `${this.#head}${items.join(',')}]}`;
+        items = [];
+        bytes = Buffer.byteLength(this.#head) + 2;
+      }
+      items.push(item);
+      bytes += size;
+    }
+    if (items.length > 0) yield `${this.#head}${items.join(',')}]}`;
+  }
+}
+
+/** The dedicated LISTEN connection (pg's Client, not a pool connection), reconnecting with backoff. */
+class Listener {
+  #client: pg.Client | undefined;
+  #pid: number | undefined;
+  #up = false;
+  #closed = false;
+  #retryMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly firstRetryMs: number,
+    private readonly receive: (payload: string) => void,
+    private readonly logger: Logger,
+    private readonly onState: (up: boolean) => void,
+  ) {
+    this.#retryMs = firstRetryMs;
+  }
+
+  get up(): boolean {
+    return this.#up;
+  }
+
+  get pid(): number | undefined {
+    return this.#up ? this.#pid : undefined;
+  }
+
+  start(): void {
+    void this.#connect();
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#closed) return;
+    const client = new pg.Client({ connectionString: this.url, application_name: 'relay-listen' });
+    this.#client = client;
+    // A server-side end (restart, failover, pg_terminate_backend) arrives as 'error' and/or 'end'.
+    client.on('error', (err) => this.#down(client, err));
+    client.on('end', () => this.#down(client));
+    client.on('notification', (msg) => {
+      if (msg.channel === CHANGE_CHANNEL && msg.payload !== undefined) this.receive(msg.payload);
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
+      const pid = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      this.#pid = pid.rows[0]?.pid;
+    } catch (err) {
+      this.#down(client, err as Error);
+      return;
+    }
+    if (this.#client !== client) return;
+    const wasRetrying = this.#retryMs !== this.firstRetryMs;
+    this.#up = true;
+    this.#retryMs = this.firstRetryMs;
+    if (wasRetrying) this.logger.info({ channel: CHANGE_CHANNEL }, 'change LISTEN connection back');
+    this.onState(true);
+  }
+
+  #down(client: pg.Client, err?: Error): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    const wasUp = this.#up;
+    this.#up = false;
+    void client.end().catch(() => undefined);
+    if (this.#closed) return;
+    const delay = this.#retryMs;
+    this.#retryMs = Math.min(delay * 2, MAX_RETRY_MS);
+    this.logger.warn({ err: err?.message, retryInMs: delay }, 'change LISTEN connection lost: polling fast until it is back');
+    if (wasUp) this.onState(false);
+    this.#timer = setTimeout(() => void this.#connect(), delay);
+    this.#timer.unref();
+  }
+
+  /** Sends on the LISTEN connection while it is up, otherwise (or when that fails) through the pool. */
+  async notify(payload: string, store: Store, logger: Logger): Promise<void> {
+    const client = this.#up ? this.#client : undefined;
+    try {
+      if (client) {
+        await client.query('select pg_notify($1, $2)', [CHANGE_CHANNEL, payload]);
+        return;
+      }
+    } catch {
+      // The connection dropped under the query: the pool takes it.
+    }
+    try {
+      await sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`.execute(store.db);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'change announcement failed: the other processes poll it');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    const client = this.#client;
+    this.#client = undefined;
+    this.#up = false;
+    await client?.end().catch(() => undefined);
+  }
+}
