@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { RelayConfig } from './config.ts';
 import type { EventHub, StatusEvent } from './events.ts';
 import type { Store } from './store/db.ts';
+import { NOTIFY_STATEMENT, notifyThroughPool } from './store/notify.ts';
 import type { BindingsTable, PurchasesTable, RefundsTable } from './store/schema.ts';
 
 /** The NOTIFY channel every relay process on one PostgreSQL database LISTENs on. */
@@ -310,14 +310,14 @@ class Listener {
     const client = this.#up ? this.#client : undefined;
     try {
       if (client) {
-        await client.query('select pg_notify($1, $2)', [CHANGE_CHANNEL, payload]);
+        await client.query(NOTIFY_STATEMENT, [CHANGE_CHANNEL, payload]);
         return;
       }
     } catch {
       // The connection dropped under the query: the pool takes it.
     }
     try {
-      await sql`select pg_notify(${CHANGE_CHANNEL}, ${payload})`.execute(store.db);
+      await notifyThroughPool(store, CHANGE_CHANNEL, payload);
     } catch (err) {
       logger.warn({ err: (err as Error).message }, 'change announcement failed: the other processes poll it');
     }

@@ -52,12 +52,16 @@ for (const engine of engines()) {
         counter.stop();
       }
       const [kiosk, launcher] = counter.logs;
+      // Not a round trip of the pay: the change announcement to other relay processes (NOTIFY)
+      // goes out after the commit, batched over 5 ms for every change in that window, and the
+      // answer never waits for it (change-watcher.ts; batching tested in change-watcher.test.ts).
+      const ofThePay = (statements: readonly string[]) => statements.filter((st) => !st.startsWith('select pg_notify('));
       // Before issue 17's change: PostgreSQL 10 round trips (device, nonce, purchase, binding,
       // begin, locks, sums, insert, commit, outcome); SQLite 11 statements.
       const expected =
         engine.name === 'postgres' ? ['select relay_pay_begin($1::jsonb) as r', 'update "purchases" set'] : SQLITE_PAY;
       for (const log of [kiosk, launcher]) {
-        expect(log?.statements.map((st, i) => st.slice(0, expected[i]?.length))).toEqual(expected);
+        expect(ofThePay(log?.statements ?? []).map((st, i) => st.slice(0, expected[i]?.length))).toEqual(expected);
       }
     });
 
