@@ -55,10 +55,20 @@ async function exchangeUs(n: number): Promise<number> {
   const agent = new Agent({ keepAlive: true });
   const one = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/ams/api/v1/payments/pay', method: 'POST', agent, headers: { 'content-type': 'application/json', signature: 's'.repeat(360) } }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/ams/api/v1/payments/pay',
+          method: 'POST',
+          agent,
+          headers: { 'content-type': 'application/json', signature: 's'.repeat(360) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });

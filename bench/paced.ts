@@ -91,20 +91,17 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
       const { body, headers } = requests[sent] as Prepared;
       sent += 1;
       open += 1;
-      const req = request(
-        { host: target.hostname, port: target.port, path: '/v1/purchases', method: 'POST', agent, headers, timeout: timeoutMs },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            byStatus[status] = (byStatus[status] ?? 0) + 1;
-            const list = latencyByStatus[status] ?? [];
-            list.push(performance.now() - due);
-            latencyByStatus[status] = list;
-            settle();
-          });
-        },
-      );
+      const req = request({ host: target.hostname, port: target.port, path: '/v1/purchases', method: 'POST', agent, headers, timeout: timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          byStatus[status] = (byStatus[status] ?? 0) + 1;
+          const list = latencyByStatus[status] ?? [];
+          list.push(performance.now() - due);
+          latencyByStatus[status] = list;
+          settle();
+        });
+      });
       req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => {
         errors += 1;
@@ -121,13 +118,16 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
       else if (open === 0) finish();
     };
     // The whole run is bounded: stop waiting for stragglers after the timeout.
-    setTimeout(() => {
-      if (sent === total && open > 0) {
-        errors += open;
-        open = 0;
-        finish();
-      }
-    }, o.seconds * 1000 + timeoutMs + 1_000).unref();
+    setTimeout(
+      () => {
+        if (sent === total && open > 0) {
+          errors += open;
+          open = 0;
+          finish();
+        }
+      },
+      o.seconds * 1000 + timeoutMs + 1_000,
+    ).unref();
     tick();
   });
 }

@@ -47,7 +47,9 @@ try {
   const after = await stack.relay.call<Usage>('usage');
   const pays = res.byStatus[200] ?? 0;
   const cpu = cpuSeconds(before, after);
-  console.log(`${engine}: ${pays} pays in ${res.seconds.toFixed(1)} s, relay CPU ${cpu.toFixed(2)} s → ${((cpu / pays) * 1000).toFixed(2)} ms per pay (user+system, all threads)`);
+  console.log(
+    `${engine}: ${pays} pays in ${res.seconds.toFixed(1)} s, relay CPU ${cpu.toFixed(2)} s → ${((cpu / pays) * 1000).toFixed(2)} ms per pay (user+system, all threads)`,
+  );
   writeFileSync('test-results/relay.cpuprofile', JSON.stringify(profile));
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -53,7 +53,8 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
       const cpu = cpuSeconds(before, after);
       const done = ok(res.byStatus);
       requests += Object.values(res.byStatus).reduce((a, b) => a + b, 0);
-      if (Object.keys(res.byStatus).some((k) => k !== '200') || res.errors) console.log(`  #1 ${tag} run ${r + 1}: statuses ${JSON.stringify(res.byStatus)}, errors ${res.errors}`);
+      if (Object.keys(res.byStatus).some((k) => k !== '200') || res.errors)
+        console.log(`  #1 ${tag} run ${r + 1}: statuses ${JSON.stringify(res.byStatus)}, errors ${res.errors}`);
       perCore.push(done / cpu);
       signs.push(s);
       ratios.push(done / cpu / s);
@@ -120,8 +121,30 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     const p50 = summarise(p50s);
     const p99 = summarise(p99s);
     const cov = `${target} pay/s, relay CPU ${Math.round(cpuMed)} %, ${((attributed / Math.max(1, total)) * 100).toFixed(1)} % of requests had their Antom time attributed`;
-    rows.push({ id: '2', figure: `relay added latency p50 (${tag})`, unit: 'ms', summary: p50, peer: 3, peerName: 'goal', ratio: p50.median / 3, goal: 'p50 ≤ 3 ms at ≤ 70 % CPU', met: p50.median <= 3 && cpuMed <= 70, note: cov });
-    rows.push({ id: '2', figure: `relay added latency p99 (${tag})`, unit: 'ms', summary: p99, peer: 15, peerName: 'goal', ratio: p99.median / 15, goal: 'p99 ≤ 15 ms at ≤ 70 % CPU', met: p99.median <= 15 && cpuMed <= 70, note: cov });
+    rows.push({
+      id: '2',
+      figure: `relay added latency p50 (${tag})`,
+      unit: 'ms',
+      summary: p50,
+      peer: 3,
+      peerName: 'goal',
+      ratio: p50.median / 3,
+      goal: 'p50 ≤ 3 ms at ≤ 70 % CPU',
+      met: p50.median <= 3 && cpuMed <= 70,
+      note: cov,
+    });
+    rows.push({
+      id: '2',
+      figure: `relay added latency p99 (${tag})`,
+      unit: 'ms',
+      summary: p99,
+      peer: 15,
+      peerName: 'goal',
+      ratio: p99.median / 15,
+      goal: 'p99 ≤ 15 ms at ≤ 70 % CPU',
+      met: p99.median <= 15 && cpuMed <= 70,
+      note: cov,
+    });
     console.log(`  #2 ${tag}: p50 ${p50.median.toFixed(2)} ms, p99 ${p99.median.toFixed(2)} ms at ${Math.round(cpuMed)} % CPU`);
 
     // #8 relay RSS: idle (after start and bindings) vs after 100k requests (pays above + signed reads).
@@ -190,14 +213,25 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     }
     // Ledger: let pays settle, then relay rows and sandbox payments must agree one to one.
     await new Promise((x) => setTimeout(x, 1500));
-    const alive = !stack.relay.exited && (await fetch(`${stack.relayUrl}/healthz`).then((x) => x.status === 200).catch(() => false));
-    const ledger = await stack.relay.call<{ byState: Record<string, number>; rows: { payment_request_id: string; state: string; amount_minor: number }[] }>('ledger');
+    const alive =
+      !stack.relay.exited &&
+      (await fetch(`${stack.relayUrl}/healthz`)
+        .then((x) => x.status === 200)
+        .catch(() => false));
+    const ledger = await stack.relay.call<{ byState: Record<string, number>; rows: { payment_request_id: string; state: string; amount_minor: number }[] }>(
+      'ledger',
+    );
     const state = (await stack.sandboxState()) as { payments: { paymentRequestId: string; status: string; amount: number }[] };
     const paid = new Map(state.payments.map((p) => [p.paymentRequestId, p]));
     let mismatches = 0;
     for (const row of ledger.rows) {
       const p = paid.get(row.payment_request_id);
-      const agree = row.state === 'SUCCEEDED' ? p?.status === 'SUCCESS' && p.amount === row.amount_minor : row.state === 'FAILED' ? p === undefined || p.status !== 'SUCCESS' : false;
+      const agree =
+        row.state === 'SUCCEEDED'
+          ? p?.status === 'SUCCESS' && p.amount === row.amount_minor
+          : row.state === 'FAILED'
+            ? p === undefined || p.status !== 'SUCCESS'
+            : false;
       if (!agree) mismatches++;
     }
     const orphans = state.payments.filter((p) => !ledger.rows.some((r) => r.payment_request_id === p.paymentRequestId)).length;
@@ -210,7 +244,18 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}`;
     console.log(`  #3 ${tag}: ${note}`);
     return [
-      { id: '3', figure: `overload 10×: 429/503 answered, client p99 (${tag})`, unit: 'ms', summary: rej, peer: 10, peerName: 'goal', ratio: rej.median / 10, goal: '≤ 10 ms; no crash; ledger consistent', met: rej.median <= 10 && alive && consistent, note },
+      {
+        id: '3',
+        figure: `overload 10×: 429/503 answered, client p99 (${tag})`,
+        unit: 'ms',
+        summary: rej,
+        peer: 10,
+        peerName: 'goal',
+        ratio: rej.median / 10,
+        goal: '≤ 10 ms; no crash; ledger consistent',
+        met: rej.median <= 10 && alive && consistent,
+        note,
+      },
       {
         id: '3',
         figure: `overload 10×: accepted pay, server-side added p99 (${tag})`,

@@ -46,7 +46,13 @@ export async function scaleFigures(): Promise<Row[]> {
   const stack = await startBenchStack({ engine: 'postgres', paymentDelayMs: PAYMENT_DELAY_MS, devices: 8, limits: 'bench', relays: 3 });
   // The reference: one relay alone, on its own database, with LISTEN/NOTIFY off (what a pay
   // cost before changes crossed processes by notification).
-  const alone = await startBenchStack({ engine: 'postgres', paymentDelayMs: PAYMENT_DELAY_MS, devices: 8, limits: 'bench', events: { crossProcessListen: false } }).catch(async (err: unknown) => {
+  const alone = await startBenchStack({
+    engine: 'postgres',
+    paymentDelayMs: PAYMENT_DELAY_MS,
+    devices: 8,
+    limits: 'bench',
+    events: { crossProcessListen: false },
+  }).catch(async (err: unknown) => {
     await stack.close();
     throw err;
   });
@@ -61,7 +67,11 @@ export async function scaleFigures(): Promise<Row[]> {
     const rest1 = await usages(stack);
     const fixed = rest1.reduce((a, u, i) => a + cpuSeconds(rest0[i] as Usage, u), 0) / rest1.length;
     // Warm-up of every relay (JIT, pools, caches): not counted.
-    await Promise.all([...stack.relayUrls, alone.relayUrl].map((url) => load({ url, devices: url === alone.relayUrl ? alone.devices : stack.devices, kind: 'pay', connections: CONNECTIONS / 3, duration: QUICK ? 1 : 2 })));
+    await Promise.all(
+      [...stack.relayUrls, alone.relayUrl].map((url) =>
+        load({ url, devices: url === alone.relayUrl ? alone.devices : stack.devices, kind: 'pay', connections: CONNECTIONS / 3, duration: QUICK ? 1 : 2 }),
+      ),
+    );
     const offRates: number[] = [];
 
     // Pays per relay CPU-second with n relays under load. The rounds interleave 1, 2, 3 so that
@@ -83,11 +93,14 @@ export async function scaleFigures(): Promise<Row[]> {
       for (const n of COUNTS) {
         const urls = stack.relayUrls.slice(0, n);
         const before = await usages(stack);
-        const results = await Promise.all(urls.map((url) => load({ url, devices: stack.devices, kind: 'pay', connections: CONNECTIONS / n, duration: SECONDS })));
+        const results = await Promise.all(
+          urls.map((url) => load({ url, devices: stack.devices, kind: 'pay', connections: CONNECTIONS / n, duration: SECONDS })),
+        );
         const after = await usages(stack);
         const done = results.reduce((a, x) => a + (x.byStatus[200] ?? 0), 0);
         const odd = results.filter((x) => Object.keys(x.byStatus).some((k) => k !== '200') || x.errors);
-        if (odd.length) console.log(`  #9 ${n} relay(s) run ${r + 1}: ${odd.map((x) => `statuses ${JSON.stringify(x.byStatus)}, errors ${x.errors}`).join('; ')}`);
+        if (odd.length)
+          console.log(`  #9 ${n} relay(s) run ${r + 1}: ${odd.map((x) => `statuses ${JSON.stringify(x.byStatus)}, errors ${x.errors}`).join('; ')}`);
         const cpu = after.slice(0, n).reduce((a, u, i) => a + cpuSeconds(before[i] as Usage, u), 0);
         const idle = after.slice(n).reduce((a, u, i) => a + cpuSeconds(before[n + i] as Usage, u), 0);
         const rate = done / cpu;
@@ -177,7 +190,18 @@ export async function scaleFigures(): Promise<Row[]> {
     const p99 = p99s.length ? summarise(p99s) : summarise([Number.NaN]);
     const note = `${measured} purchase events seen on both streams, ${missing} seen on A and never on B (nor a later version); ${PUSH_PAYS} pays through A per run, one every ${PUSH_INTERVAL_MS} ms; B's arrival minus A's`;
     rows.push({ id: '9', figure: 'cross-relay push p50 (change on relay A → stream on relay B)', unit: 'ms', summary: p50, goal: 'reference', note });
-    rows.push({ id: '9', figure: 'cross-relay push p99 (change on relay A → stream on relay B)', unit: 'ms', summary: p99, peer: 50, peerName: 'goal', ratio: p99.median / 50, goal: 'p99 ≤ 50 ms', met: p99.median <= 50 && missing === 0, note });
+    rows.push({
+      id: '9',
+      figure: 'cross-relay push p99 (change on relay A → stream on relay B)',
+      unit: 'ms',
+      summary: p99,
+      peer: 50,
+      peerName: 'goal',
+      ratio: p99.median / 50,
+      goal: 'p99 ≤ 50 ms',
+      met: p99.median <= 50 && missing === 0,
+      note,
+    });
     console.log(`  #9 cross-relay push: p50 ${p50.median.toFixed(2)} ms, p99 ${p99.median.toFixed(2)} ms (${missing} missing)`);
   } finally {
     await stack.close();

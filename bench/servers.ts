@@ -46,7 +46,14 @@ async function sandboxRole(): Promise<void> {
         if (extra.length) {
           const state = seedState(m['paymentDelayMs'] as number);
           for (const [i, loginId] of extra.entries()) {
-            state.accounts.push({ loginId, wallet: 'ALIPAY_HK', userId: `21601200009${String(i).padStart(5, '0')}`, displayName: `Bench ${i}`, balance: 0, isDefault: false });
+            state.accounts.push({
+              loginId,
+              wallet: 'ALIPAY_HK',
+              userId: `21601200009${String(i).padStart(5, '0')}`,
+              displayName: `Bench ${i}`,
+              balance: 0,
+              isDefault: false,
+            });
           }
           writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
         }

@@ -13,7 +13,18 @@ export class ServerChild {
   exited = false;
 
   constructor(role: 'sandbox' | 'relay') {
-    this.#child = spawn(process.execPath, [...(process.env['BENCH_CPU_PROF'] && role === 'relay' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []), '--expose-gc', '--import', 'tsx', 'bench/servers.ts', role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.#child = spawn(
+      process.execPath,
+      [
+        ...(process.env['BENCH_CPU_PROF'] && role === 'relay' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
+        '--expose-gc',
+        '--import',
+        'tsx',
+        'bench/servers.ts',
+        role,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
     this.#child.on('exit', () => {
       this.exited = true;
       for (const w of this.#waiting.values()) w.reject(new Error(`${role} child exited`));
@@ -188,7 +199,14 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       // the set-up, which is not what is measured.
       limits:
         o.limits === 'bench'
-          ? { perDevicePerMinute: 100_000_000, perDeviceBurst: 1_000_000, maxInFlight: 256, maxStartingPays: 100_000, shutdownGraceMs: 5_000, ...NO_ENROLL_LIMIT }
+          ? {
+              perDevicePerMinute: 100_000_000,
+              perDeviceBurst: 1_000_000,
+              maxInFlight: 256,
+              maxStartingPays: 100_000,
+              shutdownGraceMs: 5_000,
+              ...NO_ENROLL_LIMIT,
+            }
           : NO_ENROLL_LIMIT,
       // The admin and operations listener on an ephemeral loopback port.
       admin: { port: 0 },
@@ -210,7 +228,11 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
     const codes = await relay.call<string[]>('enroll', { count: o.devices });
     const devices: Device[] = [];
     for (const [i, code] of codes.entries()) {
-      const enrolled = await json(`${relayUrl}/v1/devices/enroll`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+      const enrolled = await json(`${relayUrl}/v1/devices/enroll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ code }),
+      });
       if (enrolled.status !== 201) throw new Error(`enroll: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
       const d: Device = { deviceId: enrolled.body['deviceId'] as string, deviceSecret: enrolled.body['deviceSecret'] as string, bindingId: '' };
       const body = JSON.stringify({ wallet: 'ALIPAY_HK' });

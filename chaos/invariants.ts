@@ -57,7 +57,13 @@ export class CallLog {
       }
       payloads?.push(JSON.stringify(v) ?? '');
       const typed = httpOutcome(v);
-      this.calls.push({ label, deadlineMs, ms: Date.now() - started, outcome: typed.ok ? (typed.error ? 'typed-error' : 'value') : 'untyped-error', ...(typed.detail ? { detail: typed.detail } : {}) });
+      this.calls.push({
+        label,
+        deadlineMs,
+        ms: Date.now() - started,
+        outcome: typed.ok ? (typed.error ? 'typed-error' : 'value') : 'untyped-error',
+        ...(typed.detail ? { detail: typed.detail } : {}),
+      });
       return v;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -140,7 +146,11 @@ export async function checkInvariants(stack: ChaosStack, calls: CallRecord[], ex
     perIntent.set(intent, (perIntent.get(intent) ?? 0) + 1);
   }
   const doubles = [...perIntent].filter(([, n]) => n > 1);
-  results.push({ id: 1, ok: doubles.length === 0, detail: doubles.length ? `double debits: ${doubles.map(([i, n]) => `${i}×${n}`).join(', ')}` : `${debits.length} debits` });
+  results.push({
+    id: 1,
+    ok: doubles.length === 0,
+    detail: doubles.length ? `double debits: ${doubles.map(([i, n]) => `${i}×${n}`).join(', ')}` : `${debits.length} debits`,
+  });
 
   // 2. sandbox payments ↔ relay ledger (amount, final state)
   const mismatches: string[] = [];
@@ -151,7 +161,8 @@ export async function checkInvariants(stack: ChaosStack, calls: CallRecord[], ex
       if (p.status === 'SUCCESS') mismatches.push(`sandbox debit ${p.paymentRequestId} has no ledger row`);
       continue;
     }
-    if (r.amount_minor !== p.amount || r.currency !== p.currency) mismatches.push(`${r.intent_id}: amount ${r.amount_minor} ${r.currency} vs ${p.amount} ${p.currency}`);
+    if (r.amount_minor !== p.amount || r.currency !== p.currency)
+      mismatches.push(`${r.intent_id}: amount ${r.amount_minor} ${r.currency} vs ${p.amount} ${p.currency}`);
     const want = FINAL_RELAY[p.status];
     if (want && r.state !== want) mismatches.push(`${r.intent_id}: relay ${r.state} vs sandbox ${p.status}`);
   }
@@ -160,9 +171,14 @@ export async function checkInvariants(stack: ChaosStack, calls: CallRecord[], ex
     if (r.state === 'SUCCEEDED' && !sb.some((p) => p.paymentRequestId === r.payment_request_id && p.status === 'SUCCESS')) {
       mismatches.push(`${r.intent_id}: relay SUCCEEDED without a sandbox debit`);
     }
-    if (r.state === 'PROCESSING' || r.state === 'SUBMITTED') mismatches.push(`${r.intent_id}: still ${r.state}${sbIds.has(r.payment_request_id) ? '' : ' (unknown to the sandbox)'}`);
+    if (r.state === 'PROCESSING' || r.state === 'SUBMITTED')
+      mismatches.push(`${r.intent_id}: still ${r.state}${sbIds.has(r.payment_request_id) ? '' : ' (unknown to the sandbox)'}`);
   }
-  results.push({ id: 2, ok: mismatches.length === 0, detail: mismatches.slice(0, 5).join('; ') || `${sb.length} sandbox payments, ${rows.length} ledger rows` });
+  results.push({
+    id: 2,
+    ok: mismatches.length === 0,
+    detail: mismatches.slice(0, 5).join('; ') || `${sb.length} sandbox payments, ${rows.length} ledger rows`,
+  });
 
   // 3. deliveries == successful payments (kiosks and launchers both use the webhook here)
   const succeeded = new Set(rows.filter((r) => r.state === 'SUCCEEDED').map((r) => r.intent_id));
@@ -172,7 +188,10 @@ export async function checkInvariants(stack: ChaosStack, calls: CallRecord[], ex
   results.push({
     id: 3,
     ok: missing.length === 0 && extra.length === 0,
-    detail: missing.length || extra.length ? `undelivered ${missing.length}, delivered without success ${extra.length}` : `${succeeded.size} delivered (${stack.deliveries.length} deliveries)`,
+    detail:
+      missing.length || extra.length
+        ? `undelivered ${missing.length}, delivered without success ${extra.length}`
+        : `${succeeded.size} delivered (${stack.deliveries.length} deliveries)`,
   });
 
   // 4. no secret in logs or payloads
@@ -187,6 +206,14 @@ export async function checkInvariants(stack: ChaosStack, calls: CallRecord[], ex
 
   // 5. every call ended in a defined state within its deadline
   const bad = calls.filter((c) => c.outcome === 'hung' || c.outcome === 'untyped-error' || c.ms > c.deadlineMs);
-  results.push({ id: 5, ok: bad.length === 0, detail: bad.slice(0, 3).map((c) => `${c.label}: ${c.outcome} ${c.detail ?? ''} (${c.ms} ms)`).join('; ') || `${calls.length} calls` });
+  results.push({
+    id: 5,
+    ok: bad.length === 0,
+    detail:
+      bad
+        .slice(0, 3)
+        .map((c) => `${c.label}: ${c.outcome} ${c.detail ?? ''} (${c.ms} ms)`)
+        .join('; ') || `${calls.length} calls`,
+  });
   return results;
 }

@@ -35,9 +35,17 @@ async function step(name: string, fn: () => Promise<unknown>): Promise<void> {
   try {
     const v = (await fn()) as { error?: string } | undefined;
     // restore() never throws: it reports a failure in the status it returns.
-    out[name] = { answer: v && typeof v === 'object' && typeof v.error === 'string' ? v.error : 'ok', ms: Date.now() - started, detail: JSON.stringify(v)?.slice(0, 200) };
+    out[name] = {
+      answer: v && typeof v === 'object' && typeof v.error === 'string' ? v.error : 'ok',
+      ms: Date.now() - started,
+      detail: JSON.stringify(v)?.slice(0, 200),
+    };
   } catch (error) {
-    out[name] = { answer: String((error as { code?: unknown }).code ?? 'untyped'), ms: Date.now() - started, detail: String((error as Error).message).slice(0, 200) };
+    out[name] = {
+      answer: String((error as { code?: unknown }).code ?? 'untyped'),
+      ms: Date.now() - started,
+      detail: String((error as Error).message).slice(0, 200),
+    };
   }
 }
 
@@ -60,7 +68,9 @@ const client = await createClient({
   tuning: { backoff: { baseMs: 50, maxMs: 500 }, followUp: { baseMs: 100, maxMs: 400 } },
 });
 const { vault, binding, purchases, relay } = client;
-await step('store credential', () => vault.setDeviceCredential({ relayUrl: input.relayUrl, deviceId: input.deviceId, deviceSecret: input.deviceSecret, kind: 'kiosk' }));
+await step('store credential', () =>
+  vault.setDeviceCredential({ relayUrl: input.relayUrl, deviceId: input.deviceId, deviceSecret: input.deviceSecret, kind: 'kiosk' }),
+);
 if (mode === 'lock') out['locked'] = { answer: execFileSync('/usr/bin/python3', ['-c', LOCK_PY], { encoding: 'utf8' }).trim(), ms: 0 };
 await step('restore', () => binding.restore());
 await step('bind start', () => binding.start('ALIPAY_HK'));

@@ -143,7 +143,12 @@ export class ChaosStack {
     this.#launcherId = launcherCreds.deviceId;
     // A fresh device-pinned token per request, as a launcher asks its studio: rows that move
     // the clock past the assertion lifetime keep their player.
-    this.launcher = new TestDevice(this.relay.url, launcherCreds, () => this.assertion('demo-1'), () => this.clock.now());
+    this.launcher = new TestDevice(
+      this.relay.url,
+      launcherCreds,
+      () => this.assertion('demo-1'),
+      () => this.clock.now(),
+    );
     return this;
   }
 

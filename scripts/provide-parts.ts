@@ -44,7 +44,10 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | und
   for (const p of ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']) if (existsSync(p)) return p;
   const cache = env.PLAYWRIGHT_BROWSERS_PATH ?? join(homedir(), '.cache', 'ms-playwright');
   if (!existsSync(cache)) return undefined;
-  for (const dir of readdirSync(cache).filter((d) => d.startsWith('chromium')).sort().reverse()) {
+  for (const dir of readdirSync(cache)
+    .filter((d) => d.startsWith('chromium'))
+    .sort()
+    .reverse()) {
     for (const sub of ['chrome-linux64/chrome', 'chrome-linux/chrome']) if (existsSync(join(cache, dir, sub))) return join(cache, dir, sub);
   }
   return undefined;
@@ -100,7 +103,12 @@ export async function provideRealParts(): Promise<RealParts> {
       if (!keyring) return step;
       // Fresh XDG folders: an old keyring with another password refuses new items.
       const xdg = join(work, `xdg-${++n}`);
-      const dirs = { XDG_DATA_HOME: join(xdg, 'data'), XDG_RUNTIME_DIR: join(xdg, 'runtime'), XDG_CACHE_HOME: join(xdg, 'cache'), XDG_CONFIG_HOME: join(xdg, 'config') };
+      const dirs = {
+        XDG_DATA_HOME: join(xdg, 'data'),
+        XDG_RUNTIME_DIR: join(xdg, 'runtime'),
+        XDG_CACHE_HOME: join(xdg, 'cache'),
+        XDG_CONFIG_HOME: join(xdg, 'config'),
+      };
       for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true, mode: 0o700 });
       const script = 'printf scan-to-bind | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"';
       return { ...step, command: 'dbus-run-session', args: ['--', 'sh', '-c', script, 'sh', step.command, ...step.args], env: { ...step.env, ...dirs } };

@@ -101,7 +101,9 @@ function provideSystemPackages() {
 }
 
 function lockHash() {
-  return createHash('sha256').update(readFileSync(join(root, 'package-lock.json'))).digest('hex');
+  return createHash('sha256')
+    .update(readFileSync(join(root, 'package-lock.json')))
+    .digest('hex');
 }
 
 /** True when node_modules was installed from the current lock file. */
@@ -124,7 +126,11 @@ function ensureInstalled() {
     process.exit(1);
   }
   provideSystemPackages();
-  say(existsSync(join(root, 'node_modules')) ? 'the lock file changed: npm ci' : 'first run: installing the npm packages (npm ci, about two minutes: it compiles two native modules)');
+  say(
+    existsSync(join(root, 'node_modules'))
+      ? 'the lock file changed: npm ci'
+      : 'first run: installing the npm packages (npm ci, about two minutes: it compiles two native modules)',
+  );
   const started = Date.now();
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const r = spawnSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
@@ -146,13 +152,13 @@ export function packagesFor(family, missing) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();
 
 function main() {
-const [command, ...rest] = process.argv.slice(2);
-if (!command || !COMMANDS.has(command)) {
-  console.error('usage: node scripts/setup.mjs start|test [args...]');
-  process.exit(2);
-}
-ensureInstalled();
-const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${command}.ts`), ...rest], { cwd: root, stdio: 'inherit' });
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  const [command, ...rest] = process.argv.slice(2);
+  if (!command || !COMMANDS.has(command)) {
+    console.error('usage: node scripts/setup.mjs start|test [args...]');
+    process.exit(2);
+  }
+  ensureInstalled();
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts', `${command}.ts`), ...rest], { cwd: root, stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -122,7 +122,8 @@ if (args.values['no-app']) {
     return shutdown(1);
   });
   onClose.push(() => preview.close());
-  if (preview.keychain === 'memory') console.log('keychain: the OS keychain is missing or locked, so the preview keeps its secrets in memory for this run (the page says so).');
+  if (preview.keychain === 'memory')
+    console.log('keychain: the OS keychain is missing or locked, so the preview keeps its secrets in memory for this run (the page says so).');
   console.log(`browser preview (${mode}): ${preview.enterUrl}`);
   if (!args.values['no-browser']) openBrowser(preview.enterUrl, join(dataDir, 'preview', 'browser'));
   console.log('ready: preview running; Ctrl-C stops it.');

@@ -24,7 +24,12 @@ export const assertRows: Row[] = [
     async run(ctx) {
       const victimId = ctx.stack.launcher.creds.deviceId;
       const player = `victim-${randomUUID()}`;
-      const victim = new TestDevice(ctx.stack.relay.url, ctx.stack.launcher.creds, () => ctx.stack.assertion(player, victimId), () => ctx.stack.clock.now());
+      const victim = new TestDevice(
+        ctx.stack.relay.url,
+        ctx.stack.launcher.creds,
+        () => ctx.stack.assertion(player, victimId),
+        () => ctx.stack.clock.now(),
+      );
       const bindingId = await bindWallet(victim);
       const attacker = new TestDevice(ctx.stack.relay.url, await ctx.stack.enrolDevice('launcher'), undefined, () => ctx.stack.clock.now());
       const before = await snapshot(ctx.stack);
@@ -42,7 +47,12 @@ export const assertRows: Row[] = [
       // The victim's header moved onto a request after signing: the signature no longer holds.
       const swapped = ctx.stack.assertion(`other-${randomUUID()}`, victimId);
       await unauthorized(ctx, 'header swapped after signing', () =>
-        victim.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID() }, { headers: (h) => ({ ...h, 'x-player-assertion': swapped }) }),
+        victim.request(
+          'POST',
+          '/v1/purchases',
+          { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID() },
+          { headers: (h) => ({ ...h, 'x-player-assertion': swapped }) },
+        ),
       );
       ctx.expect((await snapshot(ctx.stack)) === before, 'a replayed assertion changed state');
       ctx.expect((await sandboxPayments(ctx)) === debits, 'a replayed assertion reached the wallet');

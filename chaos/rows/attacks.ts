@@ -17,7 +17,12 @@ export const HOSTILE = [
 ];
 
 /** Sends a request and expects a typed 4xx; records it as a client call. */
-async function refused(ctx: RowContext, label: string, fn: () => Promise<{ status: number; body: Record<string, unknown> }>, statuses: number[]): Promise<void> {
+async function refused(
+  ctx: RowContext,
+  label: string,
+  fn: () => Promise<{ status: number; body: Record<string, unknown> }>,
+  statuses: number[],
+): Promise<void> {
   const res = await ctx.calls.call(label, 10_000, fn, ctx.stack.payloads);
   ctx.expect(res && statuses.includes(res.status), `${label}: expected ${statuses.join('/')}, got ${res?.status} ${JSON.stringify(res?.body).slice(0, 200)}`);
 }
@@ -53,7 +58,12 @@ export const attackRows: Row[] = [
       for (const skew of [-10 * 60_000, 10 * 60_000, -301_000, 301_000]) {
         const intent = randomUUID();
         intents.push(intent);
-        await refused(ctx, `stale ${skew}`, () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent }, { at: Date.now() + skew }), [401]);
+        await refused(
+          ctx,
+          `stale ${skew}`,
+          () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent }, { at: Date.now() + skew }),
+          [401],
+        );
         await refused(ctx, `stale unlink ${skew}`, () => k.request('DELETE', `/v1/bindings/${bindingId}`, undefined, { at: Date.now() + skew }), [401]);
       }
       ctx.expect((await state()) === before, 'a stale request changed state');
@@ -74,13 +84,61 @@ export const attackRows: Row[] = [
       const intent = randomUUID();
       const k = ctx.stack.kiosk;
       // a price field (strict schema), sku and binding changed after signing, another owner's binding
-      await refused(ctx, 'price field', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent, amount: { currency: 'HKD', minor: 1 } }), [400]);
-      await refused(ctx, 'sku tampered', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent }, { tamperBody: (b) => b.replace('gems-100', 'gems-1000') }), [401]);
-      await refused(ctx, 'price tampered', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'vault', quantity: 1, purchaseIntentId: intent }, { tamperBody: (b) => b.replace('"quantity":1', '"quantity":0.01') }), [401]);
-      await refused(ctx, 'binding tampered', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent }, { tamperBody: (b) => b.replace(bindingId, launcherBinding) }), [401]);
+      await refused(
+        ctx,
+        'price field',
+        () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent, amount: { currency: 'HKD', minor: 1 } }),
+        [400],
+      );
+      await refused(
+        ctx,
+        'sku tampered',
+        () =>
+          k.request(
+            'POST',
+            '/v1/purchases',
+            { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent },
+            { tamperBody: (b) => b.replace('gems-100', 'gems-1000') },
+          ),
+        [401],
+      );
+      await refused(
+        ctx,
+        'price tampered',
+        () =>
+          k.request(
+            'POST',
+            '/v1/purchases',
+            { bindingId, sku: 'vault', quantity: 1, purchaseIntentId: intent },
+            { tamperBody: (b) => b.replace('"quantity":1', '"quantity":0.01') },
+          ),
+        [401],
+      );
+      await refused(
+        ctx,
+        'binding tampered',
+        () =>
+          k.request(
+            'POST',
+            '/v1/purchases',
+            { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent },
+            { tamperBody: (b) => b.replace(bindingId, launcherBinding) },
+          ),
+        [401],
+      );
       await refused(ctx, 'other owner binding', () => rawPay(k, launcherBinding, intent), [404]);
-      await refused(ctx, 'quantity as string', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: '1', purchaseIntentId: intent }), [400]);
-      await refused(ctx, 'negative quantity', () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: -1, purchaseIntentId: intent }), [400, 422]);
+      await refused(
+        ctx,
+        'quantity as string',
+        () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: '1', purchaseIntentId: intent }),
+        [400],
+      );
+      await refused(
+        ctx,
+        'negative quantity',
+        () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: -1, purchaseIntentId: intent }),
+        [400, 422],
+      );
       ctx.expect((await snapshot(ctx.stack)) === before, 'a tampered request changed state');
     },
   },
@@ -99,9 +157,19 @@ export const attackRows: Row[] = [
       await refused(ctx, 'other device reads binding', () => other.request('GET', `/v1/bindings/${bindingId}`), [404]);
       await refused(ctx, 'other device unlinks', () => other.request('DELETE', `/v1/bindings/${bindingId}`), [404]);
       await refused(ctx, 'same intent, other device', () => rawPay(other, bindingId, intent), [404, 409]);
-      await refused(ctx, 'kiosk id, launcher secret', () => other.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-device-id': ctx.stack.kiosk.creds.deviceId }) }), [401]);
+      await refused(
+        ctx,
+        'kiosk id, launcher secret',
+        () => other.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-device-id': ctx.stack.kiosk.creds.deviceId }) }),
+        [401],
+      );
       const assertionForOther = ctx.stack.assertion('demo-1', ctx.stack.kiosk.creds.deviceId);
-      await refused(ctx, 'assertion pinned to another device', () => other.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-player-assertion': assertionForOther }) }), [401]);
+      await refused(
+        ctx,
+        'assertion pinned to another device',
+        () => other.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-player-assertion': assertionForOther }) }),
+        [401],
+      );
       ctx.expect((await snapshot(ctx.stack)) === before, 'another device changed state');
     },
   },
@@ -123,7 +191,10 @@ export const attackRows: Row[] = [
           ['binding path', () => k.request('GET', `/v1/bindings/${enc}`)],
           ['query', () => k.request('GET', `/v1/catalogue?currency=${enc}`)],
           ['enrol code', () => send(ctx.stack.relay.url, 'POST', '/v1/devices/enroll', JSON.stringify({ code: s, label: s }), {})],
-          ['device header', () => k.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-device-id': s.replace(/[^\x20-\x7e]/g, 'x').slice(0, 200) }) })],
+          [
+            'device header',
+            () => k.request('GET', '/v1/purchases', undefined, { headers: (h) => ({ ...h, 'x-device-id': s.replace(/[^\x20-\x7e]/g, 'x').slice(0, 200) }) }),
+          ],
         ];
         for (const [label, fn] of attempts) await refused(ctx, `injection ${label}`, fn, [400, 401, 404, 409, 413, 422]);
       }
@@ -138,10 +209,20 @@ export const attackRows: Row[] = [
       const before = await snapshot(ctx.stack);
       const big = 'x'.repeat(1024 * 1024);
       const k = ctx.stack.kiosk;
-      await refused(ctx, '1 MB purchase', () => k.request('POST', '/v1/purchases', { bindingId, sku: big, quantity: 1, purchaseIntentId: randomUUID() }), [413]);
+      await refused(
+        ctx,
+        '1 MB purchase',
+        () => k.request('POST', '/v1/purchases', { bindingId, sku: big, quantity: 1, purchaseIntentId: randomUUID() }),
+        [413],
+      );
       await refused(ctx, '1 MB enrol', () => send(ctx.stack.relay.url, 'POST', '/v1/devices/enroll', JSON.stringify({ code: big }), {}), [413]);
       await refused(ctx, '1 MB notification', () => send(ctx.stack.relay.url, 'POST', '/antom/notify/payment', JSON.stringify({ x: big }), {}), [401, 413]);
-      await refused(ctx, '1 MB admin', () => send(ctx.stack.relay.adminUrl, 'POST', '/admin/v1/devices', JSON.stringify({ label: big, kind: 'kiosk' }), {}), [401, 413]);
+      await refused(
+        ctx,
+        '1 MB admin',
+        () => send(ctx.stack.relay.adminUrl, 'POST', '/admin/v1/devices', JSON.stringify({ label: big, kind: 'kiosk' }), {}),
+        [401, 413],
+      );
       ctx.expect((await snapshot(ctx.stack)) === before, 'a 1 MB body changed state');
     },
   },

@@ -22,7 +22,12 @@ function crashRow(name: string, point: string): Row {
       const dying = await s.startRelay({ env: { RELAY_CHAOS_CRASH_AT: point } });
       s.relay = dying;
       const intent = randomUUID();
-      const first = await ctx.calls.call('pay (relay dies)', 15_000, () => rawPay(s.kiosk, bindingId, intent).catch((e: Error) => ({ status: 0, body: { error: { code: 'RELAY_UNAVAILABLE' }, message: e.message } })), s.payloads);
+      const first = await ctx.calls.call(
+        'pay (relay dies)',
+        15_000,
+        () => rawPay(s.kiosk, bindingId, intent).catch((e: Error) => ({ status: 0, body: { error: { code: 'RELAY_UNAVAILABLE' }, message: e.message } })),
+        s.payloads,
+      );
       const how = await dying.exited;
       ctx.expect(how === 'SIGKILL', `relay did not die at ${point}: ${String(how)} ${JSON.stringify(first)}`);
       s.relays.splice(s.relays.indexOf(dying), 1);

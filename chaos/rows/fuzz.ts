@@ -62,7 +62,11 @@ async function fuzzRelay(ctx: RowContext): Promise<void> {
   const failures: string[] = [];
   for (const ep of ENDPOINTS) {
     // Ids are random or hostile (never the real binding unless mangled); bodies always invalid.
-    const idArb = fc.oneof(text.map((s) => encodeURIComponent(s)), fc.constant(`${bindingId}x`), fc.uuid().map(String));
+    const idArb = fc.oneof(
+      text.map((s) => encodeURIComponent(s)),
+      fc.constant(`${bindingId}x`),
+      fc.uuid().map(String),
+    );
     const samples = fc.sample(fc.record({ id: idArb, body: invalidBody, mode: fc.constantFrom('signed', 'signed', 'tampered', 'unsigned') }), n);
     for (let i = 0; i < samples.length; i += 25) {
       await Promise.all(
@@ -74,7 +78,8 @@ async function fuzzRelay(ctx: RowContext): Promise<void> {
           try {
             const res = await send(ep.admin ? ctx.stack.relay.adminUrl : ctx.stack.relay.url, ep.method, path, raw, headers);
             const code = (res.body['error'] as { code?: unknown } | undefined)?.code;
-            if (res.status >= 500 || (res.status >= 300 && typeof code !== 'string' && !path.startsWith('/antom/'))) failures.push(`${ep.method} ${path.slice(0, 60)} ${raw.slice(0, 60)} → ${res.status} ${JSON.stringify(res.body).slice(0, 100)}`);
+            if (res.status >= 500 || (res.status >= 300 && typeof code !== 'string' && !path.startsWith('/antom/')))
+              failures.push(`${ep.method} ${path.slice(0, 60)} ${raw.slice(0, 60)} → ${res.status} ${JSON.stringify(res.body).slice(0, 100)}`);
           } catch (error) {
             failures.push(`${ep.method} ${path.slice(0, 60)} → ${(error as Error).message}`);
           }
@@ -96,7 +101,18 @@ async function fuzzIpc(ctx: RowContext): Promise<void> {
   };
   const settings = new SettingsService(new MemorySettingsStore(), defaultSettings('en'));
   const handle = createHandle({ ipcMain, isTrustedSender: () => true, log: () => undefined });
-  registerHandlers(handle, buildHandlers({ version: '0.0.0', binding: client.binding, purchases: client.purchases, settings, relay: client.relay, kiosk: null, writeClipboard: () => undefined }));
+  registerHandlers(
+    handle,
+    buildHandlers({
+      version: '0.0.0',
+      binding: client.binding,
+      purchases: client.purchases,
+      settings,
+      relay: client.relay,
+      kiosk: null,
+      writeClipboard: () => undefined,
+    }),
+  );
   const state = async () => JSON.stringify([client.binding.status(), client.purchases.pending(), settings.get(), await snapshot(ctx.stack)]);
   const before = await state();
   const n = fuzzCount(ctx.short);
@@ -104,11 +120,18 @@ async function fuzzIpc(ctx: RowContext): Promise<void> {
   for (const name of Object.keys(invokes) as InvokeName[]) {
     const listener = listeners.get(invokes[name].channel);
     ctx.expect(listener, `no handler for ${name}`);
-    const inputs = fc.sample(fc.oneof(fc.anything({ maxDepth: 3 }), invalidBody, fc.record({ purchaseIntentId: text, sku: text, quantity: fc.oneof(fc.double(), fc.string()) })), n * 2).filter((v) => !parseInvokeInput(name, v).ok).slice(0, n);
+    const inputs = fc
+      .sample(
+        fc.oneof(fc.anything({ maxDepth: 3 }), invalidBody, fc.record({ purchaseIntentId: text, sku: text, quantity: fc.oneof(fc.double(), fc.string()) })),
+        n * 2,
+      )
+      .filter((v) => !parseInvokeInput(name, v).ok)
+      .slice(0, n);
     for (const input of inputs) {
       try {
         const res = (await listener?.({}, input)) as { ok?: unknown; code?: unknown };
-        if (res?.ok !== false || res.code !== 'INVALID_INPUT') failures.push(`${name}(${JSON.stringify(input)?.slice(0, 60)}) → ${JSON.stringify(res)?.slice(0, 80)}`);
+        if (res?.ok !== false || res.code !== 'INVALID_INPUT')
+          failures.push(`${name}(${JSON.stringify(input)?.slice(0, 60)}) → ${JSON.stringify(res)?.slice(0, 80)}`);
         ctx.payloads.push(JSON.stringify(res));
       } catch (error) {
         failures.push(`${name} threw ${(error as Error).message}`);

@@ -61,7 +61,11 @@ export function clientFinal(client: Client, intentId: string, timeoutMs: number)
  * One purchase through the client's services: quote, confirm (deadline 15 s), then the final
  * state (deadline `finalMs`). Returns the final status (undefined if a call failed).
  */
-export async function clientBuy(ctx: RowContext, client: Client, options: { sku?: string; finalMs?: number; beforeFinal?: () => Promise<void> } = {}): Promise<ClientStatus | undefined> {
+export async function clientBuy(
+  ctx: RowContext,
+  client: Client,
+  options: { sku?: string; finalMs?: number; beforeFinal?: () => Promise<void> } = {},
+): Promise<ClientStatus | undefined> {
   const quote = await ctx.calls.call('quote', 10_000, () => client.purchases.quote({ sku: options.sku ?? 'gems-100', quantity: 1 }), ctx.payloads);
   if (!quote) return undefined;
   const confirmed = await ctx.calls.call('confirm', 15_000, () => client.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId }), ctx.payloads);

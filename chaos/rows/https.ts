@@ -51,7 +51,9 @@ export const httpsRows: Row[] = [
       await ctx.stack.admin('POST', '/notifications/release');
       const state = await ctx.stack.admin('GET', '/state');
       const id = (final?.purchaseIntentId ?? '').replace(/-/g, '');
-      const debits = (state.body['payments'] as { paymentRequestId: string; status: string }[]).filter((p) => p.paymentRequestId.includes(id) && p.status === 'SUCCESS');
+      const debits = (state.body['payments'] as { paymentRequestId: string; status: string }[]).filter(
+        (p) => p.paymentRequestId.includes(id) && p.status === 'SUCCESS',
+      );
       ctx.expect(debits.length === 1, `expected one debit, got ${debits.length}`);
     },
   },
@@ -66,16 +68,31 @@ export const httpsRows: Row[] = [
       ctx.expect(relay !== undefined, 'row needs the in-process relay');
       const { code } = await (relay as NonNullable<typeof relay>).devices.createEnrollmentCode({ label: 'packaged kiosk', kind: 'kiosk', lifetimeMs: 600_000 });
       const sent: string[] = [];
-      const api = (isPackaged: boolean, credential: () => Promise<{ relayUrl: string; deviceId: string; deviceSecret: string; kind: 'kiosk' | 'launcher' } | null>) =>
-        new RelayApi({ http: countingHttp(sent), isPackaged, clock: systemClock, log: new MemoryLogger(), credential, retries: 0 });
+      const api = (
+        isPackaged: boolean,
+        credential: () => Promise<{ relayUrl: string; deviceId: string; deviceSecret: string; kind: 'kiosk' | 'launcher' } | null>,
+      ) => new RelayApi({ http: countingHttp(sent), isPackaged, clock: systemClock, log: new MemoryLogger(), credential, retries: 0 });
       const url = ctx.stack.relay.url;
-      const packaged = api(true, async () => ({ relayUrl: url, deviceId: ctx.stack.kiosk.creds.deviceId, deviceSecret: ctx.stack.kiosk.creds.deviceSecret, kind: 'kiosk' }));
+      const packaged = api(true, async () => ({
+        relayUrl: url,
+        deviceId: ctx.stack.kiosk.creds.deviceId,
+        deviceSecret: ctx.stack.kiosk.creds.deviceSecret,
+        kind: 'kiosk',
+      }));
       const refusals = [
         await ctx.calls.call('packaged enrol over http', 5_000, () => packaged.enroll(url, code).then(() => 'sent'), ctx.payloads),
         await ctx.calls.call('packaged wallets over http', 5_000, () => packaged.wallets().then(() => 'sent'), ctx.payloads),
-        await ctx.calls.call('packaged events over http', 5_000, () => packaged.openEvents(new AbortController().signal, null).then(() => 'sent'), ctx.payloads),
+        await ctx.calls.call(
+          'packaged events over http',
+          5_000,
+          () => packaged.openEvents(new AbortController().signal, null).then(() => 'sent'),
+          ctx.payloads,
+        ),
       ];
-      ctx.expect(refusals.every((r) => r === undefined), `a packaged client talked to ${url}: ${JSON.stringify(refusals)}`);
+      ctx.expect(
+        refusals.every((r) => r === undefined),
+        `a packaged client talked to ${url}: ${JSON.stringify(refusals)}`,
+      );
       const typed = ctx.calls.calls.filter((c) => c.label.startsWith('packaged ')).every((c) => c.outcome === 'typed-error');
       ctx.expect(typed, 'a refusal was not a typed error');
       ctx.expect(sent.length === 0, `requests were sent: ${sent.join(', ')}`);

@@ -15,4 +15,19 @@ import { smallRows } from './small.ts';
 import { streamRows } from './streams.ts';
 
 /** Every row of the matrix, in the order of the issue. */
-export const allRows: Row[] = [...providerRows, ...notificationRows, ...attackRows, ...kioskRows, ...assertRows, ...streamRows, ...fuzzRows, ...raceRows, ...crashRows, ...loadRows, ...keychainRows, ...postgresRows, ...httpsRows, ...smallRows];
+export const allRows: Row[] = [
+  ...providerRows,
+  ...notificationRows,
+  ...attackRows,
+  ...kioskRows,
+  ...assertRows,
+  ...streamRows,
+  ...fuzzRows,
+  ...raceRows,
+  ...crashRows,
+  ...loadRows,
+  ...keychainRows,
+  ...postgresRows,
+  ...httpsRows,
+  ...smallRows,
+];

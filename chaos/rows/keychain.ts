@@ -56,7 +56,13 @@ async function probe(ctx: RowContext, mode: 'lock' | 'absent', env: NodeJS.Proce
   const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as ProbeOut;
   for (const [label, r] of Object.entries(result.out)) {
     if (label === 'locked' || label === 'health') continue;
-    ctx.calls.calls.push({ label: `${mode}: ${label}`, deadlineMs: 10_000, ms: r.ms, outcome: r.answer === 'ok' ? 'value' : isErrorCode(r.answer) ? 'typed-error' : 'untyped-error', detail: `${r.answer} ${r.detail ?? ''}` });
+    ctx.calls.calls.push({
+      label: `${mode}: ${label}`,
+      deadlineMs: 10_000,
+      ms: r.ms,
+      outcome: r.answer === 'ok' ? 'value' : isErrorCode(r.answer) ? 'typed-error' : 'untyped-error',
+      detail: `${r.answer} ${r.detail ?? ''}`,
+    });
   }
   ctx.payloads.push(...result.logs, ...Object.values(result.out).map((r) => r.detail ?? ''));
   return result;

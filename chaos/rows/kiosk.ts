@@ -35,7 +35,14 @@ export const kioskRows: Row[] = (['down', '503'] as const).map(
         const before = await balance(ctx, PREVIOUS);
         if (fault === 'down') proxy.cut();
         else proxy.answer(503);
-        const reset = createKioskReset({ visits, binding: c.binding, purchases: c.purchases, wipeStorage: async () => {}, reloadWindows: () => {}, log: c.log });
+        const reset = createKioskReset({
+          visits,
+          binding: c.binding,
+          purchases: c.purchases,
+          wipeStorage: async () => {},
+          reloadWindows: () => {},
+          log: c.log,
+        });
         await ctx.calls.call('kiosk reset', 1_000, reset, ctx.payloads);
         ctx.expect(c.binding.status().state === 'NONE', `after reset: ${c.binding.status().state}`);
         ctx.expect((await c.vault.bindingRef(c.playerKey)) === null, 'vault reference kept');
@@ -45,7 +52,14 @@ export const kioskRows: Row[] = (['down', '503'] as const).map(
         const stale = await ctx.calls.call(
           'stale pay',
           10_000,
-          () => ctx.stack.kiosk.request('POST', '/v1/purchases', { bindingId: oldId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID(), visitId: visits.current() }),
+          () =>
+            ctx.stack.kiosk.request('POST', '/v1/purchases', {
+              bindingId: oldId,
+              sku: 'gems-100',
+              quantity: 1,
+              purchaseIntentId: randomUUID(),
+              visitId: visits.current(),
+            }),
           ctx.stack.payloads,
         );
         ctx.expect(stale?.status === 409, `stale pay: ${stale?.status} ${JSON.stringify(stale?.body)}`);

@@ -38,7 +38,8 @@ export async function payWithHeaders(device: TestDevice, bindingId: string, inte
 export function undefinedAnswer(a: LoadAnswer, allow5xx: number[] = []): string | undefined {
   const code = (a.body['error'] as { code?: unknown } | undefined)?.code;
   if (a.status === 200) return typeof a.body['state'] === 'string' ? undefined : `200 without a state ${JSON.stringify(a.body).slice(0, 80)}`;
-  if (a.status === 429 || a.status === 503) return isErrorCode(code) && a.retryAfter && Number(a.retryAfter) > 0 ? undefined : `${a.status} code=${String(code)} retry-after=${a.retryAfter}`;
+  if (a.status === 429 || a.status === 503)
+    return isErrorCode(code) && a.retryAfter && Number(a.retryAfter) > 0 ? undefined : `${a.status} code=${String(code)} retry-after=${a.retryAfter}`;
   if (a.status >= 400 && a.status < 500) return isErrorCode(code) ? undefined : `${a.status} untyped ${JSON.stringify(a.body).slice(0, 80)}`;
   if (allow5xx.includes(a.status) && isErrorCode(code)) return undefined;
   return `${a.status} ${JSON.stringify(a.body).slice(0, 80)}`;
@@ -80,15 +81,12 @@ export async function payLoad(
       const intent = i % 5 === 4 && mine.length > 0 ? (mine[i % mine.length] as string) : randomUUID();
       if (!mine.includes(intent) && mine.length < 50) mine.push(intent);
       const t0 = Date.now();
-      const answer = await ctx.calls.call(
-        'load pay',
-        options.deadlineMs ?? 30_000,
-        () =>
-          payWithHeaders(device, bindingId, intent, AbortSignal.timeout(options.deadlineMs ?? 30_000)).catch((e: Error) => {
-            // A refused or reset socket is not a defined answer: record it as such.
-            bad.push(`network: ${e.message}`);
-            throw e;
-          }),
+      const answer = await ctx.calls.call('load pay', options.deadlineMs ?? 30_000, () =>
+        payWithHeaders(device, bindingId, intent, AbortSignal.timeout(options.deadlineMs ?? 30_000)).catch((e: Error) => {
+          // A refused or reset socket is not a defined answer: record it as such.
+          bad.push(`network: ${e.message}`);
+          throw e;
+        }),
       );
       if (!answer) continue;
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
@@ -109,20 +107,27 @@ export const loadRows: Row[] = [
     // The production limits of the pay path (per-device bucket, admission control) rather than the
     // tests' lifted ones. The setup enrols its 16 devices from one address, which the enrolment
     // throttle (its own row, 'enrol brute force') would refuse: that one stays lifted here.
-    stack: { overrides: { limits: { perDevicePerMinute: 60, perDeviceBurst: 10, maxInFlight: 24, shutdownGraceMs: 5_000, enrollPerMinute: 1_000, enrollBurst: 100 } } },
+    stack: {
+      overrides: { limits: { perDevicePerMinute: 60, perDeviceBurst: 10, maxInFlight: 24, shutdownGraceMs: 5_000, enrollPerMinute: 1_000, enrollBurst: 100 } },
+    },
     async run(ctx) {
       const total = ctx.short ? 1_000 : 10_000;
       const devices = await extraDevices(ctx.stack, ctx.short ? 4 : 16);
       const started = Date.now();
       const r = await payLoad(ctx, devices, { total, concurrency: 96, capMs: ctx.short ? 10_000 : 45_000 });
       const ms = Date.now() - started;
-      const summary = [...r.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n} (mean ${Math.round((r.msByStatus.get(s) ?? 0) / n)} ms)`).join(' ');
+      const summary = [...r.statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n} (mean ${Math.round((r.msByStatus.get(s) ?? 0) / n)} ms)`)
+        .join(' ');
       console.log(`     load: ${r.sent}/${total} pays in ${(ms / 1000).toFixed(1)} s over ${devices.length} devices: ${summary}`);
       // The cap bounds the row on a busy 2-core box; a relay that stalls (a tenth of the pays in the cap) fails it.
       ctx.expect(r.sent >= total / 10, `only ${r.sent}/${total} pays answered within the cap: the relay stalled`);
       ctx.expect(r.bad.length === 0, `${r.bad.length} undefined answers, e.g. ${r.bad.slice(0, 3).join(' || ')}`);
       ctx.expect((r.statuses.get(200) ?? 0) > 0, `no pay succeeded: ${summary}`);
-      const health = await fetch(`${ctx.stack.relay.url}/healthz`).then((x) => x.status).catch(() => 0);
+      const health = await fetch(`${ctx.stack.relay.url}/healthz`)
+        .then((x) => x.status)
+        .catch(() => 0);
       ctx.expect(health === 200, `relay not healthy after the load: ${health}`);
     },
   },

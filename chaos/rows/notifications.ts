@@ -25,7 +25,11 @@ async function settledPurchase(ctx: RowContext) {
   return row;
 }
 
-function paymentBody(row: { payment_request_id: string; payment_id: string | null; currency: string; amount_minor: number }, status: 'S' | 'F', code = status === 'S' ? 'SUCCESS' : 'PROCESS_FAIL'): string {
+function paymentBody(
+  row: { payment_request_id: string; payment_id: string | null; currency: string; amount_minor: number },
+  status: 'S' | 'F',
+  code = status === 'S' ? 'SUCCESS' : 'PROCESS_FAIL',
+): string {
   return JSON.stringify({
     notifyType: 'PAYMENT_RESULT',
     result: { resultCode: code, resultStatus: status, resultMessage: code },
@@ -101,7 +105,12 @@ export const notificationRows: Row[] = [
       const row = await settledPurchase(ctx);
       const body = paymentBody(row, 'F');
       const before = await snapshot(ctx.stack);
-      const res = await postNotification(ctx.stack, PATH, body, signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, PATH, body, new Date(Date.now() - 2 * 86_400_000).toISOString()));
+      const res = await postNotification(
+        ctx.stack,
+        PATH,
+        body,
+        signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, PATH, body, new Date(Date.now() - 2 * 86_400_000).toISOString()),
+      );
       ctx.expect(res.status === 401, `stale notification: ${res.status}`);
       ctx.expect((await snapshot(ctx.stack)) === before, 'a stale contradicting notification changed state');
     },
@@ -117,7 +126,12 @@ export const notificationRows: Row[] = [
       const before = await snapshot(ctx.stack);
       for (let i = 0; i < 3; i++) ctx.expect((await postNotification(ctx.stack, PATH, body, headers)).status === 200, 'replay refused');
       const unknown = paymentBody({ ...row, payment_request_id: `pay_${randomUUID().replace(/-/g, '')}` }, 'S');
-      const u = await postNotification(ctx.stack, PATH, unknown, signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, PATH, unknown, new Date().toISOString()));
+      const u = await postNotification(
+        ctx.stack,
+        PATH,
+        unknown,
+        signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, PATH, unknown, new Date().toISOString()),
+      );
       ctx.expect(u.status === 200, `unknown payment notification: ${u.status}`);
       await sleep(200);
       ctx.expect((await snapshot(ctx.stack)) === before, 'a replayed notification changed state');

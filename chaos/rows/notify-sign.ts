@@ -13,7 +13,12 @@ export function signedNotification(key: KeyObject, clientId: string, path: strin
 }
 
 /** Posts a notification to the relay. */
-export async function postNotification(stack: ChaosStack, path: string, body: string, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function postNotification(
+  stack: ChaosStack,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${stack.relay.url}${path}`, { method: 'POST', headers, body });
   const text = await res.text();
   stack.payloads.push(text);
@@ -23,7 +28,8 @@ export async function postNotification(stack: ChaosStack, path: string, body: st
 /** A state snapshot of the money tables (to prove "no state change"). */
 export async function snapshot(stack: ChaosStack): Promise<string> {
   const db = stack.store.db;
-  const strip = <T extends Record<string, unknown>>(rows: T[]) => rows.map(({ touched_at: _t, lease_until: _l, next_check_at: _n, next_action_at: _a, ...r }) => r);
+  const strip = <T extends Record<string, unknown>>(rows: T[]) =>
+    rows.map(({ touched_at: _t, lease_until: _l, next_check_at: _n, next_action_at: _a, ...r }) => r);
   const parts = {
     purchases: strip(await db.selectFrom('purchases').selectAll().orderBy('intent_id').execute()),
     bindings: strip(await db.selectFrom('bindings').selectAll().orderBy('id').execute()).map((b) => ({ id: b.id, state: b.state, version: b.version })),

@@ -51,7 +51,10 @@ export const postgresRows: Row[] = [
       restarted = true;
       console.log(`     pg restarted in ${Date.now() - t0} ms`);
       const r = await load;
-      const summary = [...r.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ');
+      const summary = [...r.statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([s, n]) => `${s}×${n}`)
+        .join(' ');
       console.log(`     load around the restart: ${r.sent} pays: ${summary}`);
       ctx.expect(during.length > 0, 'no answer after the restart');
       ctx.expect(r.bad.length === 0, `${r.bad.length} undefined answers, e.g. ${r.bad.slice(0, 3).join(' || ')}`);
@@ -103,7 +106,11 @@ export const postgresRows: Row[] = [
       ctx.expect((await approveOnPhone(codeValue)) < 300, 'phone approval failed');
       const state = await s.store.db.selectFrom('auth_states').select('auth_state').where('binding_id', '=', bindingId).executeTakeFirstOrThrow();
       // The sandbox's state file is written a moment after the approval.
-      const code = await waitFor(async () => ((s.sandboxRawState()['authCodes'] as Array<{ authCode: string; loginId: string }> | undefined) ?? []).at(-1), 5_000, 'the authCode');
+      const code = await waitFor(
+        async () => ((s.sandboxRawState()['authCodes'] as Array<{ authCode: string; loginId: string }> | undefined) ?? []).at(-1),
+        5_000,
+        'the authCode',
+      );
       const authBody = JSON.stringify({
         authorizationNotifyType: 'AUTHCODE_CREATED',
         authCode: code.authCode,
@@ -116,7 +123,11 @@ export const postgresRows: Row[] = [
         authStatuses.every((x) => x === 200),
         `authorization notification: ${authStatuses.join(',')}`,
       );
-      await waitFor(async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined), 15_000, 'binding ACTIVE');
+      await waitFor(
+        async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined),
+        15_000,
+        'binding ACTIVE',
+      );
       const bindings = await s.store.db.selectFrom('bindings').select(['id', 'state']).execute();
       ctx.expect(bindings.length === 1, `bindings after a doubled authorization: ${JSON.stringify(bindings)}`);
 
@@ -130,7 +141,9 @@ export const postgresRows: Row[] = [
       const paid = await waitFor(
         async () => {
           const st = await s.admin('GET', '/state');
-          const p = (st.body['payments'] as Array<{ paymentRequestId: string; paymentId: string; status: string }>).find((x) => x.paymentRequestId === row.payment_request_id);
+          const p = (st.body['payments'] as Array<{ paymentRequestId: string; paymentId: string; status: string }>).find(
+            (x) => x.paymentRequestId === row.payment_request_id,
+          );
           return p?.status === 'SUCCESS' ? p : undefined;
         },
         10_000,

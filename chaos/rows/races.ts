@@ -43,7 +43,12 @@ export const raceRows: Row[] = [
       const bindingId = await bindWallet(ctx.stack.kiosk);
       const k = ctx.stack.kiosk;
       for (const skew of [-10 * 60_000, 10 * 60_000]) {
-        const res = await ctx.calls.call(`skew ${skew}`, 10_000, () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID() }, { at: Date.now() + skew }), ctx.stack.payloads);
+        const res = await ctx.calls.call(
+          `skew ${skew}`,
+          10_000,
+          () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: randomUUID() }, { at: Date.now() + skew }),
+          ctx.stack.payloads,
+        );
         ctx.expect(res?.status === 401 && (res.body['error'] as { code?: string }).code === 'REQUEST_EXPIRED', `skewed request: ${JSON.stringify(res)}`);
       }
       // The relay's own clock 10 minutes ahead (relay vs sandbox skew): purchases still settle exactly once.

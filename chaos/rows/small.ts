@@ -27,13 +27,18 @@ export const smallRows: Row[] = [
       // Correctly signed by Antom's key, stamped 2001 (and 26 h ago): a replay of a captured
       // notification. Refused before handling, not even recorded; the state is untouched.
       const row = await settled(ctx);
-      const audit = async () => (await ctx.stack.store.db.selectFrom('notifications').select('id').select('kind').orderBy('id').execute()).map((n) => `${n.id}:${n.kind}`);
+      const audit = async () =>
+        (await ctx.stack.store.db.selectFrom('notifications').select('id').select('kind').orderBy('id').execute()).map((n) => `${n.id}:${n.kind}`);
       // Antom's own deliveries for this binding and pay land first: one arriving after the
       // snapshot below would look like a change made by the replay (seen on PostgreSQL).
-      await waitFor(async () => {
-        const kinds = await audit();
-        return kinds.some((k) => k.endsWith(':authorization')) && kinds.some((k) => k.endsWith(':payment'));
-      }, 5_000, "Antom's own notifications");
+      await waitFor(
+        async () => {
+          const kinds = await audit();
+          return kinds.some((k) => k.endsWith(':authorization')) && kinds.some((k) => k.endsWith(':payment'));
+        },
+        5_000,
+        "Antom's own notifications",
+      );
       const before = `${await snapshot(ctx.stack)}|${await audit()}`;
       for (const status of ['S', 'F'] as const) {
         const body = JSON.stringify({
@@ -66,18 +71,35 @@ export const smallRows: Row[] = [
       const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
       ctx.expect((await approveOnPhone(codeValue)) < 300, 'phone approval failed');
       type Held = { kind: string; status: string; body: string };
-      const held = await waitFor(async () => ((s.sandboxRawState()['notifications'] as Held[] | undefined) ?? []).find((n) => n.kind === 'notifyAuthorization' && n.status === 'HELD'), 5_000, 'the held notifyAuthorization');
+      const held = await waitFor(
+        async () => ((s.sandboxRawState()['notifications'] as Held[] | undefined) ?? []).find((n) => n.kind === 'notifyAuthorization' && n.status === 'HELD'),
+        5_000,
+        'the held notifyAuthorization',
+      );
       const headers = signedNotification(s.antomPrivateKey, s.clientId, AUTHORIZATION, held.body, new Date().toISOString());
       const answers = await Promise.all(Array.from({ length: 8 }, () => postNotification(s, AUTHORIZATION, held.body, headers)));
-      ctx.expect(answers.every((a) => a.status === 200), `answers: ${answers.map((a) => a.status).join(',')}`);
-      const outcomes = (await s.store.db.selectFrom('notifications').select('outcome').where('kind', '=', 'authorization').execute()).map((r) => r.outcome).sort();
+      ctx.expect(
+        answers.every((a) => a.status === 200),
+        `answers: ${answers.map((a) => a.status).join(',')}`,
+      );
+      const outcomes = (await s.store.db.selectFrom('notifications').select('outcome').where('kind', '=', 'authorization').execute())
+        .map((r) => r.outcome)
+        .sort();
       ctx.expect(JSON.stringify(outcomes) === JSON.stringify(['applied', ...Array<string>(7).fill('duplicate')]), `outcomes: ${outcomes.join(',')}`);
-      await waitFor(async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined), 15_000, 'binding ACTIVE');
+      await waitFor(
+        async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined),
+        15_000,
+        'binding ACTIVE',
+      );
       const authState = (JSON.parse(held.body) as { authState: string }).authState;
-      const tokens = await waitFor(async () => {
-        const t = ((s.sandboxRawState()['tokens'] as { authState: string; status: string }[] | undefined) ?? []).filter((x) => x.authState === authState);
-        return t.length > 0 ? t : undefined;
-      }, 5_000, 'the token at Antom');
+      const tokens = await waitFor(
+        async () => {
+          const t = ((s.sandboxRawState()['tokens'] as { authState: string; status: string }[] | undefined) ?? []).filter((x) => x.authState === authState);
+          return t.length > 0 ? t : undefined;
+        },
+        5_000,
+        'the token at Antom',
+      );
       ctx.expect(tokens.length === 1 && tokens[0]?.status === 'ACTIVE', `tokens at Antom: ${JSON.stringify(tokens.map((t) => t.status))}`);
       const revokes = await s.store.db.selectFrom('token_revocations').select('id').execute();
       ctx.expect(revokes.length === 0, `late revokes: ${revokes.length}`);
@@ -99,12 +121,17 @@ export const smallRows: Row[] = [
       const before = await devices();
       const statuses: number[] = [];
       for (let i = 0; i < 40; i++) {
-        const res = await postFrom('127.0.0.1', s.relay.url, '/v1/devices/enroll', JSON.stringify({ code: randomBytes(16).toString('base64url') }), { 'x-forwarded-for': `198.51.100.${i}` });
+        const res = await postFrom('127.0.0.1', s.relay.url, '/v1/devices/enroll', JSON.stringify({ code: randomBytes(16).toString('base64url') }), {
+          'x-forwarded-for': `198.51.100.${i}`,
+        });
         s.payloads.push(JSON.stringify(res.body));
         statuses.push(res.status);
       }
       const limited = statuses.filter((x) => x === 429).length;
-      ctx.expect(statuses.every((x) => x === 401 || x === 429), `guess answers: ${[...new Set(statuses)].join(',')}`);
+      ctx.expect(
+        statuses.every((x) => x === 401 || x === 429),
+        `guess answers: ${[...new Set(statuses)].join(',')}`,
+      );
       ctx.expect(limited >= 36, `only ${limited} of 40 guesses throttled`);
       ctx.expect((await devices()) === before, 'a guess enrolled a device');
       const code = await adminCall(s.relay.adminUrl, 'POST', '/admin/v1/devices', { label: 'chaos other site', kind: 'kiosk' });

@@ -43,16 +43,27 @@ async function stillServing(ctx: RowContext, client: Client): Promise<void> {
     .slice(-3)
     .map((c) => `${c.label} ${c.ms} ms ${c.outcome}`)
     .join(', ');
-  ctx.expect(Date.now() - t0 < 3 * NORMAL_MS, `purchase during the flood took ${Date.now() - t0} ms (${steps}; ${client.log.lines.map((l) => l.message).join(' | ').slice(0, 400)})`);
+  ctx.expect(
+    Date.now() - t0 < 3 * NORMAL_MS,
+    `purchase during the flood took ${Date.now() - t0} ms (${steps}; ${client.log.lines
+      .map((l) => l.message)
+      .join(' | ')
+      .slice(0, 400)})`,
+  );
   const timed = async <T>(label: string, fn: () => Promise<T>): Promise<T | undefined> => {
     const started = Date.now();
     const v = await ctx.calls.call(label, 10_000, fn);
     ctx.expect(Date.now() - started < NORMAL_MS, `${label} took ${Date.now() - started} ms during the flood`);
     return v;
   };
-  const gauges = async () => `in flight ${await gauge(ctx.stack.relay.adminUrl, 'relay_requests_in_flight')}, lag ${await gauge(ctx.stack.relay.adminUrl, 'relay_event_loop_lag_seconds')} s`;
+  const gauges = async () =>
+    `in flight ${await gauge(ctx.stack.relay.adminUrl, 'relay_requests_in_flight')}, lag ${await gauge(ctx.stack.relay.adminUrl, 'relay_event_loop_lag_seconds')} s`;
   // Not into the payloads: the answer carries the new device's secret (invariant 4 scans them).
-  const enrolled = await timed('enrol', () => ctx.stack.enrolDevice('kiosk').catch(async (e: Error) => { throw new Error(`${e.message} (${await gauges()})`); }));
+  const enrolled = await timed('enrol', () =>
+    ctx.stack.enrolDevice('kiosk').catch(async (e: Error) => {
+      throw new Error(`${e.message} (${await gauges()})`);
+    }),
+  );
   ctx.expect(enrolled?.deviceId, 'enrolment during the flood failed');
   const row = await ctx.stack.store.db.selectFrom('purchases').selectAll().where('state', '=', 'SUCCEEDED').executeTakeFirstOrThrow();
   const path = '/antom/notify/payment';
@@ -63,7 +74,9 @@ async function stillServing(ctx: RowContext, client: Client): Promise<void> {
     paymentId: row.payment_id ?? 'x',
     paymentAmount: { currency: row.currency, value: String(row.amount_minor) },
   });
-  const notified = await timed('notify', async () => postNotification(ctx.stack, path, body, signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, path, body, new Date().toISOString())));
+  const notified = await timed('notify', async () =>
+    postNotification(ctx.stack, path, body, signedNotification(ctx.stack.antomPrivateKey, ctx.stack.clientId, path, body, new Date().toISOString())),
+  );
   ctx.expect(notified?.status === 200, `notification during the flood: ${notified?.status}`);
 }
 
@@ -103,8 +116,13 @@ export const streamRows: Row[] = [
       for (const h of held.flat()) h.close();
     };
     try {
-      defined(held.flat().map((h) => h.status), 'stream flood', ctx);
-      for (const [i, mine] of held.entries()) ctx.expect(mine.filter((h) => h.open).length <= 2, `device ${i} holds ${mine.filter((h) => h.open).length} streams`);
+      defined(
+        held.flat().map((h) => h.status),
+        'stream flood',
+        ctx,
+      );
+      for (const [i, mine] of held.entries())
+        ctx.expect(mine.filter((h) => h.open).length <= 2, `device ${i} holds ${mine.filter((h) => h.open).length} streams`);
       const open = await gauge(ctx.stack.relay.adminUrl, 'relay_streams_open');
       // The flooders' 2 each, and the buying kiosk client's own status stream.
       ctx.expect(open <= 2 * FLOODERS + 1, `relay_streams_open ${open}`);
@@ -132,9 +150,23 @@ export const streamRows: Row[] = [
         for (let i = 0; i < EACH; i++) polls.push(holdPoll(d, bindingId, version));
       }
       // The replaced ones answer at once: all but each device's newest 2 (or refusals).
-      const early = await Promise.all(polls.map((p) => Promise.race([p.answer.then((a) => a.status, () => -1), new Promise<number>((r) => setTimeout(() => r(0), 3_000))])));
+      const early = await Promise.all(
+        polls.map((p) =>
+          Promise.race([
+            p.answer.then(
+              (a) => a.status,
+              () => -1,
+            ),
+            new Promise<number>((r) => setTimeout(() => r(0), 3_000)),
+          ]),
+        ),
+      );
       const waiting = early.filter((s) => s === 0).length;
-      defined(early.filter((s) => s !== 0), 'long-poll flood', ctx);
+      defined(
+        early.filter((s) => s !== 0),
+        'long-poll flood',
+        ctx,
+      );
       ctx.expect(waiting <= 2 * FLOODERS, `${waiting} long-polls still waiting`);
       ctx.expect((await gauge(ctx.stack.relay.adminUrl, 'relay_long_polls_open')) <= 2 * FLOODERS, 'relay_long_polls_open above 2 per device');
     } catch (error) {

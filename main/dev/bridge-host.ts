@@ -65,7 +65,11 @@ font:600 12px/1.6 system-ui,sans-serif;background:#7a3e00;color:#fff;padding:2px
  * `GET /__bridge/events` (Server-Sent Events of the contract's events). Both demand the
  * run's random secret (cookie or header): anything else gets 403.
  */
-export async function startBridgeHost(main: Pick<BrowserMain, 'invoke' | 'addTarget' | 'onReload'>, rendererDir: string, options: BridgeHostOptions = {}): Promise<BridgeHost> {
+export async function startBridgeHost(
+  main: Pick<BrowserMain, 'invoke' | 'addTarget' | 'onReload'>,
+  rendererDir: string,
+  options: BridgeHostOptions = {},
+): Promise<BridgeHost> {
   const secret = randomBytes(32).toString('base64url');
   const invokeChannels = new Set<string>(Object.values(INVOKE_CHANNELS));
   // Under tsx (npm start) esbuild's keepNames wraps functions in a `__name` helper that a

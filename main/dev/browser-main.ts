@@ -34,7 +34,11 @@ export async function startBrowserMain(ports: BrowserMainPorts, prepare?: (clien
   const warn = (m: string, f: Record<string, unknown>) => ports.log.warn(m, f);
   const client = await createClient({
     ...ports,
-    push: createPush(() => [...targets], () => true, warn),
+    push: createPush(
+      () => [...targets],
+      () => true,
+      warn,
+    ),
     reloadWindows: () => {
       for (const l of reloadListeners) l();
     },

@@ -85,25 +85,27 @@ export async function startPreview(o: PreviewOptions): Promise<Preview> {
       settingsDoc = { ...value };
     },
   };
-  const main = await startBrowserMain({
-    secrets: keychain === 'os' ? keytar : new RunMemorySecretStore(),
-    settingsStore,
-    http,
-    log,
-    ...clientFileStores(o.dataDir),
-    locale: o.locale ?? Intl.DateTimeFormat().resolvedOptions().locale,
-    // Unpackaged: plain http to the loopback relay is allowed (services/relay-url-policy.ts).
-    isPackaged: false,
-    version: 'preview',
-    mode: o.mode,
-    relayUrl: o.relayUrl,
-    playerAssertion: o.devStudio ? devStudioAssertions(o.devStudio, http) : async () => null,
-    newId: randomUUID,
-  }, async (client) => {
-    await client.enrol(o.enrollCode, `Browser preview (${o.mode})`);
-  });
-  const notice =
-    keychain === 'os' ? 'Browser preview — development only' : 'Browser preview — the OS keychain is missing: links last for this run only';
+  const main = await startBrowserMain(
+    {
+      secrets: keychain === 'os' ? keytar : new RunMemorySecretStore(),
+      settingsStore,
+      http,
+      log,
+      ...clientFileStores(o.dataDir),
+      locale: o.locale ?? Intl.DateTimeFormat().resolvedOptions().locale,
+      // Unpackaged: plain http to the loopback relay is allowed (services/relay-url-policy.ts).
+      isPackaged: false,
+      version: 'preview',
+      mode: o.mode,
+      relayUrl: o.relayUrl,
+      playerAssertion: o.devStudio ? devStudioAssertions(o.devStudio, http) : async () => null,
+      newId: randomUUID,
+    },
+    async (client) => {
+      await client.enrol(o.enrollCode, `Browser preview (${o.mode})`);
+    },
+  );
+  const notice = keychain === 'os' ? 'Browser preview — development only' : 'Browser preview — the OS keychain is missing: links last for this run only';
   const host = await startBridgeHost(main, o.rendererDir, { previewNotice: notice, route: ROUTE[o.mode] });
   return {
     url: host.url,

@@ -49,7 +49,15 @@ export function bindingEvent(next: BindingStatus, previous: BindingStatus): ['bo
 /** The purchase-result event of a purchase change, if any (pure). */
 export function purchaseEvent(p: PurchaseStatus): PurchaseResultEvent | null {
   const status =
-    p.state === 'SUCCEEDED' ? 'succeeded' : p.state === 'FAILED' ? 'failed' : p.state === 'CANCELLED' ? 'cancelled' : p.state === 'PROCESSING' ? 'pending' : null;
+    p.state === 'SUCCEEDED'
+      ? 'succeeded'
+      : p.state === 'FAILED'
+        ? 'failed'
+        : p.state === 'CANCELLED'
+          ? 'cancelled'
+          : p.state === 'PROCESSING'
+            ? 'pending'
+            : null;
   if (!status) return null;
   return { status, purchaseIntentId: p.purchaseIntentId, sku: p.sku, quantity: p.quantity, total: p.total, error: p.error };
 }

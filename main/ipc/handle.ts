@@ -1,13 +1,6 @@
 import type { IpcMainInvokeEvent } from 'electron';
 import { type ErrorCode, isErrorCode } from '@scan-to-bind/shared/domain';
-import {
-  type Handlers,
-  type InvokeName,
-  type IpcResult,
-  invokes,
-  parseInvokeInput,
-  parseInvokeOutput,
-} from '@scan-to-bind/shared/ipc';
+import { type Handlers, type InvokeName, type IpcResult, invokes, parseInvokeInput, parseInvokeOutput } from '@scan-to-bind/shared/ipc';
 
 /** The part of ipcMain the wrapper uses. */
 export interface IpcMainPort {

@@ -122,7 +122,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     ...(relayUrl ? { relayUrl } : {}),
     playerAssertion,
     newId: randomUUID,
-    push: createPush(() => BW.getAllWindows().map((w) => w.webContents), (id) => trusted.has(id), lg),
+    push: createPush(
+      () => BW.getAllWindows().map((w) => w.webContents),
+      (id) => trusted.has(id),
+      lg,
+    ),
     wipeStorage: () => session.defaultSession.clearStorageData(),
     reloadWindows: () => {
       for (const w of windows) if (!w.isDestroyed()) w.webContents.reload();

@@ -26,7 +26,11 @@ export interface WatchdogDeps {
  * renderer is reloaded; a renderer that stays unresponsive past the grace time is reloaded; too
  * many reloads in a short time relaunch the whole app (logged).
  */
-export function installRendererWatchdog(win: BrowserWindow, deps: WatchdogDeps, policy: WatchdogPolicy = { maxReloads: 3, windowMs: 60_000, unresponsiveGraceMs: 10_000 }): void {
+export function installRendererWatchdog(
+  win: BrowserWindow,
+  deps: WatchdogDeps,
+  policy: WatchdogPolicy = { maxReloads: 3, windowMs: 60_000, unresponsiveGraceMs: 10_000 },
+): void {
   const history: number[] = [];
   const now = deps.now ?? Date.now;
   let hang: ReturnType<typeof setTimeout> | null = null;

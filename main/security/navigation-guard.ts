@@ -22,11 +22,7 @@ export function isAllowedExternalUrl(url: string, allowedHosts: readonly string[
 }
 
 /** The single door to the system browser: checks the allowlist, then calls `shell.openExternal`. */
-export function createOpenExternal(
-  open: (url: string) => Promise<void>,
-  allowedHosts: readonly string[],
-  log: GuardLog,
-): (url: string) => Promise<boolean> {
+export function createOpenExternal(open: (url: string) => Promise<void>, allowedHosts: readonly string[], log: GuardLog): (url: string) => Promise<boolean> {
   return async (url) => {
     if (!isAllowedExternalUrl(url, allowedHosts)) {
       log('openExternal refused', { url: url.slice(0, 200) });
@@ -60,9 +56,7 @@ export function installNavigationGuards(contents: WebContents, options: GuardOpt
     options.log('navigation refused', { kind, url: url.slice(0, 200) });
   };
   contents.on('will-navigate', (event) => refuse('will-navigate', event.url, () => event.preventDefault()));
-  contents.on('will-frame-navigate', (event) =>
-    refuse('will-frame-navigate', event.url, () => event.preventDefault()),
-  );
+  contents.on('will-frame-navigate', (event) => refuse('will-frame-navigate', event.url, () => event.preventDefault()));
   contents.on('will-redirect', (event) => refuse('will-redirect', event.url, () => event.preventDefault()));
   contents.on('will-attach-webview', (event) => {
     event.preventDefault();

@@ -49,10 +49,7 @@ function iso(text: string | null | undefined): string | null {
 /** The renderer's view of a relay binding: the QR only while it is shown, never a token. */
 export function toBindingStatus(wire: RelayBinding): BindingStatus {
   const expiresAt = iso(wire.codeExpiresAt);
-  const qr =
-    wire.state === 'QR_SHOWN' && wire.codeValue && expiresAt
-      ? { codeValue: wire.codeValue, expiresAt, refreshesLeft: wire.refreshesLeft }
-      : null;
+  const qr = wire.state === 'QR_SHOWN' && wire.codeValue && expiresAt ? { codeValue: wire.codeValue, expiresAt, refreshesLeft: wire.refreshesLeft } : null;
   return {
     state: wire.state,
     wallet: wire.wallet,

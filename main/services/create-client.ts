@@ -7,7 +7,16 @@ import { ConnectivityMonitor } from './connectivity.ts';
 import { createKioskReset, isCustomerActivity, KioskSession } from './kiosk-session.ts';
 import { type KioskVisits, startKioskVisits } from './kiosk-visits.ts';
 import { playerKeyFrom } from './player.ts';
-import { type Clock, type KioskVisitStore, type Logger, type PendingIntentStore, type RelayHttp, type SecretStore, type SettingsStore, systemClock } from './ports.ts';
+import {
+  type Clock,
+  type KioskVisitStore,
+  type Logger,
+  type PendingIntentStore,
+  type RelayHttp,
+  type SecretStore,
+  type SettingsStore,
+  systemClock,
+} from './ports.ts';
 import { type PendingIntent, PurchaseService } from './purchase-service.ts';
 import type { BackoffPolicy } from './relay/backoff.ts';
 import { relayEventRouter } from './relay/event-router.ts';
@@ -175,7 +184,11 @@ export async function createClient(p: ClientPorts): Promise<Client> {
     });
   }
 
-  const listeners: { [K in keyof EmbedEvents]: Set<(payload: EmbedEvents[K]) => void> } = { bound: new Set(), unbound: new Set(), 'purchase-result': new Set() };
+  const listeners: { [K in keyof EmbedEvents]: Set<(payload: EmbedEvents[K]) => void> } = {
+    bound: new Set(),
+    unbound: new Set(),
+    'purchase-result': new Set(),
+  };
   const emit = <K extends keyof EmbedEvents>(event: K, payload: EmbedEvents[K]) => {
     for (const l of listeners[event]) l(payload);
   };

@@ -1,5 +1,6 @@
 /** Field names whose values never reach a log. */
-const SECRET_KEY = /secret|token|password|passwd|signature|assertion|authorization|cookie|credential|codevalue|authcode|privatekey|^x-nonce$|enrollcode|^code$/i;
+const SECRET_KEY =
+  /secret|token|password|passwd|signature|assertion|authorization|cookie|credential|codevalue|authcode|privatekey|^x-nonce$|enrollcode|^code$/i;
 
 /** Patterns of secrets inside free text. */
 const SECRET_TEXT: ReadonlyArray<[RegExp, string]> = [

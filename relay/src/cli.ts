@@ -75,7 +75,9 @@ async function main(): Promise<void> {
     const c = config(flags);
     const store = await openStore({ databaseUrl: c.databaseUrl, dataDir: c.dataDir, poolSize: c.databasePoolSize });
     try {
-      process.exitCode = await runReconcile(store, args, flags.get('out') ?? `reconciliation-${new Date().toISOString().slice(0, 10)}.json`, (line) => console.log(line));
+      process.exitCode = await runReconcile(store, args, flags.get('out') ?? `reconciliation-${new Date().toISOString().slice(0, 10)}.json`, (line) =>
+        console.log(line),
+      );
     } finally {
       await store.close();
     }
@@ -122,7 +124,11 @@ async function main(): Promise<void> {
       throw new Error(`--ttl must be 1 to ${c.players.maxLifetimeSeconds} seconds (players.maxLifetimeSeconds)`);
     }
     console.log(
-      signPlayerAssertion(key, { iss: c.players.issuer, aud: c.players.audience, sub: player, ttlSeconds: Number(ttl), ...(device ? { did: device } : {}) }, { alg }),
+      signPlayerAssertion(
+        key,
+        { iss: c.players.issuer, aud: c.players.audience, sub: player, ttlSeconds: Number(ttl), ...(device ? { did: device } : {}) },
+        { alg },
+      ),
     );
     return;
   }
@@ -145,7 +151,16 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'studio-public.pem'), studio.publicKey.export({ type: 'spki', format: 'pem' }));
     writeFileSync(
       join(dir, 'catalogue.json'),
-      `${JSON.stringify({ items: [{ sku: 'gems-100', title: '100 Gems', prices: { HKD: '12.00', IDR: '15000' } }, { sku: 'gems-1000', title: '1000 Gems', prices: { HKD: '98.00', IDR: '150000' } }] }, null, 2)}\n`,
+      `${JSON.stringify(
+        {
+          items: [
+            { sku: 'gems-100', title: '100 Gems', prices: { HKD: '12.00', IDR: '15000' } },
+            { sku: 'gems-1000', title: '1000 Gems', prices: { HKD: '98.00', IDR: '150000' } },
+          ],
+        },
+        null,
+        2,
+      )}\n`,
     );
     const relayConfig = {
       host: '127.0.0.1',
@@ -168,7 +183,9 @@ async function main(): Promise<void> {
       spendingCaps: { HKD: { daily: '500.00', monthly: '2000.00' }, IDR: { daily: '1000000', monthly: '5000000' } },
     };
     writeFileSync(join(dir, 'relay.json'), `${JSON.stringify(relayConfig, null, 2)}\n`, { mode: 0o600 });
-    console.log(`Wrote ${dir}/relay.json and keys. Register merchant-public.pem with the sandbox and save the sandbox's public key as ${dir}/antom-public.pem.`);
+    console.log(
+      `Wrote ${dir}/relay.json and keys. Register merchant-public.pem with the sandbox and save the sandbox's public key as ${dir}/antom-public.pem.`,
+    );
     return;
   }
   throw new Error(`unknown command ${command}\n${USAGE}`);

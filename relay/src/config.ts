@@ -83,23 +83,25 @@ export const configSchema = z.strictObject({
    * unnamed field is dropped with a warning instead (relay/src/http/response-contract.ts).
    */
   strictResponses: z.boolean().default(false),
-  antom: z.strictObject({
-    baseUrl: z.url(),
-    clientId: z.string().min(1),
-    keyVersion: z.string().regex(/^\d+$/u).default('1'),
-    /** PEM (PKCS#8) or Antom's base64 PKCS#8 DER; or a file holding either. */
-    merchantPrivateKey: z.string().optional(),
-    merchantPrivateKeyFile: z.string().optional(),
-    /** PEM (SPKI) or Antom's base64 X.509 SubjectPublicKeyInfo DER; or a file holding either. */
-    antomPublicKey: z.string().optional(),
-    antomPublicKeyFile: z.string().optional(),
-    timeoutMs: positiveMs.default(15_000),
-    authRedirectUrl: z.url().optional(),
-  }).superRefine((antom, ctx) => {
-    // https only, plain http only with a SANDBOX_ client id (issue 14 §5, antom/base-url.ts).
-    const problem = antomBaseUrlProblem(antom.baseUrl, antom.clientId);
-    if (problem) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: problem });
-  }),
+  antom: z
+    .strictObject({
+      baseUrl: z.url(),
+      clientId: z.string().min(1),
+      keyVersion: z.string().regex(/^\d+$/u).default('1'),
+      /** PEM (PKCS#8) or Antom's base64 PKCS#8 DER; or a file holding either. */
+      merchantPrivateKey: z.string().optional(),
+      merchantPrivateKeyFile: z.string().optional(),
+      /** PEM (SPKI) or Antom's base64 X.509 SubjectPublicKeyInfo DER; or a file holding either. */
+      antomPublicKey: z.string().optional(),
+      antomPublicKeyFile: z.string().optional(),
+      timeoutMs: positiveMs.default(15_000),
+      authRedirectUrl: z.url().optional(),
+    })
+    .superRefine((antom, ctx) => {
+      // https only, plain http only with a SANDBOX_ client id (issue 14 §5, antom/base-url.ts).
+      const problem = antomBaseUrlProblem(antom.baseUrl, antom.clientId);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: problem });
+    }),
   encryption: z.strictObject({
     activeKeyId: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u),
     /** key id → base64 of 32 random bytes. Old ids stay until every row is re-encrypted. */
@@ -169,7 +171,15 @@ export const configSchema = z.strictObject({
       /** The streams' ping, and how often each process re-reads the devices of its held connections (disabled ones end). */
       heartbeatMs: positiveMs.default(15_000),
     })
-    .default({ longPollTimeoutMs: 25_000, crossProcessPollMs: 1_000, crossProcessListen: true, crossProcessListenPollMs: 15_000, listenRetryMs: 500, streamMaxLifetimeMs: DEFAULT_STREAM_LIFETIME_MS, heartbeatMs: 15_000 }),
+    .default({
+      longPollTimeoutMs: 25_000,
+      crossProcessPollMs: 1_000,
+      crossProcessListen: true,
+      crossProcessListenPollMs: 15_000,
+      listenRetryMs: 500,
+      streamMaxLifetimeMs: DEFAULT_STREAM_LIFETIME_MS,
+      heartbeatMs: 15_000,
+    }),
   enrollment: z.strictObject({ codeLifetimeMs: positiveMs.default(86_400_000) }).default({ codeLifetimeMs: 86_400_000 }),
   /** Signed webhook to the game server on each successful payment (docs/fulfilment.md). */
   fulfilment: z

@@ -99,11 +99,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const merchantPrivateKey = parsePrivateKey(readKey(config.antom.merchantPrivateKey, config.antom.merchantPrivateKeyFile, 'antom.merchantPrivateKey'));
   const antomPublicKey = parsePublicKey(readKey(config.antom.antomPublicKey, config.antom.antomPublicKeyFile, 'antom.antomPublicKey'));
   const box = new SecretBox(config.encryption.keys, config.encryption.activeKeyId);
-  const catalogue = config.catalogue
-    ? new Catalogue(config.catalogue)
-    : config.catalogueFile
-      ? Catalogue.fromFile(config.catalogueFile)
-      : undefined;
+  const catalogue = config.catalogue ? new Catalogue(config.catalogue) : config.catalogueFile ? Catalogue.fromFile(config.catalogueFile) : undefined;
   if (!catalogue) throw new Error('catalogue or catalogueFile is required');
   const players = config.players
     ? new PlayerAssertionVerifier({
@@ -142,7 +138,12 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const bindingRepo = new BindingRepo(store, clock, hub);
   const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }));
   const fulfilmentRepo = new FulfilmentRepo(store);
-  const fulfilment = new Fulfilment(fulfilmentRepo, clock, { ...config.fulfilment, leaseMs: config.payments.leaseMs }, logger.child({ component: 'fulfilment' }));
+  const fulfilment = new Fulfilment(
+    fulfilmentRepo,
+    clock,
+    { ...config.fulfilment, leaseMs: config.payments.leaseMs },
+    logger.child({ component: 'fulfilment' }),
+  );
   // Only when events are written: otherwise a success is one UPDATE, not a transaction.
   if (fulfilment.enabled) purchaseRepo.onSucceeded = (trx, row) => fulfilment.enqueue(trx, row);
   const refundRepo = new RefundRepo(store, clock, hub, logger.child({ component: 'refunds' }));
@@ -271,7 +272,21 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   registerOpsEndpoints(adminApp, opsDeps);
   const openApi = JSON.stringify(buildOpenApi('0.1.0'));
   adminApp.get('/openapi.json', async (_req, reply) => reply.type('application/json').send(openApi));
-  registerAdminRoutes(adminApp, { token: adminToken, clock, purchaseRepo, bindingRepo, refundRepo, fulfilmentRepo, declarationRepo, devices, bindings, refunds, declarations, enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs, onDeviceDisabled: (id) => registry.endDevice(id, 'disabled') });
+  registerAdminRoutes(adminApp, {
+    token: adminToken,
+    clock,
+    purchaseRepo,
+    bindingRepo,
+    refundRepo,
+    fulfilmentRepo,
+    declarationRepo,
+    devices,
+    bindings,
+    refunds,
+    declarations,
+    enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs,
+    onDeviceDisabled: (id) => registry.endDevice(id, 'disabled'),
+  });
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('[::1]', 'localhost');
   let adminUrl: string;

@@ -168,16 +168,19 @@ describe('Antom client transport', () => {
   // An answer without Antom's signature is not Antom's word: anyone on the path can
   // write it. Antom omits the signature only on a refused request signature, but an attacker can
   // send exactly that, so a missing or bad signature is unknown for every endpoint, never an F.
-  it.each(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID'])('an unsigned F %s is unknown:unverified, not a refusal', async (code) => {
-    const { url } = await serve((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'response-time': String(Date.now()) });
-      res.end(JSON.stringify({ result: { resultStatus: 'F', resultCode: code, resultMessage: 'forged' } }));
-    });
-    const c = makeClient(url);
-    for (const endpoint of ['pay', 'refund', 'cancel', 'revoke', 'consult', 'applyToken', 'inquiryPayment'] as const) {
-      expect(await c.send(endpoint, {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
-    }
-  });
+  it.each(['INVALID_SIGNATURE', 'SIGNATURE_INVALID', 'KEY_NOT_FOUND', 'CLIENT_INVALID'])(
+    'an unsigned F %s is unknown:unverified, not a refusal',
+    async (code) => {
+      const { url } = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'client-id': CLIENT_ID, 'response-time': String(Date.now()) });
+        res.end(JSON.stringify({ result: { resultStatus: 'F', resultCode: code, resultMessage: 'forged' } }));
+      });
+      const c = makeClient(url);
+      for (const endpoint of ['pay', 'refund', 'cancel', 'revoke', 'consult', 'applyToken', 'inquiryPayment'] as const) {
+        expect(await c.send(endpoint, {})).toMatchObject({ kind: 'unknown', reason: 'unverified' });
+      }
+    },
+  );
 
   it('an F signed with another key is unknown:unverified', async () => {
     const impostor = generateKeyPairSync('rsa', { modulusLength: 2048 });

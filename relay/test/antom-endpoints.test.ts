@@ -10,13 +10,31 @@ const reply = (resultStatus: 'S' | 'F' | 'U', resultCode: string, body: Record<s
 
 describe('typed Antom outcomes', () => {
   it('S with what the API must carry succeeds with its answer; without it, it stays unknown', () => {
-    const qr = { authCodeForm: { codeDetails: [{ codeValueType: 'QRCODE', displayType: 'BIGIMAGE', codeValue: 'img' }, { codeValueType: 'QRCODE', displayType: 'TEXT', codeValue: 'text' }] } };
+    const qr = {
+      authCodeForm: {
+        codeDetails: [
+          { codeValueType: 'QRCODE', displayType: 'BIGIMAGE', codeValue: 'img' },
+          { codeValueType: 'QRCODE', displayType: 'TEXT', codeValue: 'text' },
+        ],
+      },
+    };
     expect(readOutcome('consult', reply('S', 'SUCCESS', qr))).toEqual({ kind: 'succeeded', code: 'SUCCESS', answer: { codeValue: 'text' } });
     expect(readOutcome('consult', reply('S', 'SUCCESS'))).toMatchObject({ kind: 'unknown', reason: 'malformed' });
-    expect(readOutcome('applyToken', reply('S', 'SUCCESS', { accessToken: 'tok', accessTokenExpiryTime: '2026-01-01T00:00:00Z', pspCustomerInfo: { displayCustomerId: '85****12' } }))).toEqual({
+    expect(
+      readOutcome(
+        'applyToken',
+        reply('S', 'SUCCESS', { accessToken: 'tok', accessTokenExpiryTime: '2026-01-01T00:00:00Z', pspCustomerInfo: { displayCustomerId: '85****12' } }),
+      ),
+    ).toEqual({
       kind: 'succeeded',
       code: 'SUCCESS',
-      answer: { accessToken: 'tok', accessTokenExpiresAt: Date.parse('2026-01-01T00:00:00Z'), refreshToken: undefined, refreshTokenExpiresAt: undefined, userLoginId: '85****12' },
+      answer: {
+        accessToken: 'tok',
+        accessTokenExpiresAt: Date.parse('2026-01-01T00:00:00Z'),
+        refreshToken: undefined,
+        refreshTokenExpiresAt: undefined,
+        userLoginId: '85****12',
+      },
     });
     expect(readOutcome('applyToken', reply('S', 'SUCCESS', { refreshToken: 'r' }))).toMatchObject({ kind: 'unknown', reason: 'malformed' });
   });
@@ -27,7 +45,10 @@ describe('typed Antom outcomes', () => {
       code: 'SUCCESS',
       answer: { refundStatus: 'SUCCESS' },
     });
-    const records = { declarationRecords: [{ declarationRequestId: 'd1', declarationRequestStatus: 'SUCCESS' }, { declarationRequestStatus: 'FAIL' }, 'x'], declarationRequestsNotFound: ['d9', 3] };
+    const records = {
+      declarationRecords: [{ declarationRequestId: 'd1', declarationRequestStatus: 'SUCCESS' }, { declarationRequestStatus: 'FAIL' }, 'x'],
+      declarationRequestsNotFound: ['d9', 3],
+    };
     expect(readOutcome('inquiryDeclarationRequests', reply('S', 'SUCCESS', records))).toEqual({
       kind: 'succeeded',
       code: 'SUCCESS',

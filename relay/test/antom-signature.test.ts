@@ -2,15 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { antomPath } from '../src/antom/client.ts';
 import { NOTIFICATION_ACK, verifyNotification } from '../src/antom/notification-verifier.ts';
-import {
-  parsePrivateKey,
-  parsePublicKey,
-  parseSignatureHeader,
-  signatureHeader,
-  signBase64,
-  signContent,
-  verifyBase64,
-} from '../src/antom/signature.ts';
+import { parsePrivateKey, parsePublicKey, parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from '../src/antom/signature.ts';
 
 // A self-generated test vector (a throw-away RSA-2048 key; Antom publishes none).
 const PRIVATE_B64 =

@@ -27,12 +27,28 @@ describe.skipIf(!pg.available)('the compiled relay (relay/dist) in production mo
   const cli = join(relayDir, 'dist', 'cli.js');
 
   beforeAll(async () => {
-    execFileSync(process.execPath, [resolve(relayDir, '..', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(relayDir, 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [resolve(relayDir, '..', 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(relayDir, 'vite.config.ts'), '--logLevel', 'warn'],
+      { stdio: 'inherit' },
+    );
     expect(existsSync(cli)).toBe(true);
     db = await createTestDatabase('postgres');
     const merchant = rsaKeys();
-    sandbox = await startSandbox({ port: 0, dataDir: join(dir, 'sandbox'), clientId: 'SANDBOX_5YTEST0000000001', merchantPublicKeyPem: merchant.publicKeyPem, notifyTimeScale: 0.001 });
-    const config = testConfig({ db, antomBaseUrl: sandbox.url, clientId: 'SANDBOX_5YTEST0000000001', merchantPrivateKeyPem: merchant.privateKeyPem, antomPublicKeyPem: sandbox.publicKeyPem });
+    sandbox = await startSandbox({
+      port: 0,
+      dataDir: join(dir, 'sandbox'),
+      clientId: 'SANDBOX_5YTEST0000000001',
+      merchantPublicKeyPem: merchant.publicKeyPem,
+      notifyTimeScale: 0.001,
+    });
+    const config = testConfig({
+      db,
+      antomBaseUrl: sandbox.url,
+      clientId: 'SANDBOX_5YTEST0000000001',
+      merchantPrivateKeyPem: merchant.privateKeyPem,
+      antomPublicKeyPem: sandbox.publicKeyPem,
+    });
     writeFileSync(configFile, JSON.stringify(config), { mode: 0o600 });
     const proc = spawn(process.execPath, [cli, '--config', configFile], { env: { ...process.env, NODE_ENV: 'production' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -62,12 +78,16 @@ describe.skipIf(!pg.available)('the compiled relay (relay/dist) in production mo
   it('runs without tsx: the bundle imports only Node built-ins, its npm dependencies and itself', () => {
     const imports = [...readFileSync(join(relayDir, 'dist', 'index.js'), 'utf8').matchAll(/^import .* from "([^"]+)";$/gmu)].map((m) => m[1] as string);
     const deps = Object.keys((JSON.parse(readFileSync(join(relayDir, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
-    for (const spec of imports) expect(spec.startsWith('node:') || spec.startsWith('./') || deps.some((d) => spec === d || spec.startsWith(`${d}/`))).toBe(true);
+    for (const spec of imports)
+      expect(spec.startsWith('node:') || spec.startsWith('./') || deps.some((d) => spec === d || spec.startsWith(`${d}/`))).toBe(true);
     expect(imports.some((s) => s.includes('tsx') || s.includes('@scan-to-bind/'))).toBe(false);
   });
 
   it('migrates a fresh PostgreSQL database and serves an enrolment, a bind and a pay', async () => {
-    const minted = spawnSync(process.execPath, [cli, 'enroll', '--label', 'Built kiosk', '--kind', 'kiosk', '--config', configFile], { env: { ...process.env, NODE_ENV: 'production' }, encoding: 'utf8' });
+    const minted = spawnSync(process.execPath, [cli, 'enroll', '--label', 'Built kiosk', '--kind', 'kiosk', '--config', configFile], {
+      env: { ...process.env, NODE_ENV: 'production' },
+      encoding: 'utf8',
+    });
     expect(minted.status, minted.stderr).toBe(0);
     const code = /Enrolment code for "Built kiosk" \(kiosk\): (\S+)/u.exec(minted.stdout)?.[1] as string;
     expect(code).toBeTruthy();

@@ -19,7 +19,16 @@ describe('antom.baseUrl transport rule', () => {
   it('refuses http with a production client id, in code, from a file and from the environment', () => {
     expect(() => parseConfig(base('http://open-sea-global.alipay.com', 'LIVE_2188120000000001'))).toThrow(ConfigError);
     expect(() => parseConfig(base('http://127.0.0.1:8081', 'LIVE_1'))).toThrow(/antom\.baseUrl.*https/u);
-    expect(() => loadConfig({ env: { ANTOM_BASE_URL: 'http://antom.example', ANTOM_CLIENT_ID: '2188120000000001', RELAY_ENCRYPTION_ACTIVE_KEY: 'k1', RELAY_ENCRYPTION_KEYS: '{"k1":"x"}' } })).toThrow(ConfigError);
+    expect(() =>
+      loadConfig({
+        env: {
+          ANTOM_BASE_URL: 'http://antom.example',
+          ANTOM_CLIENT_ID: '2188120000000001',
+          RELAY_ENCRYPTION_ACTIVE_KEY: 'k1',
+          RELAY_ENCRYPTION_KEYS: '{"k1":"x"}',
+        },
+      }),
+    ).toThrow(ConfigError);
     // The prefix is case-sensitive, as the SDKs' path switch that reads it.
     expect(() => parseConfig(base('http://127.0.0.1:8081', 'sandbox_1'))).toThrow(ConfigError);
   });
@@ -37,7 +46,16 @@ describe('antom.baseUrl transport rule', () => {
   it('the Antom client applies the same rule to whoever builds it directly', () => {
     const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const make = (baseUrl: string, clientId: string) =>
-      new AntomClient({ baseUrl, clientId, keyVersion: '1', merchantPrivateKey: keys.privateKey, antomPublicKey: keys.publicKey, timeoutMs: 1000, clock: systemClock, logger: pino({ level: 'silent' }) });
+      new AntomClient({
+        baseUrl,
+        clientId,
+        keyVersion: '1',
+        merchantPrivateKey: keys.privateKey,
+        antomPublicKey: keys.publicKey,
+        timeoutMs: 1000,
+        clock: systemClock,
+        logger: pino({ level: 'silent' }),
+      });
     expect(() => make('http://antom.example', 'LIVE_1')).toThrow(/https/u);
     make('http://127.0.0.1:9', 'SANDBOX_1').close();
     make('https://antom.example', 'LIVE_1').close();

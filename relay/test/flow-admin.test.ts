@@ -38,7 +38,9 @@ for (const engine of engines()) {
 
     it('lists and searches payments and bindings without secrets', async () => {
       const found = await admin('GET', `/admin/v1/payments?q=${intent}`);
-      expect(found.body['payments']).toEqual([expect.objectContaining({ purchaseIntentId: intent, state: 'SUCCEEDED', total: { currency: 'HKD', minor: 9800 } })]);
+      expect(found.body['payments']).toEqual([
+        expect.objectContaining({ purchaseIntentId: intent, state: 'SUCCEEDED', total: { currency: 'HKD', minor: 9800 } }),
+      ]);
       const detail = await admin('GET', `/admin/v1/payments/${intent}`);
       expect(detail.body).toMatchObject({ payment: { purchaseIntentId: intent }, refunds: [], declarations: [] });
       const bindings = await admin('GET', `/admin/v1/bindings?q=${hk}`);
@@ -49,7 +51,16 @@ for (const engine of engines()) {
     it('the CLI verbs mirror the API (refund, payments)', async () => {
       const out: string[] = [];
       const target = { url: s.relay.adminUrl, token: ADMIN_TOKEN };
-      const code = await runAdminVerb('refund', [intent], new Map([['amount', '1.50'], ['id', 'rf-cli-1']]), target, (l) => out.push(l));
+      const code = await runAdminVerb(
+        'refund',
+        [intent],
+        new Map([
+          ['amount', '1.50'],
+          ['id', 'rf-cli-1'],
+        ]),
+        target,
+        (l) => out.push(l),
+      );
       expect(code).toBe(0);
       expect(JSON.parse(out.join('\n'))).toMatchObject({ refundRequestId: 'rf-cli-1', state: 'SUCCEEDED', amount: { currency: 'HKD', minor: 150 } });
       out.length = 0;
@@ -71,20 +82,44 @@ for (const engine of engines()) {
       expect(ok.status).toBe(201);
       expect(ok.body).toMatchObject({ declarationRequestId: 'dc-1', state: 'ACCEPTED', declarationAmount: { currency: 'CNY', minor: 5000 } });
       expect(JSON.stringify(ok.body)).not.toContain('110101199003070000');
-      const over = await admin('POST', '/admin/v1/declarations', { declarationRequestId: 'dc-2', purchaseIntentId: intent, declarationAmount: { currency: 'CNY', minor: 5000 }, customs, merchantCustomsInfo, splitOrder: false });
+      const over = await admin('POST', '/admin/v1/declarations', {
+        declarationRequestId: 'dc-2',
+        purchaseIntentId: intent,
+        declarationAmount: { currency: 'CNY', minor: 5000 },
+        customs,
+        merchantCustomsInfo,
+        splitOrder: false,
+      });
       expect(over.status).toBe(400);
       expect(over.body).toMatchObject({ error: { code: 'INVALID_MONEY' } });
       const dana = await bind(s.launcher, 'DANA');
       const danaIntent = uuid();
       const paid = await s.launcher.request('POST', '/v1/purchases', { bindingId: dana, sku: 'gems-100', quantity: 1, purchaseIntentId: danaIntent });
       expect(paid.body['state']).toBe('SUCCEEDED');
-      const refused = await admin('POST', '/admin/v1/declarations', { declarationRequestId: 'dc-3', purchaseIntentId: danaIntent, declarationAmount: { currency: 'CNY', minor: 100 }, customs, merchantCustomsInfo, splitOrder: false });
+      const refused = await admin('POST', '/admin/v1/declarations', {
+        declarationRequestId: 'dc-3',
+        purchaseIntentId: danaIntent,
+        declarationAmount: { currency: 'CNY', minor: 100 },
+        customs,
+        merchantCustomsInfo,
+        splitOrder: false,
+      });
       expect(refused.status).toBe(422);
       expect(refused.body).toMatchObject({ error: { code: 'WALLET_NOT_AVAILABLE' } });
-      const split = await admin('POST', '/admin/v1/declarations', { declarationRequestId: 'dc-4', purchaseIntentId: intent, declarationAmount: { currency: 'CNY', minor: 100 }, customs, merchantCustomsInfo, splitOrder: true });
+      const split = await admin('POST', '/admin/v1/declarations', {
+        declarationRequestId: 'dc-4',
+        purchaseIntentId: intent,
+        declarationAmount: { currency: 'CNY', minor: 100 },
+        customs,
+        merchantCustomsInfo,
+        splitOrder: true,
+      });
       expect(split.status).toBe(400);
       const inquiry = await admin('POST', '/admin/v1/declarations/inquiry', { declarationRequestIds: ['dc-1', 'dc-unknown'] });
-      expect(inquiry.body).toMatchObject({ declarations: [{ declarationRequestId: 'dc-1', state: 'ACCEPTED', customsStatus: 'SUCCESS/SUCCESS' }], notFound: ['dc-unknown'] });
+      expect(inquiry.body).toMatchObject({
+        declarations: [{ declarationRequestId: 'dc-1', state: 'ACCEPTED', customsStatus: 'SUCCESS/SUCCESS' }],
+        notFound: ['dc-unknown'],
+      });
     });
 
     it('enrols and disables devices, revokes a binding', async () => {

@@ -21,12 +21,16 @@ for (const engine of engines()) {
       // The test limits, without the event-loop lag guard: a busy shared CI machine lags past
       // 100 ms while the stack starts, and a 503 on enrolment is not what this file tests.
       const limits = { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000, maxEventLoopLagMs: 0 };
-      s = await startStack(engine.name, { limits }, {
-        interpose: async (sandboxUrl) => {
-          mitm = await startAntomMitm(sandboxUrl);
-          return mitm;
+      s = await startStack(
+        engine.name,
+        { limits },
+        {
+          interpose: async (sandboxUrl) => {
+            mitm = await startAntomMitm(sandboxUrl);
+            return mitm;
+          },
         },
-      });
+      );
       hk = await bind(s.kiosk, 'ALIPAY_HK');
     });
     afterEach(async () => {
@@ -65,10 +69,14 @@ for (const engine of engines()) {
       const intent = uuid();
       const first = await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
       expect(first.body).toMatchObject({ state: 'PROCESSING', error: { code: 'PAYMENT_PENDING' } });
-      await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
-        return r && r.inquiries >= 1 ? r : undefined;
-      }, 10_000, 'an inquiry');
+      await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
+          return r && r.inquiries >= 1 ? r : undefined;
+        },
+        10_000,
+        'an inquiry',
+      );
       s.clock.advance(61_000);
       const done = await purchaseState(s.kiosk, intent, 'FAILED');
       expect(done['error']).toMatchObject({ code: 'PAYMENT_FAILED' });
@@ -99,10 +107,14 @@ for (const engine of engines()) {
       // PROCESSING; or already SUCCEEDED when the worker's recovery pass (it also sees the new
       // PENDING row) settled it first: either way never FAILED.
       expect(['PROCESSING', 'SUCCEEDED']).toContain(created.state);
-      await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('refunds').selectAll().where('refund_request_id', '=', refundRequestId).executeTakeFirst();
-        return r?.state === 'SUCCEEDED' ? r : undefined;
-      }, 10_000, 'refund SUCCEEDED');
+      await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('refunds').selectAll().where('refund_request_id', '=', refundRequestId).executeTakeFirst();
+          return r?.state === 'SUCCEEDED' ? r : undefined;
+        },
+        10_000,
+        'refund SUCCEEDED',
+      );
       const state = await s.admin('GET', '/state');
       const refunds = (state.body['refunds'] as { refundRequestId: string }[]).filter((r) => r.refundRequestId === refundRequestId);
       expect(refunds).toHaveLength(1);
@@ -113,10 +125,14 @@ for (const engine of engines()) {
       mitm.forge({ endpoint: '/v1/authorizations/revoke', forward: false, answer: UNSIGNED_INVALID_SIGNATURE });
       const unlinked = await s.launcher.request('DELETE', `/v1/bindings/${bindingId}`);
       expect(unlinked.body['state']).toBe('REVOKED');
-      const done = await waitFor(async () => {
-        const rows = await s.relay.store.db.selectFrom('token_revocations').selectAll().where('binding_id', '=', bindingId).execute();
-        return rows.length > 0 && rows.every((r) => r.state !== 'PENDING_REVOKE' && r.state !== 'PENDING_TOKEN') ? rows : undefined;
-      }, 15_000, 'revocation settled');
+      const done = await waitFor(
+        async () => {
+          const rows = await s.relay.store.db.selectFrom('token_revocations').selectAll().where('binding_id', '=', bindingId).execute();
+          return rows.length > 0 && rows.every((r) => r.state !== 'PENDING_REVOKE' && r.state !== 'PENDING_TOKEN') ? rows : undefined;
+        },
+        15_000,
+        'revocation settled',
+      );
       expect(mitm.forged.get('/v1/authorizations/revoke')).toBe(1);
       expect(done.map((r) => r.state)).toEqual(['DONE']);
     });

@@ -35,7 +35,12 @@ for (const engine of engines()) {
         expect(await approveOnPhone(codeValue)).toBeLessThan(300);
         // This binding's authState picks its notification: the state file is written a moment
         // after each change, so it may still show the last round's one as held.
-        const current = await s.relay.store.db.selectFrom('auth_states').select('auth_state').where('binding_id', '=', bindingId).where('status', '=', 'current').executeTakeFirstOrThrow();
+        const current = await s.relay.store.db
+          .selectFrom('auth_states')
+          .select('auth_state')
+          .where('binding_id', '=', bindingId)
+          .where('status', '=', 'current')
+          .executeTakeFirstOrThrow();
         const held = await waitFor(
           async () =>
             (s.sandboxState()['notifications'] as HeldNotification[]).find(
@@ -54,7 +59,11 @@ for (const engine of engines()) {
           .map((r) => r.outcome)
           .sort();
         expect(outcomes, `round ${round}`).toEqual(['applied', ...Array<string>(COPIES - 1).fill('duplicate')]);
-        await waitFor(async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined), 10_000, 'binding ACTIVE');
+        await waitFor(
+          async () => ((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'ACTIVE' ? true : undefined),
+          10_000,
+          'binding ACTIVE',
+        );
         // Antom's own (late) delivery is one more duplicate.
         const delivered = (await audit()).length + 1;
         await s.admin('POST', '/notifications/release');
@@ -69,8 +78,14 @@ for (const engine of engines()) {
           5_000,
           'the token at Antom',
         );
-        expect(tokens.map((t) => t.status), `round ${round}: tokens at Antom`).toEqual(['ACTIVE']);
-        expect(await s.relay.store.db.selectFrom('token_revocations').select(['id', 'reason']).where('auth_state', '=', authState).execute(), `round ${round}: late revokes`).toEqual([]);
+        expect(
+          tokens.map((t) => t.status),
+          `round ${round}: tokens at Antom`,
+        ).toEqual(['ACTIVE']);
+        expect(
+          await s.relay.store.db.selectFrom('token_revocations').select(['id', 'reason']).where('auth_state', '=', authState).execute(),
+          `round ${round}: late revokes`,
+        ).toEqual([]);
       }
     });
   });

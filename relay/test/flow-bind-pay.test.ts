@@ -74,29 +74,34 @@ for (const engine of engines()) {
     // A pay's checks take a few milliseconds, so eight requests rarely overlap by themselves: here
     // the player's spending lock is held from outside until all eight wait for it. Without the
     // lock (or with other lock ids than lockId's) all eight would read 0 spent and pass.
-    if (engine.name === 'postgres') it('on PostgreSQL, eight pays held at the spending lock pass one at a time: exactly two', async () => {
-      const player = new TestDevice(s.launcher.baseUrl, s.launcher.creds, s.assertion('cap-held'), s.launcher.now);
-      const bindingId = await bind(player, 'ALIPAY_HK');
-      const holder = new pg.Client({ connectionString: s.db.databaseUrl });
-      await holder.connect();
-      try {
-        await holder.query('begin');
-        await holder.query('select pg_advisory_xact_lock($1::bigint)', [lockId('owner:player:cap-held')]);
-        const answers = Promise.all(
-          Array.from({ length: 8 }, () => player.request('POST', '/v1/purchases', { bindingId, sku: 'gems-1000', quantity: 1, purchaseIntentId: uuid() })),
-        );
-        await waitFor(async () => {
-          const r = await holder.query<{ n: string }>("select count(*) as n from pg_locks where locktype = 'advisory' and not granted");
-          return Number(r.rows[0]?.n) === 8;
-        }, 10_000, 'eight pays waiting for the spending lock');
-        await holder.query('commit');
-        const states = (await answers).map((a) => a.body['state']);
-        expect(states.filter((x) => x === 'SUCCEEDED')).toHaveLength(2);
-        expect(states.filter((x) => x === 'FAILED')).toHaveLength(6);
-      } finally {
-        await holder.end();
-      }
-    });
+    if (engine.name === 'postgres')
+      it('on PostgreSQL, eight pays held at the spending lock pass one at a time: exactly two', async () => {
+        const player = new TestDevice(s.launcher.baseUrl, s.launcher.creds, s.assertion('cap-held'), s.launcher.now);
+        const bindingId = await bind(player, 'ALIPAY_HK');
+        const holder = new pg.Client({ connectionString: s.db.databaseUrl });
+        await holder.connect();
+        try {
+          await holder.query('begin');
+          await holder.query('select pg_advisory_xact_lock($1::bigint)', [lockId('owner:player:cap-held')]);
+          const answers = Promise.all(
+            Array.from({ length: 8 }, () => player.request('POST', '/v1/purchases', { bindingId, sku: 'gems-1000', quantity: 1, purchaseIntentId: uuid() })),
+          );
+          await waitFor(
+            async () => {
+              const r = await holder.query<{ n: string }>("select count(*) as n from pg_locks where locktype = 'advisory' and not granted");
+              return Number(r.rows[0]?.n) === 8;
+            },
+            10_000,
+            'eight pays waiting for the spending lock',
+          );
+          await holder.query('commit');
+          const states = (await answers).map((a) => a.body['state']);
+          expect(states.filter((x) => x === 'SUCCEEDED')).toHaveLength(2);
+          expect(states.filter((x) => x === 'FAILED')).toHaveLength(6);
+        } finally {
+          await holder.end();
+        }
+      });
 
     it('refuses the wallet per-transaction limit of shared/domain, and maps a wallet-side limit from Antom', async () => {
       const bindingId = await bind(s.kiosk, 'ALIPAY_HK');

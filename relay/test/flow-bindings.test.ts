@@ -13,7 +13,9 @@ for (const engine of engines()) {
     if (engine.skip) console.warn(engine.skip);
     let s: Stack;
     beforeAll(async () => {
-      s = await startStack(engine.name, { bindings: { qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 2, tokenRefreshLeadMs: 30_000, kioskVisitMs: 30 * 60_000 } });
+      s = await startStack(engine.name, {
+        bindings: { qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 2, tokenRefreshLeadMs: 30_000, kioskVisitMs: 30 * 60_000 },
+      });
     });
     afterAll(async () => s?.close());
 
@@ -56,7 +58,11 @@ for (const engine of engines()) {
       expect(fresh.body['codeValue']).not.toBe(started.body['codeValue']);
       const before = (await revocations()).length;
       await approveOnPhone(String(started.body['codeValue']), '852-6000-0001');
-      await waitFor(async () => (await revocations()).filter((r) => r.state === 'DONE').length > before - 0 && (await revocations()).length > before, 10_000, 'late revoke');
+      await waitFor(
+        async () => (await revocations()).filter((r) => r.state === 'DONE').length > before - 0 && (await revocations()).length > before,
+        10_000,
+        'late revoke',
+      );
       expect((await s.kiosk.request('GET', `/v1/bindings/${id}`)).body['state']).toBe('QR_SHOWN');
       await approveOnPhone(String(fresh.body['codeValue']));
       await waitFor(async () => (await s.kiosk.request('GET', `/v1/bindings/${id}`)).body['state'] === 'ACTIVE', 10_000, 'active');
@@ -68,18 +74,26 @@ for (const engine of engines()) {
       const codes = new Set([started.body['codeValue']]);
       for (let left = 1; left >= 0; left--) {
         s.clock.advance(15 * 60_000 + 1_000);
-        const renewed = await waitFor(async () => {
-          const r = await s.launcher.request('GET', `/v1/bindings/${id}`);
-          return r.body['refreshesLeft'] === left ? r.body : undefined;
-        }, 10_000, 'renewed code');
+        const renewed = await waitFor(
+          async () => {
+            const r = await s.launcher.request('GET', `/v1/bindings/${id}`);
+            return r.body['refreshesLeft'] === left ? r.body : undefined;
+          },
+          10_000,
+          'renewed code',
+        );
         codes.add(renewed['codeValue']);
       }
       expect(codes.size).toBe(3);
       s.clock.advance(15 * 60_000 + 1_000);
-      const expired = await waitFor(async () => {
-        const r = await s.launcher.request('GET', `/v1/bindings/${id}`);
-        return r.body['state'] === 'EXPIRED' ? r.body : undefined;
-      }, 10_000, 'expired');
+      const expired = await waitFor(
+        async () => {
+          const r = await s.launcher.request('GET', `/v1/bindings/${id}`);
+          return r.body['state'] === 'EXPIRED' ? r.body : undefined;
+        },
+        10_000,
+        'expired',
+      );
       expect(expired['error']).toMatchObject({ code: 'QR_REFRESH_LIMIT' });
       const again = await s.launcher.request('POST', `/v1/bindings/${id}/refresh-code`);
       expect(again.status).toBe(409);
@@ -96,10 +110,14 @@ for (const engine of engines()) {
 
       const theirs = await bind(s.kiosk, 'ALIPAY_HK', '852-6000-0001');
       expect((await s.admin('POST', '/tokens/revoke', { loginId: '852-6000-0001' })).status).toBe(200);
-      const revoked = await waitFor(async () => {
-        const r = await s.kiosk.request('GET', `/v1/bindings/${theirs}`);
-        return r.body['state'] === 'REVOKED' ? r.body : undefined;
-      }, 10_000, 'TOKEN_CANCELED');
+      const revoked = await waitFor(
+        async () => {
+          const r = await s.kiosk.request('GET', `/v1/bindings/${theirs}`);
+          return r.body['state'] === 'REVOKED' ? r.body : undefined;
+        },
+        10_000,
+        'TOKEN_CANCELED',
+      );
       expect(revoked['error']).toMatchObject({ code: 'BINDING_REVOKED' });
     });
 
@@ -118,10 +136,14 @@ for (const engine of engines()) {
       const before = await s.relay.store.db.selectFrom('bindings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       s.clock.advance(95_000);
       await s.admin('POST', '/clock', { advanceMs: 95_000 });
-      const after = await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('bindings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-        return r.access_token_hash !== before.access_token_hash && r.state === 'ACTIVE' ? r : undefined;
-      }, 10_000, 'refreshed token');
+      const after = await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('bindings').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+          return r.access_token_hash !== before.access_token_hash && r.state === 'ACTIVE' ? r : undefined;
+        },
+        10_000,
+        'refreshed token',
+      );
       expect(after.access_token_expires_at).toBeGreaterThan(before.access_token_expires_at ?? 0);
       const pay = await s.launcher.request('POST', '/v1/purchases', { bindingId: id, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(pay.body['state']).toBe('SUCCEEDED');
@@ -132,10 +154,14 @@ for (const engine of engines()) {
       await s.admin('POST', '/tokens/expire', { loginId: '62-812-0000-0002', refresh: true });
       const pay = await s.kiosk.request('POST', '/v1/purchases', { bindingId: id, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(pay.body).toMatchObject({ state: 'FAILED', error: { code: 'BINDING_EXPIRED' } });
-      const expired = await waitFor(async () => {
-        const r = await s.kiosk.request('GET', `/v1/bindings/${id}`);
-        return r.body['state'] === 'EXPIRED' ? r.body : undefined;
-      }, 10_000, 'binding expired');
+      const expired = await waitFor(
+        async () => {
+          const r = await s.kiosk.request('GET', `/v1/bindings/${id}`);
+          return r.body['state'] === 'EXPIRED' ? r.body : undefined;
+        },
+        10_000,
+        'binding expired',
+      );
       expect(expired['error']).toMatchObject({ code: 'BINDING_EXPIRED' });
     });
   });

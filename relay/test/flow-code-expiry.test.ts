@@ -41,7 +41,12 @@ for (const engine of engines()) {
     /** A signed-in launcher player talking to `relay` (each test its own players: a player has one pending code). */
     const player = (relay: Relay): TestDevice => {
       const name = `expiry-${++players}`;
-      return new TestDevice(relay.url, s.launcher.creds, () => s.assertion(name), () => s.clock.now());
+      return new TestDevice(
+        relay.url,
+        s.launcher.creds,
+        () => s.assertion(name),
+        () => s.clock.now(),
+      );
     };
     const start = async (device: TestDevice): Promise<{ id: string; code: string }> => {
       const r = await device.request('POST', '/v1/bindings', { wallet: 'ALIPAY_HK' });

@@ -60,7 +60,10 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
         done();
       },
     });
-    const other = await startRelay({ ...config, port: 0, publicUrl: undefined, events: { ...config.events, ...events } }, { clock: s.clock, logDestination, manualWorker: true });
+    const other = await startRelay(
+      { ...config, port: 0, publicUrl: undefined, events: { ...config.events, ...events } },
+      { clock: s.clock, logDestination, manualWorker: true },
+    );
     others.push(other);
     await waitFor(async () => other.changes.listening, 5_000, 'relay B listening');
     return other;
@@ -95,10 +98,14 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
       const paid = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
       expect(paid.status).toBe(200);
       const answered = Date.now();
-      const settled = await waitFor(async () => {
-        const r = await s.kiosk.request('GET', `/v1/purchases/${intent}`);
-        return r.body['state'] === 'SUCCEEDED' ? Date.now() : undefined;
-      }, 10_000, 'purchase SUCCEEDED on A');
+      const settled = await waitFor(
+        async () => {
+          const r = await s.kiosk.request('GET', `/v1/purchases/${intent}`);
+          return r.body['state'] === 'SUCCEEDED' ? Date.now() : undefined;
+        },
+        10_000,
+        'purchase SUCCEEDED on A',
+      );
       const seen = await arrival(streamB, 'purchase', (d) => d['purchaseIntentId'] === intent && d['state'] === 'SUCCEEDED', PUSH_DEADLINE_MS);
       expect(seen - Math.max(answered, settled)).toBeLessThan(PUSH_DEADLINE_MS);
     } finally {
@@ -113,7 +120,12 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
     const c = new pg.Client({ connectionString: s.db.databaseUrl as string });
     await c.connect();
     try {
-      for (const payload of ['not json', '{"o":"x","c":[["wallet","id","owner",1]]}', '{"o":"x","c":[]}', JSON.stringify({ o: 'x', c: [['binding', 'b'.repeat(201), 'o', 1]] })]) {
+      for (const payload of [
+        'not json',
+        '{"o":"x","c":[["wallet","id","owner",1]]}',
+        '{"o":"x","c":[]}',
+        JSON.stringify({ o: 'x', c: [['binding', 'b'.repeat(201), 'o', 1]] }),
+      ]) {
         await c.query('select pg_notify($1, $2)', [CHANGE_CHANNEL, payload]);
       }
       // Well-formed, for a row that does not exist: nothing to publish, no error.
@@ -143,7 +155,8 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
         expect(paid.status).toBe(200);
         return intent;
       };
-      const settledOnB = (intent: string): Promise<number> => arrival(streamB, 'purchase', (d) => d['purchaseIntentId'] === intent && d['state'] === 'SUCCEEDED', 2_500);
+      const settledOnB = (intent: string): Promise<number> =>
+        arrival(streamB, 'purchase', (d) => d['purchaseIntentId'] === intent && d['state'] === 'SUCCEEDED', 2_500);
 
       const killed = b.changes.listenPid;
       expect(killed).toBeGreaterThan(0);

@@ -14,7 +14,15 @@ for (const engine of engines()) {
     beforeAll(async () => {
       // The stack enrols its two devices from 127.0.0.1 first: two of the burst are spent.
       s = await startStack(engine.name, {
-        limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, maxEventLoopLagMs: 0, shutdownGraceMs: 5_000, enrollPerMinute: 1, enrollBurst: BURST },
+        limits: {
+          perDevicePerMinute: 1_000_000,
+          perDeviceBurst: 100_000,
+          maxInFlight: 256,
+          maxEventLoopLagMs: 0,
+          shutdownGraceMs: 5_000,
+          enrollPerMinute: 1,
+          enrollBurst: BURST,
+        },
       });
     });
     afterAll(async () => s?.close());

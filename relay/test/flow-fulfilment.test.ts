@@ -9,7 +9,9 @@ import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 const SECRET = 'studio-webhook-secret-0123456789';
 
 /** A studio game server: verifies, fails its first `failFirst` deliveries, dedupes by purchaseIntentId. */
-function gameServer(failFirst: number): Promise<{ server: Server; url: string; deliveries: number; granted: Map<string, Record<string, unknown>>; refusedSignatures: number }> {
+function gameServer(
+  failFirst: number,
+): Promise<{ server: Server; url: string; deliveries: number; granted: Map<string, Record<string, unknown>>; refusedSignatures: number }> {
   const state = { deliveries: 0, refusedSignatures: 0, granted: new Map<string, Record<string, unknown>>() };
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -36,9 +38,7 @@ function gameServer(failFirst: number): Promise<{ server: Server; url: string; d
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address() as AddressInfo;
-      resolve(
-        Object.assign(state, { server, url: `http://127.0.0.1:${port}/fulfil` }) as typeof state & { server: Server; url: string },
-      );
+      resolve(Object.assign(state, { server, url: `http://127.0.0.1:${port}/fulfil` }) as typeof state & { server: Server; url: string });
     });
   });
 }
@@ -79,15 +79,25 @@ for (const engine of engines()) {
       const intent = uuid();
       const paid = await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 2, purchaseIntentId: intent });
       expect(paid.body['state']).toBe('SUCCEEDED');
-      const row = await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('fulfilment_outbox').selectAll().where('intent_id', '=', intent).executeTakeFirst();
-        return r?.state === 'DELIVERED' ? r : undefined;
-      }, 10_000, 'delivered');
+      const row = await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('fulfilment_outbox').selectAll().where('intent_id', '=', intent).executeTakeFirst();
+          return r?.state === 'DELIVERED' ? r : undefined;
+        },
+        10_000,
+        'delivered',
+      );
       expect(row.attempts).toBe(4);
       expect(game.deliveries).toBe(4);
       expect(game.refusedSignatures).toBe(0);
       expect(game.granted.size).toBe(1);
-      expect(game.granted.get(intent)).toMatchObject({ purchaseIntentId: intent, playerId: 'demo-1', sku: 'gems-100', quantity: 2, total: { currency: 'HKD', minor: 2400 } });
+      expect(game.granted.get(intent)).toMatchObject({
+        purchaseIntentId: intent,
+        playerId: 'demo-1',
+        sku: 'gems-100',
+        quantity: 2,
+        total: { currency: 'HKD', minor: 2400 },
+      });
       expect(typeof game.granted.get(intent)?.['paymentId']).toBe('string');
       const listed = await adminCall(s.relay.adminUrl, 'GET', `/admin/v1/deliveries?purchaseIntentId=${intent}`);
       expect(listed.body['deliveries']).toEqual([expect.objectContaining({ purchaseIntentId: intent, state: 'DELIVERED', attempts: 4, lastStatus: 200 })]);

@@ -23,7 +23,9 @@ for (const engine of engines()) {
       return Number(accounts.find((a) => a.loginId === loginId)?.balance);
     };
     const payments = async (intent: string) =>
-      ((await s.admin('GET', '/state')).body['payments'] as { paymentRequestId: string }[]).filter((p) => p.paymentRequestId.includes(intent.replace(/-/g, '')));
+      ((await s.admin('GET', '/state')).body['payments'] as { paymentRequestId: string }[]).filter((p) =>
+        p.paymentRequestId.includes(intent.replace(/-/g, '')),
+      );
     const tokens = async (loginId: string) =>
       ((await s.admin('GET', '/state')).body['tokens'] as Array<{ loginId: string; status: string }>).filter((t) => t.loginId === loginId);
 
@@ -45,7 +47,13 @@ for (const engine of engines()) {
       const before = await balance(account);
       for (const visitId of [uuid(), undefined]) {
         const intent = uuid();
-        const refused = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent, ...(visitId ? { visitId } : {}) });
+        const refused = await s.kiosk.request('POST', '/v1/purchases', {
+          bindingId,
+          sku: 'gems-100',
+          quantity: 1,
+          purchaseIntentId: intent,
+          ...(visitId ? { visitId } : {}),
+        });
         expect(refused.status).toBe(409);
         expect(refused.body).toMatchObject({ error: { code: 'KIOSK_VISIT_ENDED' } });
         expect(await payments(intent)).toHaveLength(0);
@@ -118,7 +126,11 @@ for (const engine of engines()) {
       await new Promise((r) => setTimeout(r, 300));
       expect((await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body).toMatchObject({ state: 'ACTIVE' });
       await advance(60_000 + 1_000);
-      await waitFor(async () => (await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'REVOKED', 10_000, 'REVOKED at the end of the visit');
+      await waitFor(
+        async () => (await s.kiosk.request('GET', `/v1/bindings/${bindingId}`)).body['state'] === 'REVOKED',
+        10_000,
+        'REVOKED at the end of the visit',
+      );
       await waitFor(async () => (await tokens(account)).every((t) => t.status !== 'ACTIVE'), 10_000, 'sandbox token revoked');
       const intent = uuid();
       const refused = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });

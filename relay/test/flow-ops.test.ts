@@ -100,7 +100,9 @@ for (const engine of engines()) {
     let s: Stack;
     let hk: string;
     beforeAll(async () => {
-      s = await startStack(engine.name, { limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, maxStartingPays: 1, shutdownGraceMs: 5_000 } });
+      s = await startStack(engine.name, {
+        limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, maxStartingPays: 1, shutdownGraceMs: 5_000 },
+      });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
     });
     afterAll(async () => s?.close());
@@ -125,7 +127,10 @@ for (const engine of engines()) {
     let s: Stack;
     let hk: string;
     beforeAll(async () => {
-      s = await startStack(engine.name, { limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 }, admin: { token: ADMIN_TOKEN } });
+      s = await startStack(engine.name, {
+        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 },
+        admin: { token: ADMIN_TOKEN },
+      });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
     });
     afterAll(async () => s?.close());
@@ -149,7 +154,10 @@ for (const engine of engines()) {
     });
 
     it('serves admin and operations only on the admin listener (loopback by default); the public one answers 404', async () => {
-      expect(parseConfig({ antom: { baseUrl: 'https://x.example', clientId: 'A' }, encryption: { activeKeyId: 'k1', keys: {} } }).admin).toMatchObject({ host: '127.0.0.1', port: 8788 });
+      expect(parseConfig({ antom: { baseUrl: 'https://x.example', clientId: 'A' }, encryption: { activeKeyId: 'k1', keys: {} } }).admin).toMatchObject({
+        host: '127.0.0.1',
+        port: 8788,
+      });
       expect(new URL(s.relay.adminUrl).hostname).toBe('127.0.0.1');
       expect(s.relay.adminUrl).not.toBe(s.relay.url);
       const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -159,7 +167,11 @@ for (const engine of engines()) {
         expect(await pub.text()).not.toContain('relay_');
         expect((await fetch(`${s.relay.adminUrl}${path}`, { headers: auth })).status, `admin ${path}`).toBe(200);
       }
-      const mint = await fetch(`${s.relay.url}/admin/v1/devices`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ label: 'x', kind: 'kiosk' }) });
+      const mint = await fetch(`${s.relay.url}/admin/v1/devices`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ label: 'x', kind: 'kiosk' }),
+      });
       expect(mint.status).toBe(404);
       // Liveness stays public (a load balancer's probe); the client API is not on the admin listener.
       expect((await fetch(`${s.relay.url}/healthz`)).status).toBe(200);
@@ -232,23 +244,37 @@ for (const engine of engines()) {
     it('admission control answers 503 with Retry-After when full, never to Antom notifications, and recovers', async () => {
       // Pays held at Antom fill the 4 slots (held long-polls no longer count: flow-streams.test.ts).
       await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'delay', count: 4, delayMs: 1_500 });
-      const held = Array.from({ length: 4 }, () => s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }));
-      const refused = await waitFor(async () => {
-        const r = await fetch(`${s.relay.url}/v1/catalogue?currency=HKD`);
-        return r.status === 503 ? r : undefined;
-      }, 5_000, '503');
+      const held = Array.from({ length: 4 }, () =>
+        s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }),
+      );
+      const refused = await waitFor(
+        async () => {
+          const r = await fetch(`${s.relay.url}/v1/catalogue?currency=HKD`);
+          return r.status === 503 ? r : undefined;
+        },
+        5_000,
+        '503',
+      );
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(await refused.json()).toMatchObject({ error: { code: 'OVERLOADED' } });
       expect((await signedPaymentNotification(s)).status).toBe(200);
       for (const answer of await Promise.all(held)) expect(answer.body['state']).toBe('SUCCEEDED');
-      await waitFor(async () => (await fetch(`${s.relay.url}/healthz`)).status === 200 && (await s.kiosk.request('GET', '/v1/wallets')).status === 200, 5_000, 'recovered');
+      await waitFor(
+        async () => (await fetch(`${s.relay.url}/healthz`)).status === 200 && (await s.kiosk.request('GET', '/v1/wallets')).status === 200,
+        5_000,
+        'recovered',
+      );
     });
 
     it('graceful shutdown finishes an in-flight payment, then refuses new work', async () => {
       await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'delay', count: 1, delayMs: 700 });
       const intent = uuid();
       const inFlight = s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
-      await waitFor(() => s.relay.store.db.selectFrom('purchases').select('state').where('intent_id', '=', intent).executeTakeFirst(), 5_000, 'purchase written');
+      await waitFor(
+        () => s.relay.store.db.selectFrom('purchases').select('state').where('intent_id', '=', intent).executeTakeFirst(),
+        5_000,
+        'purchase written',
+      );
       const closing = s.relay.close();
       const answer = await inFlight;
       expect(answer.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED' });

@@ -58,16 +58,14 @@ for (const engine of engines()) {
       const ofThePay = (statements: readonly string[]) => statements.filter((st) => !st.startsWith('select pg_notify('));
       // Before issue 17's change: PostgreSQL 10 round trips (device, nonce, purchase, binding,
       // begin, locks, sums, insert, commit, outcome); SQLite 11 statements.
-      const expected =
-        engine.name === 'postgres' ? ['select relay_pay_begin($1::jsonb) as r', 'update "purchases" set'] : SQLITE_PAY;
+      const expected = engine.name === 'postgres' ? ['select relay_pay_begin($1::jsonb) as r', 'update "purchases" set'] : SQLITE_PAY;
       for (const log of [kiosk, launcher]) {
         expect(ofThePay(log?.statements ?? []).map((st, i) => st.slice(0, expected[i]?.length))).toEqual(expected);
       }
     });
 
     it('a successful pay and its notification write no line at info (issue 17: logging costs nothing per pay)', async () => {
-      const notifications = async () =>
-        (await s.relay.store.db.selectFrom('notifications').select('id').where('kind', '=', 'payment').execute()).length;
+      const notifications = async () => (await s.relay.store.db.selectFrom('notifications').select('id').where('kind', '=', 'payment').execute()).length;
       const before = await notifications();
       const from = s.logs.length;
       const [device, bindingId] = pays[0] as [TestDevice, string];

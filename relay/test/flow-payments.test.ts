@@ -2,7 +2,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engines, uuid } from './support/env.ts';
 import { bind, purchaseState, type Stack, startStack, waitFor } from './support/stack.ts';
 
-
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`payments with unknown outcomes (${engine.name})`, () => {
     if (engine.skip) console.warn(engine.skip);
@@ -50,10 +49,14 @@ for (const engine of engines()) {
       const intent = uuid();
       const first = await s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
       expect(first.body['state']).toBe('PROCESSING');
-      const row = await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
-        return r && r.inquiries >= 2 ? r : undefined;
-      }, 10_000, 'inquiries');
+      const row = await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
+          return r && r.inquiries >= 2 ? r : undefined;
+        },
+        10_000,
+        'inquiries',
+      );
       expect(row.state).toBe('PROCESSING');
       s.clock.advance(61_000);
       const done = await purchaseState(s.kiosk, intent, 'CANCELLED');
@@ -66,10 +69,14 @@ for (const engine of engines()) {
       const first = await s.launcher.request('POST', '/v1/purchases', { bindingId: dana, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
       expect(first.body['state']).toBe('PROCESSING');
       s.clock.advance(61_000);
-      const reported = await waitFor(async () => {
-        const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
-        return r?.unresolved_reported_at ? r : undefined;
-      }, 10_000, 'unresolved report');
+      const reported = await waitFor(
+        async () => {
+          const r = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirst();
+          return r?.unresolved_reported_at ? r : undefined;
+        },
+        10_000,
+        'unresolved report',
+      );
       expect(reported.state).toBe('PROCESSING');
       expect(reported.cancel_attempts).toBe(0);
       expect(s.logs.some((l) => l.includes('cannot be cancelled') && l.includes(intent))).toBe(true);
@@ -102,10 +109,14 @@ for (const engine of engines()) {
       }
       await s.admin('POST', '/notifications/faults', { mode: 'reorder', count: 4 });
       await s.admin('POST', '/notifications/release');
-      await waitFor(async () => {
-        const n = await s.relay.store.db.selectFrom('notifications').selectAll().where('outcome', '=', 'duplicate').execute();
-        return n.length >= 2 ? n : undefined;
-      }, 10_000, 'duplicate notifications');
+      await waitFor(
+        async () => {
+          const n = await s.relay.store.db.selectFrom('notifications').selectAll().where('outcome', '=', 'duplicate').execute();
+          return n.length >= 2 ? n : undefined;
+        },
+        10_000,
+        'duplicate notifications',
+      );
       for (const intent of [a, b]) {
         const r = await s.kiosk.request('GET', `/v1/purchases/${intent}`);
         expect(r.body).toMatchObject({ state: 'SUCCEEDED', version: 2 });

@@ -36,7 +36,11 @@ for (const engine of engines()) {
       expect(over.body).toMatchObject({ error: { code: 'REFUND_EXCEEDS_PAID' } });
       const replay = await admin('POST', '/admin/v1/refunds', { refundRequestId: 'rf-a-1', purchaseIntentId: intent, amount: { currency: 'HKD', minor: 500 } });
       expect(replay.body).toMatchObject({ state: 'SUCCEEDED', version: first.body['version'] });
-      const conflict = await admin('POST', '/admin/v1/refunds', { refundRequestId: 'rf-a-1', purchaseIntentId: intent, amount: { currency: 'HKD', minor: 100 } });
+      const conflict = await admin('POST', '/admin/v1/refunds', {
+        refundRequestId: 'rf-a-1',
+        purchaseIntentId: intent,
+        amount: { currency: 'HKD', minor: 100 },
+      });
       expect(conflict.status).toBe(409);
       const sandbox = await s.admin('GET', '/state');
       const mine = (sandbox.body['refunds'] as { refundRequestId: string; status: string }[]).filter((r) => r.refundRequestId.startsWith('rf-a-'));
@@ -76,10 +80,14 @@ for (const engine of engines()) {
       // answer is written, so the answer is PROCESSING or already SUCCEEDED. Either way only the
       // notification can settle it: every inquiryRefund fails (5xx) and the notes show 'applied'.
       expect(['PROCESSING', 'SUCCEEDED']).toContain(r.body['state']);
-      const notes = await waitFor(async () => {
-        const n = (await s.relay.store.db.selectFrom('notifications').selectAll().where('kind', '=', 'refund').execute()).filter((x) => !before.has(x.id));
-        return n.length >= 2 ? n : undefined;
-      }, 10_000, 'two refund notifications');
+      const notes = await waitFor(
+        async () => {
+          const n = (await s.relay.store.db.selectFrom('notifications').selectAll().where('kind', '=', 'refund').execute()).filter((x) => !before.has(x.id));
+          return n.length >= 2 ? n : undefined;
+        },
+        10_000,
+        'two refund notifications',
+      );
       expect(notes.map((n) => n.outcome).sort()).toEqual(['applied', 'duplicate']);
       const done = await admin('GET', '/admin/v1/refunds/rf-c-1');
       // One change for the settlement (unless it was already in the answer), none for the duplicate.
@@ -92,10 +100,14 @@ for (const engine of engines()) {
       await s.admin('POST', '/faults', { endpoint: 'refund', mode: '5xx', count: 1 });
       const r = await admin('POST', '/admin/v1/refunds', { refundRequestId: 'rf-d-1', purchaseIntentId: intent, amount: { currency: 'HKD', minor: 400 } });
       expect(r.body['state']).toBe('PROCESSING');
-      await waitFor(async () => {
-        const x = await admin('GET', '/admin/v1/refunds/rf-d-1');
-        return x.body['state'] === 'SUCCEEDED' ? x : undefined;
-      }, 10_000, 'refund settled');
+      await waitFor(
+        async () => {
+          const x = await admin('GET', '/admin/v1/refunds/rf-d-1');
+          return x.body['state'] === 'SUCCEEDED' ? x : undefined;
+        },
+        10_000,
+        'refund settled',
+      );
       const sandbox = await s.admin('GET', '/state');
       expect((sandbox.body['refunds'] as { refundRequestId: string }[]).filter((x) => x.refundRequestId === 'rf-d-1')).toHaveLength(1);
     });
@@ -103,7 +115,12 @@ for (const engine of engines()) {
     it('a forged notifyRefund is refused and changes nothing', async () => {
       const res = await fetch(`${s.relay.url}/antom/notify/refund`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'client-id': 'SANDBOX_5YTEST0000000001', 'request-time': new Date().toISOString(), signature: 'algorithm=RSA256,keyVersion=1,signature=AAAA' },
+        headers: {
+          'content-type': 'application/json',
+          'client-id': 'SANDBOX_5YTEST0000000001',
+          'request-time': new Date().toISOString(),
+          signature: 'algorithm=RSA256,keyVersion=1,signature=AAAA',
+        },
         body: JSON.stringify({ notifyType: 'REFUND_RESULT', refundRequestId: 'rf-d-1', refundStatus: 'FAIL', result: { resultStatus: 'F', resultCode: 'X' } }),
       });
       expect(res.status).toBe(401);

@@ -30,7 +30,11 @@ for (const engine of engines()) {
       const body = { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() };
       const addAmount = (b: string) => b.replace('}', ',"amount":{"currency":"HKD","minor":1}}');
       await expectRejected(await s.kiosk.request('POST', '/v1/purchases', body, { tamperBody: addAmount }), 401, 'DEVICE_UNAUTHORIZED');
-      await expectRejected(await s.kiosk.request('POST', '/v1/purchases', body, { tamperBody: (b) => b.replace('gems-100', 'gems-1000') }), 401, 'DEVICE_UNAUTHORIZED');
+      await expectRejected(
+        await s.kiosk.request('POST', '/v1/purchases', body, { tamperBody: (b) => b.replace('gems-100', 'gems-1000') }),
+        401,
+        'DEVICE_UNAUTHORIZED',
+      );
       expect(await counts()).toEqual(before);
     });
 
@@ -59,9 +63,19 @@ for (const engine of engines()) {
         'REQUEST_EXPIRED',
       );
       // The launcher's credentials with the kiosk's id, and the launcher asking for the kiosk's binding.
-      const impostor = new TestDevice(s.relay.url, { deviceId: s.kiosk.creds.deviceId, deviceSecret: s.launcher.creds.deviceSecret }, undefined, () => s.clock.now());
-      await expectRejected(await impostor.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }), 401, 'DEVICE_UNAUTHORIZED');
-      await expectRejected(await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }), 404, 'BINDING_NOT_FOUND');
+      const impostor = new TestDevice(s.relay.url, { deviceId: s.kiosk.creds.deviceId, deviceSecret: s.launcher.creds.deviceSecret }, undefined, () =>
+        s.clock.now(),
+      );
+      await expectRejected(
+        await impostor.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }),
+        401,
+        'DEVICE_UNAUTHORIZED',
+      );
+      await expectRejected(
+        await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() }),
+        404,
+        'BINDING_NOT_FOUND',
+      );
       await expectRejected(await s.launcher.request('GET', `/v1/bindings/${bindingId}`), 404, 'BINDING_NOT_FOUND');
       // Another owner's purchase answers exactly like an unknown intent id (RelayPurchaseService.status).
       const intent = (JSON.parse(body) as { purchaseIntentId: string }).purchaseIntentId;

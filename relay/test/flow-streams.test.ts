@@ -50,7 +50,14 @@ describe('held registry', () => {
  * harness and refused a setup enrolment with 503 (the gate has its own test in flow-ops.test.ts).
  * The caps under test are the held-connection caps and maxInFlight.
  */
-const fast = { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, enrollPerMinute: 1_000_000, enrollBurst: 100_000, maxEventLoopLagMs: 0, shutdownGraceMs: 5_000 };
+const fast = {
+  perDevicePerMinute: 1_000_000,
+  perDeviceBurst: 100_000,
+  enrollPerMinute: 1_000_000,
+  enrollBurst: 100_000,
+  maxEventLoopLagMs: 0,
+  shutdownGraceMs: 5_000,
+};
 
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`stream and long-poll caps per device (${engine.name})`, () => {
@@ -191,7 +198,9 @@ for (const engine of engines()) {
         };
         const answers = [];
         for (let i = 0; i < 5; i++) {
-          answers.push(await timed('pay', () => s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() })));
+          answers.push(
+            await timed('pay', () => s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() })),
+          );
           const code = await s.relay.devices.createEnrollmentCode({ label: `load ${i}`, kind: 'kiosk', lifetimeMs: 60_000 });
           answers.push(await timed('enrol', () => send(s.relay.url, 'POST', '/v1/devices/enroll', JSON.stringify({ code: code.code }), {})));
           answers.push(await timed('notify', () => signedPaymentNotification(s)));
@@ -259,7 +268,10 @@ for (const engine of engines()) {
     });
 
     it('a device disabled through another relay process loses its stream here within the heartbeat re-check', async () => {
-      const other = await startRelay({ ...s.relay.config, port: 0, publicUrl: undefined }, { clock: s.clock, logDestination: { write: () => undefined } as never });
+      const other = await startRelay(
+        { ...s.relay.config, port: 0, publicUrl: undefined },
+        { clock: s.clock, logDestination: { write: () => undefined } as never },
+      );
       try {
         const d = await newKiosk(s);
         const there = new TestDevice(other.url, d.creds, undefined, () => s.clock.now());
@@ -280,7 +292,10 @@ for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`stream lifetime (${engine.name})`, () => {
     let s: Stack;
     beforeAll(async () => {
-      s = await startStack(engine.name, { limits: { ...fast, maxInFlight: 64 }, events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200, streamMaxLifetimeMs: 1_500 } });
+      s = await startStack(engine.name, {
+        limits: { ...fast, maxInFlight: 64 },
+        events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200, streamMaxLifetimeMs: 1_500 },
+      });
     });
     afterAll(async () => s?.close());
 

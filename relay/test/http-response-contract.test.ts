@@ -14,15 +14,27 @@ import { createLogger } from '../src/logger.ts';
  * mismatch is a 500. Routes are registered on the real paths, so the lookup is the relay's.
  */
 
-const binding = (): RelayBinding => ({ bindingId: randomUUID(), state: 'ACTIVE', wallet: 'ALIPAY_HK', version: 3, refreshesLeft: 2, maskedAccount: '852-****-8812' });
+const binding = (): RelayBinding => ({
+  bindingId: randomUUID(),
+  state: 'ACTIVE',
+  wallet: 'ALIPAY_HK',
+  version: 3,
+  refreshesLeft: 2,
+  maskedAccount: '852-****-8812',
+});
 
 function server(strict: boolean, answer: () => unknown) {
   const logs: string[] = [];
   const app = createServer(
-    createLogger('info', new Writable({ write: (c: Buffer, _e, done) => {
-      logs.push(c.toString());
-      done();
-    } })),
+    createLogger(
+      'info',
+      new Writable({
+        write: (c: Buffer, _e, done) => {
+          logs.push(c.toString());
+          done();
+        },
+      }),
+    ),
     { strictResponses: strict },
   );
   app.get('/v1/bindings/:id', async () => answer());
@@ -94,8 +106,24 @@ describe('checkAnswer: an answer is compared with what its schema keeps, as sent
   });
 
   it('finds a field the schema does not name however deep, and returns the answer without it', () => {
-    const check = checkAnswer(Schema, { id: 'x', items: [{ sku: 'a', n: 1 }, { sku: 'b', n: 2, secret: 's' }] });
-    expect(check).toEqual({ ok: false, issues: ['(fields the schema does not name)'], value: { id: 'x', items: [{ sku: 'a', n: 1 }, { sku: 'b', n: 2 }] } });
+    const check = checkAnswer(Schema, {
+      id: 'x',
+      items: [
+        { sku: 'a', n: 1 },
+        { sku: 'b', n: 2, secret: 's' },
+      ],
+    });
+    expect(check).toEqual({
+      ok: false,
+      issues: ['(fields the schema does not name)'],
+      value: {
+        id: 'x',
+        items: [
+          { sku: 'a', n: 1 },
+          { sku: 'b', n: 2 },
+        ],
+      },
+    });
   });
 
   it('compares values that are not plain data as their JSON (a Date sent as its string)', () => {

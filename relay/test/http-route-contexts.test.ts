@@ -69,7 +69,11 @@ describe('route contexts: a route is authenticated by the context it is declared
     const table = routeHooks(s.relay.servers.public);
     const v1 = table.filter((r) => r.path.startsWith('/v1/'));
     // The table holds the whole client API (the enumeration found every route).
-    expect(v1.map((r) => `${r.method.toLowerCase()} ${r.path}`).sort()).toEqual(Object.values(RELAY_ROUTES).map((r) => `${r.method} ${r.path}`).sort());
+    expect(v1.map((r) => `${r.method.toLowerCase()} ${r.path}`).sort()).toEqual(
+      Object.values(RELAY_ROUTES)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    );
     for (const r of v1.filter((x) => `${x.method} ${x.path}` !== ENROLL)) {
       expect({ onRequest: r.onRequest, preHandler: r.preHandler }, `${r.method} ${r.path}`).toEqual({
         onRequest: ['admission', 'rateLimitedEarly'],
@@ -82,7 +86,8 @@ describe('route contexts: a route is authenticated by the context it is declared
     // counts them, no device hook runs.
     const others = table.filter((r) => !r.path.startsWith('/v1/'));
     expect(others.map((r) => r.path).sort()).toEqual(['/antom/notify/authorization', '/antom/notify/payment', '/antom/notify/refund', '/healthz']);
-    for (const r of others) expect({ path: r.path, onRequest: r.onRequest, preHandler: r.preHandler }).toEqual({ path: r.path, onRequest: ['admission'], preHandler: [] });
+    for (const r of others)
+      expect({ path: r.path, onRequest: r.onRequest, preHandler: r.preHandler }).toEqual({ path: r.path, onRequest: ['admission'], preHandler: [] });
   });
 
   it('answers an unsigned request to every /v1 route but enrolment with 401 DEVICE_UNAUTHORIZED, before validating its input', async () => {

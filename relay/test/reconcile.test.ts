@@ -34,13 +34,21 @@ for (const engine of engines()) {
       const hk = await bind(s.kiosk, 'ALIPAY_HK');
       const dana = await bind(s.launcher, 'DANA');
       const intents: string[] = [];
-      for (const [device, bindingId] of [[s.kiosk, hk], [s.kiosk, hk], [s.launcher, dana]] as const) {
+      for (const [device, bindingId] of [
+        [s.kiosk, hk],
+        [s.kiosk, hk],
+        [s.launcher, dana],
+      ] as const) {
         const intent = uuid();
         const r = await device.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
         expect(r.body['state']).toBe('SUCCEEDED');
         intents.push(intent);
       }
-      const refund = await adminCall(s.relay.adminUrl, 'POST', '/admin/v1/refunds', { refundRequestId: 'rf-recon-1', purchaseIntentId: intents[0], amount: { currency: 'HKD', minor: 200 } });
+      const refund = await adminCall(s.relay.adminUrl, 'POST', '/admin/v1/refunds', {
+        refundRequestId: 'rf-recon-1',
+        purchaseIntentId: intents[0],
+        amount: { currency: 'HKD', minor: 200 },
+      });
       expect(refund.body['state']).toBe('SUCCEEDED');
       const date = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
       const written = await s.admin('POST', '/reports', { date });

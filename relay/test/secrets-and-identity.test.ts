@@ -18,7 +18,6 @@ import { rsaKeys, TEST_CATALOGUE, testConfig } from './support/env.ts';
 
 const key = (): string => randomBytes(32).toString('base64');
 
-
 /** A JWT's `exp` in epoch ms (the verified Player's `expiresAt`). */
 function expMs(token: string): number {
   return (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { exp: number }).exp * 1000;
@@ -67,7 +66,14 @@ describe('client request signature', () => {
 
   for (const v of CLIENT_SIGNATURE_VECTORS) {
     it(`matches the shared test vector: ${v.name}`, () => {
-      const vector = { method: v.method, pathWithQuery: v.pathWithQuery, timestamp: v.timestamp, nonce: v.nonce, body: v.body, playerAssertion: v.playerAssertion };
+      const vector = {
+        method: v.method,
+        pathWithQuery: v.pathWithQuery,
+        timestamp: v.timestamp,
+        nonce: v.nonce,
+        body: v.body,
+        playerAssertion: v.playerAssertion,
+      };
       expect(clientCanonicalString(vector)).toBe(v.canonical);
       expect(signClientRequest(v.deviceSecret, vector)).toBe(v.signature);
       expect(verifyClientSignature(v.deviceSecret, vector, v.signature)).toBe(true);
@@ -142,7 +148,11 @@ describe('player assertion (JWT)', () => {
   it('names the reason: no did under requireDeviceId, another device, a lifetime above the maximum', async () => {
     const { pair, verifier } = make('ES256', { maxLifetimeSeconds: 900 });
     const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
-    const reason = (token: string) => verifier.verify(token, 'dev-1').then(() => 'accepted', (e: unknown) => (e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED' ? e.message : String(e)));
+    const reason = (token: string) =>
+      verifier.verify(token, 'dev-1').then(
+        () => 'accepted',
+        (e: unknown) => (e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED' ? e.message : String(e)),
+      );
     expect(await reason(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }))).toMatch(/no device id \(did\)/);
     expect(await reason(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }))).toMatch(/another device/);
     expect(await reason(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1', ttlSeconds: 901 }, { alg: 'ES256' }))).toMatch(/lifetime too long/);
@@ -153,7 +163,9 @@ describe('player assertion (JWT)', () => {
     const { pair, verifier } = make('ES256', { requireDeviceId: false });
     const base = { iss: 'https://studio.example', aud: 'relay', sub: 'p-1', ttlSeconds: 600 };
     await expect(verifier.verify(signPlayerAssertion(pair.privateKey, base, { alg: 'ES256' }), 'dev-1')).resolves.toMatchObject({ id: 'p-1' });
-    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1' }, { alg: 'ES256' }), 'dev-1')).resolves.toMatchObject({ id: 'p-1' });
+    await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-1' }, { alg: 'ES256' }), 'dev-1')).resolves.toMatchObject({
+      id: 'p-1',
+    });
     await expect(verifier.verify(signPlayerAssertion(pair.privateKey, { ...base, did: 'dev-2' }, { alg: 'ES256' }), 'dev-1')).rejects.toSatisfy(
       (e: unknown) => e instanceof DomainError && e.code === 'PLAYER_UNAUTHORIZED',
     );
@@ -164,7 +176,14 @@ describe('player assertion (JWT)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jwks-'));
     const file = join(dir, 'jwks.json');
     writeFileSync(file, JSON.stringify({ keys: [{ ...pair.publicKey.export({ format: 'jwk' }), kid: 'studio-2025' }] }));
-    const verifier = new PlayerAssertionVerifier({ issuer: 'i', audience: 'a', maxLifetimeSeconds: 3600, requireDeviceId: true, source: { kind: 'jwks-file', path: file }, clock });
+    const verifier = new PlayerAssertionVerifier({
+      issuer: 'i',
+      audience: 'a',
+      maxLifetimeSeconds: 3600,
+      requireDeviceId: true,
+      source: { kind: 'jwks-file', path: file },
+      clock,
+    });
     const token = signPlayerAssertion(pair.privateKey, { iss: 'i', aud: 'a', sub: 'p', ttlSeconds: 60, did: 'd' }, { alg: 'EdDSA', kid: 'studio-2025' });
     await expect(verifier.verify(token, 'd')).resolves.toEqual({ id: 'p', expiresAt: expMs(token) });
   });
@@ -191,7 +210,14 @@ describe('config', () => {
   it('takes every setting from the environment over the file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'relay.json');
-    writeFileSync(file, JSON.stringify({ antom: { baseUrl: 'https://open-sea-global.alipay.com', clientId: 'LIVE_1' }, encryption: { activeKeyId: 'k1', keys: {} }, catalogueFile: 'cat.json' }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        antom: { baseUrl: 'https://open-sea-global.alipay.com', clientId: 'LIVE_1' },
+        encryption: { activeKeyId: 'k1', keys: {} },
+        catalogueFile: 'cat.json',
+      }),
+    );
     const config = loadConfig({
       file,
       env: { RELAY_PORT: '9000', ANTOM_CLIENT_ID: 'SANDBOX_2', RELAY_ENCRYPTION_KEYS: '{"k1":"x"}', RELAY_SPENDING_CAPS: '{"HKD":{"daily":"100.00"}}' },

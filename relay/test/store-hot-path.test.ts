@@ -9,7 +9,6 @@ import { Prepared } from '../src/store/prepared.ts';
 import { engines, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
 
-
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`prepared statements and relaxed commits on ${engine.name}`, () => {
     if (engine.skip) console.warn(engine.skip);
@@ -45,7 +44,12 @@ for (const engine of engines()) {
     });
 
     it('refuses arguments that would not be bound parameters, and missing arguments, before running anything', async () => {
-      const inlined = new Prepared<{ dir: string }, unknown>((d, arg) => d.selectFrom('purchases').selectAll().orderBy(sql.raw(arg('dir'))));
+      const inlined = new Prepared<{ dir: string }, unknown>((d, arg) =>
+        d
+          .selectFrom('purchases')
+          .selectAll()
+          .orderBy(sql.raw(arg('dir'))),
+      );
       await expect(inlined.execute(store.db, store.dialect, { dir: 'created_at' })).rejects.toThrow(/inlined/u);
       const unused = new Prepared<{ id: string }, unknown>((d, arg) => {
         arg('id');

@@ -12,7 +12,6 @@ import { isUniqueViolation, migrate, type Store } from '../src/store/db.ts';
 import { engines, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
 
-
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`store on ${engine.name}`, () => {
     if (engine.skip) console.warn(engine.skip);

@@ -87,7 +87,9 @@ process.stdout.write(
     `  API:        ${sandbox.url}/ams/api/v1/...  and  ${sandbox.url}/ams/sandbox/api/v1/...`,
     `  Public key: ${sandbox.url}/sandbox/public-key.pem`,
     `  Admin API:  ${sandbox.url}/__admin  (loopback only)  Authorization: Bearer ${sandbox.adminToken}`,
-    lanBase || values['public-base-url'] || env['SANDBOX_PUBLIC_BASE_URL'] ? `  QR codes:   ${values['public-base-url'] ?? env['SANDBOX_PUBLIC_BASE_URL'] ?? lanBase}/wallet/scan/<codeId>` : '',
+    lanBase || values['public-base-url'] || env['SANDBOX_PUBLIC_BASE_URL']
+      ? `  QR codes:   ${values['public-base-url'] ?? env['SANDBOX_PUBLIC_BASE_URL'] ?? lanBase}/wallet/scan/<codeId>`
+      : '',
     host === '127.0.0.1' && lan.length > 0 ? `  Phone:      restart with --host 0.0.0.0 --public-base-url http://${lan[0]}:PORT` : '',
     '',
     sandbox.publicKeyPem,

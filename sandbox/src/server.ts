@@ -31,8 +31,13 @@ export function buildServer(ctx: SandboxContext): FastifyInstance {
       const body = status < 500 ? fail('PARAM_ILLEGAL', 'the request is malformed') : unknown('UNKNOWN_EXCEPTION', 'unknown exception');
       if (status >= 500) console.error('[sandbox] unexpected error', err);
       logRequest(ctx, {
-        at: ctx.clock.now(), method: req.method, path, verification: 'NOT_CHECKED',
-        resultStatus: body.result.resultStatus, resultCode: body.result.resultCode, bodyExcerpt: '',
+        at: ctx.clock.now(),
+        method: req.method,
+        path,
+        verification: 'NOT_CHECKED',
+        resultStatus: body.result.resultStatus,
+        resultCode: body.result.resultCode,
+        bodyExcerpt: '',
       });
       // Signed like every answer of the message layer to a known client, as at Antom: only a
       // refused signature or an unknown client id goes unsigned.

@@ -60,10 +60,18 @@ describe('per-wallet payment limits', () => {
   });
 
   it('DANA Premium: Rp 20,000,000 a day and Rp 40,000,000 a month', () => {
-    const today = [{ amount: 1_000_000_000, paidAt: NOW - 60_000 }, { amount: 900_000_000, paidAt: NOW - 120_000 }];
+    const today = [
+      { amount: 1_000_000_000, paidAt: NOW - 60_000 },
+      { amount: 900_000_000, paidAt: NOW - 120_000 },
+    ];
     expect(code(checkDebitLimits(dana(100_000_000, 'PREMIUM', today)))).toBe('OK');
     expect(code(checkDebitLimits(dana(100_000_001, 'PREMIUM', today)))).toBe('USER_AMOUNT_EXCEED_LIMIT');
-    const month = [{ amount: 1_000_000_000, paidAt: NOW - 2 * DAY }, { amount: 1_000_000_000, paidAt: NOW - 3 * DAY }, { amount: 1_000_000_000, paidAt: NOW - 20 * DAY }, { amount: 900_000_000, paidAt: NOW - 30 * DAY }];
+    const month = [
+      { amount: 1_000_000_000, paidAt: NOW - 2 * DAY },
+      { amount: 1_000_000_000, paidAt: NOW - 3 * DAY },
+      { amount: 1_000_000_000, paidAt: NOW - 20 * DAY },
+      { amount: 900_000_000, paidAt: NOW - 30 * DAY },
+    ];
     expect(code(checkDebitLimits(dana(100_000_000, 'PREMIUM', month)))).toBe('OK');
     expect(code(checkDebitLimits(dana(100_000_001, 'PREMIUM', month)))).toBe('USER_AMOUNT_EXCEED_LIMIT');
   });
@@ -110,7 +118,9 @@ describe('the refund period and sum', () => {
   it('within 365 days of the order; the 365th day is already outside', () => {
     expect(code(checkRefundRules({ ...base, now: NOW + 365 * DAY - 1 }))).toBe('OK');
     expect(code(checkRefundRules({ ...base, now: NOW + 365 * DAY }))).toBe('REFUND_WINDOW_EXCEED');
-    expect(code(checkRefundRules({ ...base, wallet: 'DANA', currency: 'IDR', paid: 100_000, requested: 30_000, now: NOW + 365 * DAY }))).toBe('REFUND_WINDOW_EXCEED');
+    expect(code(checkRefundRules({ ...base, wallet: 'DANA', currency: 'IDR', paid: 100_000, requested: 30_000, now: NOW + 365 * DAY }))).toBe(
+      'REFUND_WINDOW_EXCEED',
+    );
   });
 
   it('at least the wallet minimum: HK$0.01, Rp 300', () => {

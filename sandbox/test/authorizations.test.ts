@@ -154,9 +154,15 @@ describe('tokens', () => {
   });
 
   it('applyToken refuses unknown codes, wrong grant types and missing fields', async () => {
-    expect((await call(sb, 'authorizations/applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'ALIPAY_HK', authCode: 'x' })).json.result.resultCode).toBe('INVALID_CODE');
-    expect((await call(sb, 'authorizations/applyToken', { grantType: 'PASSWORD', customerBelongsTo: 'ALIPAY_HK', authCode: 'x' })).json.result.resultCode).toBe('PARAM_ILLEGAL');
-    expect((await call(sb, 'authorizations/applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'ALIPAY_HK' })).json.result.resultCode).toBe('PARAM_ILLEGAL');
+    expect(
+      (await call(sb, 'authorizations/applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'ALIPAY_HK', authCode: 'x' })).json.result.resultCode,
+    ).toBe('INVALID_CODE');
+    expect((await call(sb, 'authorizations/applyToken', { grantType: 'PASSWORD', customerBelongsTo: 'ALIPAY_HK', authCode: 'x' })).json.result.resultCode).toBe(
+      'PARAM_ILLEGAL',
+    );
+    expect((await call(sb, 'authorizations/applyToken', { grantType: 'AUTHORIZATION_CODE', customerBelongsTo: 'ALIPAY_HK' })).json.result.resultCode).toBe(
+      'PARAM_ILLEGAL',
+    );
   });
 
   it('an expired access token cannot pay; an expired refresh token cannot refresh', async () => {
@@ -184,7 +190,9 @@ describe('tokens', () => {
     const n = await waitFor(() => rx.received.find((r) => r.json?.authorizationNotifyType === 'TOKEN_CANCELED' && r.json.accessToken === t.accessToken));
     expect(n.json.reason).toBe('user unlinked');
     expect(notificationSignatureValid(sb, n)).toBe(true);
-    expect((await call(sb, 'payments/pay', payBody('ALIPAY_HK', t.accessToken, '100', undefined, uid('P')))).json.result.resultCode).toBe('INVALID_ACCESS_TOKEN');
+    expect((await call(sb, 'payments/pay', payBody('ALIPAY_HK', t.accessToken, '100', undefined, uid('P')))).json.result.resultCode).toBe(
+      'INVALID_ACCESS_TOKEN',
+    );
   });
 
   it('inspection masks tokens', async () => {

@@ -52,7 +52,8 @@ describe('API faults', () => {
     await fault({ endpoint: 'pay', mode: 'U', count: 1, resolveAs: 'never' });
     const body = payBody('ALIPAY_HK', token, '700', rx.url);
     await call(sb, 'payments/pay', body);
-    for (let i = 0; i < 3; i++) expect((await call(sb, 'payments/inquiryPayment', { paymentRequestId: body.paymentRequestId })).json.paymentStatus).toBe('PROCESSING');
+    for (let i = 0; i < 3; i++)
+      expect((await call(sb, 'payments/inquiryPayment', { paymentRequestId: body.paymentRequestId })).json.paymentStatus).toBe('PROCESSING');
     await admin(sb, 'POST', '/clock', { advanceMs: 60_000 });
     const q = await call(sb, 'payments/inquiryPayment', { paymentRequestId: body.paymentRequestId });
     expect(q.json).toMatchObject({ paymentStatus: 'FAIL', paymentResultCode: 'ORDER_IS_CLOSED' });
@@ -164,7 +165,9 @@ describe('notification delivery', () => {
     }
     await new Promise((r) => setTimeout(r, 100));
     expect(notificationsFor(body.paymentRequestId)).toHaveLength(8);
-    const n = (await admin(sb, 'GET', '/state')).json.notifications.find((x: { body: { paymentRequestId?: string } }) => x.body.paymentRequestId === body.paymentRequestId);
+    const n = (await admin(sb, 'GET', '/state')).json.notifications.find(
+      (x: { body: { paymentRequestId?: string } }) => x.body.paymentRequestId === body.paymentRequestId,
+    );
     expect(n.status).toBe('FAILED');
   });
 

@@ -1,6 +1,18 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { admin, bind, CLIENT_ID, call, payBody, type Receiver, signatureHeader, startReceiver, startTestSandbox, type TestSandbox, waitFor } from './helpers.ts';
+import {
+  admin,
+  bind,
+  CLIENT_ID,
+  call,
+  payBody,
+  type Receiver,
+  signatureHeader,
+  startReceiver,
+  startTestSandbox,
+  type TestSandbox,
+  waitFor,
+} from './helpers.ts';
 
 let sb: TestSandbox;
 let rx: Receiver;
@@ -18,7 +30,15 @@ afterAll(async () => {
   await rx.close();
 });
 
-const APIS = ['authorizations/consult', 'authorizations/applyToken', 'authorizations/revoke', 'payments/pay', 'payments/cancel', 'payments/refund', 'customs/declare'];
+const APIS = [
+  'authorizations/consult',
+  'authorizations/applyToken',
+  'authorizations/revoke',
+  'payments/pay',
+  'payments/cancel',
+  'payments/refund',
+  'customs/declare',
+];
 
 /** One malformed request: path, headers, raw body. */
 interface Malformed {
@@ -32,9 +52,22 @@ interface Malformed {
 
 const wrongValue = fc.constantFrom<unknown>(42, true, null, [], 1.5, -1);
 const payPaths = [
-  ['productCode'], ['paymentRequestId'], ['paymentAmount'], ['paymentAmount', 'currency'], ['paymentAmount', 'value'], ['order'],
-  ['order', 'referenceOrderId'], ['order', 'orderDescription'], ['order', 'orderAmount'], ['order', 'env'], ['paymentMethod'],
-  ['paymentMethod', 'paymentMethodType'], ['paymentMethod', 'paymentMethodId'], ['env'], ['env', 'terminalType'], ['settlementStrategy'],
+  ['productCode'],
+  ['paymentRequestId'],
+  ['paymentAmount'],
+  ['paymentAmount', 'currency'],
+  ['paymentAmount', 'value'],
+  ['order'],
+  ['order', 'referenceOrderId'],
+  ['order', 'orderDescription'],
+  ['order', 'orderAmount'],
+  ['order', 'env'],
+  ['paymentMethod'],
+  ['paymentMethod', 'paymentMethodType'],
+  ['paymentMethod', 'paymentMethodId'],
+  ['env'],
+  ['env', 'terminalType'],
+  ['settlementStrategy'],
 ];
 
 function withValue(body: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -54,29 +87,101 @@ const api = fc.constantFrom(...APIS);
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 const malformed: fc.Arbitrary<Malformed> = fc.oneof(
   // wrong types or missing fields in an otherwise valid pay request
-  { weight: 6, arbitrary: fc.tuple(fc.constantFrom(...payPaths), wrongValue).map(([path, value]) => ({ kind: 'pay-field', api: 'payments/pay', body: json(withValue(payBody('ALIPAY_HK', 'tok', '100') as unknown as Record<string, unknown>, path, value)), headers: {}, sign: true })) },
-  { weight: 2, arbitrary: fc.constantFrom(...requiredPayPaths).map((path) => ({ kind: 'pay-missing', api: 'payments/pay', body: json(withValue(payBody('ALIPAY_HK', 'tok', '100') as unknown as Record<string, unknown>, path, undefined)), headers: {}, sign: true })) },
+  {
+    weight: 6,
+    arbitrary: fc.tuple(fc.constantFrom(...payPaths), wrongValue).map(([path, value]) => ({
+      kind: 'pay-field',
+      api: 'payments/pay',
+      body: json(withValue(payBody('ALIPAY_HK', 'tok', '100') as unknown as Record<string, unknown>, path, value)),
+      headers: {},
+      sign: true,
+    })),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(...requiredPayPaths).map((path) => ({
+      kind: 'pay-missing',
+      api: 'payments/pay',
+      body: json(withValue(payBody('ALIPAY_HK', 'tok', '100') as unknown as Record<string, unknown>, path, undefined)),
+      headers: {},
+      sign: true,
+    })),
+  },
   // arbitrary JSON objects, signed
-  { weight: 6, arbitrary: fc.tuple(api, fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 })).map(([a, v]) => ({ kind: 'json', api: a, body: json(v), headers: {}, sign: true })) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .tuple(api, fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 6 }))
+      .map(([a, v]) => ({ kind: 'json', api: a, body: json(v), headers: {}, sign: true })),
+  },
   // arbitrary JSON values that are not objects
-  { weight: 2, arbitrary: fc.tuple(api, fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }), fc.string(), fc.integer(), fc.constant(null))).map(([a, v]) => ({ kind: 'non-object', api: a, body: json(v), headers: {}, sign: true })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(api, fc.oneof(fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 4 }), fc.string(), fc.integer(), fc.constant(null)))
+      .map(([a, v]) => ({ kind: 'non-object', api: a, body: json(v), headers: {}, sign: true })),
+  },
   // invalid UTF-8 inside a JSON string, signed
-  { weight: 3, arbitrary: fc.tuple(api, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([a, bytes]) => ({ kind: 'utf8', api: a, body: Buffer.concat([Buffer.from('{"authState":"'), Buffer.from([0xc3, 0x28]), Buffer.from(bytes), Buffer.from('"}')]), headers: {}, sign: true })) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(api, fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([a, bytes]) => ({
+      kind: 'utf8',
+      api: a,
+      body: Buffer.concat([Buffer.from('{"authState":"'), Buffer.from([0xc3, 0x28]), Buffer.from(bytes), Buffer.from('"}')]),
+      headers: {},
+      sign: true,
+    })),
+  },
   // deep nesting, signed
-  { weight: 3, arbitrary: fc.tuple(api, fc.integer({ min: 17, max: 4000 }), fc.boolean()).map(([a, depth, arrays]) => ({ kind: 'deep', api: a, body: Buffer.from(arrays ? `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`), headers: {}, sign: true })) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(api, fc.integer({ min: 17, max: 4000 }), fc.boolean()).map(([a, depth, arrays]) => ({
+      kind: 'deep',
+      api: a,
+      body: Buffer.from(arrays ? `{"a":${'['.repeat(depth)}${']'.repeat(depth)}}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`),
+      headers: {},
+      sign: true,
+    })),
+  },
   // broken JSON text, signed
-  { weight: 3, arbitrary: fc.tuple(api, fc.string({ maxLength: 40 })).map(([a, s]) => ({ kind: 'text', api: a, body: Buffer.from(`{${s}`), headers: {}, sign: true })) },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(api, fc.string({ maxLength: 40 })).map(([a, s]) => ({ kind: 'text', api: a, body: Buffer.from(`{${s}`), headers: {}, sign: true })),
+  },
   // a header missing or garbled (body valid JSON)
   {
     weight: 6,
     arbitrary: fc
-      .tuple(api, fc.constantFrom('client-id', 'request-time', 'signature', 'content-type'), fc.oneof(fc.constant(''), fc.string({ minLength: 1, maxLength: 60 }).filter((s) => /^[\x20-\x7e]+$/.test(s))))
-      .map(([a, name, value]) => ({ kind: `header-${name}`, api: a, body: json({ accessToken: 'x' }), headers: { [name]: value === '' ? ' ' : `${value}~` }, sign: true })),
+      .tuple(
+        api,
+        fc.constantFrom('client-id', 'request-time', 'signature', 'content-type'),
+        fc.oneof(
+          fc.constant(''),
+          fc.string({ minLength: 1, maxLength: 60 }).filter((s) => /^[\x20-\x7e]+$/.test(s)),
+        ),
+      )
+      .map(([a, name, value]) => ({
+        kind: `header-${name}`,
+        api: a,
+        body: json({ accessToken: 'x' }),
+        headers: { [name]: value === '' ? ' ' : `${value}~` },
+        sign: true,
+      })),
   },
   // unsigned random bytes
-  { weight: 3, arbitrary: fc.tuple(api, fc.uint8Array({ maxLength: 200 })).map(([a, bytes]) => ({ kind: 'bytes', api: a, body: Buffer.from(bytes), headers: {}, sign: false })) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(api, fc.uint8Array({ maxLength: 200 }))
+      .map(([a, bytes]) => ({ kind: 'bytes', api: a, body: Buffer.from(bytes), headers: {}, sign: false })),
+  },
   // over 1 MB
-  { weight: 1, arbitrary: fc.tuple(api, fc.integer({ min: 1, max: 4096 })).map(([a, extra]) => ({ kind: 'large', api: a, body: Buffer.alloc(1024 * 1024 + extra, 0x20), headers: {}, sign: true })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(api, fc.integer({ min: 1, max: 4096 }))
+      .map(([a, extra]) => ({ kind: 'large', api: a, body: Buffer.alloc(1024 * 1024 + extra, 0x20), headers: {}, sign: true })),
+  },
 );
 
 async function send(m: Malformed): Promise<Response> {

@@ -226,7 +226,12 @@ export function consultBody(wallet: 'ALIPAY_HK' | 'DANA', notifyUrl: string, aut
 }
 
 /** Binds a wallet end to end: consult → wallet page authorize → AUTHCODE_CREATED → applyToken. */
-export async function bind(sb: TestSandbox, receiver: Receiver, wallet: 'ALIPAY_HK' | 'DANA', account?: string): Promise<{ accessToken: string; refreshToken: string; json: Answer['json'] }> {
+export async function bind(
+  sb: TestSandbox,
+  receiver: Receiver,
+  wallet: 'ALIPAY_HK' | 'DANA',
+  account?: string,
+): Promise<{ accessToken: string; refreshToken: string; json: Answer['json'] }> {
   const c = await call(sb, 'authorizations/consult', consultBody(wallet, receiver.url));
   const codeValue: string = c.json.authCodeForm.codeDetails[0].codeValue;
   const before = receiver.received.length;

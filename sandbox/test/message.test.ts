@@ -77,9 +77,19 @@ describe('signed messages', () => {
     const text = JSON.stringify(body());
     const t = String(Date.now());
     const good = signatureHeader('POST', CONSULT, CLIENT_ID, t, text, MERCHANT_KEY);
-    const variants = ['', 'garbage', good.replace('RSA256', 'RSA'), good.replace(/signature=.*/, 'signature='), `${good.split('signature=')[0]}signature=${decodeURIComponent(good.split('signature=')[1] ?? '')}`];
-    for (const signature of variants) expectRefused(await call(sb, 'authorizations/consult', text, { requestTime: t, headers: { signature } }), 'INVALID_SIGNATURE');
-    expectRefused(await call(sb, 'authorizations/consult', text, { requestTime: t, headers: { signature: good.replace('keyVersion=1', 'keyVersion=2') } }), 'KEY_NOT_FOUND');
+    const variants = [
+      '',
+      'garbage',
+      good.replace('RSA256', 'RSA'),
+      good.replace(/signature=.*/, 'signature='),
+      `${good.split('signature=')[0]}signature=${decodeURIComponent(good.split('signature=')[1] ?? '')}`,
+    ];
+    for (const signature of variants)
+      expectRefused(await call(sb, 'authorizations/consult', text, { requestTime: t, headers: { signature } }), 'INVALID_SIGNATURE');
+    expectRefused(
+      await call(sb, 'authorizations/consult', text, { requestTime: t, headers: { signature: good.replace('keyVersion=1', 'keyVersion=2') } }),
+      'KEY_NOT_FOUND',
+    );
   });
 
   it('answers CLIENT_INVALID for another client id, PARAM_ILLEGAL for missing headers', async () => {
@@ -119,7 +129,14 @@ describe('signed messages', () => {
   });
 
   it('refuses invalid JSON, invalid UTF-8, non-objects and deep nesting after verification, signed', async () => {
-    const bodies: Array<Buffer | string> = ['{', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]), '[]', '"x"', `${'['.repeat(5000)}${']'.repeat(5000)}`, `{"a":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`];
+    const bodies: Array<Buffer | string> = [
+      '{',
+      Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+      '[]',
+      '"x"',
+      `${'['.repeat(5000)}${']'.repeat(5000)}`,
+      `{"a":${'{"a":'.repeat(40)}1${'}'.repeat(40)}}`,
+    ];
     for (const b of bodies) {
       const a = await call(sb, 'authorizations/consult', b);
       expectRefused(a, 'PARAM_ILLEGAL');
@@ -132,7 +149,9 @@ describe('signed messages', () => {
     expect((await call(sb, 'authorizations/consult', missing)).json.result.resultMessage).toContain('authState');
     expect((await call(sb, 'authorizations/consult', { ...body(), authState: 42 })).json.result.resultCode).toBe('PARAM_ILLEGAL');
     expect((await call(sb, 'authorizations/consult', { ...body(), authState: 'x'.repeat(257) })).json.result.resultCode).toBe('PARAM_ILLEGAL');
-    expect((await call(sb, 'authorizations/consult', { ...body(), scopes: ['A', 'B', 'C', 'D', 'AGREEMENT_PAY'] })).json.result.resultCode).toBe('PARAM_ILLEGAL');
+    expect((await call(sb, 'authorizations/consult', { ...body(), scopes: ['A', 'B', 'C', 'D', 'AGREEMENT_PAY'] })).json.result.resultCode).toBe(
+      'PARAM_ILLEGAL',
+    );
   });
 
   it('answers unknown API paths with 404 and an Antom result', async () => {

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  admin,
-  bind,
-  call,
-  notificationSignatureValid,
-  payBody,
-  responseSignatureValid,
-  uid,
-  useFreshSandbox,
-  waitFor,
-} from './helpers.ts';
+import { admin, bind, call, notificationSignatureValid, payBody, responseSignatureValid, uid, useFreshSandbox, waitFor } from './helpers.ts';
 
 const env = useFreshSandbox();
 
@@ -78,7 +68,8 @@ describe('pay', () => {
   it('applies the AlipayHK yearly cap of HK$200,000', async () => {
     const hk = await bind(env.sb, env.rx, 'ALIPAY_HK');
     await admin(env.sb, 'POST', '/accounts/balance', { loginId: '852-6123-8812', balance: { currency: 'HKD', value: '100000000' } });
-    for (let i = 0; i < 4; i++) expect((await call(env.sb, 'payments/pay', payBody('ALIPAY_HK', hk.accessToken, '5000000'))).json.result.resultStatus).toBe('S');
+    for (let i = 0; i < 4; i++)
+      expect((await call(env.sb, 'payments/pay', payBody('ALIPAY_HK', hk.accessToken, '5000000'))).json.result.resultStatus).toBe('S');
     expect((await call(env.sb, 'payments/pay', payBody('ALIPAY_HK', hk.accessToken, '1'))).json.result.resultCode).toBe('USER_AMOUNT_EXCEED_LIMIT');
   });
 
@@ -124,7 +115,10 @@ describe('cancel', () => {
     expect(await balance('852-6123-8812')).toBe(1_000_000);
     const q = await call(env.sb, 'payments/inquiryPayment', { paymentId: p.json.paymentId });
     expect(q.json.paymentStatus).toBe('CANCELLED');
-    expect((await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'HKD', value: '1' } })).json.result.resultCode).toBe('ORDER_STATUS_INVALID');
+    expect(
+      (await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'HKD', value: '1' } })).json
+        .result.resultCode,
+    ).toBe('ORDER_STATUS_INVALID');
   });
 
   it('refuses DANA, late AlipayHK and unknown payments', async () => {
@@ -143,13 +137,24 @@ describe('refund', () => {
   it('allows partial refunds up to the amount paid, idempotent on refundRequestId', async () => {
     const t = await bind(env.sb, env.rx, 'ALIPAY_HK');
     const p = await call(env.sb, 'payments/pay', payBody('ALIPAY_HK', t.accessToken, '1000'));
-    const r1 = { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'HKD', value: '400' }, refundNotifyUrl: `${env.rx.url}/notify/refund` };
+    const r1 = {
+      refundRequestId: uid('R'),
+      paymentId: p.json.paymentId,
+      refundAmount: { currency: 'HKD', value: '400' },
+      refundNotifyUrl: `${env.rx.url}/notify/refund`,
+    };
     const a = await call(env.sb, 'payments/refund', r1);
     expect(a.json).toMatchObject({ result: { resultStatus: 'S' }, refundRequestId: r1.refundRequestId, refundAmount: { value: '400' } });
     const again = await call(env.sb, 'payments/refund', r1);
     expect(again.json.refundId).toBe(a.json.refundId);
-    expect((await call(env.sb, 'payments/refund', { ...r1, refundAmount: { currency: 'HKD', value: '401' } })).json.result.resultCode).toBe('REPEAT_REQ_INCONSISTENT');
-    const r2 = await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'HKD', value: '600' } });
+    expect((await call(env.sb, 'payments/refund', { ...r1, refundAmount: { currency: 'HKD', value: '401' } })).json.result.resultCode).toBe(
+      'REPEAT_REQ_INCONSISTENT',
+    );
+    const r2 = await call(env.sb, 'payments/refund', {
+      refundRequestId: uid('R'),
+      paymentId: p.json.paymentId,
+      refundAmount: { currency: 'HKD', value: '600' },
+    });
     expect(r2.json.result.resultStatus).toBe('S');
     const r3 = await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'HKD', value: '1' } });
     expect(r3.json.result).toMatchObject({ resultStatus: 'F', resultCode: 'REFUND_AMOUNT_EXCEED' });
@@ -168,10 +173,19 @@ describe('refund', () => {
   it('refuses refunds below the minimum, of unknown payments and after 365 days', async () => {
     const t = await bind(env.sb, env.rx, 'DANA');
     const p = await call(env.sb, 'payments/pay', payBody('DANA', t.accessToken, '100000'));
-    expect((await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'IDR', value: '29999' } })).json.result.resultCode).toBe('PARAM_ILLEGAL');
-    expect((await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: 'nope', refundAmount: { currency: 'IDR', value: '30000' } })).json.result.resultCode).toBe('ORDER_NOT_EXIST');
+    expect(
+      (await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'IDR', value: '29999' } }))
+        .json.result.resultCode,
+    ).toBe('PARAM_ILLEGAL');
+    expect(
+      (await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: 'nope', refundAmount: { currency: 'IDR', value: '30000' } })).json.result
+        .resultCode,
+    ).toBe('ORDER_NOT_EXIST');
     await admin(env.sb, 'POST', '/clock', { advanceMs: 366 * 86_400_000 });
-    expect((await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'IDR', value: '30000' } })).json.result.resultCode).toBe('REFUND_WINDOW_EXCEED');
+    expect(
+      (await call(env.sb, 'payments/refund', { refundRequestId: uid('R'), paymentId: p.json.paymentId, refundAmount: { currency: 'IDR', value: '30000' } }))
+        .json.result.resultCode,
+    ).toBe('REFUND_WINDOW_EXCEED');
   });
 });
 
@@ -192,13 +206,19 @@ describe('customs', () => {
     expect(a.json.customsPaymentId).toBeDefined();
     expect((await call(env.sb, 'customs/declare', d)).json.customsPaymentId).toBe(a.json.customsPaymentId);
     expect((await call(env.sb, 'customs/declare', { ...d, splitOrder: true, subOrderId: 'S1' })).json.result.resultCode).toBe('REPEAT_REQ_INCONSISTENT');
-    expect((await call(env.sb, 'customs/declare', { ...d, declarationRequestId: 'DECL-2', declarationAmount: { currency: 'CNY', value: '1001' } })).json.result.resultCode).toBe('PARAM_ILLEGAL');
+    expect(
+      (await call(env.sb, 'customs/declare', { ...d, declarationRequestId: 'DECL-2', declarationAmount: { currency: 'CNY', value: '1001' } })).json.result
+        .resultCode,
+    ).toBe('PARAM_ILLEGAL');
     expect((await call(env.sb, 'customs/declare', { ...d, declarationRequestId: 'DECL-3', splitOrder: true })).json.result.resultCode).toBe('PARAM_ILLEGAL');
     const q = await call(env.sb, 'customs/inquiryDeclarationRequests', { declarationRequestIds: ['DECL-1', 'DECL-X'] });
     expect(q.json.declarationRecords).toHaveLength(1);
     expect(q.json.declarationRecords[0]).toMatchObject({ declarationRequestId: 'DECL-1', declarationRequestStatus: 'SUCCESS' });
     expect(q.json.declarationRequestsNotFound).toEqual(['DECL-X']);
-    expect((await call(env.sb, 'customs/inquiryDeclarationRequests', { declarationRequestIds: Array.from({ length: 11 }, (_, i) => `D${i}`) })).json.result.resultCode).toBe('PARAM_ILLEGAL');
+    expect(
+      (await call(env.sb, 'customs/inquiryDeclarationRequests', { declarationRequestIds: Array.from({ length: 11 }, (_, i) => `D${i}`) })).json.result
+        .resultCode,
+    ).toBe('PARAM_ILLEGAL');
   });
 
   it('refuses DANA payments and unknown payments', async () => {

@@ -5,16 +5,7 @@ import { machine } from './state-machine.ts';
  * authorization that succeeded is notified by notifyAuthorization), so there is no "scanned" state: the
  * QR stays shown until an authCode arrives, the code expires or the player withdraws it.
  */
-export const BINDING_STATES = [
-  'NONE',
-  'QR_SHOWN',
-  'AUTHORIZED',
-  'ACTIVE',
-  'REFRESHING',
-  'REVOKED',
-  'EXPIRED',
-  'FAILED',
-] as const;
+export const BINDING_STATES = ['NONE', 'QR_SHOWN', 'AUTHORIZED', 'ACTIVE', 'REFRESHING', 'REVOKED', 'EXPIRED', 'FAILED'] as const;
 export type BindingState = (typeof BINDING_STATES)[number];
 
 /** What can happen to a binding. */

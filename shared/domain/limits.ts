@@ -3,10 +3,7 @@ import { type Money, money } from './money.ts';
 import { type WalletId, walletInfo } from './wallets.ts';
 
 /** Why a payment may not go ahead under the wallet's caps. */
-export type LimitReason = Extract<
-  ErrorCode,
-  'BELOW_MIN' | 'ABOVE_PER_TRANSACTION' | 'ABOVE_DAILY' | 'ABOVE_YEARLY' | 'CURRENCY_MISMATCH'
->;
+export type LimitReason = Extract<ErrorCode, 'BELOW_MIN' | 'ABOVE_PER_TRANSACTION' | 'ABOVE_DAILY' | 'ABOVE_YEARLY' | 'CURRENCY_MISMATCH'>;
 
 /** The outcome of a limit check; on refusal, the limit that was hit (for the message). */
 export type LimitCheck = { ok: true } | { ok: false; reason: LimitReason; limit?: Money };
@@ -84,10 +81,7 @@ export function canCancel(wallet: WalletId, paidAt: Date, now: Date): boolean {
 }
 
 /** Why a refund may not go ahead. */
-export type RefundRefusal = Extract<
-  ErrorCode,
-  'REFUND_WINDOW_EXCEEDED' | 'REFUND_EXCEEDS_PAID' | 'BELOW_MIN' | 'CURRENCY_MISMATCH'
->;
+export type RefundRefusal = Extract<ErrorCode, 'REFUND_WINDOW_EXCEEDED' | 'REFUND_EXCEEDS_PAID' | 'BELOW_MIN' | 'CURRENCY_MISMATCH'>;
 
 /**
  * Checks a refund: within the wallet's refund window (365 days) of the payment, at least the

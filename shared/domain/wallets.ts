@@ -108,8 +108,6 @@ export function walletInfo(id: WalletId): WalletInfo {
 /** The wallets a player in the given region or currency can link (both filters optional). */
 export function walletsFor(filter: { country?: string; currency?: string } = {}): WalletInfo[] {
   return WALLET_IDS.map((id) => WALLETS[id]).filter(
-    (w) =>
-      (filter.country === undefined || w.country === filter.country) &&
-      (filter.currency === undefined || w.currency === filter.currency),
+    (w) => (filter.country === undefined || w.country === filter.country) && (filter.currency === undefined || w.currency === filter.currency),
   );
 }

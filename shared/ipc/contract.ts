@@ -68,10 +68,7 @@ export type IpcResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode
 
 /** The schema of an invoke's result envelope, for checking what main sends back. */
 export function resultSchema<T extends z.ZodType>(output: T) {
-  return z.discriminatedUnion('ok', [
-    z.strictObject({ ok: z.literal(true), value: output }),
-    z.strictObject({ ok: z.literal(false), code: ErrorCodeSchema }),
-  ]);
+  return z.discriminatedUnion('ok', [z.strictObject({ ok: z.literal(true), value: output }), z.strictObject({ ok: z.literal(false), code: ErrorCodeSchema })]);
 }
 
 type InvokeFn<K extends InvokeName> = [InvokeInput<K>] extends [undefined]
@@ -95,10 +92,7 @@ export type Handlers = {
 };
 
 /** Validates untrusted input for an invoke; invalid input yields INVALID_INPUT and no value. */
-export function parseInvokeInput<K extends InvokeName>(
-  name: K,
-  raw: unknown,
-): { ok: true; value: HandlerInput<K> } | { ok: false; code: 'INVALID_INPUT' } {
+export function parseInvokeInput<K extends InvokeName>(name: K, raw: unknown): { ok: true; value: HandlerInput<K> } | { ok: false; code: 'INVALID_INPUT' } {
   const parsed = invokes[name].input.safeParse(raw);
   return parsed.success ? { ok: true, value: parsed.data as HandlerInput<K> } : { ok: false, code: 'INVALID_INPUT' };
 }

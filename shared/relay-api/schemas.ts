@@ -88,7 +88,12 @@ export const CatalogueQuerySchema = z.strictObject({ currency: CurrencySchema })
 /** GET /v1/purchases */
 export const PurchasesQuerySchema = z.strictObject({ pending: z.enum(['true', 'false']).optional() });
 /** GET /v1/bindings/:id (long-poll while the version is still `waitForChange`). */
-export const BindingQuerySchema = z.strictObject({ waitForChange: z.string().regex(/^\d{1,10}$/u).optional() });
+export const BindingQuerySchema = z.strictObject({
+  waitForChange: z
+    .string()
+    .regex(/^\d{1,10}$/u)
+    .optional(),
+});
 /** Queries of endpoints that take none. */
 export const NoQuerySchema = z.strictObject({});
 

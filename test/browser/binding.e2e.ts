@@ -1,16 +1,5 @@
 import { expect, test } from '@playwright/test';
-import {
-  active,
-  calls,
-  code,
-  decodeQrOnScreen,
-  emit,
-  everyLocale,
-  expectKeyboardReach,
-  openApp,
-  qrShown,
-  T0,
-} from './fixtures/harness.ts';
+import { active, calls, code, decodeQrOnScreen, emit, everyLocale, expectKeyboardReach, openApp, qrShown, T0 } from './fixtures/harness.ts';
 
 // The binding overlay: picker → QR (decodes to the bridge's code value) → countdown; the relay's
 // renewals pushed by main, no call at expiry → "Get a new code"; decline/timeout; linked with the masked account.
@@ -36,9 +25,7 @@ test('an Indonesian player is offered DANA; no region shows every wallet', async
   await expect(page.getByRole('button', { name: 'AlipayHK' })).toHaveCount(0);
 });
 
-test('the QR decodes to the code value, counts down, shows the relay’s renewals without asking, then the player asks for a new code', async ({
-  page,
-}) => {
+test('the QR decodes to the code value, counts down, shows the relay’s renewals without asking, then the player asks for a new code', async ({ page }) => {
   const problems = await openApp(page, { query: '?view=bind', clock: true });
   await page.getByRole('button', { name: 'AlipayHK' }).click();
   await expect(page.getByRole('img', { name: /QR code to link AlipayHK/ })).toBeVisible();

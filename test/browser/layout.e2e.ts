@@ -52,7 +52,10 @@ test('reduced motion stops the spinners', async ({ browser }) => {
   const page = await context.newPage();
   await openApp(page, { query: '?view=purchase&sku=gems-500&qty=2', hold: ['confirmPurchase'] });
   await page.getByTestId('buy').click();
-  const animation = await page.locator('.spinner').first().evaluate((el) => getComputedStyle(el).animationName);
+  const animation = await page
+    .locator('.spinner')
+    .first()
+    .evaluate((el) => getComputedStyle(el).animationName);
   expect(animation).toBe('none');
   await context.close();
 });

@@ -1,16 +1,6 @@
 import type { ErrorCode } from '@scan-to-bind/shared/domain';
 import { expect, type Page, test } from '@playwright/test';
-import {
-  calls,
-  emit,
-  everyLocale,
-  expectKeyboardReach,
-  INTENT,
-  openApp,
-  purchase,
-  quoteId,
-  release,
-} from './fixtures/harness.ts';
+import { calls, emit, everyLocale, expectKeyboardReach, INTENT, openApp, purchase, quoteId, release } from './fixtures/harness.ts';
 
 // The purchase dialog: the quote in the player's language and currency, one Buy that locks on
 // the first click, and every result.
@@ -25,9 +15,7 @@ async function openQuote(page: Page, opts: Parameters<typeof openApp>[1] = {}) {
 
 test('the quote shows item, quantity, price per locale and the linked wallet', async ({ page }) => {
   const problems = await openQuote(page);
-  expect(await calls(page, 'quotePurchase')).toEqual([
-    { name: 'quotePurchase', input: { sku: 'gems-500', quantity: 2 } },
-  ]);
+  expect(await calls(page, 'quotePurchase')).toEqual([{ name: 'quotePurchase', input: { sku: 'gems-500', quantity: 2 } }]);
   await expect(page.getByText('500 Gems')).toBeVisible();
   await expect(page.getByTestId('total')).toHaveText('HK$12.00');
   await expect(page.getByText('AlipayHK 852-****-8812')).toBeVisible();
@@ -57,9 +45,7 @@ test('a second Buy click sends nothing; "Paying…" shows at once', async ({ pag
   await buy.click({ force: true });
   await buy.press('Enter');
   await buy.press('Space');
-  expect(await calls(page, 'confirmPurchase')).toEqual([
-    { name: 'confirmPurchase', input: { purchaseIntentId: INTENT } },
-  ]);
+  expect(await calls(page, 'confirmPurchase')).toEqual([{ name: 'confirmPurchase', input: { purchaseIntentId: INTENT } }]);
   await expectKeyboardReach(page, 'paying');
   await everyLocale(page, 'buy-paying');
   await release(page, 'confirmPurchase');
@@ -69,9 +55,7 @@ test('a second Buy click sends nothing; "Paying…" shows at once', async ({ pag
   await everyLocale(page, 'buy-succeeded');
 });
 
-test('checking: an unknown result never offers a second charge; the final result arrives by itself', async ({
-  page,
-}) => {
+test('checking: an unknown result never offers a second charge; the final result arrives by itself', async ({ page }) => {
   await openQuote(page, { responses: { confirmPurchase: { ok: true, value: purchase('PROCESSING') } } });
   await page.getByTestId('buy').click();
   await expect(page.getByTestId('result')).toHaveAttribute('data-result', 'checking');

@@ -23,9 +23,7 @@ test('bridge host: secret required (403 without), production CSP but connect-src
   const doc = await request.get(`${app.host.url}/`);
   expect(doc.headers()['content-security-policy']).toBe(HOST_CSP);
   expect(HOST_CSP).toContain("connect-src 'self'");
-  expect(HOST_CSP.replace("connect-src 'self'", "connect-src 'none'")).toBe(
-    (await import('../../main/security/csp.ts')).PRODUCTION_CSP,
-  );
+  expect(HOST_CSP.replace("connect-src 'self'", "connect-src 'none'")).toBe((await import('../../main/security/csp.ts')).PRODUCTION_CSP);
   const shape = await page.evaluate(() => {
     const api = (window as unknown as { api: Record<string, unknown> }).api;
     const off = (api.onBindingChanged as (l: () => void) => unknown)(() => {});
@@ -34,8 +32,6 @@ test('bridge host: secret required (403 without), production CSP but connect-src
   expect(shape.frozen).toBe(true);
   expect(shape.unsubscribe).toBe('function');
   expect(shape.cookie).toBe(''); // HttpOnly: the page cannot read the secret
-  expect(shape.keys).toEqual(
-    [...Object.keys(INVOKE_CHANNELS), 'onBindingChanged', 'onKioskChanged', 'onPurchaseChanged', 'onSettingsChanged'].sort(),
-  );
+  expect(shape.keys).toEqual([...Object.keys(INVOKE_CHANNELS), 'onBindingChanged', 'onKioskChanged', 'onPurchaseChanged', 'onSettingsChanged'].sort());
   await expect(page.getByRole('button', { name: 'AlipayHK', exact: true })).toBeVisible();
 });

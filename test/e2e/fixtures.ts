@@ -37,8 +37,7 @@ const PHONE = {
   isMobile: true,
   hasTouch: true,
   deviceScaleFactor: 2,
-  userAgent:
-    'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
+  userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36',
 } as const;
 
 /** Sandbox demo accounts (sandbox/README.md). */
@@ -193,11 +192,7 @@ export class E2eApp {
 
   /** Fulfilment outbox rows for one purchase (the relay's dedupe key is the intent id). */
   async fulfilments(intentId: string): Promise<number> {
-    const rows = await this.stack.relay.store.db
-      .selectFrom('fulfilment_outbox')
-      .select('intent_id')
-      .where('intent_id', '=', intentId)
-      .execute();
+    const rows = await this.stack.relay.store.db.selectFrom('fulfilment_outbox').select('intent_id').where('intent_id', '=', intentId).execute();
     return rows.length;
   }
 
@@ -301,9 +296,7 @@ export async function startApp(browser: Browser, options: AppOptions): Promise<E
   });
   const host = await startBridgeHost(main, RENDERER_DIR);
   const context = await browser.newContext({ viewport: { width: 800, height: 600 }, locale: options.locale });
-  await context.addCookies([
-    { name: BRIDGE_COOKIE, value: host.secret, url: host.url, httpOnly: true, sameSite: 'Strict' },
-  ]);
+  await context.addCookies([{ name: BRIDGE_COOKIE, value: host.secret, url: host.url, httpOnly: true, sameSite: 'Strict' }]);
   return new E2eApp({ stack, main, host, proxy, kioskClock, context, options, browser, webhook });
 }
 

@@ -91,7 +91,14 @@ test.describe('fresh clone: npm start opens the browser preview', () => {
     process.kill(-(child.pid as number), 'SIGINT');
     await exited;
     await expect
-      .poll(async () => fetch(new URL(enterUrl as string).origin).then(() => 'serving', () => 'stopped'), { timeout: 15_000 })
+      .poll(
+        async () =>
+          fetch(new URL(enterUrl as string).origin).then(
+            () => 'serving',
+            () => 'stopped',
+          ),
+        { timeout: 15_000 },
+      )
       .toBe('stopped');
   });
 });

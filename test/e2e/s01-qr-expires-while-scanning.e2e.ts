@@ -37,9 +37,7 @@ test('S1 QR expires while scanning: a late authorization of the old code never y
 
   const bindings = await app.bindings();
   expect(bindings.filter((b) => b.state === 'ACTIVE')).toHaveLength(1);
-  await expect
-    .poll(async () => (await app.sandbox()).tokens.filter((t) => t.loginId === ACCOUNTS.hk && t.status === 'ACTIVE').length)
-    .toBe(1);
+  await expect.poll(async () => (await app.sandbox()).tokens.filter((t) => t.loginId === ACCOUNTS.hk && t.status === 'ACTIVE').length).toBe(1);
   // One expiry, one consult: the first code and its one renewal.
   expect(await consults()).toBe(2);
   expect(await app.ledger()).toEqual([]);

@@ -27,9 +27,7 @@ test('S3 balance too low: localized message; the retry is a new payment request'
   await page.getByRole('button', { name: app.t('tryAgain') }).click();
   await page.getByTestId('buy').click();
   await expect(result).toHaveAttribute('data-result', 'succeeded', { timeout: 15_000 });
-  await expect(result.getByRole('status')).toHaveText(
-    app.t('buySucceeded', { amount: app.money({ currency: 'IDR', minor: 1_500_000 }), wallet: 'DANA' }),
-  );
+  await expect(result.getByRole('status')).toHaveText(app.t('buySucceeded', { amount: app.money({ currency: 'IDR', minor: 1_500_000 }), wallet: 'DANA' }));
   await app.shot(page, 'succeeded');
 
   const ledger = await app.ledger();

@@ -24,9 +24,7 @@ test('S7 kiosk customer walks away mid-binding: idle reset, QR withdrawn, a late
 
   // The customer's phone authorizes the old code after they left: revoked, no binding.
   await app.phone(code, 'authorize', { account: ACCOUNTS.hk });
-  await expect
-    .poll(async () => (await app.sandbox()).tokens.map((t) => t.status), { timeout: 15_000 })
-    .toEqual([expect.not.stringMatching(/^ACTIVE$/)]);
+  await expect.poll(async () => (await app.sandbox()).tokens.map((t) => t.status), { timeout: 15_000 }).toEqual([expect.not.stringMatching(/^ACTIVE$/)]);
   expect((await app.bindings()).map((b) => b.state)).toEqual(['FAILED']);
   expect(app.main.binding.status().state).toBe('NONE');
   await expect(page.getByTestId('attract')).toBeVisible();
@@ -48,9 +46,7 @@ test('S8 the next kiosk customer inherits nothing from the previous one', async 
   await expect(page.getByTestId('attract')).toBeVisible({ timeout: 15_000 });
   await app.shot(page, 'attract-for-next');
   await expect.poll(async () => (await app.bindings()).map((b) => b.state)).toEqual(['REVOKED']);
-  await expect
-    .poll(async () => (await app.sandbox()).tokens.map((t) => t.status), { timeout: 15_000 })
-    .toEqual([expect.not.stringMatching(/^ACTIVE$/)]);
+  await expect.poll(async () => (await app.sandbox()).tokens.map((t) => t.status), { timeout: 15_000 }).toEqual([expect.not.stringMatching(/^ACTIVE$/)]);
 
   // The next customer: nothing linked, nothing to pay with, nothing pending.
   await page.getByRole('button', { name: app.t('kioskStart') }).click();

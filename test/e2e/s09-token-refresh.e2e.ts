@@ -34,9 +34,7 @@ function bindingRows(app: E2eApp) {
 
 /** The sandbox's tokens of one account (accessToken is masked by the sandbox). */
 async function tokensOf(app: E2eApp, loginId: string) {
-  return ((await app.sandbox()).tokens as Array<{ loginId: string; status: string; accessToken: string }>).filter(
-    (t) => t.loginId === loginId,
-  );
+  return ((await app.sandbox()).tokens as Array<{ loginId: string; status: string; accessToken: string }>).filter((t) => t.loginId === loginId);
 }
 
 test('S9 A token near expiry refreshes silently; an expired refresh token asks the player to scan again', async ({ launch }) => {
@@ -106,9 +104,7 @@ test('S9 A token near expiry refreshes silently; an expired refresh token asks t
   expect((await app.stack.admin('POST', '/tokens/expire', { loginId: ACCOUNTS.hk, refresh: true })).status).toBe(200);
   // Past the relay's next refresh time and past the access token's own expiry.
   await advance(app, ACCESS_TTL_MS + MINUTE);
-  await expect
-    .poll(async () => (await bindingRows(app))[0]?.state, { message: 'the binding expired', timeout: 10_000 })
-    .toBe('EXPIRED');
+  await expect.poll(async () => (await bindingRows(app))[0]?.state, { message: 'the binding expired', timeout: 10_000 }).toBe('EXPIRED');
   const [ended] = await bindingRows(app);
   expect(ended).toMatchObject({ id: linked?.id, state: 'EXPIRED', error_code: 'BINDING_EXPIRED', access_token_enc: null, refresh_token_enc: null });
   expect(app.stack.logs.some((l) => l.includes('refresh rejected') && l.includes('EXPIRED_REFRESH_TOKEN'))).toBe(true);

@@ -68,10 +68,14 @@ test.describe('bind and buy (Electron)', () => {
 
       await page.getByRole('button', { name: /AlipayHK/ }).click();
       await expect(page.getByRole('img', { name: /QR/i })).toBeVisible();
-      const shown = await support.waitFor(async () => {
-        const r = await stack.launcher.request('GET', '/v1/bindings/current');
-        return r.body['state'] === 'QR_SHOWN' ? String(r.body['codeValue']) : undefined;
-      }, 10_000, 'QR_SHOWN at the relay');
+      const shown = await support.waitFor(
+        async () => {
+          const r = await stack.launcher.request('GET', '/v1/bindings/current');
+          return r.body['state'] === 'QR_SHOWN' ? String(r.body['codeValue']) : undefined;
+        },
+        10_000,
+        'QR_SHOWN at the relay',
+      );
       expect(await support.approveOnPhone(shown)).toBeLessThan(300);
       await expect(page.getByText(/Linked: AlipayHK|••••8812/)).toBeVisible({ timeout: 30_000 });
 

@@ -140,12 +140,7 @@ export class FakeBrowserWindow {
 }
 
 /** An IPC invoke event from a given frame of a given web contents. */
-export function fakeInvokeEvent(opts: {
-  contents: FakeWebContents;
-  frameUrl?: string;
-  subFrame?: boolean;
-  frameGone?: boolean;
-}): IpcMainInvokeEvent {
+export function fakeInvokeEvent(opts: { contents: FakeWebContents; frameUrl?: string; subFrame?: boolean; frameGone?: boolean }): IpcMainInvokeEvent {
   const main = opts.contents.mainFrame;
   const frame = opts.frameGone
     ? null

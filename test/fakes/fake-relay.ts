@@ -73,7 +73,11 @@ export class FakeRelay {
   expireCode(id: string): RelayBinding {
     const b = this.#binding(id);
     if (b.refreshesLeft > 0) {
-      return this.#update(id, { codeValue: `${b.codeValue}-r`, codeExpiresAt: new Date(this.now() + 60_000).toISOString(), refreshesLeft: b.refreshesLeft - 1 });
+      return this.#update(id, {
+        codeValue: `${b.codeValue}-r`,
+        codeExpiresAt: new Date(this.now() + 60_000).toISOString(),
+        refreshesLeft: b.refreshesLeft - 1,
+      });
     }
     return this.#update(id, {
       state: 'EXPIRED' as BindingState,

@@ -17,9 +17,9 @@ function part(available: boolean, missing: string): PartAvailability {
 }
 
 const hint: Record<string, string> = {
-  'a D-Bus session with an unlocked keyring':
-    'run `npm test`, which starts a throwaway keyring in its own D-Bus session, or install dbus and gnome-keyring.',
-  'PostgreSQL (TEST_DATABASE_URL)': 'set TEST_DATABASE_URL=postgres://user@127.0.0.1:PORT/db, or run `npm test`, which starts a throwaway cluster where PostgreSQL is installed.',
+  'a D-Bus session with an unlocked keyring': 'run `npm test`, which starts a throwaway keyring in its own D-Bus session, or install dbus and gnome-keyring.',
+  'PostgreSQL (TEST_DATABASE_URL)':
+    'set TEST_DATABASE_URL=postgres://user@127.0.0.1:PORT/db, or run `npm test`, which starts a throwaway cluster where PostgreSQL is installed.',
 };
 
 /** The OS keychain through the Secret Service on the session bus. */

@@ -224,8 +224,7 @@ export class RelayApi {
 
   async #headers(cred: DeviceCredential, method: string, url: URL, rawBody: string, refresh = false): Promise<Record<string, string>> {
     // The assertion is fetched before signing: the signature covers it (relay/README.md).
-    const playerAssertion =
-      cred.kind === 'launcher' && this.#o.playerAssertion ? await this.#o.playerAssertion({ deviceId: cred.deviceId, refresh }) : null;
+    const playerAssertion = cred.kind === 'launcher' && this.#o.playerAssertion ? await this.#o.playerAssertion({ deviceId: cred.deviceId, refresh }) : null;
     const headers: Record<string, string> = {
       accept: 'application/json',
       ...signRequest(cred, { method, pathWithQuery: url.pathname + url.search, rawBody, playerAssertion }, this.#o.clock.now()),

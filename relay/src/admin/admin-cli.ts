@@ -103,7 +103,12 @@ export async function runAdminVerb(verb: string, args: string[], flags: Map<stri
       }
       const refundRequestId = flags.get('id') ?? `rf_${randomUUID().replace(/-/gu, '')}`;
       const reason = flags.get('reason');
-      res = await call(target, 'POST', '/admin/v1/refunds', { refundRequestId, purchaseIntentId: intentId, ...(amount ? { amount } : {}), ...(reason ? { reason } : {}) });
+      res = await call(target, 'POST', '/admin/v1/refunds', {
+        refundRequestId,
+        purchaseIntentId: intentId,
+        ...(amount ? { amount } : {}),
+        ...(reason ? { reason } : {}),
+      });
       break;
     }
     case 'deliveries':

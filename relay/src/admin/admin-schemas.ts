@@ -6,7 +6,10 @@ import { z } from 'zod';
  * integer minor units with their currency, like everywhere in the relay.
  */
 
-const limit = z.string().regex(/^\d{1,3}$/u).optional();
+const limit = z
+  .string()
+  .regex(/^\d{1,3}$/u)
+  .optional();
 
 /** GET /admin/v1/payments */
 export const paymentsQuery = z.strictObject({
@@ -18,7 +21,10 @@ export const paymentsQuery = z.strictObject({
 /** GET /admin/v1/bindings */
 export const bindingsQuery = z.strictObject({
   q: z.string().min(1).max(128).optional(),
-  state: z.string().regex(/^[A-Z_]{1,32}$/u).optional(),
+  state: z
+    .string()
+    .regex(/^[A-Z_]{1,32}$/u)
+    .optional(),
   owner: z.string().min(1).max(200).optional(),
   limit,
 });
@@ -53,7 +59,10 @@ export { declareBody } from '../declarations/declare-request.ts';
 
 /** POST /admin/v1/declarations/inquiry (Antom's limit: 1 to 10 ids of at most 32 characters). */
 export const declarationInquiryBody = z.strictObject({
-  declarationRequestIds: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u)).min(1).max(10),
+  declarationRequestIds: z
+    .array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/u))
+    .min(1)
+    .max(10),
 });
 
 /** POST /admin/v1/devices — mints a one-time enrolment code. */

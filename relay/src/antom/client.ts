@@ -232,7 +232,10 @@ export class AntomClient {
     if (!result) return { kind: 'unknown', reason: 'malformed', detail: 'response has no result' };
     const verified = this.#verifyResponse(path, response.headers, text);
     if (verified === 'missing' && result.resultStatus === 'F' && UNSIGNED_REFUSALS.has(result.resultCode)) {
-      logger.error({ endpoint, resultCode: result.resultCode, ms }, 'unsigned refusal of the request signature: treating as unknown; if it persists, check keys and client id');
+      logger.error(
+        { endpoint, resultCode: result.resultCode, ms },
+        'unsigned refusal of the request signature: treating as unknown; if it persists, check keys and client id',
+      );
       return { kind: 'unknown', reason: 'unverified', detail: `unsigned ${result.resultCode}` };
     }
     if (verified !== 'ok') {

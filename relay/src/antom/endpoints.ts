@@ -236,7 +236,11 @@ const READERS: { [E in AntomEndpoint]: (body: Record<string, unknown>) => AntomA
       if (typeof r !== 'object' || r === null) continue;
       const rec = r as Record<string, unknown>;
       const id = readString(rec, 'declarationRequestId');
-      if (id) records.push({ declarationRequestId: id, ...text(rec, 'declarationRequestStatus', 'customsDeclarationResultCode', 'customsPaymentId', 'customsOrderId') });
+      if (id)
+        records.push({
+          declarationRequestId: id,
+          ...text(rec, 'declarationRequestStatus', 'customsDeclarationResultCode', 'customsPaymentId', 'customsOrderId'),
+        });
     }
     const nf = body['declarationRequestsNotFound'];
     return { records, notFound: Array.isArray(nf) ? nf.filter((x): x is string => typeof x === 'string') : [] };

@@ -76,7 +76,11 @@ export class AuthorizationNotifications {
   }
 
   /** The decision and its writes, in one transaction under the binding's and the authState's locks. */
-  #decide(authState: string, authCode: string, bindingId: string): Promise<{ outcome: 'applied'; row: BindingRow } | { outcome: 'duplicate' | 'unknown' | 'late-revoked' }> {
+  #decide(
+    authState: string,
+    authCode: string,
+    bindingId: string,
+  ): Promise<{ outcome: 'applied'; row: BindingRow } | { outcome: 'duplicate' | 'unknown' | 'late-revoked' }> {
     const { repo } = this;
     return repo.transaction(async (trx) => {
       const binding = await repo.lock(trx, bindingId);

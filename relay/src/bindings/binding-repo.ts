@@ -167,7 +167,12 @@ export class BindingRepo {
 
   /** An owner's bindings in one of `states`. */
   inStates(owner: string, states: readonly string[]): Promise<BindingRow[]> {
-    return this.store.db.selectFrom('bindings').selectAll().where('owner', '=', owner).where('state', 'in', [...states]).execute();
+    return this.store.db
+      .selectFrom('bindings')
+      .selectAll()
+      .where('owner', '=', owner)
+      .where('state', 'in', [...states])
+      .execute();
   }
 
   /** An owner's bindings in one of `states` that belong to no visit or to another visit than `visitId`. */
@@ -239,12 +244,20 @@ export class BindingRepo {
   /** After INVALID_ACCESS_TOKEN the binding's token is known dead: the worker refreshes or expires it now. */
   async markTokenDead(id: string): Promise<void> {
     const now = this.clock.now();
-    await this.store.db.updateTable('bindings').set({ access_token_expires_at: now, next_action_at: now }).where('id', '=', id).where('state', '=', 'ACTIVE').execute();
+    await this.store.db
+      .updateTable('bindings')
+      .set({ access_token_expires_at: now, next_action_at: now })
+      .where('id', '=', id)
+      .where('state', '=', 'ACTIVE')
+      .execute();
   }
 
   /** Records an authState sent in a consult as the binding's current one (on `db`: a transaction or the store). */
   async addAuthState(authState: string, row: Pick<BindingRow, 'id' | 'wallet'>, db: Kysely<Database> = this.store.db): Promise<void> {
-    await db.insertInto('auth_states').values({ auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: this.clock.now() }).execute();
+    await db
+      .insertInto('auth_states')
+      .values({ auth_state: authState, binding_id: row.id, wallet: row.wallet, status: 'current', created_at: this.clock.now() })
+      .execute();
   }
 
   /** The binding an authState was issued for (it never changes, so it may be read without a lock). */

@@ -239,7 +239,9 @@ export class RelayBindingService {
   async #end(row: BindingRow, reason: string): Promise<BindingRow> {
     const { repo, box } = this.#d;
     if (row.state === 'QR_SHOWN' || row.state === 'NONE') {
-      const res = await repo.apply(row.id, 'QR_WITHDRAWN', { code_value: null, next_action_at: null }, (trx) => repo.endCurrentAuthStates(trx, row.id, 'withdrawn'));
+      const res = await repo.apply(row.id, 'QR_WITHDRAWN', { code_value: null, next_action_at: null }, (trx) =>
+        repo.endCurrentAuthStates(trx, row.id, 'withdrawn'),
+      );
       if (res) return res.row;
       return (await repo.get(row.id)) ?? row;
     }
@@ -255,8 +257,12 @@ export class RelayBindingService {
           error_code: reason === 'unlinked' ? null : 'BINDING_REVOKED',
         },
         async (trx, _next, fresh) => {
-          const authCode = fresh.auth_code_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.auth_code_enc }, sealContext(row.id, 'auth_code')) : undefined;
-          const accessToken = fresh.access_token_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token')) : undefined;
+          const authCode =
+            fresh.auth_code_enc && fresh.key_id ? box.open({ keyId: fresh.key_id, data: fresh.auth_code_enc }, sealContext(row.id, 'auth_code')) : undefined;
+          const accessToken =
+            fresh.access_token_enc && fresh.key_id
+              ? box.open({ keyId: fresh.key_id, data: fresh.access_token_enc }, sealContext(row.id, 'access_token'))
+              : undefined;
           await this.#d.outbox.enqueue({ reason, wallet: row.wallet, bindingId: row.id, authCode, accessToken }, trx);
         },
       );

@@ -101,7 +101,9 @@ export class BindingWorker {
     if (outcome.kind === 'succeeded') {
       const grant = outcome.answer;
       const activated = this.repo.clock.now();
-      const accountRef = createHash('sha256').update(`${row.wallet}:${grant.userLoginId ?? row.id}`).digest('hex');
+      const accountRef = createHash('sha256')
+        .update(`${row.wallet}:${grant.userLoginId ?? row.id}`)
+        .digest('hex');
       const res = await this.repo.apply(row.id, 'TOKEN_ISSUED', (current) => {
         const patch = { ...this.#tokenPatch(current, grant, undefined), auth_code_enc: null, activated_at: activated };
         return {

@@ -91,7 +91,10 @@ export class RevocationRepo {
   }
 
   /** Ends one attempt: writes `patch`, counts the attempt and releases the lease. */
-  async attempted(row: Pick<RevocationRow, 'id' | 'attempts'>, patch: Partial<Pick<RevocationRow, 'state' | 'auth_code_enc' | 'access_token_enc' | 'last_code' | 'next_attempt_at'>>): Promise<void> {
+  async attempted(
+    row: Pick<RevocationRow, 'id' | 'attempts'>,
+    patch: Partial<Pick<RevocationRow, 'state' | 'auth_code_enc' | 'access_token_enc' | 'last_code' | 'next_attempt_at'>>,
+  ): Promise<void> {
     await this.store.db
       .updateTable('token_revocations')
       .set({ ...patch, lease_until: null, attempts: row.attempts + 1, updated_at: this.clock.now() })

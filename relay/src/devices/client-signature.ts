@@ -29,7 +29,9 @@ export interface ClientSignatureInput {
  */
 export function clientCanonicalString(input: ClientSignatureInput): string {
   const bodyHash = createHash('sha256').update(input.body).digest('hex');
-  const assertionHash = createHash('sha256').update(input.playerAssertion ?? '', 'utf8').digest('hex');
+  const assertionHash = createHash('sha256')
+    .update(input.playerAssertion ?? '', 'utf8')
+    .digest('hex');
   return `${input.method.toUpperCase()}\n${input.pathWithQuery}\n${input.timestamp}\n${input.nonce}\n${bodyHash}\n${assertionHash}`;
 }
 

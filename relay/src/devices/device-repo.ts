@@ -63,7 +63,12 @@ export class DeviceRepo {
 
   /** Which of `ids` are disabled (one query). */
   async disabledAmong(ids: readonly string[]): Promise<string[]> {
-    const rows = await this.store.db.selectFrom('devices').select('id').where('id', 'in', [...ids]).where('revoked_at', 'is not', null).execute();
+    const rows = await this.store.db
+      .selectFrom('devices')
+      .select('id')
+      .where('id', 'in', [...ids])
+      .where('revoked_at', 'is not', null)
+      .execute();
     return rows.map((r) => r.id);
   }
 

@@ -79,7 +79,15 @@ export class DeviceService {
     const code = raw.match(/.{5}/gu)?.join('-') ?? raw;
     const now = this.#clock.now();
     const expiresAt = now + input.lifetimeMs;
-    await this.#repo.addEnrollmentCode({ code_hash: hashCode(code), label: input.label, kind: input.kind, created_at: now, expires_at: expiresAt, used_at: null, device_id: null });
+    await this.#repo.addEnrollmentCode({
+      code_hash: hashCode(code),
+      label: input.label,
+      kind: input.kind,
+      created_at: now,
+      expires_at: expiresAt,
+      used_at: null,
+      device_id: null,
+    });
     return { code, expiresAt };
   }
 
@@ -111,12 +119,7 @@ export class DeviceService {
    * row may come from memory and the nonce is not recorded here: the returned Caller carries it
    * (`unrecorded`) and the handler's first statement records it and re-checks the enrolment.
    */
-  async authenticate(req: {
-    method: string;
-    pathWithQuery: string;
-    headers: Record<string, string | string[] | undefined>;
-    rawBody: Buffer;
-  }): Promise<Caller> {
+  async authenticate(req: { method: string; pathWithQuery: string; headers: Record<string, string | string[] | undefined>; rawBody: Buffer }): Promise<Caller> {
     const h = (name: string): string | undefined => {
       const v = req.headers[name];
       return typeof v === 'string' ? v : undefined;

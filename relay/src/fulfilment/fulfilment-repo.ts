@@ -12,7 +12,11 @@ export class FulfilmentRepo {
 
   /** Writes an event on `trx` (the transaction that records the success); a second one for the same purchase is dropped. */
   async insert(trx: Kysely<Database>, row: DeliveryRow): Promise<void> {
-    await trx.insertInto('fulfilment_outbox').values(row).onConflict((oc) => oc.column('intent_id').doNothing()).execute();
+    await trx
+      .insertInto('fulfilment_outbox')
+      .values(row)
+      .onConflict((oc) => oc.column('intent_id').doNothing())
+      .execute();
   }
 
   /** Undelivered webhook events. */
@@ -22,7 +26,14 @@ export class FulfilmentRepo {
 
   /** Pending events whose attempt is due, oldest first. */
   due(now: number, limit: number): Promise<DeliveryRow[]> {
-    return this.store.db.selectFrom('fulfilment_outbox').selectAll().where('state', '=', 'PENDING').where('next_attempt_at', '<=', now).orderBy('next_attempt_at').limit(limit).execute();
+    return this.store.db
+      .selectFrom('fulfilment_outbox')
+      .selectAll()
+      .where('state', '=', 'PENDING')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
   }
 
   /** Takes an event's lease; true when this process now owns its next delivery attempt. */
@@ -39,7 +50,11 @@ export class FulfilmentRepo {
 
   /** Ends one attempt: writes its result and releases the lease. */
   async attempted(eventId: string, patch: Partial<Omit<DeliveryRow, 'event_id' | 'lease_until'>>): Promise<void> {
-    await this.store.db.updateTable('fulfilment_outbox').set({ ...patch, lease_until: null }).where('event_id', '=', eventId).execute();
+    await this.store.db
+      .updateTable('fulfilment_outbox')
+      .set({ ...patch, lease_until: null })
+      .where('event_id', '=', eventId)
+      .execute();
   }
 
   /** One event, or undefined. */

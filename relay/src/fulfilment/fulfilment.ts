@@ -146,12 +146,26 @@ export class Fulfilment {
     const after = this.clock.now();
     const attempts = row.attempts + 1;
     if (status !== null && status >= 200 && status < 300) {
-      await this.repo.attempted(row.event_id, { state: 'DELIVERED', attempts, last_status: status, last_error: null, delivered_at: after, updated_at: after, next_attempt_at: null });
+      await this.repo.attempted(row.event_id, {
+        state: 'DELIVERED',
+        attempts,
+        last_status: status,
+        last_error: null,
+        delivered_at: after,
+        updated_at: after,
+        next_attempt_at: null,
+      });
       this.logger.info({ intentId: row.intent_id, attempts }, 'fulfilment delivered');
       return;
     }
     const delay = Math.min(this.settings.baseDelayMs * 2 ** Math.min(attempts - 1, 20), this.settings.maxDelayMs);
-    await this.repo.attempted(row.event_id, { attempts, last_status: status, last_error: error ?? `HTTP ${status}`, updated_at: after, next_attempt_at: after + delay });
+    await this.repo.attempted(row.event_id, {
+      attempts,
+      last_status: status,
+      last_error: error ?? `HTTP ${status}`,
+      updated_at: after,
+      next_attempt_at: after + delay,
+    });
     this.logger.warn({ intentId: row.intent_id, attempts, status, delayMs: delay }, 'fulfilment delivery failed; will retry');
   }
 }

@@ -42,7 +42,9 @@ export function buildOpenApi(version: string): Json {
   const paths: Record<string, Json> = {};
   for (const route of ROUTE_DOCS) {
     const op: Json = {
-      operationId: `${route.method}${openApiPath(route.path).replace(/[{}]/gu, '').replace(/[^A-Za-z0-9]+(.)?/gu, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: `${route.method}${openApiPath(route.path)
+        .replace(/[{}]/gu, '')
+        .replace(/[^A-Za-z0-9]+(.)?/gu, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: route.summary,
       tags: [route.path.startsWith('/admin') ? 'admin' : route.path.startsWith('/v1') ? 'client' : route.path.startsWith('/antom') ? 'antom' : 'operations'],
       security: SECURITY[route.security],
@@ -66,7 +68,11 @@ export function buildOpenApi(version: string): Json {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'Scan to Bind merchant relay', version, description: 'Client API (HMAC-signed devices), admin API (bearer token), Antom notifications and operations. See relay/README.md.' },
+    info: {
+      title: 'Scan to Bind merchant relay',
+      version,
+      description: 'Client API (HMAC-signed devices), admin API (bearer token), Antom notifications and operations. See relay/README.md.',
+    },
     paths,
     components: {
       schemas,
@@ -92,7 +98,12 @@ export function buildOpenApi(version: string): Json {
             "Launchers: the studio's JWT for the player; `did` must be the device id (players.requireDeviceId), lifetime at most players.maxLifetimeSeconds; covered by X-Signature, so it cannot be moved to another request",
         },
         adminToken: { type: 'http', scheme: 'bearer', description: 'The admin token (admin.token); device credentials are refused' },
-        antomSignature: { type: 'apiKey', in: 'header', name: 'Signature', description: 'Antom RSA256 signature of the notification (signing string: method, path, client id, request time, body)' },
+        antomSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Signature',
+          description: 'Antom RSA256 signature of the notification (signing string: method, path, client id, request time, body)',
+        },
       },
     },
   };

@@ -102,7 +102,11 @@ export function registerOpsEndpoints(app: FastifyInstance, deps: OpsDeps): void 
       { name: 'relay_requests_in_flight', help: 'Requests being handled by this process.', value: deps.admission.inFlight },
       { name: 'relay_streams_open', help: 'Event streams (GET /v1/events) held open by this process.', value: deps.held().streams },
       { name: 'relay_long_polls_open', help: 'Long-polls (GET /v1/bindings/:id?waitForChange) waiting in this process.', value: deps.held().longPolls },
-      { name: 'relay_event_loop_lag_seconds', help: 'How late the event loop runs (smaller of the last two 10 ms samples; admission refuses past limits.maxEventLoopLagMs).', value: deps.admission.lagMs / 1000 },
+      {
+        name: 'relay_event_loop_lag_seconds',
+        help: 'How late the event loop runs (smaller of the last two 10 ms samples; admission refuses past limits.maxEventLoopLagMs).',
+        value: deps.admission.lagMs / 1000,
+      },
     ]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });

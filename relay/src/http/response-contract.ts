@@ -9,9 +9,7 @@ import { ROUTE_DOCS } from './openapi-routes.ts';
 export const CONTRACT_VIOLATION = 'answer does not match the relay API';
 
 /** How an answer compares with its schema. */
-export type ContractCheck =
-  | { ok: true; value: unknown }
-  | { ok: false; issues: string[]; value?: unknown };
+export type ContractCheck = { ok: true; value: unknown } | { ok: false; issues: string[]; value?: unknown };
 
 /**
  * Checks `value` against `schema`: the parsed value, or the issues (paths and codes only, never

@@ -17,20 +17,30 @@ export async function applyPayAnswer(
   const now = repo.clock.now();
   let res: Awaited<ReturnType<PurchaseRepo['apply']>>;
   if (outcome.kind === 'succeeded') {
-    res = await repo.apply(row.intent_id, 'PAY_SUCCEEDED', {
-      payment_id: outcome.answer.paymentId ?? null,
-      paid_at: outcome.answer.paymentTime ?? now,
-      result_code: outcome.code,
-    }, row);
+    res = await repo.apply(
+      row.intent_id,
+      'PAY_SUCCEEDED',
+      {
+        payment_id: outcome.answer.paymentId ?? null,
+        paid_at: outcome.answer.paymentTime ?? now,
+        result_code: outcome.code,
+      },
+      row,
+    );
   } else if (outcome.kind === 'refused') {
     const code = outcome.code;
     res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row);
     if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id);
   } else {
-    res = await repo.apply(row.intent_id, 'PAY_UNKNOWN', {
-      result_code: unsettledCode(outcome),
-      payment_id: outcome.kind === 'pending' ? (outcome.answer?.paymentId ?? null) : null,
-    }, row);
+    res = await repo.apply(
+      row.intent_id,
+      'PAY_UNKNOWN',
+      {
+        result_code: unsettledCode(outcome),
+        payment_id: outcome.kind === 'pending' ? (outcome.answer?.paymentId ?? null) : null,
+      },
+      row,
+    );
     await repo.release(row.intent_id, { next_check_at: now + inquiryIntervalMs });
   }
   return res?.row ?? (await repo.get(row.intent_id)) ?? row;

@@ -34,11 +34,16 @@ export class PaymentNotifications {
     const code = typeof result.resultCode === 'string' ? result.resultCode : undefined;
     let res: Awaited<ReturnType<PurchaseRepo['apply']>>;
     if (result.resultStatus === 'S') {
-      res = await this.repo.apply(row.intent_id, 'PAY_SUCCEEDED', {
-        payment_id: paymentId,
-        paid_at: parseAntomTime(body['paymentTime']) ?? this.repo.clock.now(),
-        result_code: code ?? 'SUCCESS',
-      }, row);
+      res = await this.repo.apply(
+        row.intent_id,
+        'PAY_SUCCEEDED',
+        {
+          payment_id: paymentId,
+          paid_at: parseAntomTime(body['paymentTime']) ?? this.repo.clock.now(),
+          result_code: code ?? 'SUCCESS',
+        },
+        row,
+      );
     } else if (result.resultStatus === 'F') {
       res = await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) }, row);
       if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);

@@ -107,10 +107,7 @@ export class PaymentWorker {
       await this.repo.apply(row.intent_id, 'PAY_FAILED', { result_code: 'ORDER_NOT_EXIST', error_code: 'PAYMENT_FAILED' });
       return;
     }
-    this.logger.warn(
-      { intentId: row.intent_id, code: outcomeCode(outcome) },
-      'cancel not confirmed; inquiring again',
-    );
+    this.logger.warn({ intentId: row.intent_id, code: outcomeCode(outcome) }, 'cancel not confirmed; inquiring again');
     await this.repo.release(row.intent_id, { next_check_at: now + this.settings.inquiryIntervalMs, cancel_attempts: row.cancel_attempts + 1 });
   }
 }

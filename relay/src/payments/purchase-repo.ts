@@ -53,10 +53,36 @@ export function purchaseStatus(row: PurchaseRow): RelayPurchase {
 
 /** Every column of a purchase row (the shape of the prepared insert and update). */
 const COLUMNS = [
-  'intent_id', 'owner', 'device_id', 'player_id', 'binding_id', 'wallet', 'account_ref', 'sku', 'quantity', 'request_hash', 'currency',
-  'amount_minor', 'state', 'version', 'payment_request_id', 'payment_id', 'result_code', 'error_code', 'created_at', 'updated_at',
-  'submitted_at', 'expires_at', 'paid_at', 'finished_at', 'next_check_at', 'lease_until', 'inquiries', 'cancel_attempts',
-  'unresolved_reported_at', 'touched_at',
+  'intent_id',
+  'owner',
+  'device_id',
+  'player_id',
+  'binding_id',
+  'wallet',
+  'account_ref',
+  'sku',
+  'quantity',
+  'request_hash',
+  'currency',
+  'amount_minor',
+  'state',
+  'version',
+  'payment_request_id',
+  'payment_id',
+  'result_code',
+  'error_code',
+  'created_at',
+  'updated_at',
+  'submitted_at',
+  'expires_at',
+  'paid_at',
+  'finished_at',
+  'next_check_at',
+  'lease_until',
+  'inquiries',
+  'cancel_attempts',
+  'unresolved_reported_at',
+  'touched_at',
 ] as const satisfies readonly (keyof PurchaseRow)[];
 // Compile-time check that COLUMNS names every column (a new column must be added here).
 type Missing = Exclude<keyof PurchaseRow, (typeof COLUMNS)[number]>;
@@ -67,7 +93,9 @@ const placeholders = <K extends keyof PurchaseRow>(cols: readonly K[], arg: (nam
   Object.fromEntries(cols.map((c) => [c, arg(c)])) as Pick<PurchaseRow, K>;
 
 /** The purchase path's statements, compiled once (store/prepared.ts). */
-const byIntent = new Prepared<{ intent_id: string }, PurchaseRow>((db, arg) => db.selectFrom('purchases').selectAll().where('intent_id', '=', arg('intent_id')));
+const byIntent = new Prepared<{ intent_id: string }, PurchaseRow>((db, arg) =>
+  db.selectFrom('purchases').selectAll().where('intent_id', '=', arg('intent_id')),
+);
 /** Inserts a whole purchase row. */
 export const insertPurchase = new Prepared<PurchaseRow, never>((db, arg) => db.insertInto('purchases').values(placeholders(COLUMNS, arg)));
 type UpdateArgs = Partial<PurchaseRow> & { intent_id: string; read_version: number };
@@ -226,7 +254,12 @@ async function lockSpending(trx: Transaction<Database>, dialect: Dialect, keys: 
 export async function lockPurchase(trx: Transaction<Database>, dialect: Dialect, intentId: string): Promise<PurchaseRow | undefined> {
   let q = trx.selectFrom('purchases').selectAll().where('intent_id', '=', intentId);
   if (dialect === 'postgres') q = q.forUpdate();
-  else await trx.updateTable('purchases').set((eb) => ({ version: eb.ref('version') })).where('intent_id', '=', intentId).execute();
+  else
+    await trx
+      .updateTable('purchases')
+      .set((eb) => ({ version: eb.ref('version') }))
+      .where('intent_id', '=', intentId)
+      .execute();
   return q.executeTakeFirst();
 }
 
@@ -301,7 +334,15 @@ export class PurchaseRepo {
     const term = filter.term;
     if (term) {
       q = q.where((eb) =>
-        eb.or([eb('intent_id', '=', term), eb('payment_request_id', '=', term), eb('payment_id', '=', term), eb('device_id', '=', term), eb('binding_id', '=', term), eb('player_id', '=', term), eb('sku', '=', term)]),
+        eb.or([
+          eb('intent_id', '=', term),
+          eb('payment_request_id', '=', term),
+          eb('payment_id', '=', term),
+          eb('device_id', '=', term),
+          eb('binding_id', '=', term),
+          eb('player_id', '=', term),
+          eb('sku', '=', term),
+        ]),
       );
     }
     return q.orderBy('created_at', 'desc').limit(limit).execute();

@@ -28,15 +28,7 @@ import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import {
-  COUNTED,
-  type PayBeginBinding,
-  type PayBeginWallet,
-  type PurchaseRepo,
-  type PurchaseRow,
-  purchaseStatus,
-  type SpentReader,
-} from './purchase-repo.ts';
+import { COUNTED, type PayBeginBinding, type PayBeginWallet, type PurchaseRepo, type PurchaseRow, purchaseStatus, type SpentReader } from './purchase-repo.ts';
 
 /** Binding states a payment may use (canPayWith, the rule's owner), for relay_pay_begin's gate. */
 const PAYABLE: string[] = BINDING_STATES.filter((s) => canPayWith(s));
@@ -66,7 +58,9 @@ export interface PurchaseDeps {
 
 /** The request fingerprint: the same intent id must always carry the same purchase. */
 export function requestHash(req: PurchaseRequest): string {
-  return createHash('sha256').update(JSON.stringify([req.bindingId, req.sku, req.quantity])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([req.bindingId, req.sku, req.quantity]))
+    .digest('hex');
 }
 
 /** The typed refusal of a binding whose state cannot pay (canPayWith). */
@@ -143,7 +137,12 @@ export class RelayPurchaseService {
    * explain is an internal error (nothing was inserted), and an insert the rules refuse is
    * marked FAILED before any Antom call (fails safe).
    */
-  async #createInOneTrip(caller: Caller, unrecorded: NonNullable<Caller['unrecorded']>, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
+  async #createInOneTrip(
+    caller: Caller,
+    unrecorded: NonNullable<Caller['unrecorded']>,
+    req: PurchaseRequest,
+    onProviderCall?: () => void,
+  ): Promise<RelayPurchase> {
     const { repo } = this.#d;
     const hash = requestHash(req);
     const now = repo.clock.now();
@@ -179,7 +178,13 @@ export class RelayPurchaseService {
     const wallet = binding.wallet as WalletId;
     const currency = walletInfo(wallet).currency;
     // Exactly the row the function inserted (when it did): the template with the binding's columns.
-    const row: PurchaseRow = { ...template, wallet: binding.wallet, account_ref: binding.account_ref, currency, amount_minor: wallets[wallet]?.amount_minor ?? 0 };
+    const row: PurchaseRow = {
+      ...template,
+      wallet: binding.wallet,
+      account_ref: binding.account_ref,
+      currency,
+      amount_minor: wallets[wallet]?.amount_minor ?? 0,
+    };
     let checked: { item: { title: string }; total: Money; refusal: { code: ErrorCode } | undefined };
     try {
       checkPurchaseVisit(caller, binding, req.visitId, answer.device_visit);

@@ -66,13 +66,25 @@ async function ledger(store: Store): Promise<{ entries: Map<string, LedgerTx>; s
     states.set(`PAYMENT:${p.payment_request_id}`, p.state);
     states.set(`CANCEL:${p.payment_request_id}`, p.state);
     if (p.state === 'SUCCEEDED' && p.paid_at !== null) {
-      entries.set(`PAYMENT:${p.payment_request_id}`, { type: 'PAYMENT', requestId: p.payment_request_id, currency: p.currency, minor: p.amount_minor, day: dayOf(p.paid_at) });
+      entries.set(`PAYMENT:${p.payment_request_id}`, {
+        type: 'PAYMENT',
+        requestId: p.payment_request_id,
+        currency: p.currency,
+        minor: p.amount_minor,
+        day: dayOf(p.paid_at),
+      });
     }
   }
   for (const r of refunds) {
     states.set(`REFUND:${r.refund_request_id}`, r.state);
     if (r.state === 'SUCCEEDED' && r.refunded_at !== null) {
-      entries.set(`REFUND:${r.refund_request_id}`, { type: 'REFUND', requestId: r.refund_request_id, currency: r.currency, minor: r.amount_minor, day: dayOf(r.refunded_at) });
+      entries.set(`REFUND:${r.refund_request_id}`, {
+        type: 'REFUND',
+        requestId: r.refund_request_id,
+        currency: r.currency,
+        minor: r.amount_minor,
+        day: dayOf(r.refunded_at),
+      });
     }
   }
   return { entries, states };
@@ -102,7 +114,14 @@ export async function reconcile(store: Store, paths: string[], now = new Date())
       for (const r of rows) {
         const cur = r['transactionCurrency'] || currency || '';
         if (!isCurrencyCode(cur) || r['summaryType'] === 'TOTAL') continue;
-        summaries.push({ date: r['settlementDate'] || ymdToDate(settlement?.[3] ?? ''), currency: cur, type: r['summaryType'] ?? '', count: Number(r['transactionCount']), minor: minorOf(r['transactionAmountValue'] ?? '0', cur), file });
+        summaries.push({
+          date: r['settlementDate'] || ymdToDate(settlement?.[3] ?? ''),
+          currency: cur,
+          type: r['summaryType'] ?? '',
+          count: Number(r['transactionCount']),
+          minor: minorOf(r['transactionAmountValue'] ?? '0', cur),
+          file,
+        });
       }
       report.files.push({ file, kind: 'settlementSummary', date: summaries.at(-1)?.date ?? '', ...(currency ? { currency } : {}), rows: rows.length });
       continue;
@@ -116,12 +135,27 @@ export async function reconcile(store: Store, paths: string[], now = new Date())
     for (const r of rows) {
       const cur = r['transactionCurrency'] ?? '';
       if (!isCurrencyCode(cur)) throw new Error(`${file}: unknown currency ${cur}`);
-      const tx: FileTx = { type: r['transactionType'] ?? '', requestId: r['transactionRequestId'] ?? '', currency: cur, minor: minorOf(r['transactionAmountValue'] ?? '', cur), status: r['transactionStatus'] || 'SUCCESS', file };
+      const tx: FileTx = {
+        type: r['transactionType'] ?? '',
+        requestId: r['transactionRequestId'] ?? '',
+        currency: cur,
+        minor: minorOf(r['transactionAmountValue'] ?? '', cur),
+        status: r['transactionStatus'] || 'SUCCESS',
+        file,
+      };
       const key = `${tx.type}:${tx.requestId}`;
       const seen = txs.get(key);
       if (!seen) txs.set(key, tx);
       else if (seen.minor !== tx.minor || seen.currency !== tx.currency) {
-        report.mismatches.push({ kind: 'amount', type: tx.type, requestId: tx.requestId, currency: cur, ledger: `${seen.minor} (${seen.file})`, report: String(tx.minor), file });
+        report.mismatches.push({
+          kind: 'amount',
+          type: tx.type,
+          requestId: tx.requestId,
+          currency: cur,
+          ledger: `${seen.minor} (${seen.file})`,
+          report: String(tx.minor),
+          file,
+        });
       }
     }
   }
@@ -133,13 +167,38 @@ export async function reconcile(store: Store, paths: string[], now = new Date())
       const state = states.get(key);
       const cancelledPair = state === 'CANCELLED' && txs.has(`PAYMENT:${tx.requestId}`) && txs.has(`CANCEL:${tx.requestId}`);
       if (cancelledPair) report.matched += 1;
-      else report.mismatches.push({ kind: state ? 'status' : 'extra', type: tx.type, requestId: tx.requestId, currency: tx.currency, ...(state ? { ledger: state } : {}), report: `${tx.status} ${tx.minor}`, file: tx.file });
+      else
+        report.mismatches.push({
+          kind: state ? 'status' : 'extra',
+          type: tx.type,
+          requestId: tx.requestId,
+          currency: tx.currency,
+          ...(state ? { ledger: state } : {}),
+          report: `${tx.status} ${tx.minor}`,
+          file: tx.file,
+        });
       continue;
     }
     if (entry.minor !== tx.minor || entry.currency !== tx.currency) {
-      report.mismatches.push({ kind: 'amount', type: tx.type, requestId: tx.requestId, currency: tx.currency, ledger: `${entry.minor} ${entry.currency}`, report: `${tx.minor} ${tx.currency}`, file: tx.file });
+      report.mismatches.push({
+        kind: 'amount',
+        type: tx.type,
+        requestId: tx.requestId,
+        currency: tx.currency,
+        ledger: `${entry.minor} ${entry.currency}`,
+        report: `${tx.minor} ${tx.currency}`,
+        file: tx.file,
+      });
     } else if (tx.status !== 'SUCCESS') {
-      report.mismatches.push({ kind: 'status', type: tx.type, requestId: tx.requestId, currency: tx.currency, ledger: 'SUCCEEDED', report: tx.status, file: tx.file });
+      report.mismatches.push({
+        kind: 'status',
+        type: tx.type,
+        requestId: tx.requestId,
+        currency: tx.currency,
+        ledger: 'SUCCEEDED',
+        report: tx.status,
+        file: tx.file,
+      });
     } else report.matched += 1;
   }
   for (const [key, entry] of entries) {
@@ -151,7 +210,15 @@ export async function reconcile(store: Store, paths: string[], now = new Date())
     const of = [...entries.values()].filter((e) => e.day === s.date && e.currency === s.currency && e.type === s.type);
     const minor = of.reduce((sum, e) => sum + e.minor, 0);
     if (of.length !== s.count || minor !== s.minor) {
-      report.mismatches.push({ kind: 'summary', type: s.type, requestId: `${s.date} total`, currency: s.currency, ledger: `${of.length} / ${minor}`, report: `${s.count} / ${s.minor}`, file: s.file });
+      report.mismatches.push({
+        kind: 'summary',
+        type: s.type,
+        requestId: `${s.date} total`,
+        currency: s.currency,
+        ledger: `${of.length} / ${minor}`,
+        report: `${s.count} / ${s.minor}`,
+        file: s.file,
+      });
     }
   }
   return report;
@@ -163,6 +230,10 @@ export function mismatchTable(mismatches: Mismatch[]): string {
   const head = ['KIND', 'TYPE', 'REQUEST ID', 'CUR', 'LEDGER', 'REPORT', 'FILE'];
   const rows = mismatches.map((m) => [m.kind, m.type, m.requestId, m.currency, m.ledger ?? '-', m.report ?? '-', m.file ?? '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

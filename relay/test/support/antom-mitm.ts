@@ -60,7 +60,11 @@ export async function startAntomMitm(target: string): Promise<AntomMitm> {
           forged.set(rule.endpoint, (forged.get(rule.endpoint) ?? 0) + 1);
           if (rule.forward) await pass(path, req.headers, body);
           const text = JSON.stringify(rule.answer);
-          res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'client-id': String(req.headers['client-id'] ?? ''), 'response-time': new Date().toISOString() });
+          res.writeHead(200, {
+            'content-type': 'application/json; charset=UTF-8',
+            'client-id': String(req.headers['client-id'] ?? ''),
+            'response-time': new Date().toISOString(),
+          });
           res.end(text);
           return;
         }

@@ -80,7 +80,13 @@ export async function send(baseUrl: string, method: string, path: string, body: 
  * A JSON POST from a chosen local address (Linux routes all of 127.0.0.0/8 to loopback, so
  * `127.0.0.2` is a second client address); answers with the status, body and headers.
  */
-export function postFrom(localAddress: string, baseUrl: string, path: string, body: string, headers: Record<string, string> = {}): Promise<JsonResponse & { headers: Record<string, string | string[] | undefined> }> {
+export function postFrom(
+  localAddress: string,
+  baseUrl: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse & { headers: Record<string, string | string[] | undefined> }> {
   const url = new URL(path, baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -113,7 +119,9 @@ export interface SseEvent {
 }
 
 /** Opens the signed event stream and collects events until `close()`. */
-export async function openEvents(device: TestDevice): Promise<{ events: SseEvent[]; next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>; close(): void }> {
+export async function openEvents(
+  device: TestDevice,
+): Promise<{ events: SseEvent[]; next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>; close(): void }> {
   const controller = new AbortController();
   const res = await fetch(`${device.baseUrl}/v1/events`, { headers: device.sign('GET', '/v1/events', ''), signal: controller.signal });
   if (res.status !== 200 || !res.body) throw new Error(`events: ${res.status}`);

@@ -102,9 +102,7 @@ export function testConfig(input: {
       timeoutMs: input.antomTimeoutMs ?? 2_000,
     },
     encryption: { activeKeyId: 'k1', keys: { k1: randomBytes(32).toString('base64') } },
-    ...(input.studioPublicKeyPem
-      ? { players: { issuer: 'https://studio.example', audience: 'scan-to-bind-relay', publicKey: input.studioPublicKeyPem } }
-      : {}),
+    ...(input.studioPublicKeyPem ? { players: { issuer: 'https://studio.example', audience: 'scan-to-bind-relay', publicKey: input.studioPublicKeyPem } } : {}),
     catalogue: TEST_CATALOGUE,
     payments: { inquiryIntervalMs: 100, expiryMs: 60_000, unresolvedInquiryIntervalMs: 300, leaseMs: 5_000 },
     worker: { tickMs: 50 },

@@ -61,11 +61,7 @@ export interface StackOptions {
 }
 
 /** Starts sandbox + relay (+ devices) for one test file. */
-export async function startStack(
-  engine: 'sqlite' | 'postgres',
-  overrides: Partial<RelayConfigInput> = {},
-  options: StackOptions = {},
-): Promise<Stack> {
+export async function startStack(engine: 'sqlite' | 'postgres', overrides: Partial<RelayConfigInput> = {}, options: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase(engine);
   const merchant = rsaKeys();
   const sandboxDir = mkdtempSync(join(tmpdir(), 'relay-sbx-'));
@@ -111,7 +107,12 @@ export async function startStack(
     );
   // The launcher's studio mints a fresh, short-lived, device-pinned token for each request, so
   // a test that moves the clock past the assertion lifetime keeps a signed-in player.
-  const launcher = new TestDevice(relay.url, launcherCreds, () => assertion('demo-1'), () => clock.now());
+  const launcher = new TestDevice(
+    relay.url,
+    launcherCreds,
+    () => assertion('demo-1'),
+    () => clock.now(),
+  );
   const kiosk = new TestDevice(relay.url, kioskCreds, undefined, () => clock.now());
   return {
     relay,
@@ -125,7 +126,11 @@ export async function startStack(
     sandboxState: () => JSON.parse(readFileSync(join(sandboxDir, 'state.json'), 'utf8')) as Record<string, unknown>,
     logs,
     contractViolations: () => logs.filter((l) => l.includes(CONTRACT_VIOLATION)),
-    secrets: { merchantPrivateKeyPem: merchant.privateKeyPem, encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '', studioPrivateKey: studio.privateKey },
+    secrets: {
+      merchantPrivateKeyPem: merchant.privateKeyPem,
+      encryptionKey: (config.encryption as { keys: Record<string, string> }).keys['k1'] ?? '',
+      studioPrivateKey: studio.privateKey,
+    },
     assertion,
     async admin(method, path, body) {
       const res = await fetch(`${sandbox.url}/__admin${path}`, {
@@ -183,10 +188,14 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
 
 /** Waits until a device sees its purchase in `state`; returns the status. */
 export async function purchaseState(device: TestDevice, intent: string, state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  return waitFor(async () => {
-    const r = await device.request('GET', `/v1/purchases/${intent}`);
-    return r.body['state'] === state ? r.body : undefined;
-  }, timeoutMs, `purchase ${state}`);
+  return waitFor(
+    async () => {
+      const r = await device.request('GET', `/v1/purchases/${intent}`);
+      return r.body['state'] === state ? r.body : undefined;
+    },
+    timeoutMs,
+    `purchase ${state}`,
+  );
 }
 
 /** Binds a wallet end to end and returns the active binding id. */
@@ -196,9 +205,13 @@ export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', acc
   const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
   const approved = await approveOnPhone(codeValue, account);
   if (approved >= 300) throw new Error(`phone approval failed: ${approved}`);
-  await waitFor(async () => {
-    const s = await device.request('GET', `/v1/bindings/${bindingId}`);
-    return s.body['state'] === 'ACTIVE' ? s : undefined;
-  }, 10_000, 'binding ACTIVE');
+  await waitFor(
+    async () => {
+      const s = await device.request('GET', `/v1/bindings/${bindingId}`);
+      return s.body['state'] === 'ACTIVE' ? s : undefined;
+    },
+    10_000,
+    'binding ACTIVE',
+  );
   return bindingId;
 }

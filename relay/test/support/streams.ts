@@ -75,7 +75,12 @@ export function holdPoll(device: TestDevice, bindingId: string, version: number)
   const answer = (async () => {
     const res = await fetch(`${device.baseUrl}${path}`, { headers: device.sign('GET', path, ''), signal: controller.signal });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, ms: Date.now() - t0, retryAfter: res.headers.get('retry-after') };
+    return {
+      status: res.status,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      ms: Date.now() - t0,
+      retryAfter: res.headers.get('retry-after'),
+    };
   })();
   answer.catch(() => undefined);
   return { answer, close: () => controller.abort() };
@@ -98,7 +103,11 @@ export async function kioskWithBinding(s: Stack): Promise<{ device: TestDevice; 
 /** Posts a notifyPayment signed with the sandbox's ("Antom's") key; the relay must answer 200. */
 export async function signedPaymentNotification(s: Stack, paymentRequestId = 'pay_unknown_0001'): Promise<JsonResponse> {
   const clientId = s.relay.config.antom.clientId;
-  const body = JSON.stringify({ notifyType: 'PAYMENT_RESULT', paymentRequestId, result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' } });
+  const body = JSON.stringify({
+    notifyType: 'PAYMENT_RESULT',
+    paymentRequestId,
+    result: { resultCode: 'SUCCESS', resultStatus: 'S', resultMessage: 'success' },
+  });
   const time = String(Date.now());
   const signature = signatureHeader('1', signBase64(s.antomPrivateKey, signContent('POST', '/antom/notify/payment', clientId, time, body)));
   return send(s.relay.url, 'POST', '/antom/notify/payment', body, { 'client-id': clientId, 'request-time': time, signature });
@@ -116,5 +125,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Whether `p` settles within `ms`. */
 export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
-  return Promise.race([p.then(() => true, () => true), sleep(ms).then(() => false)]);
+  return Promise.race([
+    p.then(
+      () => true,
+      () => true,
+    ),
+    sleep(ms).then(() => false),
+  ]);
 }

@@ -72,9 +72,7 @@ export class AppState {
   /** The wallets the picker offers: filtered by the player's region and currency (null = all). */
   get walletChoices() {
     const { region = null, currency = null } = this.info ?? {};
-    return this.binding.wallets.filter(
-      (w) => (region === null || w.country === region) && (currency === null || w.currency === currency),
-    );
+    return this.binding.wallets.filter((w) => (region === null || w.country === region) && (currency === null || w.currency === currency));
   }
 
   #firstView(): Exclude<View, 'kiosk'> {

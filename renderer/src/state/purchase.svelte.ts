@@ -19,14 +19,7 @@ const LIMITS: readonly ErrorCode[] = [
   'SPENDING_CAP_MONTHLY',
   'WALLET_LIMIT_REACHED',
 ];
-const UNLINKED: readonly ErrorCode[] = [
-  'BINDING_NOT_FOUND',
-  'BINDING_NOT_ACTIVE',
-  'BINDING_EXPIRED',
-  'BINDING_REVOKED',
-  'BINDING_FAILED',
-  'KIOSK_VISIT_ENDED',
-];
+const UNLINKED: readonly ErrorCode[] = ['BINDING_NOT_FOUND', 'BINDING_NOT_ACTIVE', 'BINDING_EXPIRED', 'BINDING_REVOKED', 'BINDING_FAILED', 'KIOSK_VISIT_ENDED'];
 /** Answers that mean "the result is not known yet": never a reason to pay again. */
 const UNKNOWN: readonly ErrorCode[] = ['PAYMENT_PENDING', 'TIMEOUT', 'OFFLINE', 'RELAY_UNAVAILABLE'];
 

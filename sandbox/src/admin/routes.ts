@@ -14,13 +14,24 @@ import { findReport, writeReports } from '../reports/reports.ts';
 import { inspect } from './inspect.ts';
 
 const TokenMatch = z
-  .strictObject({ accessToken: z.string().min(1).optional(), loginId: z.string().min(1).optional(), reason: z.string().max(256).optional(), refresh: z.boolean().optional() })
+  .strictObject({
+    accessToken: z.string().min(1).optional(),
+    loginId: z.string().min(1).optional(),
+    reason: z.string().max(256).optional(),
+    refresh: z.boolean().optional(),
+  })
   .refine((v) => Boolean(v.accessToken || v.loginId), 'accessToken or loginId is required');
 const BalanceInput = z.strictObject({
   loginId: z.string().min(1),
   balance: z.strictObject({ currency: z.string(), value: z.string().regex(/^\d{1,16}$/) }),
 });
-const ClockInput = z.strictObject({ advanceMs: z.number().int().min(0).max(10 * 365 * 86_400_000) });
+const ClockInput = z.strictObject({
+  advanceMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 365 * 86_400_000),
+});
 const ReportInput = z.strictObject({ date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
 const SettingsInput = z.strictObject({
   accessTokenTtlMs: z.number().int().min(1000).optional(),

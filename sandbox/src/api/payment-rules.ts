@@ -73,7 +73,6 @@ export function paymentFields(ctx: SandboxContext, p: PaymentRecord): Record<str
   };
 }
 
-
 /** Resolves a U payment now (its fault said S or F). */
 export function resolvePending(ctx: SandboxContext, p: PaymentRecord): void {
   if (p.status !== 'PROCESSING' || !p.pending || p.pending.resolveAs === 'never') return;

@@ -18,7 +18,10 @@ export interface VerifiedRequest {
 
 /** Hides token values in logged bodies (inspection shows tokens masked). */
 function maskSecrets(text: string): string {
-  return text.replace(/"(accessToken|paymentMethodId|refreshToken|authCode)"(\s*):(\s*)"([^"]{0,200})"/g, (_m, key: string, a: string, b: string, value: string) => `"${key}"${a}:${b}"${maskSecret(value)}"`);
+  return text.replace(
+    /"(accessToken|paymentMethodId|refreshToken|authCode)"(\s*):(\s*)"([^"]{0,200})"/g,
+    (_m, key: string, a: string, b: string, value: string) => `"${key}"${a}:${b}"${maskSecret(value)}"`,
+  );
 }
 
 function header(req: FastifyRequest, name: string): string | undefined {
@@ -72,7 +75,10 @@ export function verifyMessage(ctx: SandboxContext, endpoint: string, req: Fastif
   if (tooLarge) return refuse('TOO_LARGE', 'PARAM_ILLEGAL', 'the request body exceeds 1 MB', ours);
   const contentType = header(req, 'content-type') ?? '';
   const [mediaType = '', ...params] = contentType.split(';').map((s) => s.trim().toLowerCase());
-  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice(8)
+    .replace(/"/g, '');
   if (mediaType !== 'application/json' || (charset !== undefined && charset !== 'utf-8')) {
     return refuse('BAD_MEDIA_TYPE', 'PARAM_ILLEGAL', 'Content-Type must be application/json; charset=UTF-8', ours);
   }

@@ -30,7 +30,15 @@ export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>,
   const already = state.refunds.filter((r) => r.paymentId === p.paymentId && r.status === 'SUCCESS').reduce((s, r) => s + r.amount, 0);
   const requested = Number(body.refundAmount.value);
   if (!Number.isSafeInteger(requested)) return fail('PARAM_ILLEGAL', 'refundAmount.value: too large');
-  const check = checkRefundRules({ wallet: p.wallet, currency: body.refundAmount.currency, paid: p.amount, orderedAt: p.createdAt, alreadyRefunded: already, requested, now });
+  const check = checkRefundRules({
+    wallet: p.wallet,
+    currency: body.refundAmount.currency,
+    paid: p.amount,
+    orderedAt: p.createdAt,
+    alreadyRefunded: already,
+    requested,
+    now,
+  });
   // Parameter refusals answer without a record; a refusal by the period or the sum is recorded (same id → same F).
   if (!check.ok && (check.code === 'PARAM_ILLEGAL' || check.code === 'CURRENCY_NOT_SUPPORT')) return fail(check.code, check.message);
   const r: RefundRecord = {

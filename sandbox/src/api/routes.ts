@@ -112,7 +112,10 @@ async function handleApi(ctx: SandboxContext, endpoint: Endpoint, api: ApiDef, r
   if (fault.mode === '5xx') {
     entry.resultStatus = undefined;
     entry.resultCode = `HTTP ${fault.status ?? 503}`;
-    return reply.code(fault.status ?? 503).header('content-type', 'text/html').send('<html><body>Service Unavailable</body></html>');
+    return reply
+      .code(fault.status ?? 503)
+      .header('content-type', 'text/html')
+      .send('<html><body>Service Unavailable</body></html>');
   }
   reply.hijack();
   const socket = req.raw.socket;

@@ -85,7 +85,10 @@ const Goods = z.object({
   goodsCategory: optStr(64),
   goodsBrand: optStr(128),
   goodsUnitAmount: Amount.optional(),
-  goodsQuantity: z.string().regex(/^\d{1,8}$/).optional(),
+  goodsQuantity: z
+    .string()
+    .regex(/^\d{1,8}$/)
+    .optional(),
   goodsSkuName: optStr(64),
   goodsUrl: optStr(2048),
   deliveryMethodType: optStr(32),
@@ -110,9 +113,7 @@ const Order = z.object({
       referenceBuyerId: optStr(64),
       buyerPhoneNo: optStr(24),
       buyerEmail: optStr(64),
-      buyerName: z
-        .object({ firstName: optStr(32), middleName: optStr(32), lastName: optStr(32), fullName: optStr(128) })
-        .optional(),
+      buyerName: z.object({ firstName: optStr(32), middleName: optStr(32), lastName: optStr(32), fullName: optStr(128) }).optional(),
     })
     .optional(),
   env: Env.optional(),

@@ -29,7 +29,10 @@ export const ApiFaultInput = z.strictObject({
   /** 'U' on pay: resolve this long (sandbox clock) after the request. */
   resolveAfterMs: z.number().int().min(0).max(3_600_000).optional(),
   /** 'U' on pay with resolveAs F: the result code (default PROCESS_FAIL). */
-  failCode: z.string().regex(/^[A-Z_]{1,64}$/).optional(),
+  failCode: z
+    .string()
+    .regex(/^[A-Z_]{1,64}$/)
+    .optional(),
   /**
    * Whether the request is processed behind the fault. Defaults: timeout, drop and delay
    * process it (the merchant must inquire to learn the outcome); 5xx and U do not.

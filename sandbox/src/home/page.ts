@@ -94,7 +94,9 @@ export async function homePage(ctx: SandboxContext, locale: Locale, listenUrl: s
     })
     .join('');
   const cards = await Promise.all(openCodes(state.codes, ctx.clock.now()).map((c) => codeCard(c, base, locale)));
-  const languages = LOCALES.map((l) => (l === locale ? `<strong>${l}</strong>` : `<a href="/?lang=${encodeURIComponent(l)}" hreflang="${l}">${l}</a>`)).join(' · ');
+  const languages = LOCALES.map((l) => (l === locale ? `<strong>${l}</strong>` : `<a href="/?lang=${encodeURIComponent(l)}" hreflang="${l}">${l}</a>`)).join(
+    ' · ',
+  );
   const admin = `curl -H "Authorization: Bearer $TOKEN" ${listenUrl}/__admin/state
 curl -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"endpoint":"pay","mode":"U","count":1}' ${listenUrl}/__admin/faults
 curl -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"advanceMs":900000}' ${listenUrl}/__admin/clock

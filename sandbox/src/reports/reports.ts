@@ -24,16 +24,43 @@ interface Row {
 }
 
 const TX_COLUMNS = [
-  'customerId', 'PSP', 'acquirerReferenceNo', 'referenceMerchantId', 'referenceStoreId', 'transactionId',
-  'originalTransactionId', 'transactionRequestId', 'originalTransactionRequestId', 'referenceOrderId',
-  'paymentMethodType', 'productCode', 'transactionType', 'transactionStatus', 'transactionTime',
-  'transactionAmountValue', 'transactionCurrency', 'settlementAmountValue', 'settlementCurrency',
-  'feeAmountValue', 'feeCurrency', 'orderDescription',
+  'customerId',
+  'PSP',
+  'acquirerReferenceNo',
+  'referenceMerchantId',
+  'referenceStoreId',
+  'transactionId',
+  'originalTransactionId',
+  'transactionRequestId',
+  'originalTransactionRequestId',
+  'referenceOrderId',
+  'paymentMethodType',
+  'productCode',
+  'transactionType',
+  'transactionStatus',
+  'transactionTime',
+  'transactionAmountValue',
+  'transactionCurrency',
+  'settlementAmountValue',
+  'settlementCurrency',
+  'feeAmountValue',
+  'feeCurrency',
+  'orderDescription',
 ];
 const SETTLE_COLUMNS = ['settlementBatchId', ...TX_COLUMNS.filter((c) => c !== 'transactionStatus')];
 const SUMMARY_COLUMNS = [
-  'settlementBatchId', 'customerId', 'PSP', 'summaryType', 'settlementDate', 'transactionCount',
-  'transactionAmountValue', 'transactionCurrency', 'settlementAmountValue', 'settlementCurrency', 'feeAmountValue', 'feeCurrency',
+  'settlementBatchId',
+  'customerId',
+  'PSP',
+  'summaryType',
+  'settlementDate',
+  'transactionCount',
+  'transactionAmountValue',
+  'transactionCurrency',
+  'settlementAmountValue',
+  'settlementCurrency',
+  'feeAmountValue',
+  'feeCurrency',
 ];
 
 function csvField(value: string): string {
@@ -55,22 +82,52 @@ function rowsOf(state: SandboxState, start: number, end: number): Row[] {
   const rows: Row[] = [];
   for (const p of state.payments) {
     if (!isCurrencyCode(p.currency)) continue;
-    const base = { wallet: p.wallet, referenceOrderId: p.referenceOrderId ?? '', orderDescription: p.orderDescription ?? '', currency: p.currency, amount: p.amount };
+    const base = {
+      wallet: p.wallet,
+      referenceOrderId: p.referenceOrderId ?? '',
+      orderDescription: p.orderDescription ?? '',
+      currency: p.currency,
+      amount: p.amount,
+    };
     // A payment that took money: SUCCESS, or CANCELLED after it was paid.
     if (inDay(p.paidAt)) {
-      rows.push({ ...base, type: 'PAYMENT', time: p.paidAt, transactionId: p.paymentId, originalTransactionId: '', transactionRequestId: p.paymentRequestId, originalTransactionRequestId: '' });
+      rows.push({
+        ...base,
+        type: 'PAYMENT',
+        time: p.paidAt,
+        transactionId: p.paymentId,
+        originalTransactionId: '',
+        transactionRequestId: p.paymentRequestId,
+        originalTransactionRequestId: '',
+      });
     }
     if (p.status === 'CANCELLED' && p.paidAt !== undefined && inDay(p.cancelledAt)) {
-      rows.push({ ...base, type: 'CANCEL', time: p.cancelledAt, transactionId: p.paymentId, originalTransactionId: p.paymentId, transactionRequestId: p.paymentRequestId, originalTransactionRequestId: p.paymentRequestId });
+      rows.push({
+        ...base,
+        type: 'CANCEL',
+        time: p.cancelledAt,
+        transactionId: p.paymentId,
+        originalTransactionId: p.paymentId,
+        transactionRequestId: p.paymentRequestId,
+        originalTransactionRequestId: p.paymentRequestId,
+      });
     }
   }
   for (const r of state.refunds) {
     const p = state.payments.find((x) => x.paymentId === r.paymentId);
     if (!p || r.status !== 'SUCCESS' || !inDay(r.createdAt) || !isCurrencyCode(r.currency)) continue;
     rows.push({
-      wallet: p.wallet, type: 'REFUND', time: r.createdAt, transactionId: r.refundId, originalTransactionId: p.paymentId,
-      transactionRequestId: r.refundRequestId, originalTransactionRequestId: p.paymentRequestId,
-      referenceOrderId: p.referenceOrderId ?? '', orderDescription: p.orderDescription ?? '', currency: r.currency, amount: r.amount,
+      wallet: p.wallet,
+      type: 'REFUND',
+      time: r.createdAt,
+      transactionId: r.refundId,
+      originalTransactionId: p.paymentId,
+      transactionRequestId: r.refundRequestId,
+      originalTransactionRequestId: p.paymentRequestId,
+      referenceOrderId: p.referenceOrderId ?? '',
+      orderDescription: p.orderDescription ?? '',
+      currency: r.currency,
+      amount: r.amount,
     });
   }
   return rows.sort((a, b) => a.time - b.time);
@@ -79,9 +136,28 @@ function rowsOf(state: SandboxState, start: number, end: number): Row[] {
 function txCells(clientId: string, r: Row): string[] {
   const negative = r.type !== 'PAYMENT';
   return [
-    clientId, r.wallet, '', '', '', r.transactionId, r.originalTransactionId, r.transactionRequestId, r.originalTransactionRequestId,
-    r.referenceOrderId, r.wallet, 'AGREEMENT_PAYMENT', r.type, 'SUCCESS', isoWithOffset(r.time, REPORT_OFFSET_MIN),
-    major(r.currency, r.amount), r.currency, major(r.currency, r.amount, negative), r.currency, major(r.currency, 0), r.currency, r.orderDescription,
+    clientId,
+    r.wallet,
+    '',
+    '',
+    '',
+    r.transactionId,
+    r.originalTransactionId,
+    r.transactionRequestId,
+    r.originalTransactionRequestId,
+    r.referenceOrderId,
+    r.wallet,
+    'AGREEMENT_PAYMENT',
+    r.type,
+    'SUCCESS',
+    isoWithOffset(r.time, REPORT_OFFSET_MIN),
+    major(r.currency, r.amount),
+    r.currency,
+    major(r.currency, r.amount, negative),
+    r.currency,
+    major(r.currency, 0),
+    r.currency,
+    r.orderDescription,
   ];
 }
 
@@ -112,7 +188,14 @@ export function writeReports(dataDir: string, clientId: string, state: SandboxSt
     writeFileAtomic(full, content);
     files.push({ name, path: relative(dataDir, full), rows: count });
   };
-  write(`transactionItems_${ymd}_000.csv`, csv(TX_COLUMNS, rows.map((r) => txCells(clientId, r))), rows.length);
+  write(
+    `transactionItems_${ymd}_000.csv`,
+    csv(
+      TX_COLUMNS,
+      rows.map((r) => txCells(clientId, r)),
+    ),
+    rows.length,
+  );
   for (const currency of ['HKD', 'IDR'] as const) {
     const batchRows = rows.filter((r) => r.currency === currency);
     if (batchRows.length === 0) continue;
@@ -131,10 +214,36 @@ export function writeReports(dataDir: string, clientId: string, state: SandboxSt
       const total = of.reduce((s, r) => s + r.amount, 0);
       net += type === 'PAYMENT' ? total : -total;
       const wallet = of[0]?.wallet ?? '';
-      summary.push([batchId, clientId, wallet, type, date, String(of.length), major(currency, total), currency, major(currency, total, type !== 'PAYMENT'), currency, major(currency, 0), currency]);
+      summary.push([
+        batchId,
+        clientId,
+        wallet,
+        type,
+        date,
+        String(of.length),
+        major(currency, total),
+        currency,
+        major(currency, total, type !== 'PAYMENT'),
+        currency,
+        major(currency, 0),
+        currency,
+      ]);
     }
     const netText = net < 0 ? `-${major(currency, -net)}` : major(currency, net);
-    summary.push([batchId, clientId, batchRows[0]?.wallet ?? '', 'TOTAL', date, String(batchRows.length), '', currency, netText, currency, major(currency, 0), currency]);
+    summary.push([
+      batchId,
+      clientId,
+      batchRows[0]?.wallet ?? '',
+      'TOTAL',
+      date,
+      String(batchRows.length),
+      '',
+      currency,
+      netText,
+      currency,
+      major(currency, 0),
+      currency,
+    ]);
     write(`settlementSummary_${currency}_${batchId}_000.csv`, csv(SUMMARY_COLUMNS, summary), summary.length);
   }
   return files;

@@ -10,8 +10,24 @@ export function seedAccounts(): Account[] {
   return [
     { loginId: '852-6123-8812', wallet: 'ALIPAY_HK', userId: '2160120000008812', displayName: 'Chan Tai Man', balance: 1_000_000, isDefault: true },
     { loginId: '852-6000-0001', wallet: 'ALIPAY_HK', userId: '2160120000000001', displayName: 'Lee Siu Ming', balance: 500, isDefault: false },
-    { loginId: '62-812-3456-4321', wallet: 'DANA', userId: '2160620000004321', displayName: 'Budi Santoso', balance: 500_000_000, tier: 'PREMIUM', isDefault: true },
-    { loginId: '62-812-0000-0002', wallet: 'DANA', userId: '2160620000000002', displayName: 'Siti Rahayu', balance: 100_000_000, tier: 'UNVERIFIED', isDefault: false },
+    {
+      loginId: '62-812-3456-4321',
+      wallet: 'DANA',
+      userId: '2160620000004321',
+      displayName: 'Budi Santoso',
+      balance: 500_000_000,
+      tier: 'PREMIUM',
+      isDefault: true,
+    },
+    {
+      loginId: '62-812-0000-0002',
+      wallet: 'DANA',
+      userId: '2160620000000002',
+      displayName: 'Siti Rahayu',
+      balance: 100_000_000,
+      tier: 'UNVERIFIED',
+      isDefault: false,
+    },
   ];
 }
 

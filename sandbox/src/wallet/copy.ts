@@ -33,7 +33,8 @@ export const WALLET_COPY: Readonly<Record<Locale, WalletCopy>> = {
     account: 'Pay from account',
     balance: 'Balance',
     scope: 'Permission',
-    agreement: 'Allow {merchant} to charge your {wallet} account for purchases you confirm on its screen, without opening {wallet} each time. You can unlink at any time in {wallet}.',
+    agreement:
+      'Allow {merchant} to charge your {wallet} account for purchases you confirm on its screen, without opening {wallet} each time. You can unlink at any time in {wallet}.',
     authorize: 'Authorize',
     decline: 'Decline',
     authorized: 'Authorized',
@@ -75,7 +76,8 @@ export const WALLET_COPY: Readonly<Record<Locale, WalletCopy>> = {
     account: 'Bayar dari akun',
     balance: 'Saldo',
     scope: 'Izin',
-    agreement: 'Izinkan {merchant} menagih akun {wallet} Anda untuk pembelian yang Anda konfirmasi di layarnya, tanpa membuka {wallet} setiap kali. Anda dapat memutus tautan kapan saja di {wallet}.',
+    agreement:
+      'Izinkan {merchant} menagih akun {wallet} Anda untuk pembelian yang Anda konfirmasi di layarnya, tanpa membuka {wallet} setiap kali. Anda dapat memutus tautan kapan saja di {wallet}.',
     authorize: 'Otorisasi',
     decline: 'Tolak',
     authorized: 'Diotorisasi',

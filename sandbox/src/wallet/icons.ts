@@ -6,8 +6,14 @@
 export type StatusIcon = 'ok' | 'declined' | 'gone' | 'warning';
 
 const PATHS: Readonly<Record<StatusIcon, { colour: string; body: string }>> = {
-  ok: { colour: '#1a7f37', body: '<circle cx="24" cy="24" r="22"/><path d="M13 25l7 7 15-16" fill="none" stroke="#fff" stroke-width="4.5" stroke-linecap="round" stroke-linejoin="round"/>' },
-  declined: { colour: '#5b6475', body: '<circle cx="24" cy="24" r="22"/><path d="M16 16l16 16M32 16L16 32" stroke="#fff" stroke-width="4.5" stroke-linecap="round"/>' },
+  ok: {
+    colour: '#1a7f37',
+    body: '<circle cx="24" cy="24" r="22"/><path d="M13 25l7 7 15-16" fill="none" stroke="#fff" stroke-width="4.5" stroke-linecap="round" stroke-linejoin="round"/>',
+  },
+  declined: {
+    colour: '#5b6475',
+    body: '<circle cx="24" cy="24" r="22"/><path d="M16 16l16 16M32 16L16 32" stroke="#fff" stroke-width="4.5" stroke-linecap="round"/>',
+  },
   gone: {
     colour: '#9a6700',
     body: '<circle cx="24" cy="24" r="22"/><path d="M24 12v13l8 5" fill="none" stroke="#fff" stroke-width="4.5" stroke-linecap="round" stroke-linejoin="round"/>',

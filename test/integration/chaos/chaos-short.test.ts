@@ -25,19 +25,25 @@ const SHORT: Array<[string, ('sqlite' | 'postgres')[]]> = [
 
 // The keychain row needs a D-Bus daemon and gnome-keyring (CI installs both; .ci/run).
 const noKeyring =
-  process.env.CI !== 'true' && !(existsSync('/usr/bin/dbus-daemon') && existsSync('/usr/bin/gnome-keyring-daemon')) ? 'dbus-daemon or gnome-keyring-daemon is not installed' : undefined;
+  process.env.CI !== 'true' && !(existsSync('/usr/bin/dbus-daemon') && existsSync('/usr/bin/gnome-keyring-daemon'))
+    ? 'dbus-daemon or gnome-keyring-daemon is not installed'
+    : undefined;
 
 describe('chaos matrix (short)', () => {
   for (const [name, wanted] of SHORT) {
     const row = allRows.find((r) => r.name === name);
     for (const e of engines().filter((x) => wanted.includes(x.name))) {
       const skip = e.skip ?? (row?.family === 'keychain' ? noKeyring : undefined);
-      it.skipIf(Boolean(skip))(`${name} [${e.name}]${skip ? ` (skipped: ${skip})` : ''}`, async () => {
-        expect(row, `row ${name}`).toBeDefined();
-        const result = await runRow(row as NonNullable<typeof row>, e.name, { short: true });
-        expect(result.failures, formatTable([result])).toEqual([]);
-        expect(result.held).toBe(result.runs);
-      }, 90_000);
+      it.skipIf(Boolean(skip))(
+        `${name} [${e.name}]${skip ? ` (skipped: ${skip})` : ''}`,
+        async () => {
+          expect(row, `row ${name}`).toBeDefined();
+          const result = await runRow(row as NonNullable<typeof row>, e.name, { short: true });
+          expect(result.failures, formatTable([result])).toEqual([]);
+          expect(result.held).toBe(result.runs);
+        },
+        90_000,
+      );
     }
   }
 });

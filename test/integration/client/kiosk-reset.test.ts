@@ -49,12 +49,24 @@ describe('kiosk reset against the real relay and sandbox', () => {
   };
   const visitsOf = (c: Client): KioskVisits => c.visits as KioskVisits;
   const resetOf = (c: Client) =>
-    createKioskReset({ visits: visitsOf(c), binding: c.binding, purchases: c.purchases, wipeStorage: async () => {}, reloadWindows: () => {}, log: new MemoryLogger() });
+    createKioskReset({
+      visits: visitsOf(c),
+      binding: c.binding,
+      purchases: c.purchases,
+      wipeStorage: async () => {},
+      reloadWindows: () => {},
+      log: new MemoryLogger(),
+    });
 
   /** A visitor links a wallet and the screen shows it ACTIVE. */
   async function link(c: Client, wallet: 'ALIPAY_HK' | 'DANA', loginId: string): Promise<string> {
     const started = await c.binding.start(wallet);
-    const active = nextMatching<BindingStatus>((l) => c.binding.onChange(l), (st) => st.state === 'ACTIVE', 10_000, 'ACTIVE');
+    const active = nextMatching<BindingStatus>(
+      (l) => c.binding.onChange(l),
+      (st) => st.state === 'ACTIVE',
+      10_000,
+      'ACTIVE',
+    );
     expect(await approveOnPhone(started.qr?.codeValue as string, loginId)).toBeLessThan(300);
     await active;
     return c.binding.bindingId as string;
@@ -82,7 +94,12 @@ describe('kiosk reset against the real relay and sandbox', () => {
     await link(c, 'DANA', NEXT);
     const nextBefore = await balance(s, NEXT);
     const quote = await c.purchases.quote({ sku: 'gems-100', quantity: 1 });
-    const done = nextMatching<{ purchaseIntentId: string; state: string }>((l) => c.purchases.onChange(l), (p) => p.purchaseIntentId === quote.purchaseIntentId && p.state === 'SUCCEEDED', 10_000, 'SUCCEEDED');
+    const done = nextMatching<{ purchaseIntentId: string; state: string }>(
+      (l) => c.purchases.onChange(l),
+      (p) => p.purchaseIntentId === quote.purchaseIntentId && p.state === 'SUCCEEDED',
+      10_000,
+      'SUCCEEDED',
+    );
     await c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId });
     await done;
     expect(nextBefore - (await balance(s, NEXT))).toBeGreaterThan(0);
@@ -109,7 +126,10 @@ describe('kiosk reset against the real relay and sandbox', () => {
       await expectRevokedAfterHeal(c, oldId);
       const stale = await c.relay
         .createPurchase({ bindingId: oldId, sku: 'gems-100', quantity: 1, purchaseIntentId: crypto.randomUUID(), visitId: visitsOf(c).current() })
-        .then(() => 'paid', (e: { code?: string }) => e.code);
+        .then(
+          () => 'paid',
+          (e: { code?: string }) => e.code,
+        );
       expect(stale).toBe('KIOSK_VISIT_ENDED');
       expect(await balance(s, PREVIOUS)).toBe(before);
       await nextVisitorBuys(c, before);
@@ -142,7 +162,11 @@ describe('kiosk reset against the real relay and sandbox', () => {
     const before = await balance(s, PREVIOUS);
     proxy.cut();
     c.kill(); // this process's services stop; the reset runs in a real child process that dies
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./helpers/kiosk-reset-child.ts', import.meta.url)), join(c.dir, 'kiosk-visit.json'), oldId], { stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('./helpers/kiosk-reset-child.ts', import.meta.url)), join(c.dir, 'kiosk-visit.json'), oldId],
+      { stdio: 'ignore' },
+    );
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
     expect(signal).toBe('SIGKILL');
     expect(await c.vault.bindingRef(c.playerKey)).toBe(oldId); // the wipe never ran
@@ -181,7 +205,12 @@ describe('kiosk reset against the real relay and sandbox', () => {
       kiosk.activity();
       await idle.advance(60_000);
       expect(kiosk.status()).toMatchObject({ phase: 'still-there', secondsLeft: 20 });
-      const back = nextMatching<KioskStatus>((l) => kiosk.onChange(l), (k) => k.phase === 'attract', 10_000, 'attract');
+      const back = nextMatching<KioskStatus>(
+        (l) => kiosk.onChange(l),
+        (k) => k.phase === 'attract',
+        10_000,
+        'attract',
+      );
       await idle.advance(20_000);
       await back;
     }
@@ -207,10 +236,14 @@ describe('kiosk reset against the real relay and sandbox', () => {
       expect((await s.kiosk.request('GET', `/v1/bindings/${id}`)).body).toMatchObject({ state: 'FAILED' });
 
       await approveOnPhone(code, loginId); // the phone scans the old code after the customer left
-      await waitFor(async () => {
-        const tokens = await sandboxTokens(s, loginId);
-        return tokens.length > 0 && tokens.every((t) => t.status !== 'ACTIVE');
-      }, 10_000, 'late authorization revoked');
+      await waitFor(
+        async () => {
+          const tokens = await sandboxTokens(s, loginId);
+          return tokens.length > 0 && tokens.every((t) => t.status !== 'ACTIVE');
+        },
+        10_000,
+        'late authorization revoked',
+      );
       const after = await s.kiosk.request('GET', `/v1/bindings/${id}`);
       expect(after.body).toMatchObject({ state: 'FAILED' });
       expect(after.body['maskedAccount']).toBeUndefined();

@@ -36,7 +36,12 @@ describe('launcher client against the real relay and sandbox', () => {
     expect(started.state).toBe('QR_SHOWN');
     const code = started.qr?.codeValue;
     expect(code).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.+/);
-    const active = nextMatching<BindingStatus>((l) => c.binding.onChange(l), (st) => st.state === 'ACTIVE', 10_000, 'ACTIVE');
+    const active = nextMatching<BindingStatus>(
+      (l) => c.binding.onChange(l),
+      (st) => st.state === 'ACTIVE',
+      10_000,
+      'ACTIVE',
+    );
     expect(await approveOnPhone(code as string)).toBeLessThan(300);
     const status = await active;
     expect(status).toMatchObject({ state: 'ACTIVE', wallet: 'ALIPAY_HK', maskedAccount: '••••8812', qr: null, error: null });

@@ -72,7 +72,11 @@ describe('npm start', () => {
     // The demo studio mints a fresh token for the enrolled device on every ask (the app asks per
     // request), pinned to it and short-lived, which the relay accepts on a signed request.
     const ask = (token: string) =>
-      fetch(studio.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ deviceId: device.deviceId }) });
+      fetch(studio.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ deviceId: device.deviceId }),
+      });
     expect((await ask('wrong-token-wrong-token')).status).toBe(401);
     const minted = await ask(studio.token);
     expect(minted.status).toBe(200);
@@ -82,7 +86,14 @@ describe('npm start', () => {
     expect(claims.exp - claims.iat).toBeLessThanOrEqual(900);
     const timestamp = String(Date.now());
     const nonce = randomBytes(16).toString('base64url');
-    const signature = signClientRequest(device.deviceSecret, { method: 'GET', pathWithQuery: '/v1/wallets', timestamp, nonce, body: '', playerAssertion: assertion });
+    const signature = signClientRequest(device.deviceSecret, {
+      method: 'GET',
+      pathWithQuery: '/v1/wallets',
+      timestamp,
+      nonce,
+      body: '',
+      playerAssertion: assertion,
+    });
     const wallets = await fetch(`${relayUrl}/v1/wallets`, {
       headers: { 'x-device-id': device.deviceId, 'x-timestamp': timestamp, 'x-nonce': nonce, 'x-signature': signature, 'x-player-assertion': assertion },
     });

@@ -14,7 +14,22 @@ const self = relative(root, import.meta.filename);
 const OUTSIDE_FILES = ['API.md', 'PRODUCT.md', 'STYLE.md', 'TOOLCHAIN.md', '../shared/antom'];
 
 /** Every source directory, walked recursively. */
-const SOURCE_DIRS = ['main', 'preload', 'renderer/src', 'shared', 'relay/src', 'relay/test', 'relay/bin', 'sandbox/src', 'sandbox/test', 'sandbox/bin', 'scripts', 'test', 'bench', 'chaos'];
+const SOURCE_DIRS = [
+  'main',
+  'preload',
+  'renderer/src',
+  'shared',
+  'relay/src',
+  'relay/test',
+  'relay/bin',
+  'sandbox/src',
+  'sandbox/test',
+  'sandbox/bin',
+  'scripts',
+  'test',
+  'bench',
+  'chaos',
+];
 
 /** Folders whose own files (configuration, entry page) are checked, not their subfolders. */
 const CONFIG_DIRS = ['.', 'renderer', 'relay', 'sandbox'];
@@ -40,7 +55,9 @@ function outsideReferences(file: string, text: string): string[] {
   return text.split('\n').flatMap((line, i) => (OUTSIDE_FILES.some((name) => line.includes(name)) ? [`${file}:${i + 1}: ${line.trim()}`] : []));
 }
 
-const sourceFiles = [...SOURCE_DIRS.flatMap((d) => filesUnder(d, true, SOURCE_FILE)), ...CONFIG_DIRS.flatMap((d) => filesUnder(d, false, SOURCE_FILE))].filter((f) => f !== self);
+const sourceFiles = [...SOURCE_DIRS.flatMap((d) => filesUnder(d, true, SOURCE_FILE)), ...CONFIG_DIRS.flatMap((d) => filesUnder(d, false, SOURCE_FILE))].filter(
+  (f) => f !== self,
+);
 const docFiles = DOC_DIRS.flatMap((d) => filesUnder(d, false, /\.md$/));
 
 describe('comments name the rule, not a file outside the repository', () => {
@@ -51,7 +68,18 @@ describe('comments name the rule, not a file outside the repository', () => {
   });
 
   it('walks the real tree: every process, the workspaces, the tests and the configuration', () => {
-    for (const file of ['main/security/csp.ts', 'shared/domain/wallets.ts', 'relay/src/antom/endpoints.ts', 'relay/test/antom-signature.test.ts', 'sandbox/src/api/schemas.ts', 'sandbox/test/signature.test.ts', 'renderer/src/main.ts', 'bench/floor.ts', 'biome.json', 'electron-builder.yml']) {
+    for (const file of [
+      'main/security/csp.ts',
+      'shared/domain/wallets.ts',
+      'relay/src/antom/endpoints.ts',
+      'relay/test/antom-signature.test.ts',
+      'sandbox/src/api/schemas.ts',
+      'sandbox/test/signature.test.ts',
+      'renderer/src/main.ts',
+      'bench/floor.ts',
+      'biome.json',
+      'electron-builder.yml',
+    ]) {
       expect(sourceFiles).toContain(file);
     }
     expect(sourceFiles).not.toContain(self);

@@ -60,7 +60,16 @@ const isShared = (t: string) => t.startsWith('shared/') || t === '@scan-to-bind/
  * windows, cancel, refunds, state machines): a bug there would pass every test because the fake
  * Antom agreed with it (issue #16 point 3). Its rules live in sandbox/src/api/antom-rules.ts.
  */
-const SANDBOX_MAY_TAKE_FROM_SHARED = new Set(['money', 'formatMoney', 'toMajorString', 'isCurrencyCode', 'isWalletId', 'walletInfo', 'resolveLocale', 'LOCALES']);
+const SANDBOX_MAY_TAKE_FROM_SHARED = new Set([
+  'money',
+  'formatMoney',
+  'toMajorString',
+  'isCurrencyCode',
+  'isWalletId',
+  'walletInfo',
+  'resolveLocale',
+  'LOCALES',
+]);
 
 /**
  * What the sandbox may read from a walletInfo() entry: display data (the wallet's home zone only
@@ -77,7 +86,10 @@ function takenFromShared(file: string, text: string): string[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const fromShared = (spec: ts.Expression | undefined) => spec !== undefined && ts.isStringLiteral(spec) && isShared(target(file, spec.text));
-  const checkNames = (names: readonly { name: ts.Identifier | ts.StringLiteral; propertyName?: ts.ModuleExportName; isTypeOnly: boolean }[], typeOnly: boolean) => {
+  const checkNames = (
+    names: readonly { name: ts.Identifier | ts.StringLiteral; propertyName?: ts.ModuleExportName; isTypeOnly: boolean }[],
+    typeOnly: boolean,
+  ) => {
     for (const n of names) {
       const imported = (n.propertyName ?? n.name).text;
       if (!typeOnly && !n.isTypeOnly && !SANDBOX_MAY_TAKE_FROM_SHARED.has(imported)) found.push(imported);
@@ -143,21 +155,24 @@ const isNode = (t: string) => t.startsWith('node:') || ['fs', 'path', 'crypto', 
 
 describe('import boundaries', () => {
   it('finds imports of every form', () => {
-    expect(importsOf(`import a from 'x'; import { b } from "../y.ts"; export * from './z.ts'; await import('w'); import 'side';`)).toEqual(
-      ['x', '../y.ts', 'side', './z.ts', 'w'],
-    );
+    expect(importsOf(`import a from 'x'; import { b } from "../y.ts"; export * from './z.ts'; await import('w'); import 'side';`)).toEqual([
+      'x',
+      '../y.ts',
+      'side',
+      './z.ts',
+      'w',
+    ]);
   });
 
   it('shared/ imports nothing but itself and zod: no Node, no DOM libraries, no process code', () => {
-    expect(
-      violations('shared', (t) => !(t.startsWith('shared/') || t === 'zod') || isNode(t)),
-    ).toEqual([]);
+    expect(violations('shared', (t) => !(t.startsWith('shared/') || t === 'zod') || isNode(t))).toEqual([]);
   });
 
   it('renderer/src never imports main, preload, relay, sandbox, Node or electron', () => {
     expect(
-      violations('renderer/src', (t) =>
-        /^(main|preload|relay|sandbox)\//.test(t) || isNode(t) || t === 'electron' || /^@scan-to-bind\/(relay|sandbox)/.test(t),
+      violations(
+        'renderer/src',
+        (t) => /^(main|preload|relay|sandbox)\//.test(t) || isNode(t) || t === 'electron' || /^@scan-to-bind\/(relay|sandbox)/.test(t),
       ),
     ).toEqual([]);
   });
@@ -168,7 +183,10 @@ describe('import boundaries', () => {
 
   it('preload/ imports only electron, the shared contract and itself', () => {
     expect(
-      violations('preload', (t) => !(t === 'electron' || t === 'vite' || t.startsWith('node:url') || t.startsWith('preload/') || t.startsWith('@scan-to-bind/shared/'))),
+      violations(
+        'preload',
+        (t) => !(t === 'electron' || t === 'vite' || t.startsWith('node:url') || t.startsWith('preload/') || t.startsWith('@scan-to-bind/shared/')),
+      ),
     ).toEqual([]);
   });
 
@@ -201,9 +219,16 @@ describe('import boundaries', () => {
     expect(takenFromShared(file, `export { checkWalletLimits } from '@scan-to-bind/shared/domain';`)).toEqual(['checkWalletLimits']);
     expect(takenFromShared(file, `const m = await import('@scan-to-bind/shared/domain');`)).toEqual(['import()']);
     expect(takenFromShared(file, `const days = walletInfo(w).refundWindowDays;`)).toEqual(['walletInfo().refundWindowDays']);
-    expect(takenFromShared(file, `function f(w) { const info = walletInfo(w); return info.caps.maxPerDay + info.displayName; }`)).toEqual(['walletInfo() as info.caps']);
+    expect(takenFromShared(file, `function f(w) { const info = walletInfo(w); return info.caps.maxPerDay + info.displayName; }`)).toEqual([
+      'walletInfo() as info.caps',
+    ]);
     expect(takenFromShared(file, `const { cancel } = walletInfo(w);`)).toEqual(['walletInfo() { cancel }']);
-    expect(takenFromShared(file, `import type { LimitCheck } from '@scan-to-bind/shared/domain'; import { type RefundRefusal, money, walletInfo } from '@scan-to-bind/shared/domain'; const n = walletInfo(w).displayName;`)).toEqual([]);
+    expect(
+      takenFromShared(
+        file,
+        `import type { LimitCheck } from '@scan-to-bind/shared/domain'; import { type RefundRefusal, money, walletInfo } from '@scan-to-bind/shared/domain'; const n = walletInfo(w).displayName;`,
+      ),
+    ).toEqual([]);
     expect(takenFromShared(file, `import { checkRefund } from './refund-rules.ts';`)).toEqual([]);
   });
 
@@ -215,11 +240,9 @@ describe('import boundaries', () => {
   });
 
   it('relay SQL lives in the repositories: only relay/src/store/ and *-repo.ts files reach the database', () => {
-    expect(sqlReaches('const r = await this.repo.store.db\n  .selectFrom(\'bindings\')\nawait sql`select 1`.execute(db);\n// store.db in a comment\nrepo.get(id);')).toEqual([
-      'const r = await this.repo.store.db',
-      "  .selectFrom('bindings')",
-      'await sql`select 1`.execute(db);',
-    ]);
+    expect(
+      sqlReaches("const r = await this.repo.store.db\n  .selectFrom('bindings')\nawait sql`select 1`.execute(db);\n// store.db in a comment\nrepo.get(id);"),
+    ).toEqual(['const r = await this.repo.store.db', "  .selectFrom('bindings')", 'await sql`select 1`.execute(db);']);
     const offenders = sourceFiles('relay/src')
       .filter((file) => !file.startsWith('relay/src/store/') && !file.endsWith('-repo.ts'))
       .flatMap((file) => sqlReaches(readFileSync(join(root, file), 'utf8')).map((line) => `${file}: ${line.trim()}`));

@@ -29,10 +29,7 @@ function fakeIpc() {
 describe('preload bridge', () => {
   it('exposes exactly one named function per invoke and one onX per event, and nothing generic', () => {
     const api = buildApi(fakeIpc().port) as unknown as Record<string, unknown>;
-    const expected = [
-      ...Object.keys(INVOKE_CHANNELS),
-      ...Object.keys(EVENT_CHANNELS).map((e) => `on${e[0]?.toUpperCase()}${e.slice(1)}`),
-    ].sort();
+    const expected = [...Object.keys(INVOKE_CHANNELS), ...Object.keys(EVENT_CHANNELS).map((e) => `on${e[0]?.toUpperCase()}${e.slice(1)}`)].sort();
     expect(Object.keys(api).sort()).toEqual(expected);
     expect(api).not.toHaveProperty('invoke');
     expect(api).not.toHaveProperty('send');

@@ -124,7 +124,9 @@ export async function startClient(
 
 /** The sandbox and relay of one test file, with the fast intervals the relay's own tests use. */
 export function startServers(overrides: Partial<RelayConfigInput> = {}): Promise<Stack> {
-  console.log(`[client integration] vault on ${secretStoreKind() === 'keytar' ? 'keytar (real keychain over D-Bus)' : 'the in-memory SecretStore (no D-Bus session)'}`);
+  console.log(
+    `[client integration] vault on ${secretStoreKind() === 'keytar' ? 'keytar (real keychain over D-Bus)' : 'the in-memory SecretStore (no D-Bus session)'}`,
+  );
   return startStack('sqlite', overrides);
 }
 

@@ -23,7 +23,14 @@ function verify(req: IncomingMessage, body: string): boolean {
     const v = req.headers[name];
     return typeof v === 'string' ? v : '';
   };
-  const input = { method: req.method ?? '', pathWithQuery: req.url ?? '', timestamp: h('x-timestamp'), nonce: h('x-nonce'), body, playerAssertion: h('x-player-assertion') || undefined };
+  const input = {
+    method: req.method ?? '',
+    pathWithQuery: req.url ?? '',
+    timestamp: h('x-timestamp'),
+    nonce: h('x-nonce'),
+    body,
+    playerAssertion: h('x-player-assertion') || undefined,
+  };
   return h('x-device-id') === 'dev_1' && verifyClientSignature(SECRET, input, h('x-signature'));
 }
 
@@ -68,7 +75,15 @@ function api(over: Partial<ConstructorParameters<typeof RelayApi>[0]> = {}, rela
 
 const BINDING_ID = '6f1c2a4e-3b7d-4e5f-9a0b-1c2d3e4f5a6b';
 const DEVICE_ID = '2a3b4c5d-6e7f-4a8b-9c0d-1e2f3a4b5c6d';
-const binding = { bindingId: BINDING_ID, state: 'QR_SHOWN', wallet: 'DANA', codeValue: 'https://q', codeExpiresAt: '2030-01-01T00:00:00Z', refreshesLeft: 2, version: 1 };
+const binding = {
+  bindingId: BINDING_ID,
+  state: 'QR_SHOWN',
+  wallet: 'DANA',
+  codeValue: 'https://q',
+  codeExpiresAt: '2030-01-01T00:00:00Z',
+  refreshesLeft: 2,
+  version: 1,
+};
 
 describe('RelayApi over got against a real HTTP server', () => {
   it('signs every request the way the relay verifies it, with the player assertion', async () => {
@@ -148,7 +163,17 @@ describe('RelayApi over got against a real HTTP server', () => {
     let n = 0;
     const id = '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11';
     route = (_req, _body, res) =>
-      ++n < 2 ? json(res, 502, {}) : json(res, 200, { purchaseIntentId: id, state: 'SUCCEEDED', version: 2, bindingId: BINDING_ID, sku: 'gems', quantity: 1, total: { currency: 'HKD', minor: 1200 } });
+      ++n < 2
+        ? json(res, 502, {})
+        : json(res, 200, {
+            purchaseIntentId: id,
+            state: 'SUCCEEDED',
+            version: 2,
+            bindingId: BINDING_ID,
+            sku: 'gems',
+            quantity: 1,
+            total: { currency: 'HKD', minor: 1200 },
+          });
     const p = await api().createPurchase({ bindingId: BINDING_ID, sku: 'gems', quantity: 1, purchaseIntentId: id });
     expect(p.state).toBe('SUCCEEDED');
     expect(seen.map((s) => s.body)).toEqual([seen[0]?.body, seen[0]?.body]);
@@ -183,7 +208,12 @@ describe('RelayApi over got against a real HTTP server', () => {
       ['a wrapped binding', () => api().currentBinding(), { binding }, 'bindingId: invalid_type'],
       ['wallets as a bare array', () => api().wallets(), [{ id: 'DANA', displayName: 'DANA', currency: 'IDR', country: 'ID' }], '(root): invalid_type'],
       ['catalogue as a bare array', () => api().catalogue('HKD'), [], '(root): invalid_type'],
-      ['a purchase without its total', () => api().getPurchase('0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11'), { purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11', state: 'SUCCEEDED' }, 'total: invalid_type'],
+      [
+        'a purchase without its total',
+        () => api().getPurchase('0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11'),
+        { purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11', state: 'SUCCEEDED' },
+        'total: invalid_type',
+      ],
     ];
     for (const [name, call, answer, issue] of cases) {
       route = (_req, _body, res) => json(res, 200, answer);
@@ -229,7 +259,9 @@ describe('relay URL rule in RelayApi', () => {
     const packaged = api({ isPackaged: true });
     await expect(packaged.enroll(base, 'ONE-TIME-CODE')).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.wallets()).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
-    await expect(packaged.createPurchase({ bindingId: BINDING_ID, sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' })).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
+    await expect(
+      packaged.createPurchase({ bindingId: BINDING_ID, sku: 'gems', quantity: 1, purchaseIntentId: '0b6f1f4e-8a8d-4c1e-9d7a-2f0f8f3f9a11' }),
+    ).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     await expect(packaged.openEvents(new AbortController().signal, null)).rejects.toMatchObject({ code: 'RELAY_URL_INSECURE' });
     // Not enrolled because of it: the app shows why, not a bare "not enrolled".
     const unenrolled = api({ isPackaged: true, credential: async () => null });

@@ -84,7 +84,12 @@ describe('handle()', () => {
     handle('quotePurchase', impl);
     handle('confirmPurchase', impl);
     const e = fakeInvokeEvent({ contents: ours });
-    for (const bad of [{ sku: '../x', quantity: 1 }, { sku: 'gem', quantity: 0 }, { sku: 'gem', quantity: 1.5 }, { sku: 'gem', quantity: '1' }]) {
+    for (const bad of [
+      { sku: '../x', quantity: 1 },
+      { sku: 'gem', quantity: 0 },
+      { sku: 'gem', quantity: 1.5 },
+      { sku: 'gem', quantity: '1' },
+    ]) {
       expect(await call('purchase:quote', e, bad)).toEqual({ ok: false, code: 'INVALID_INPUT' });
     }
     expect(await call('purchase:confirm', e, { purchaseIntentId: 'not-a-uuid' })).toEqual({ ok: false, code: 'INVALID_INPUT' });
@@ -112,9 +117,7 @@ describe('handle()', () => {
     const { handle, ours, call } = setup();
     const impl = vi.fn(async () => ok());
     handle('startBinding', impl);
-    await expect(call('binding:start', fakeInvokeEvent({ contents: ours, ...opts }), { wallet: 'DANA' })).rejects.toBeInstanceOf(
-      ForbiddenSenderError,
-    );
+    await expect(call('binding:start', fakeInvokeEvent({ contents: ours, ...opts }), { wallet: 'DANA' })).rejects.toBeInstanceOf(ForbiddenSenderError);
     expect(impl).not.toHaveBeenCalled();
   });
 
@@ -157,6 +160,10 @@ describe('handle()', () => {
     const { handle, registered } = setup();
     const handlers = Object.fromEntries(Object.keys(invokes).map((k) => [k, vi.fn()])) as unknown as Handlers;
     registerHandlers(handle, handlers);
-    expect([...registered.keys()].sort()).toEqual(Object.values(invokes).map((i) => i.channel).sort());
+    expect([...registered.keys()].sort()).toEqual(
+      Object.values(invokes)
+        .map((i) => i.channel)
+        .sort(),
+    );
   });
 });

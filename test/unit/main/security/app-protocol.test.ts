@@ -13,7 +13,6 @@ writeFileSync(join(root, 'assets', 'app.js'), 'console.log(1)');
 writeFileSync(join(base, 'secret.json'), '{"secret":1}');
 symlinkSync(join(base, 'secret.json'), join(root, 'assets', 'link.json'));
 
-
 describe('resolveAppAsset', () => {
   it('maps app URLs into the root', () => {
     expect(resolveAppAsset(root, 'app://app/')).toBe(join(root, 'index.html'));
@@ -21,15 +20,13 @@ describe('resolveAppAsset', () => {
     expect(resolveAppAsset(root, 'app://app/assets/app.js?x=1#y')).toBe(join(root, 'assets', 'app.js'));
   });
 
-  it.each([
-    'app://app/../secret.json',
-    'app://app/%2e%2e/secret.json',
-    'app://app/assets/%2E%2E/%2E%2E/secret.json',
-    'app://app/assets/../../../secret.json',
-  ])('never resolves %s outside the root (the URL parser folds dot segments first)', (url) => {
-    const resolved = resolveAppAsset(root, url);
-    expect(resolved === null || resolved.startsWith(`${root}/`)).toBe(true);
-  });
+  it.each(['app://app/../secret.json', 'app://app/%2e%2e/secret.json', 'app://app/assets/%2E%2E/%2E%2E/secret.json', 'app://app/assets/../../../secret.json'])(
+    'never resolves %s outside the root (the URL parser folds dot segments first)',
+    (url) => {
+      const resolved = resolveAppAsset(root, url);
+      expect(resolved === null || resolved.startsWith(`${root}/`)).toBe(true);
+    },
+  );
 
   it.each([
     'app://app/assets/..%2f..%2fsecret.json',

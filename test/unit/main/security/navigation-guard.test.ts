@@ -1,9 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  createOpenExternal,
-  installNavigationGuards,
-  isAllowedExternalUrl,
-} from '../../../../main/security/navigation-guard.ts';
+import { createOpenExternal, installNavigationGuards, isAllowedExternalUrl } from '../../../../main/security/navigation-guard.ts';
 import { FakeWebContents, fakeNavEvent } from '../../../fakes/fake-electron.ts';
 
 const ALLOW = ['relay.example.com', 'www.alipayhk.com'];

@@ -21,15 +21,12 @@ describe('isTrustedSender', () => {
     expect(isTrustedSender(fakeInvokeEvent({ contents: foreign }), trusted, {})).toBe(false);
   });
 
-  it.each([
-    'https://evil.test/',
-    'app://app.evil.test/index.html',
-    'file:///tmp/x.html',
-    'http://127.0.0.1:5173/',
-    'about:blank',
-  ])('refuses our window when its frame shows %s', (frameUrl) => {
-    expect(isTrustedSender(fakeInvokeEvent({ contents: ours, frameUrl }), trusted, {})).toBe(false);
-  });
+  it.each(['https://evil.test/', 'app://app.evil.test/index.html', 'file:///tmp/x.html', 'http://127.0.0.1:5173/', 'about:blank'])(
+    'refuses our window when its frame shows %s',
+    (frameUrl) => {
+      expect(isTrustedSender(fakeInvokeEvent({ contents: ours, frameUrl }), trusted, {})).toBe(false);
+    },
+  );
 
   it('refuses a destroyed frame', () => {
     expect(isTrustedSender(fakeInvokeEvent({ contents: ours, frameGone: true }), trusted, {})).toBe(false);

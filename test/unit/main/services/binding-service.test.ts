@@ -108,7 +108,14 @@ describe('BindingService', () => {
     await svc.start('ALIPAY_HK');
     const shown = svc.bindingId!;
     await svc.cancel();
-    svc.apply({ bindingId: shown, state: 'FAILED', wallet: 'ALIPAY_HK', version: 50, refreshesLeft: 0, error: { code: 'BINDING_FAILED', message: 'withdrawn' } });
+    svc.apply({
+      bindingId: shown,
+      state: 'FAILED',
+      wallet: 'ALIPAY_HK',
+      version: 50,
+      refreshesLeft: 0,
+      error: { code: 'BINDING_FAILED', message: 'withdrawn' },
+    });
     expect(svc.status().state).toBe('NONE');
     expect(svc.bindingId).toBeNull();
     await svc.start('ALIPAY_HK');

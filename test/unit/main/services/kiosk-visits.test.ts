@@ -70,7 +70,13 @@ describe('kiosk visit outbox', () => {
     const next = await visits.rotate(BINDING);
     expect(next).not.toBe(first);
     expect(store.writes).toBe(1);
-    expect(store.doc).toEqual({ visitId: next, outbox: [{ kind: 'end', bindingId: BINDING }, { kind: 'rotate', visitId: next }] });
+    expect(store.doc).toEqual({
+      visitId: next,
+      outbox: [
+        { kind: 'end', bindingId: BINDING },
+        { kind: 'rotate', visitId: next },
+      ],
+    });
     expect(relay.calls).toEqual([]);
   });
 
@@ -116,7 +122,12 @@ describe('kiosk visit outbox', () => {
     expect(settle(end, new RelayError('BINDING_NOT_FOUND', 404))).toBe('done');
     expect(settle(rotate, { state: 'ROTATED' })).toBe('done');
     expect(settle(rotate, new RelayError('KIOSK_VISIT_ENDED', 409))).toBe('done');
-    for (const [code, status] of [['DEVICE_UNAUTHORIZED', 401], ['RATE_LIMITED', 429], ['OVERLOADED', 503], ['RELAY_UNAVAILABLE', null]] as const) {
+    for (const [code, status] of [
+      ['DEVICE_UNAUTHORIZED', 401],
+      ['RATE_LIMITED', 429],
+      ['OVERLOADED', 503],
+      ['RELAY_UNAVAILABLE', null],
+    ] as const) {
       expect(settle(end, new RelayError(code, status))).toBe('retry');
     }
     expect(settle(rotate, new RelayError('INVALID_INPUT', 400))).toBe('drop');

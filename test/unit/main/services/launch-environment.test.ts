@@ -32,6 +32,11 @@ describe('launch environment', () => {
   });
 
   it('empty values count as unset', () => {
-    expect(launchEnvironment(false, { SCAN_TO_BIND_USER_DATA: '', SCAN_TO_BIND_HANDOVER: '' })).toEqual({ isDev: false, userDataDir: null, handoverPath: null, devServerUrl: null });
+    expect(launchEnvironment(false, { SCAN_TO_BIND_USER_DATA: '', SCAN_TO_BIND_HANDOVER: '' })).toEqual({
+      isDev: false,
+      userDataDir: null,
+      handoverPath: null,
+      devServerUrl: null,
+    });
   });
 });

@@ -31,7 +31,14 @@ describe('PurchaseService', () => {
   it('prices from the relay catalogue in the wallet currency and mints one intent id per quote', async () => {
     const { svc } = await setup();
     const q = await svc.quote({ sku: 'gems-100', quantity: 2 });
-    expect(q).toMatchObject({ sku: 'gems-100', unitPrice: { currency: 'HKD', minor: 1200 }, total: { currency: 'HKD', minor: 2400 }, wallet: 'ALIPAY_HK', maskedAccount: '852-****-8812', blockedBy: null });
+    expect(q).toMatchObject({
+      sku: 'gems-100',
+      unitPrice: { currency: 'HKD', minor: 1200 },
+      total: { currency: 'HKD', minor: 2400 },
+      wallet: 'ALIPAY_HK',
+      maskedAccount: '852-****-8812',
+      blockedBy: null,
+    });
     expect(q.purchaseIntentId).toMatch(/^[0-9a-f-]{36}$/);
     await expect(svc.quote({ sku: 'nope', quantity: 1 })).rejects.toMatchObject({ code: 'UNKNOWN_SKU' });
   });

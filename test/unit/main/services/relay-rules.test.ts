@@ -44,7 +44,9 @@ describe('request signing', () => {
     expect(headers['X-Player-Assertion']).toBe(jwt);
     // No assertion (kiosk): the last line is the hash of "", and no header is sent.
     expect(canonicalString('GET', '/v1/wallets', '1', 'n', '')).toBe(`GET\n/v1/wallets\n1\nn\n${EMPTY_SHA256}\n${EMPTY_SHA256}`);
-    expect(signRequest({ deviceId: 'd', deviceSecret: 's' }, { method: 'GET', pathWithQuery: '/', rawBody: '' }, 1, 'n')).not.toHaveProperty('X-Player-Assertion');
+    expect(signRequest({ deviceId: 'd', deviceSecret: 's' }, { method: 'GET', pathWithQuery: '/', rawBody: '' }, 1, 'n')).not.toHaveProperty(
+      'X-Player-Assertion',
+    );
   });
 
   it('mints nonces of at least 16 random bytes, base64url', () => {

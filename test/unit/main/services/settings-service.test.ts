@@ -15,10 +15,7 @@ describe('SettingsService', () => {
   });
 
   it('keeps valid stored fields and replaces invalid ones field by field', () => {
-    const s = sanitiseSettings(
-      { locale: 'id-ID', lastWallet: 'PAYPAL', mode: 'kiosk', relayUrl: 'ftp://x', deviceSecret: 'nope' },
-      defaultSettings('en'),
-    );
+    const s = sanitiseSettings({ locale: 'id-ID', lastWallet: 'PAYPAL', mode: 'kiosk', relayUrl: 'ftp://x', deviceSecret: 'nope' }, defaultSettings('en'));
     expect(s.locale).toBe('id-ID');
     expect(s.lastWallet).toBeNull();
     expect(s.mode).toBe('kiosk');

@@ -68,9 +68,7 @@ describe('Vault', () => {
 
   it('classifies platform messages', () => {
     expect(keychainError(new Error('User interaction is not allowed.')).code).toBe('KEYCHAIN_LOCKED');
-    expect(keychainError(new Error('The name org.freedesktop.secrets was not provided by any .service files')).code).toBe(
-      'KEYCHAIN_UNAVAILABLE',
-    );
+    expect(keychainError(new Error('The name org.freedesktop.secrets was not provided by any .service files')).code).toBe('KEYCHAIN_UNAVAILABLE');
   });
 
   it('treats a corrupt credential entry as not enrolled', async () => {

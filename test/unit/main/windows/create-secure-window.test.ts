@@ -2,14 +2,7 @@ import type { BrowserWindowConstructorOptions } from 'electron';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { TrustedWindows } from '../../../../main/security/trusted-windows.ts';
 import { type BrowserWindowCtor, createSecureWindow } from '../../../../main/windows/create-secure-window.ts';
-import {
-  kioskWindowShape,
-  mainWindowShape,
-  overlayWindowShape,
-  ROUTES,
-  type WindowKind,
-  type WindowShape,
-} from '../../../../main/windows/window-options.ts';
+import { kioskWindowShape, mainWindowShape, overlayWindowShape, ROUTES, type WindowKind, type WindowShape } from '../../../../main/windows/window-options.ts';
 import { FakeBrowserWindow, fakeNavEvent } from '../../../fakes/fake-electron.ts';
 import { expectedSecureWebPreferences } from '../security/expected-web-preferences.ts';
 

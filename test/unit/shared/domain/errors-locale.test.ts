@@ -27,9 +27,7 @@ describe('error vocabulary', () => {
   });
 
   it('says what happened and what to do, with the wallet named', () => {
-    expect(errorMessage('INSUFFICIENT_BALANCE', 'en', { wallet: 'DANA' })).toBe(
-      'Your DANA balance is too low. Top up in the DANA app, then try again.',
-    );
+    expect(errorMessage('INSUFFICIENT_BALANCE', 'en', { wallet: 'DANA' })).toBe('Your DANA balance is too low. Top up in the DANA app, then try again.');
     expect(errorMessage('ABOVE_DAILY', 'id-ID', { wallet: 'DANA', limit: 'Rp 20.000.000' })).toContain('Rp 20.000.000');
   });
 

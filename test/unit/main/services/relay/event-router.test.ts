@@ -27,7 +27,14 @@ function setup() {
 }
 
 // The event data the relay sends (shared/relay-api RELAY_EVENTS).
-const binding = { bindingId: '9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d', state: 'ACTIVE', wallet: 'DANA', maskedAccount: '62-***-4321', version: 3, refreshesLeft: 0 };
+const binding = {
+  bindingId: '9a8b7c6d-1e2f-4a3b-8c4d-5e6f7a8b9c0d',
+  state: 'ACTIVE',
+  wallet: 'DANA',
+  maskedAccount: '62-***-4321',
+  version: 3,
+  refreshesLeft: 0,
+};
 const purchase = {
   purchaseIntentId: '3f1c2b9e-8d7a-4c6b-9e5f-1a2b3c4d5e6f',
   state: 'SUCCEEDED',
