@@ -58,8 +58,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a fresh cluster; `stop()` removes it. */
-export async function startCluster(options: { maxConnections?: number } = {}): Promise<PgCluster> {
+/** Starts a fresh cluster; `stop()` removes it. `fsync`: durable commits, as a production server runs (benchmarks); tests run without. */
+export async function startCluster(options: { maxConnections?: number; fsync?: boolean } = {}): Promise<PgCluster> {
   const skip = clusterSkip();
   if (skip) throw new Error(`no throwaway PostgreSQL cluster: ${skip}`);
   const bin = pgBin();
@@ -77,7 +77,7 @@ export async function startCluster(options: { maxConnections?: number } = {}): P
   }
   const port = await freePort();
   await asOwner(`${bin}/initdb -D '${data}' -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null`);
-  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${sock} -c max_connections=${options.maxConnections ?? 100} -c fsync=off`;
+  const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${sock} -c max_connections=${options.maxConnections ?? 100} -c fsync=${options.fsync ? 'on' : 'off'}`;
   const ctl = (action: string) =>
     asOwner(`${bin}/pg_ctl -D '${data}' -w -t 30 -l '${data}/server.log' ${action === 'stop' ? '-m immediate stop' : `-o "${opts}" ${action}`} >/dev/null`);
   await ctl('start');
