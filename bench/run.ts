@@ -64,17 +64,19 @@ if (want('bundle') && existsSync(assets)) {
   const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
   const sizes = js.map((f) => ({ f, kb: gzipSync(readFileSync(join(assets, f)), { level: 9 }).length / 1024 }));
   const total = sizes.reduce((a, b) => a + b.kb, 0);
+  // One budget for every row (test/browser/bundle.e2e.ts holds the same figure).
+  const budget = 30.5;
   for (const s of sizes) {
     rows.push({
       id: '7',
       figure: `renderer JS gzipped: ${s.f}`,
       unit: 'KB',
       summary: summarise([s.kb]),
-      peer: 30.5,
+      peer: budget,
       peerName: 'KB goal',
-      ratio: s.kb / 30.5,
-      goal: '≤ 30.5 KB (stretch 20)',
-      met: s.kb <= 30.5,
+      ratio: s.kb / budget,
+      goal: `≤ ${budget} KB (stretch 20)`,
+      met: s.kb <= budget,
       note: '',
     });
   }
@@ -83,12 +85,12 @@ if (want('bundle') && existsSync(assets)) {
     figure: 'renderer JS gzipped: total',
     unit: 'KB',
     summary: summarise([total]),
-    peer: 30,
+    peer: budget,
     peerName: 'KB goal',
-    ratio: total / 30,
-    goal: '≤ 30.5 KB (stretch 20)',
-    met: total <= 30,
-    note: `${js.length} chunk(s), gzip -9; ${total <= 20 ? 'stretch goal met' : total <= 30 ? `stretch 20 KB missed by ${(total - 20).toFixed(1)} KB` : `missed by ${(total - 30).toFixed(1)} KB`}`,
+    ratio: total / budget,
+    goal: `≤ ${budget} KB (stretch 20)`,
+    met: total <= budget,
+    note: `${js.length} chunk(s), gzip -9; ${total <= 20 ? 'stretch goal met' : total <= budget ? `stretch 20 KB missed by ${(total - 20).toFixed(1)} KB` : `missed by ${(total - budget).toFixed(1)} KB`}`,
   });
 } else if (want('bundle')) {
   rows.push({
