@@ -1,3 +1,4 @@
+import { CHROMIUM_ARGS } from '../test/support/chromium-args.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -24,16 +25,6 @@ const CYCLES = QUICK ? 200 : 1000;
 const WARM_CYCLES = QUICK ? 100 : 500;
 const RENDERER_DIR = resolve('out/renderer');
 const ACCOUNT = '852-6123-8812';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
 
 /**
  * Installed in the page: resolves with performance.now() in the first animation frame after
@@ -110,7 +101,7 @@ export async function browserFigures(): Promise<Row[]> {
     if (name === 'relay_antom_call_duration_seconds' && labels['endpoint'] === 'consult') consults.push(seconds * 1000);
     observe(name, labels, seconds);
   };
-  const browser: Browser = await chromium.launch({ executablePath, args: ARGS });
+  const browser: Browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   let player = 0;
   /** A fresh player (own main, own binding) with a window of the app open at `hash`. */
   const openApp = async (hash: string): Promise<App> => {

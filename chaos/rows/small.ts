@@ -1,6 +1,7 @@
 import type { Row, RowContext } from '../matrix.ts';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { adminCall } from '../../relay/test/support/admin.ts';
+import { TEST_LIMITS } from '../../relay/test/support/env.ts';
 import { postFrom } from '../../relay/test/support/client.ts';
 import { approveOnPhone, waitFor } from '../../relay/test/support/stack.ts';
 import { bindWallet, rawPay } from './helpers.ts';
@@ -112,7 +113,7 @@ export const smallRows: Row[] = [
     // A tight enrolment bucket (the stack's own two devices spend two of the six).
     stack: {
       overrides: {
-        limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, shutdownGraceMs: 5_000, enrollPerMinute: 1, enrollBurst: 6 },
+        limits: { ...TEST_LIMITS, enrollPerMinute: 1, enrollBurst: 6 },
       },
     },
     async run(ctx) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postFrom } from './support/client.ts';
-import { engines } from './support/env.ts';
+import { engines, TEST_LIMITS } from './support/env.ts';
 import { type Stack, startStack } from './support/stack.ts';
 
 const ENROLL = '/v1/devices/enroll';
@@ -14,15 +14,7 @@ for (const engine of engines()) {
     beforeAll(async () => {
       // The stack enrols its two devices from 127.0.0.1 first: two of the burst are spent.
       s = await startStack(engine.name, {
-        limits: {
-          perDevicePerMinute: 1_000_000,
-          perDeviceBurst: 100_000,
-          maxInFlight: 256,
-          maxEventLoopLagMs: 0,
-          shutdownGraceMs: 5_000,
-          enrollPerMinute: 1,
-          enrollBurst: BURST,
-        },
+        limits: { ...TEST_LIMITS, enrollPerMinute: 1, enrollBurst: BURST },
       });
     });
     afterAll(async () => s?.close());

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { RelayBinding } from '@scan-to-bind/shared/relay-api';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CONTRACT_VIOLATION, checkAnswer } from '../src/http/response-contract.ts';
 import { createServer } from '../src/http/server.ts';
-import { createLogger } from '../src/logger.ts';
+import { capturedLogger } from './support/logs.ts';
 
 /*
  * Every JSON answer goes through its shared/relay-api schema (response-contract.ts): in tests
@@ -24,19 +23,8 @@ const binding = (): RelayBinding => ({
 });
 
 function server(strict: boolean, answer: () => unknown) {
-  const logs: string[] = [];
-  const app = createServer(
-    createLogger(
-      'info',
-      new Writable({
-        write: (c: Buffer, _e, done) => {
-          logs.push(c.toString());
-          done();
-        },
-      }),
-    ),
-    { strictResponses: strict },
-  );
+  const { logger, logs } = capturedLogger();
+  const app = createServer(logger, { strictResponses: strict });
   app.get('/v1/bindings/:id', async () => answer());
   app.get('/v1/catalogue', async () => {
     throw new DomainError('UNKNOWN_CURRENCY');

@@ -113,21 +113,27 @@ export function testConfig(input: {
     // Admission by event-loop lag is off too: on a loaded CI machine (2 cores, test files in
     // parallel) it refused setup enrolments and fuzz requests with 503; the gate itself is tested
     // on its own (flow-ops), and the overload rows of the chaos matrix run with it on.
-    limits: {
-      perDevicePerMinute: 1_000_000,
-      perDeviceBurst: 100_000,
-      maxInFlight: 256,
-      maxEventLoopLagMs: 0,
-      shutdownGraceMs: 5_000,
-      enrollPerMinute: 1_000_000,
-      enrollBurst: 100_000,
-    },
+    limits: TEST_LIMITS,
     ...input.overrides,
     // The admin and operations listener on an ephemeral loopback port (files run in parallel),
     // whatever else an override sets for admin (its token).
     admin: { port: 0, ...input.overrides?.admin },
   };
 }
+
+/**
+ * The tests' lifted limits: a per-device rate and an enrolment rate no test reaches, and no
+ * admission by event-loop lag (testConfig explains why); a test of one limit spreads these and sets it.
+ */
+export const TEST_LIMITS = {
+  perDevicePerMinute: 1_000_000,
+  perDeviceBurst: 100_000,
+  maxInFlight: 256,
+  maxEventLoopLagMs: 0,
+  shutdownGraceMs: 5_000,
+  enrollPerMinute: 1_000_000,
+  enrollBurst: 100_000,
+} as const;
 
 /** A random UUID (purchase intent ids). */
 export const uuid = (): string => randomUUID();
