@@ -1,4 +1,5 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
+import { type AcceptQueue, acceptQueueDelta, acceptQueueNote, readAcceptQueue } from './accept-queue.ts';
 import { type Floor, measureFloor } from './floor.ts';
 import { load } from './load.ts';
 import { paced } from './paced.ts';
@@ -193,9 +194,12 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const refusedServerP99: number[] = [];
     const achieved: number[] = [];
     const counts: Record<number, number> = {};
+    const acceptQueue: (AcceptQueue | undefined)[] = [];
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
+      const kernelBefore = readAcceptQueue();
       const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: offered, seconds: QUICK ? 2 : 4, maxSockets: 512 });
+      acceptQueue.push(acceptQueueDelta(kernelBefore, readAcceptQueue()));
       await stack.relay.call('record', { on: false });
       const samples = await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number }[]>('samples');
       const rejected = [...(res.latencyByStatus[429] ?? []), ...(res.latencyByStatus[503] ?? [])];
@@ -241,7 +245,7 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const rej = rejectP99.length ? summarise(rejectP99) : summarise([Number.NaN]);
     const accServer = acceptedServerP99.length ? summarise(acceptedServerP99) : summarise([Number.NaN]);
     const refusedServer = refusedServerP99.length ? `${summarise(refusedServerP99).median.toFixed(2)} ms` : '–';
-    const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}`;
+    const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}; ${acceptQueueNote(acceptQueue)}`;
     console.log(`  #3 ${tag}: ${note}`);
     return [
       {

@@ -202,6 +202,9 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
           ? {
               perDevicePerMinute: 100_000_000,
               perDeviceBurst: 1_000_000,
+              perDevicePaysPerMinute: 100_000_000,
+              perDevicePayBurst: 100_000,
+              payTurnBudgetMs: 0,
               maxInFlight: 256,
               maxStartingPays: 100_000,
               shutdownGraceMs: 5_000,

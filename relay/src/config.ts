@@ -32,6 +32,26 @@ export const DEFAULT_MAX_LAG_MS = 100;
 /** Default number of pays in their CPU-bound starting part at once (docs/benchmarks.md, #3). */
 export const DEFAULT_MAX_STARTING_PAYS = 8;
 /**
+ * Default pays one device may start at once (its pay bucket's burst): a kiosk visitor buying a
+ * few items in a row. Half the start gate, so one device cannot fill it (bench #3: each of 16
+ * devices sent its whole burst of 30 requests as pays at once, ~1 s of work ahead of every refusal).
+ */
+export const DEFAULT_PAY_BURST = 4;
+/** Default refill of a device's pay bucket: one pay every 2 s after the burst. */
+export const DEFAULT_PAYS_PER_MINUTE = 30;
+/**
+ * Default work budget of a loop turn (StartGate): a pay read after the current turn has run
+ * this long gets 503 instead of adding its start (1.5-2.6 ms of CPU) to the wait of every request
+ * behind it, so a refusal waits about this long, not for a whole burst (bench #3's ≤ 10 ms).
+ */
+export const DEFAULT_PAY_TURN_BUDGET_MS = 4;
+/**
+ * Default listen backlog: connections the kernel queues before the relay accepts them. Node's
+ * default (511) overflowed in bench #3 (TcpExtListenOverflows, SYN retransmits after 1 s) when a
+ * load balancer or a burst opened hundreds at once; the kernel caps it at net.core.somaxconn.
+ */
+export const DEFAULT_LISTEN_BACKLOG = 2048;
+/**
  * Default caps of held connections per process (relay/README.md, "Configuration"): each is one
  * socket (a file descriptor) and a few KB. 400 streams + 200 long-polls + maxInFlight 256 stay
  * under the common open-file limit of 1024 with room for the database pool; that is 200
@@ -216,6 +236,14 @@ export const configSchema = z.strictObject({
       maxEventLoopLagMs: z.number().int().min(0).max(10_000).default(DEFAULT_MAX_LAG_MS),
       /** Valid pays between their validation and their Antom call at once; one more gets 503 at once. */
       maxStartingPays: z.number().int().positive().default(DEFAULT_MAX_STARTING_PAYS),
+      /** Pays per device: a second token bucket, beside the per-device one every request spends from. */
+      perDevicePaysPerMinute: z.number().int().positive().default(DEFAULT_PAYS_PER_MINUTE),
+      /** At most `maxStartingPays` (checked below): one device alone cannot fill the start gate beyond its burst. */
+      perDevicePayBurst: z.number().int().positive().default(DEFAULT_PAY_BURST),
+      /** A pay read once the current event-loop turn has run this long gets 503 (0: off; StartGate). */
+      payTurnBudgetMs: z.number().min(0).max(1_000).default(DEFAULT_PAY_TURN_BUDGET_MS),
+      /** The public listener's backlog (the kernel caps it at net.core.somaxconn; the relay warns). */
+      listenBacklog: z.number().int().min(1).max(65_535).default(DEFAULT_LISTEN_BACKLOG),
       shutdownGraceMs: positiveMs.default(30_000),
       /** Event streams per device; one more ends the device's oldest (relay/README.md, "Push"). */
       maxStreamsPerDevice: z.number().int().positive().max(100).default(2),
@@ -238,12 +266,23 @@ export const configSchema = z.strictObject({
        */
       trustProxy: z.string().default(''),
     })
+    .superRefine((limits, ctx) => {
+      // A pay is also a request: its burst fits in both buckets, and in the start gate, so one
+      // device's burst is at most the gate's size (relay/README.md, "Overload").
+      const cap = Math.min(limits.maxStartingPays, limits.perDeviceBurst);
+      if (limits.perDevicePayBurst > cap)
+        ctx.addIssue({ code: 'custom', path: ['perDevicePayBurst'], message: `must be at most maxStartingPays and perDeviceBurst (${cap})` });
+    })
     .default({
       perDevicePerMinute: 120,
       perDeviceBurst: 30,
       maxInFlight: 256,
       maxEventLoopLagMs: DEFAULT_MAX_LAG_MS,
       maxStartingPays: DEFAULT_MAX_STARTING_PAYS,
+      perDevicePaysPerMinute: DEFAULT_PAYS_PER_MINUTE,
+      perDevicePayBurst: DEFAULT_PAY_BURST,
+      payTurnBudgetMs: DEFAULT_PAY_TURN_BUDGET_MS,
+      listenBacklog: DEFAULT_LISTEN_BACKLOG,
       shutdownGraceMs: 30_000,
       maxStreamsPerDevice: 2,
       maxStreams: DEFAULT_MAX_STREAMS,
@@ -323,6 +362,10 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_MAX_IN_FLIGHT', ['limits', 'maxInFlight'], 'int'],
   ['RELAY_MAX_EVENT_LOOP_LAG_MS', ['limits', 'maxEventLoopLagMs'], 'int'],
   ['RELAY_MAX_STARTING_PAYS', ['limits', 'maxStartingPays'], 'int'],
+  ['RELAY_PAYS_PER_MINUTE', ['limits', 'perDevicePaysPerMinute'], 'int'],
+  ['RELAY_PAY_BURST', ['limits', 'perDevicePayBurst'], 'int'],
+  ['RELAY_PAY_TURN_BUDGET_MS', ['limits', 'payTurnBudgetMs'], 'json'],
+  ['RELAY_LISTEN_BACKLOG', ['limits', 'listenBacklog'], 'int'],
   ['RELAY_SHUTDOWN_GRACE_MS', ['limits', 'shutdownGraceMs'], 'int'],
   ['RELAY_MAX_STREAMS_PER_DEVICE', ['limits', 'maxStreamsPerDevice'], 'int'],
   ['RELAY_MAX_STREAMS', ['limits', 'maxStreams'], 'int'],

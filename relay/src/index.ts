@@ -37,7 +37,7 @@ import { FulfilmentRepo } from './fulfilment/fulfilment-repo.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { registerOps, registerOpsEndpoints } from './http/ops-routes.ts';
 import { Metrics } from './ops/metrics.ts';
-import { Admission, RateLimiter, StartGate } from './ops/overload.ts';
+import { Admission, kernelBacklogCap, LoopTurn, RateLimiter, StartGate } from './ops/overload.ts';
 import { HeldRegistry } from './ops/streams.ts';
 import { RefundNotifications } from './refunds/refund-notifications.ts';
 import { RefundRepo } from './refunds/refund-repo.ts';
@@ -260,7 +260,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     longPollTimeoutMs: config.events.longPollTimeoutMs,
     refunds,
     limiter: new RateLimiter(config.limits.perDevicePerMinute, config.limits.perDeviceBurst),
-    startGate: new StartGate(config.limits.maxStartingPays),
+    payLimiter: new RateLimiter(config.limits.perDevicePaysPerMinute, config.limits.perDevicePayBurst),
+    startGate: new StartGate(config.limits.maxStartingPays, new LoopTurn(), config.limits.payTurnBudgetMs),
     registry,
     clock,
     streamMaxLifetimeMs: config.events.streamMaxLifetimeMs,
@@ -287,7 +288,12 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     enrollmentCodeLifetimeMs: config.enrollment.codeLifetimeMs,
     onDeviceDisabled: (id) => registry.endDevice(id, 'disabled'),
   });
-  const address = await app.listen({ host: config.host, port: config.port });
+  // The backlog is set, not left to Node's 511 (bench #3 overflowed it); the kernel cuts it to somaxconn.
+  const backlog = config.limits.listenBacklog;
+  const somaxconn = kernelBacklogCap();
+  if (somaxconn !== undefined && somaxconn < backlog)
+    logger.warn({ listenBacklog: backlog, somaxconn }, 'the kernel caps the listen backlog at net.core.somaxconn: raise it or lower limits.listenBacklog');
+  const address = await app.listen({ host: config.host, port: config.port, backlog });
   const url = address.replace('[::1]', 'localhost');
   let adminUrl: string;
   try {

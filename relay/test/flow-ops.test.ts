@@ -5,7 +5,7 @@ import { parseConfig } from '../src/config.ts';
 import { openApiPath } from '../src/http/openapi.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
 import { ADMIN_TOKEN } from './support/admin.ts';
-import { engines, uuid } from './support/env.ts';
+import { engines, TEST_LIMITS, uuid } from './support/env.ts';
 import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 import { signedPaymentNotification } from './support/streams.ts';
 
@@ -101,7 +101,8 @@ for (const engine of engines()) {
     let hk: string;
     beforeAll(async () => {
       s = await startStack(engine.name, {
-        limits: { perDevicePerMinute: 1_000_000, perDeviceBurst: 100_000, maxInFlight: 256, maxStartingPays: 1, shutdownGraceMs: 5_000 },
+        // No work budget (payTurnBudgetMs 0): this gate is tested by its count; the pay burst fits in it.
+        limits: { ...TEST_LIMITS, maxStartingPays: 1, perDevicePayBurst: 1 },
       });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
     });
@@ -128,7 +129,8 @@ for (const engine of engines()) {
     let hk: string;
     beforeAll(async () => {
       s = await startStack(engine.name, {
-        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000 },
+        // The pay bucket and the work budget lifted: these tests fill the in-flight slots with pays.
+        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000, perDevicePaysPerMinute: 1_000_000, payTurnBudgetMs: 0 },
         admin: { token: ADMIN_TOKEN },
       });
       hk = await bind(s.kiosk, 'ALIPAY_HK');

@@ -4,7 +4,7 @@ import { startRelay } from '../src/index.ts';
 import { HeldRegistry } from '../src/ops/streams.ts';
 import { ADMIN_TOKEN, adminCall } from './support/admin.ts';
 import { send, TestDevice } from './support/client.ts';
-import { engines, uuid } from './support/env.ts';
+import { engines, TEST_LIMITS, uuid } from './support/env.ts';
 import { bind, type Stack, startStack } from './support/stack.ts';
 import { gauge, holdPoll, holdStream, kioskWithBinding, newKiosk, settlesWithin, signedPaymentNotification, sleep } from './support/streams.ts';
 
@@ -45,19 +45,13 @@ describe('held registry', () => {
 });
 
 /*
- * Per-device and enrolment rate limits lifted, and the event-loop lag gate off: these relays
- * share their event loop with the test's clients, so on a loaded machine the lag measures the
- * harness and refused a setup enrolment with 503 (the gate has its own test in flow-ops.test.ts).
- * The caps under test are the held-connection caps and maxInFlight.
+ * The tests' lifted limits (TEST_LIMITS): per-device, pay and enrolment rates lifted, and the
+ * event-loop lag gate and the pays' loop-turn budget off: these relays share their event loop with
+ * the test's clients, so on a loaded machine the lag (and a turn's length) measures the harness
+ * and refused a setup enrolment or a pay with 503 (each gate has its own test: flow-ops.test.ts,
+ * http-admission.test.ts). The caps under test are the held-connection caps and maxInFlight.
  */
-const fast = {
-  perDevicePerMinute: 1_000_000,
-  perDeviceBurst: 100_000,
-  enrollPerMinute: 1_000_000,
-  enrollBurst: 100_000,
-  maxEventLoopLagMs: 0,
-  shutdownGraceMs: 5_000,
-};
+const fast = TEST_LIMITS;
 
 for (const engine of engines()) {
   describe.skipIf(engine.skip !== undefined)(`stream and long-poll caps per device (${engine.name})`, () => {

@@ -75,8 +75,10 @@ describe('route contexts: a route is authenticated by the context it is declared
         .sort(),
     );
     for (const r of v1.filter((x) => `${x.method} ${x.path}` !== ENROLL)) {
+      // The pay adds its own early refusals (pay bucket, start gate) after the context's, before its body is read.
+      const pay = `${r.method} ${r.path}` === `POST ${RELAY_ROUTES.createPurchase.path}`;
       expect({ onRequest: r.onRequest, preHandler: r.preHandler }, `${r.method} ${r.path}`).toEqual({
-        onRequest: ['admission', 'rateLimitedEarly'],
+        onRequest: ['admission', 'rateLimitedEarly', ...(pay ? ['payAdmission'] : [])],
         preHandler: ['deviceSignature'],
       });
     }

@@ -1,7 +1,7 @@
 import { type CurrencyCode, WALLET_IDS, WALLETS } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalogue } from '../payments/catalogue.ts';
-import type { StartGate } from '../ops/overload.ts';
+import { type RateLimiter, RetryLaterError, type StartGate } from '../ops/overload.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
 import {
   BindingQuerySchema,
@@ -25,6 +25,24 @@ export interface ClientRouteDeps extends HeldDeps, DeviceAuth {
   refunds?: RefundService;
   /** Bounds the pays in their CPU-bound starting part (absent: unbounded). */
   startGate?: StartGate;
+  /** Pays per device, beside `limiter`'s requests per device (absent: unlimited). */
+  payLimiter?: RateLimiter;
+}
+
+/**
+ * The pay's own early refusals (its route's `onRequest` hook, after the context's early rate
+ * limit and before the body is read, parsed or its signature checked): 429 when the device's pay
+ * bucket is empty, 503 when the start gate would refuse it now (full, or the loop turn's work
+ * budget spent). Like `rateLimitedEarly` it only reads: the handler spends the token and enters
+ * the gate, so a forged device id drains nobody's pay bucket.
+ */
+function payAdmissionEarly(deps: ClientRouteDeps) {
+  return function payAdmission(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+    const id = req.headers['x-device-id'];
+    const wait = deps.payLimiter && typeof id === 'string' ? deps.payLimiter.wait(`pay:${id}`) : 0;
+    if (wait > 0) done(new RetryLaterError('RATE_LIMITED', wait));
+    else done(deps.startGate && !deps.startGate.canEnter() ? new RetryLaterError('OVERLOADED', 1) : undefined);
+  };
 }
 
 /**
@@ -97,15 +115,17 @@ function deviceRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
     return deps.bindings.unlink(callerOf(req), id);
   });
 
-  app.post('/v1/purchases', async (req, reply) => {
+  app.post('/v1/purchases', { onRequest: payAdmissionEarly(deps) }, async (req, reply) => {
     NoQuerySchema.parse(req.query);
     const body = PurchaseRequestSchema.parse(req.body);
     const caller = callerOf(req);
     // An authenticated, well-formed pay holds a StartGate slot until its Antom call goes out (or
-    // it is answered without one); past the gate's size it is refused with 503 before its
-    // spending checks, commit and signature. Bad input is answered as such whatever the load.
+    // it is answered without one); past the gate's size or budget it is refused with 503 before
+    // its spending checks, commit and signature. The gate is entered before the pay token is
+    // spent, so a 503 costs the device nothing.
     const release = deps.startGate?.enter();
     try {
+      deps.payLimiter?.take(`pay:${caller.deviceId}`);
       return reply.code(200).send(await deps.purchases.create(caller, body, release));
     } finally {
       release?.();

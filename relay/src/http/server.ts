@@ -64,6 +64,19 @@ class RequestLogLevels extends LogController {
 }
 
 /**
+ * A request refused before its body was read (admission, rate limits, the start gate: onRequest
+ * hooks) has its body left unparsed. Node reads and discards what is left of it after the answer
+ * so the kept-alive connection stays usable; that is cheap up to BODY_LIMIT, the most the relay
+ * would have read anyway. A body declared larger, or of unknown length (chunked), would make the
+ * relay read it all for nothing, so that connection is closed after the answer instead.
+ */
+function keepOrCloseUnread(req: FastifyRequest, reply: FastifyReply): void {
+  if (req.raw.complete) return;
+  const declared = req.headers['content-length'];
+  if (declared === undefined ? req.headers['transfer-encoding'] !== undefined : !(Number(declared) <= BODY_LIMIT)) reply.header('Connection', 'close');
+}
+
+/**
  * The Fastify instance with the relay's body handling: JSON is read as raw bytes (kept for
  * signature checks) and parsed strictly, bodies are capped at 16 KB, every error is typed, and
  * every JSON answer is serialised through its schema (response-contract.ts; `strictResponses`:
@@ -105,7 +118,10 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
     }
   });
   serialiseThroughContract(app, options.strictResponses ?? false);
-  app.setErrorHandler((err, _req, reply) => sendError(reply, err));
+  app.setErrorHandler((err, req, reply) => {
+    keepOrCloseUnread(req, reply);
+    return sendError(reply, err);
+  });
   app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));
   return app;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DomainError } from '@scan-to-bind/shared/domain';
 
 /** Thrown to refuse a request with a Retry-After (seconds). */
@@ -131,26 +132,69 @@ export class Admission {
 }
 
 /**
+ * The current turn of the event loop, as seen by the pays read in it: a clock started by the
+ * first pay checked in a turn (`elapsedMs`) and stopped in the turn's check phase
+ * (`setImmediate`, which runs once the poll phase has handed over every socket that was ready).
+ * Everything the relay does for the requests of one poll batch runs before the next batch is
+ * read (on SQLite a pay's whole start is synchronous), so how long the turn has run since its
+ * first pay is the work accepted in it, which every request still unread waits behind: the
+ * refusals among them included (bench #3). Started by a pay, not by any request, so other work
+ * (held connections opening, refusals) never refuses a lone pay.
+ */
+export class LoopTurn {
+  #startedAt = -1;
+  readonly #end = (): void => {
+    this.#startedAt = -1;
+  };
+
+  /** Milliseconds since the first request of this turn (0 for the first one; starts the clock). */
+  elapsedMs(now = performance.now()): number {
+    if (this.#startedAt < 0) {
+      this.#startedAt = now;
+      setImmediate(this.#end);
+    }
+    return now - this.#startedAt;
+  }
+}
+
+/**
  * Authenticated, well-formed pays between their validation and their Antom call: the part of a
- * pay that costs the relay most (the spending checks, the intent's commit, the signature). At
- * most `max` at once; one more gets 503 OVERLOADED at once instead of queueing. Admission by
- * the number in flight cannot see this: most pays in flight wait on Antom, and a burst of new
- * ones (each device's whole rate-limit burst at the same moment) queues seconds of work that
- * every later request, a cheap refusal included, waits behind (bench #3).
+ * pay that costs the relay most (the spending checks, the intent's commit, the signature). A pay
+ * is refused with 503 OVERLOADED at once instead of queueing when
+ * - `max` pays are in that part already (admission by the number in flight cannot see this: most
+ *   pays in flight wait on Antom, while a burst of new ones queues seconds of work that every
+ *   later request, a cheap refusal included, waits behind; bench #3), or
+ * - the current loop turn has already run `turnBudgetMs` (0: off; see LoopTurn): the work budget.
+ *   The first pay of a turn always starts, so the relay keeps making progress; the rest of a
+ *   burst read in one turn is refused rather than run ahead of the requests behind it. The
+ *   budget bounds the wait of a refusal where the gate's count cannot: on SQLite each pay's
+ *   start runs to its Antom call in one go, so the count never reaches `max`.
  */
 export class StartGate {
   #starting = 0;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly turn?: LoopTurn,
+    private readonly turnBudgetMs = 0,
+  ) {}
 
   /** Pays in their starting part now. */
   get starting(): number {
     return this.#starting;
   }
 
+  /**
+   * Whether a pay could start now. Changes nothing: it lets the relay refuse a pay before its
+   * body is read and its signature checked (device-auth.ts), while `enter` decides.
+   */
+  canEnter(): boolean {
+    return this.#starting < this.max && !(this.turnBudgetMs > 0 && this.turn !== undefined && this.turn.elapsedMs() >= this.turnBudgetMs);
+  }
+
   /** Lets one pay start, or throws OVERLOADED; the returned release may be called any number of times. */
   enter(): () => void {
-    if (this.#starting >= this.max) throw new RetryLaterError('OVERLOADED', 1);
+    if (!this.canEnter()) throw new RetryLaterError('OVERLOADED', 1);
     this.#starting += 1;
     let released = false;
     return () => {
@@ -158,5 +202,19 @@ export class StartGate {
       released = true;
       this.#starting -= 1;
     };
+  }
+}
+
+/**
+ * The kernel's cap on a listen backlog (`net.core.somaxconn`), or undefined where it cannot be
+ * read (not Linux). A larger `limits.listenBacklog` is silently cut to it by the kernel, so the
+ * relay says so at start (index.ts).
+ */
+export function kernelBacklogCap(read: () => string = () => readFileSync('/proc/sys/net/core/somaxconn', 'utf8')): number | undefined {
+  try {
+    const n = Number(read().trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -122,12 +122,16 @@ export function testConfig(input: {
 }
 
 /**
- * The tests' lifted limits: a per-device rate and an enrolment rate no test reaches, and no
- * admission by event-loop lag (testConfig explains why); a test of one limit spreads these and sets it.
+ * The tests' lifted limits: a per-device rate, a pay rate and an enrolment rate no test reaches,
+ * and no admission by event-loop lag or by the loop turn's work budget (testConfig explains why);
+ * a test of one limit spreads these and sets it. The pay burst stays at the start gate's size.
  */
 export const TEST_LIMITS = {
   perDevicePerMinute: 1_000_000,
   perDeviceBurst: 100_000,
+  perDevicePaysPerMinute: 1_000_000,
+  perDevicePayBurst: 8,
+  payTurnBudgetMs: 0,
   maxInFlight: 256,
   maxEventLoopLagMs: 0,
   shutdownGraceMs: 5_000,
