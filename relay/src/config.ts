@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ItemTitleSchema, RelayBindingSchema, SkuSchema } from '@scan-to-bind/shared/relay-api';
 import { z } from 'zod';
 import { antomBaseUrlProblem } from './antom/base-url.ts';
+import { DEFAULT_PAY_BATCH_MAX } from './payments/pay-batcher.ts';
 
 const positiveMs = z.number().int().positive();
 /** The most refreshes a binding may report (the client API's `refreshesLeft` bound). */
@@ -96,6 +97,14 @@ export const configSchema = z.strictObject({
    * max_connections of 100 (docs/benchmarks.md, third round). Keep instances × size below it.
    */
   databasePoolSize: z.number().int().min(1).max(1000).default(25),
+  /**
+   * PostgreSQL: the most pays whose begins (nonce, checks, intent row) share one statement and
+   * commit (payments/pay-batcher.ts, group commit). Batches form only from pays that arrive
+   * while the previous commit is in flight, so this bounds one commit's work under load. At most
+   * 64: each pay of a batch is a subtransaction, and PostgreSQL caches 64 per backend
+   * (store/migrations-0008.ts).
+   */
+  databasePayBatchMax: z.number().int().min(1).max(64).default(DEFAULT_PAY_BATCH_MAX),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * An answer or event that does not match its shared/relay-api schema is a 500 (an event: not
@@ -309,6 +318,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_DATA_DIR', ['dataDir'], 'string'],
   ['DATABASE_URL', ['databaseUrl'], 'string'],
   ['DATABASE_POOL_SIZE', ['databasePoolSize'], 'int'],
+  ['DATABASE_PAY_BATCH_MAX', ['databasePayBatchMax'], 'int'],
   ['RELAY_LOG_LEVEL', ['logLevel'], 'string'],
   ['RELAY_STRICT_RESPONSES', ['strictResponses'], 'json'],
   ['ANTOM_BASE_URL', ['antom', 'baseUrl'], 'string'],

@@ -73,6 +73,8 @@ export interface Relay {
   servers: { public: FastifyInstance; admin: FastifyInstance };
   fulfilment: Fulfilment;
   refunds: RefundService;
+  /** Purchase rows and their writes (its `payBegins` batches PostgreSQL pay begins: tests watch a batch form). */
+  purchaseRepo: PurchaseRepo;
   /** Stops taking requests, lets in-flight ones (and their money calls) finish, then closes. */
   close(): Promise<void>;
 }
@@ -136,7 +138,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const deferToPay = store.dialect === 'postgres' ? (method: string, path: string) => method === 'POST' && path === '/v1/purchases' : undefined;
   const devices = new DeviceService({ store, box, clock, players, deferToPay });
   const bindingRepo = new BindingRepo(store, clock, hub);
-  const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }));
+  const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }), config.databasePayBatchMax);
   const fulfilmentRepo = new FulfilmentRepo(store);
   const fulfilment = new Fulfilment(
     fulfilmentRepo,
@@ -373,6 +375,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     servers: { public: app, admin: adminApp },
     fulfilment,
     refunds,
+    purchaseRepo,
     close() {
       closed ??= shutdown();
       return closed;

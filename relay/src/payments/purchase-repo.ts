@@ -10,13 +10,14 @@ import {
 } from '@scan-to-bind/shared/domain';
 import { createHash } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
-import { CompiledQuery, type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
 import type { Dialect, Store } from '../store/db.ts';
 import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
+import { DEFAULT_PAY_BATCH_MAX, PayBeginBatcher } from './pay-batcher.ts';
 import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
 
 /** A purchase row. */
@@ -161,8 +162,6 @@ const spentQuery = (column: 'owner' | 'account_ref') =>
   );
 const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
 
-const PAY_BEGIN_SQL = 'select relay_pay_begin($1::jsonb) as r';
-
 /** What relay_pay_begin needs to decide and insert for one wallet the binding may turn out to have. */
 export interface PayBeginWallet {
   /** True when the price or a per-transaction limit already refuses this wallet (the rules name the code). */
@@ -268,12 +267,18 @@ export class PurchaseRepo {
   /** Runs inside the transaction that makes a purchase SUCCEEDED (the fulfilment outbox). */
   onSucceeded: ((trx: Transaction<Database>, row: PurchaseRow) => Promise<void>) | undefined;
 
+  /** PostgreSQL: the group commit of pay begins (`begin`); at most `payBatchMax` pays per commit. */
+  readonly payBegins: PayBeginBatcher | undefined;
+
   constructor(
     readonly store: Store,
     readonly clock: Clock,
     readonly hub: EventHub,
     readonly logger: Logger,
-  ) {}
+    payBatchMax = DEFAULT_PAY_BATCH_MAX,
+  ) {
+    this.payBegins = store.dialect === 'postgres' ? new PayBeginBatcher(store, payBatchMax) : undefined;
+  }
 
   /**
    * Writes a new purchase under the spending locks of `keys` (`lockSpending`): `decide` reads
@@ -299,14 +304,13 @@ export class PurchaseRepo {
   /**
    * PostgreSQL only: a pay's whole first part in one statement and commit (relay_pay_begin,
    * store/migrations-0007.ts: nonce, enrolment, idempotency, binding, spending locks and
-   * windows, intent insert). The caller computes `input` and reads the answer.
+   * windows, intent insert), batched with concurrent pays (PayBeginBatcher). The caller
+   * computes `input` and reads the answer.
    */
   async begin(input: PayBeginInput): Promise<PayBeginAnswer> {
-    if (this.store.dialect !== 'postgres') throw new Error('PurchaseRepo.begin runs on PostgreSQL only');
-    const res = await this.store.db.executeQuery<{ r: PayBeginAnswer }>(CompiledQuery.raw(PAY_BEGIN_SQL, [JSON.stringify(input)]));
-    const answer = res.rows[0]?.r;
-    if (!answer) throw new Error('relay_pay_begin returned nothing');
-    return answer;
+    if (!this.payBegins) throw new Error('PurchaseRepo.begin runs on PostgreSQL only');
+    // Group commit (pay-batcher.ts): with other begins, in one statement and commit.
+    return this.payBegins.begin(input);
   }
 
   /** Inserts a whole purchase row (a refused pay's FAILED row); a unique violation is thrown. */
