@@ -7,7 +7,11 @@ import type { PayBeginAnswer, PayBeginBinding, PayBeginInput, PayBeginWallet, Pu
  * prepared once on the connection, run in one synchronous transaction, no Kysely. SQLite's
  * single writer stands in for PostgreSQL's spending locks: `BEGIN IMMEDIATE` takes the write
  * lock before the first read, so two pays sharing a player or a wallet account are checked one
- * after the other, and the event loop runs nothing else until the COMMIT.
+ * after the other, and the event loop runs nothing else until the COMMIT. The commits here
+ * are made durable by `Store.durable()`, which every caller awaits before acting on them: they
+ * run at whatever `synchronous` level the connection has at that moment (today FULL, except
+ * inside a `Store.relaxed` window of another request, whose awaits these statements may fall
+ * into; with SQLite group commit, NORMAL, and `durable()` is the fsync barrier).
  */
 
 /** Purchase states a sum counts, as a SQL list; `counted` is checked against it on every call. */
