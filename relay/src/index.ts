@@ -133,9 +133,9 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     logger: logger.child({ component: 'antom' }),
   });
   const urls = { public: config.publicUrl?.replace(/\/+$/u, '') ?? '' };
-  // On PostgreSQL a pay's nonce and enrolment check go into its one statement (relay_pay_begin,
-  // PurchaseService): issue 17, 2 round trips per pay. SQLite records them in authentication.
-  const deferToPay = store.dialect === 'postgres' ? (method: string, path: string) => method === 'POST' && path === '/v1/purchases' : undefined;
+  // A pay's nonce and enrolment check go into its one transaction (PurchaseRepo.begin:
+  // relay_pay_begin on PostgreSQL, prepared statements on SQLite): issue 17, the pay in one trip.
+  const deferToPay = (method: string, path: string) => method === 'POST' && path === '/v1/purchases';
   const devices = new DeviceService({ store, box, clock, players, deferToPay });
   const bindingRepo = new BindingRepo(store, clock, hub);
   const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }), config.databasePayBatchMax);

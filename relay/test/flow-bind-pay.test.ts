@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockId } from '../src/payments/purchase-repo.ts';
 import { engines, uuid } from './support/env.ts';
-import { TestDevice } from './support/client.ts';
+import { enroll, TestDevice } from './support/client.ts';
 import { approveOnPhone, bind, type Stack, startStack, waitFor } from './support/stack.ts';
 
 for (const engine of engines()) {
@@ -57,6 +57,50 @@ for (const engine of engines()) {
       expect(first.body['state']).toBe('SUCCEEDED');
       const capped = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(capped.body).toMatchObject({ state: 'FAILED', error: { code: 'SPENDING_CAP_DAILY' } });
+    });
+
+    it('a refused pay is kept as a FAILED row: its intent replays the same answer, copies at once leave one row, another body conflicts', async () => {
+      const player = new TestDevice(s.launcher.baseUrl, s.launcher.creds, s.assertion('copies'), s.launcher.now);
+      const bindingId = await bind(player, 'ALIPAY_HK');
+      const body = { bindingId, sku: 'vault', quantity: 2, purchaseIntentId: uuid() };
+      // Eight copies of one refused request at once (each its own nonce): one row, one answer.
+      const answers = await Promise.all(Array.from({ length: 8 }, () => player.request('POST', '/v1/purchases', body)));
+      for (const a of answers)
+        expect(a.body).toMatchObject({ purchaseIntentId: body.purchaseIntentId, state: 'FAILED', version: 1, error: { code: 'ABOVE_PER_TRANSACTION' } });
+      const rows = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', body.purchaseIntentId).execute();
+      expect(rows).toMatchObject([{ state: 'FAILED', error_code: 'ABOVE_PER_TRANSACTION', next_check_at: null, lease_until: null, submitted_at: null }]);
+      const again = await player.request('POST', '/v1/purchases', body);
+      expect(again.body).toEqual(answers[0]?.body);
+      const conflict = await player.request('POST', '/v1/purchases', { ...body, quantity: 1 });
+      expect(conflict.body).toMatchObject({ error: { code: 'IDEMPOTENCY_CONFLICT' } });
+      // Eight copies of one accepted request at once: one payment at Antom.
+      const paid = { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() };
+      const copies = await Promise.all(Array.from({ length: 8 }, () => player.request('POST', '/v1/purchases', paid)));
+      for (const c of copies) expect(c.body).toMatchObject({ purchaseIntentId: paid.purchaseIntentId });
+      expect(copies.some((c) => c.body['state'] === 'SUCCEEDED')).toBe(true);
+      const state = await s.admin('GET', '/state');
+      const payments = (state.body['payments'] as { paymentRequestId: string }[]).filter((p) =>
+        p.paymentRequestId.includes(paid.purchaseIntentId.replace(/-/g, '')),
+      );
+      expect(payments).toHaveLength(1);
+    });
+
+    it('a device disabled after its credentials were cached: its next pay is DEVICE_NOT_ENROLLED and writes nothing', async () => {
+      const code = await s.relay.devices.createEnrollmentCode({ label: 'Launcher 2', kind: 'launcher', lifetimeMs: 60_000 });
+      const creds = await enroll(s.relay.url, code.code);
+      const device = new TestDevice(s.relay.url, creds, s.assertion('disabled-later', creds.deviceId), s.launcher.now);
+      const bindingId = await bind(device, 'ALIPAY_HK');
+      const ok = await device.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+      expect(ok.body['state']).toBe('SUCCEEDED');
+      await s.relay.devices.disable(creds.deviceId);
+      const nonces = async () => (await s.relay.store.db.selectFrom('nonces').select('nonce').where('device_id', '=', creds.deviceId).execute()).length;
+      const before = await nonces();
+      const intent = uuid();
+      const refused = await device.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
+      expect(refused.status).toBe(401);
+      expect(refused.body).toMatchObject({ error: { code: 'DEVICE_NOT_ENROLLED' } });
+      expect(await nonces()).toBe(before);
+      expect(await s.relay.store.db.selectFrom('purchases').select('intent_id').where('intent_id', '=', intent).execute()).toEqual([]);
     });
 
     it('concurrent pays of one player cannot overshoot the daily cap together (the spending lock)', async () => {

@@ -1,8 +1,6 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { Caller } from '../devices/device-service.ts';
-import type { Store } from '../store/db.ts';
 import type { BindingRow } from './binding-repo.ts';
-import { currentVisit } from './kiosk-visit-repo.ts';
 
 /*
  * Kiosk visits (issue 14). The kiosk client picks a random visit id for each visitor and
@@ -28,10 +26,4 @@ export function checkPurchaseVisit(caller: Caller, binding: Pick<BindingRow, 'vi
   if (caller.kind !== 'kiosk') return;
   if ((visitId ?? null) !== binding.visit_id) throw new DomainError('KIOSK_VISIT_ENDED', 'the binding belongs to another visit');
   if (binding.visit_id !== null && current !== binding.visit_id) throw new DomainError('KIOSK_VISIT_ENDED', 'the visit is over');
-}
-
-/** `checkPurchaseVisit`, reading the device's current visit only when the rule needs it. */
-export async function assertPurchaseVisit(store: Store, caller: Caller, binding: Pick<BindingRow, 'visit_id'>, visitId: string | undefined): Promise<void> {
-  const needsCurrent = caller.kind === 'kiosk' && binding.visit_id !== null && (visitId ?? null) === binding.visit_id;
-  checkPurchaseVisit(caller, binding, visitId, needsCurrent ? await currentVisit(store, caller.deviceId) : binding.visit_id);
 }

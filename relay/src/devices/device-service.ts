@@ -19,8 +19,8 @@ export interface Caller {
   /** Whose bindings and purchases these are: `player:<sub>` for launchers, `device:<id>` for kiosks. */
   owner: string;
   /**
-   * Set when authentication left two checks to the request's own first statement (a pay on
-   * PostgreSQL, `deferToPay`): the nonce to record (a replay is refused there) and the device's
+   * Set when authentication left two checks to the request's own first transaction (a pay,
+   * `deferToPay`: PurchaseRepo.begin): the nonce to record (a replay is refused there) and the device's
    * enrolment to re-check (its credentials came from memory). Undefined when both were done.
    */
   unrecorded?: { nonce: string; seenAt: number };
@@ -54,7 +54,7 @@ export class DeviceService {
 
   /**
    * `deferToPay` names the requests whose handler records the nonce and re-checks the device's
-   * enrolment in its own first statement (the pay on PostgreSQL: relay_pay_begin), so their
+   * enrolment in its own first transaction (the pay: PurchaseRepo.begin), so their
    * authentication sends nothing to the database once the device is known.
    */
   constructor(deps: {
@@ -117,7 +117,7 @@ export class DeviceService {
    * its `did`), then records the nonce (its primary key rejects a replay). Nothing is written
    * for a request that fails any earlier check. For a request `deferToPay` accepts, the device
    * row may come from memory and the nonce is not recorded here: the returned Caller carries it
-   * (`unrecorded`) and the handler's first statement records it and re-checks the enrolment.
+   * (`unrecorded`) and the handler's first transaction records it and re-checks the enrolment.
    */
   async authenticate(req: { method: string; pathWithQuery: string; headers: Record<string, string | string[] | undefined>; rawBody: Buffer }): Promise<Caller> {
     const h = (name: string): string | undefined => {

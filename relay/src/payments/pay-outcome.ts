@@ -32,16 +32,22 @@ export async function applyPayAnswer(
     res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row);
     if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id);
   } else {
+    // The pay's lease is released and the first inquiry scheduled in the same statement as the
+    // PROCESSING state (issue 17: the outcome in one statement). Only when nothing changed (the
+    // row had moved on) is it a separate release, which touches an unsettled purchase only.
+    const nextCheckAt = now + inquiryIntervalMs;
     res = await repo.apply(
       row.intent_id,
       'PAY_UNKNOWN',
       {
         result_code: unsettledCode(outcome),
         payment_id: outcome.kind === 'pending' ? (outcome.answer?.paymentId ?? null) : null,
+        next_check_at: nextCheckAt,
+        lease_until: null,
       },
       row,
     );
-    await repo.release(row.intent_id, { next_check_at: now + inquiryIntervalMs });
+    if (!res?.changed) await repo.release(row.intent_id, { next_check_at: nextCheckAt });
   }
   return res?.row ?? (await repo.get(row.intent_id)) ?? row;
 }

@@ -10,7 +10,7 @@ import {
 } from '@scan-to-bind/shared/domain';
 import { createHash } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
@@ -19,6 +19,7 @@ import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
 import { DEFAULT_PAY_BATCH_MAX, PayBeginBatcher } from './pay-batcher.ts';
 import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
+import { SqlitePurchases } from './purchase-sqlite.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
@@ -105,8 +106,7 @@ const updates = new Map<string, Prepared<UpdateArgs, never>>();
  * Writes the given columns of a row only if the stored row still has version `read_version`
  * (optimistic lock). One compiled statement per set of columns (a handful of call sites).
  */
-function updateIfUnchanged(columns: (keyof PurchaseRow)[]): Prepared<UpdateArgs, never> {
-  const key = columns.join(',');
+function updateIfUnchanged(columns: (keyof PurchaseRow)[], key: string): Prepared<UpdateArgs, never> {
   let q = updates.get(key);
   if (!q) {
     q = new Prepared<UpdateArgs, never>((db, arg) =>
@@ -129,38 +129,6 @@ export const purchaseByPaymentRequest = new Prepared<{ payment_request_id: strin
 
 /** Purchase states whose amount counts as spent (wallet limits, studio caps). */
 export const COUNTED = ['SUBMITTED', 'PROCESSING', 'SUCCEEDED'];
-
-interface SpentArgs {
-  value: string;
-  currency: string;
-  aFrom: number;
-  aTo: number;
-  bFrom: number;
-  bTo: number;
-  from: number;
-  to: number;
-}
-
-/**
- * Two sums in one indexed read: what `column = value` spent in `currency` (counted states) in
- * window a and in window b. Only the span of the two windows is read (for the wallet check the
- * covering index purchases_account_spend answers it without touching the rows).
- */
-const spentQuery = (column: 'owner' | 'account_ref') =>
-  new Prepared<SpentArgs, { a: string | number | null; b: string | number | null }>((db: Kysely<Database>, arg) =>
-    db
-      .selectFrom('purchases')
-      .select([
-        sql<string | number | null>`sum(case when created_at >= ${arg('aFrom')} and created_at < ${arg('aTo')} then amount_minor else 0 end)`.as('a'),
-        sql<string | number | null>`sum(case when created_at >= ${arg('bFrom')} and created_at < ${arg('bTo')} then amount_minor else 0 end)`.as('b'),
-      ])
-      .where(column, '=', arg('value'))
-      .where('currency', '=', arg('currency'))
-      .where('created_at', '>=', arg('from'))
-      .where('created_at', '<', arg('to'))
-      .where('state', 'in', COUNTED),
-  );
-const SPENT = { owner: spentQuery('owner'), account_ref: spentQuery('account_ref') };
 
 /** What relay_pay_begin needs to decide and insert for one wallet the binding may turn out to have. */
 export interface PayBeginWallet {
@@ -223,26 +191,13 @@ export interface Window {
 /** What `column = value` spent in `currency` in windows a and b, read under the spending locks. */
 export type SpentReader = (column: 'owner' | 'account_ref', value: string, currency: string, a: Window, b: Window) => Promise<[number, number]>;
 
-/** A signed 64-bit advisory lock id for a spending key (decimal string, for a ::bigint cast). */
+/**
+ * A signed 64-bit advisory lock id for a spending key (decimal string, for a ::bigint cast): the
+ * first 8 bytes of SHA-256 of the key, as relay_pay_begin computes it in SQL (two keys colliding
+ * only serialise more than needed). Tests hold a pay's lock from outside with it.
+ */
 export function lockId(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0).toString();
-}
-
-/**
- * Serialises spending checks per key (player, wallet account). SQLite has one writer at a
- * time already. On PostgreSQL: transaction-scoped advisory locks, taken in one statement in a
- * fixed order (no deadlock between two pays sharing a key), released by the commit. The
- * 64-bit lock id is the first 8 bytes of SHA-256 of the key; two keys colliding only
- * serialise more than needed. (Before: an `INSERT … ON CONFLICT` plus `SELECT … FOR UPDATE`
- * on a lock table, two round trips and a row write per pay; migration 0006 dropped it.)
- */
-async function lockSpending(trx: Transaction<Database>, dialect: Dialect, keys: string[]): Promise<void> {
-  if (dialect !== 'postgres') return;
-  const ids = [...new Set(keys.map(lockId))].sort();
-  await sql`select ${sql.join(
-    ids.map((id) => sql`pg_advisory_xact_lock(${id}::bigint)`),
-    sql`, `,
-  )}`.execute(trx);
 }
 
 /**
@@ -269,6 +224,8 @@ export class PurchaseRepo {
 
   /** PostgreSQL: the group commit of pay begins (`begin`); at most `payBatchMax` pays per commit. */
   readonly payBegins: PayBeginBatcher | undefined;
+  /** The hot path's prepared statements on SQLite (undefined on PostgreSQL). */
+  readonly #lite: SqlitePurchases | undefined;
 
   constructor(
     readonly store: Store,
@@ -277,45 +234,40 @@ export class PurchaseRepo {
     readonly logger: Logger,
     payBatchMax = DEFAULT_PAY_BATCH_MAX,
   ) {
+    this.#lite = store.sqlite ? new SqlitePurchases(store, store.sqlite, COUNTED, COLUMNS) : undefined;
     this.payBegins = store.dialect === 'postgres' ? new PayBeginBatcher(store, payBatchMax) : undefined;
   }
 
   /**
-   * Writes a new purchase under the spending locks of `keys` (`lockSpending`): `decide` reads
-   * what was spent (`SpentReader`, inside the locks) and returns the row to insert, refused or
-   * not. So two pays sharing a player or a wallet account are checked one after the other.
-   * Returns the row exactly as inserted.
-   */
-  create(keys: string[], decide: (spent: SpentReader) => Promise<PurchaseRow>): Promise<PurchaseRow> {
-    const { dialect } = this.store;
-    return this.store.db.transaction().execute(async (trx) => {
-      await lockSpending(trx, dialect, keys);
-      const values = await decide(async (column, value, currency, a, b) => {
-        const [aFrom, aTo, bFrom, bTo] = [a.start.getTime(), a.end.getTime(), b.start.getTime(), b.end.getTime()];
-        const args = { value, currency, aFrom, aTo, bFrom, bTo, from: Math.min(aFrom, bFrom), to: Math.max(aTo, bTo) };
-        const r = await SPENT[column].first(trx, dialect, args);
-        return [Number(r?.a ?? 0), Number(r?.b ?? 0)];
-      });
-      await insertPurchase.execute(trx, dialect, values);
-      return values;
-    });
-  }
-
-  /**
-   * PostgreSQL only: a pay's whole first part in one statement and commit (relay_pay_begin,
-   * store/migrations-0007.ts: nonce, enrolment, idempotency, binding, spending locks and
-   * windows, intent insert), batched with concurrent pays (PayBeginBatcher). The caller
-   * computes `input` and reads the answer.
+   * A pay's whole first part in one transaction (nonce, enrolment, idempotency, binding,
+   * spending windows, intent insert), decided by one owner per engine: on PostgreSQL
+   * relay_pay_begin (store/migrations-0007.ts), group-committed with concurrent pays
+   * (PayBeginBatcher, relay_pay_begin_many); on SQLite one synchronous transaction of prepared
+   * statements (purchase-sqlite.ts) with the same semantics and answer. The caller computes
+   * `input` and reads the answer. Resolves only once the commit is durable.
    */
   async begin(input: PayBeginInput): Promise<PayBeginAnswer> {
-    if (!this.payBegins) throw new Error('PurchaseRepo.begin runs on PostgreSQL only');
-    // Group commit (pay-batcher.ts): with other begins, in one statement and commit.
+    const lite = this.#lite;
+    if (lite) {
+      if (lite.busy) await lite.free();
+      const answer = lite.payBegin(input);
+      await this.store.durable();
+      return answer;
+    }
+    if (!this.payBegins) throw new Error('PurchaseRepo.begin: no engine');
     return this.payBegins.begin(input);
   }
 
   /** Inserts a whole purchase row (a refused pay's FAILED row); a unique violation is thrown. */
   async insert(row: PurchaseRow): Promise<void> {
-    await insertPurchase.execute(this.store.db, this.store.dialect, row);
+    const lite = this.#lite;
+    if (lite) {
+      if (lite.busy) await lite.free();
+      lite.insert(row);
+      await this.store.durable();
+    } else {
+      await insertPurchase.execute(this.store.db, this.store.dialect, row);
+    }
   }
 
   /** Reads one purchase by Antom's paymentRequestId (notifications). */
@@ -380,6 +332,14 @@ export class PurchaseRepo {
     return byIntent.first(this.store.db, this.store.dialect, { intent_id: intentId });
   }
 
+  /** `get` for apply(): on SQLite the prepared statement, once no Kysely transaction is open. */
+  async #read(intentId: string): Promise<PurchaseRow | undefined> {
+    const lite = this.#lite;
+    if (!lite) return this.get(intentId);
+    if (lite.busy) await lite.free();
+    return lite.get(intentId);
+  }
+
   /**
    * Applies an Antom outcome or a local step. Duplicates are no-ops; a contradicting outcome
    * (S after F, F after S) is refused by the machine and logged as an alarm, never applied.
@@ -398,8 +358,9 @@ export class PurchaseRepo {
     known?: PurchaseRow,
   ): Promise<{ row: PurchaseRow; changed: boolean } | undefined> {
     const { db, dialect } = this.store;
+    const lite = this.#lite;
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
-      const row = attempt === 0 && known?.intent_id === intentId ? known : await byIntent.first(db, dialect, { intent_id: intentId });
+      const row = attempt === 0 && known?.intent_id === intentId ? known : await this.#read(intentId);
       if (!row) return undefined;
       const t = purchaseTransition(row.state as PurchaseState, event);
       if (!t.ok) {
@@ -422,17 +383,26 @@ export class PurchaseRepo {
       delete changes.intent_id;
       const columns = (Object.keys(changes) as (keyof PurchaseRow)[]).filter((c) => changes[c] !== undefined).sort();
       const next: PurchaseRow = { ...row, ...changes };
-      const update = updateIfUnchanged(columns);
+      const key = columns.join(',');
       const args = { ...changes, intent_id: intentId, read_version: row.version };
       const hook = t.state === 'SUCCEEDED' ? this.onSucceeded : undefined;
-      const written = hook
-        ? await db.transaction().execute(async (trx) => {
-            const res = await update.execute(trx, dialect, args);
-            if (Number(res.numAffectedRows ?? 0) !== 1) return false;
-            await hook(trx, next);
-            return true;
-          })
-        : Number((await update.execute(db, dialect, args)).numAffectedRows ?? 0) === 1;
+      let written: boolean;
+      if (hook) {
+        const update = updateIfUnchanged(columns, key);
+        written = await db.transaction().execute(async (trx) => {
+          const res = await update.execute(trx, dialect, args);
+          if (Number(res.numAffectedRows ?? 0) !== 1) return false;
+          await hook(trx, next);
+          return true;
+        });
+      } else if (lite) {
+        // SQLite: one prepared autocommit statement, durable before anyone acts on it.
+        if (lite.busy) await lite.free();
+        written = lite.update(columns, key, args) === 1;
+        if (written) await this.store.durable();
+      } else {
+        written = Number((await updateIfUnchanged(columns, key).execute(db, dialect, args)).numAffectedRows ?? 0) === 1;
+      }
       if (written) {
         this.publish(next);
         return { row: next, changed: true };

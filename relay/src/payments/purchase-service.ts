@@ -19,7 +19,7 @@ import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import type { Logger } from 'pino';
 import type { AntomClient } from '../antom/client.ts';
 import type { BindingRepo } from '../bindings/binding-repo.ts';
-import { assertPurchaseVisit, checkPurchaseVisit } from '../bindings/kiosk-visits.ts';
+import { checkPurchaseVisit } from '../bindings/kiosk-visits.ts';
 import type { RelayConfig } from '../config.ts';
 import type { Caller } from '../devices/device-service.ts';
 import { isUniqueViolation } from '../store/db.ts';
@@ -91,58 +91,19 @@ export class RelayPurchaseService {
    * Creates (or replays) a purchase and returns its status. `onProviderCall` is told right
    * before the pay call goes to Antom (the end of the pay's CPU-bound part, ops/overload.ts
    * StartGate).
+   *
+   * Issue 17, the pay in one trip: authentication left the nonce and the enrolment check to the
+   * pay (`Caller.unrecorded`, DeviceService `deferToPay`), and everything before the Antom call
+   * is one transaction, PurchaseRepo.begin (relay_pay_begin on PostgreSQL, prepared statements
+   * on SQLite). The binding is only known inside it, so the gates are given for every wallet
+   * (price, per-transaction limits, windows, caps); it inserts the intent only when they pass.
+   * Whatever it refuses, or accepts, is checked again here with the rule functions, which name
+   * the typed error: a refusal the rules do not explain is an internal error (nothing was
+   * inserted), and an insert the rules refuse is marked FAILED before any Antom call (fails safe).
    */
   async create(caller: Caller, req: PurchaseRequest, onProviderCall?: () => void): Promise<RelayPurchase> {
-    if (caller.unrecorded) return this.#createInOneTrip(caller, caller.unrecorded, req, onProviderCall);
-    const { repo } = this.#d;
-    const hash = requestHash(req);
-    const existing = await repo.get(req.purchaseIntentId);
-    if (existing) return this.#replay(caller, existing, hash);
-    const binding = await this.#d.bindings.getOwned(caller.owner, req.bindingId);
-    // Before anything is written or sent: a kiosk pays only in the binding's own, current visit.
-    await assertPurchaseVisit(repo.store, caller, binding, req.visitId);
-    assertPayable(binding.state);
-    const wallet = binding.wallet as WalletId;
-    const currency = walletInfo(wallet).currency;
-    const { item, total } = this.#d.catalogue.price(req.sku, req.quantity, currency);
-    const now = repo.clock.now();
-    const row = this.#row(caller, req, hash, now, binding, currency, total.minor);
-    let refusal: { code: ErrorCode } | undefined;
-    let written: PurchaseRow = row;
-    try {
-      written = await repo.create([`owner:${caller.owner}`, `account:${binding.account_ref ?? binding.id}`], async (spent) => {
-        refusal = await this.#checkLimits(spent, row, total, now);
-        return refusal ? refusedRow(row, refusal.code, now) : row;
-      });
-    } catch (err) {
-      if (isUniqueViolation(err)) {
-        const raced = await repo.get(req.purchaseIntentId);
-        if (raced) return this.#replay(caller, raced, hash);
-      }
-      throw err;
-    }
-    // `written` is the row exactly as inserted (every column given): no need to read it back.
-    repo.publish(written);
-    if (refusal) return purchaseStatus(written);
-    return this.#pay(written, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
-  }
-
-  /**
-   * The PostgreSQL pay (issue 17): authentication left the nonce and the enrolment check to it
-   * (`Caller.unrecorded`), and everything before the Antom call is one statement,
-   * relay_pay_begin. The binding is only known inside it, so the gates are given for every
-   * wallet (price, per-transaction limits, windows, caps); the function inserts the intent only
-   * when they pass. Whatever it refuses, or accepts, is checked again here with the same rule
-   * functions as the other path, which name the typed error: a refusal the rules do not
-   * explain is an internal error (nothing was inserted), and an insert the rules refuse is
-   * marked FAILED before any Antom call (fails safe).
-   */
-  async #createInOneTrip(
-    caller: Caller,
-    unrecorded: NonNullable<Caller['unrecorded']>,
-    req: PurchaseRequest,
-    onProviderCall?: () => void,
-  ): Promise<RelayPurchase> {
+    const unrecorded = caller.unrecorded;
+    if (!unrecorded) throw new Error('a pay records its own nonce: authenticate it with deferToPay');
     const { repo } = this.#d;
     const hash = requestHash(req);
     const now = repo.clock.now();
@@ -201,7 +162,7 @@ export class RelayPurchaseService {
     }
     const { item, total, refusal } = checked;
     if (answer.outcome === 'CHECK') {
-      if (!refusal) throw new Error('relay_pay_begin refused a pay its rules accept');
+      if (!refusal) throw new Error('PurchaseRepo.begin refused a pay its rules accept');
       const failed = refusedRow(row, refusal.code, now);
       try {
         await repo.insert(failed);

@@ -23,6 +23,19 @@ export interface Store {
    * transaction: on SQLite it waits for the connection the transaction holds.
    */
   relaxed<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * SQLite only (undefined on PostgreSQL): the connection Kysely drives, for hot-path statements
+   * prepared once and run in one synchronous transaction without Kysely (the pay,
+   * payments/purchase-sqlite.ts). Its user must not start a transaction while Kysely has one open.
+   */
+  sqlite?: SQLite.Database;
+  /**
+   * Resolves when every commit made before the call is on disk. Whoever commits money state on
+   * `sqlite` directly awaits it before acting on the commit (an Antom call, an answer). Today
+   * every commit is `synchronous = FULL`, so it resolves at once; it is the hook for SQLite's
+   * group commit (commits at `synchronous = NORMAL`, one WAL fsync off the event loop for many).
+   */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,7 +74,8 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     // query fails, the transaction rolls back, and the pool drops it on release.
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), close: () => db.destroy() };
+    // A PostgreSQL commit is durable when it returns.
+    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), durable: () => Promise.resolve(), close: () => db.destroy() };
   } else if (url) {
     throw new Error('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   } else {
@@ -96,6 +110,9 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     store = {
       db,
       dialect: 'sqlite',
+      sqlite,
+      // Every money commit is synchronous = FULL today: on disk when it returns.
+      durable: () => Promise.resolve(),
       // Kysely's SQLite driver has one connection behind a mutex: while `fn` holds it, no other
       // query (nor transaction) can run, so the setting applies to `fn`'s statements only.
       relaxed: (fn) =>

@@ -2,7 +2,7 @@ import type { Kysely, Migration } from 'kysely';
 
 /**
  * Drops `spend_locks` (issue 16 §6): spending checks are serialised by PostgreSQL advisory
- * locks (purchase-repo.ts lockSpending) and SQLite's single writer; nothing has read or
+ * locks (relay_pay_begin, migration 0007) and SQLite's single writer; nothing has read or
  * written the table since. `ifExists`, so a database created without it migrates too.
  */
 export const dropSpendLocks: Migration = {

@@ -9,13 +9,13 @@ import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
  * gates the caller computed from the rules' single owners pass (payable binding states, the
  * kiosk visit, the wallet's price and per-transaction limits, the spending windows and their
  * caps), the spending keys are locked (the same transaction-scoped advisory locks, ids and
- * order as purchase-repo.ts lockSpending), the windows summed, and the intent inserted.
+ * order as purchase-repo.ts lockId), the windows summed, and the intent inserted.
  *
  * The function decides whether to insert; it never names a refusal. Whatever it refuses comes
  * back as facts (binding, the device's current visit, the sums) and the purchase service finds
  * the typed error with the same rule functions as the SQLite path, so the codes and their
  * order have one owner. A refusal still commits the nonce, as the separate nonce commit did.
- * SQLite keeps its statements (one writer serialises the spending checks).
+ * SQLite has the same decision in payments/purchase-sqlite.ts (one writer serialises the spending checks).
  */
 const payBegin = sql`
 create or replace function relay_pay_begin(p jsonb) returns jsonb language plpgsql as $fn$
