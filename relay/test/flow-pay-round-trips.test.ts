@@ -10,12 +10,14 @@ import { countRequestStatements } from './support/statements.ts';
  * round trips per pay". Each PostgreSQL statement is one round trip.
  */
 
-/** The statements of an accepted pay on SQLite (their beginnings). */
+/**
+ * The statements of an accepted pay on SQLite (their beginnings). Since group commit (issue 17)
+ * the relaxed nonce insert switches no pragma: no commit fsyncs, durable ones wait for the WAL
+ * barrier instead (store/sqlite-durable.ts).
+ */
 const SQLITE_PAY = [
   'select * from "devices" where "id" = ?',
-  'PRAGMA synchronous = NORMAL',
   'insert into "nonces"',
-  'PRAGMA synchronous = FULL',
   'select * from "purchases" where "intent_id" = ?',
   'select * from "bindings" where "id" = ? and "owner" = ?',
   'begin',
