@@ -27,6 +27,8 @@ describe('group commit of pays (sqlite)', () => {
       { limits: { ...TEST_LIMITS, maxStartingPays: 64 } },
       {
         walSync: gate.sync,
+        // A loaded machine must not turn a pay into PROCESSING by the relay's Antom timeout.
+        antomTimeoutMs: 10_000,
         interpose: async (url) => {
           mitm = await startAntomMitm(url);
           return mitm;
