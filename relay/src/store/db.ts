@@ -40,7 +40,15 @@ export interface Store {
    * join the Kysely transaction that holds it across an await.
    */
   sqlite?: SQLite.Database;
-  /** Why the store refuses writes (a failed WAL flush, StoreBrokenError), or undefined. Readiness reports it. */
+  /**
+   * Why the store refuses writes (a failed WAL flush, StoreBrokenError), or undefined. Readiness
+   * reports it (/readyz 503, `database: false`); writes throw it (a pay answers 500 before any
+   * Antom call); reads still answer. The process does not exit by itself: exiting would drop
+   * every request in flight unanswered, and the disk that failed one flush fails the next
+   * process too. Recovery is a restart once the disk is sound (an orchestrator acting on
+   * readiness, or an operator): SQLite replays what reached the WAL, and the payment worker's
+   * inquiry settles every pay whose outcome was lost (its intent was on disk before its Antom call).
+   */
   readonly broken: Error | undefined;
   /** SQLite: barriers asked for and flushes run (group commit: flushes ≤ barriers); undefined on PostgreSQL. */
   readonly flushes?: BarrierStats;

@@ -37,6 +37,14 @@ class DurableConnection implements DatabaseConnection {
  * transaction's, the statement's) resolves only once its flush has finished.
  * Commits made under `relaxed` (Store.relaxed) ask for no flush: the next durable commit's
  * flush covers them, as the WAL is flushed in order.
+ *
+ * The window this leaves: a commit is visible to this process's reads before its flush ends
+ * (with `synchronous = FULL` it was visible only after). It is safe for money because every
+ * outside call that moves money follows a durable commit of its own caller (intent → sent →
+ * result, STYLE), and that commit's flush covers every commit before it, the ones it read
+ * included (the workers and the fulfilment outbox lease a row by a commit before they act on
+ * it). What a read shows without a commit of its own (a status answer to a device) can be lost
+ * to a power cut with the commit, and is recovered like a crash at that point: by inquiry.
  */
 export class DurableSqliteDriver implements Driver {
   readonly #inner: Driver;
