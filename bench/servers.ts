@@ -139,7 +139,13 @@ async function relayRole(): Promise<void> {
         // A forced GC before the reading, unless asked not to (#9 reads several relays per run:
         // a forced GC each would charge the larger fleets more).
         if (m['gc'] !== false) global.gc?.();
-        reply(m.id, { cpu: process.cpuUsage(), rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed });
+        const flushes = (relay as Relay).store.flushes;
+        reply(m.id, {
+          cpu: process.cpuUsage(),
+          rss: process.memoryUsage().rss,
+          heapUsed: process.memoryUsage().heapUsed,
+          ...(flushes ? { flushes: { ...flushes } } : {}),
+        });
       } else if (m.cmd === 'ledger') {
         const db = (relay as Relay).store.db;
         const rows = await db.selectFrom('purchases').select(['state', 'payment_request_id', 'amount_minor']).execute();

@@ -73,6 +73,8 @@ export interface Usage {
   cpu: NodeJS.CpuUsage;
   rss: number;
   heapUsed?: number;
+  /** SQLite: durable commits (barriers asked for) and WAL flushes so far (Store.flushes). */
+  flushes?: { requests: number; syncs: number };
 }
 
 /** CPU seconds between two usage readings. */

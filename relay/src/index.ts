@@ -27,6 +27,7 @@ import { PaymentWorker } from './payments/payment-worker.ts';
 import { PurchaseRepo } from './payments/purchase-repo.ts';
 import { RelayPurchaseService } from './payments/purchase-service.ts';
 import { openStore, type Store } from './store/db.ts';
+import type { SyncFile } from './store/wal-barrier.ts';
 import { SecretBox } from './store/secret-box.ts';
 import { Worker } from './worker.ts';
 import { registerAdminRoutes } from './admin/admin-routes.ts';
@@ -50,6 +51,8 @@ export interface StartOptions {
   logDestination?: DestinationStream;
   /** Do not start the background worker (tests drive `relay.worker.tick()` themselves). */
   manualWorker?: boolean;
+  /** SQLite: how the WAL is flushed (openStore's `walSync`); tests inject one to count, hold or fail flushes. */
+  walSync?: SyncFile;
 }
 
 /** A running relay. */
@@ -115,7 +118,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     : undefined;
 
   const adminToken = readAdminToken(config.admin);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, walSync: options.walSync });
   const hub = new EventHub();
   const metrics = new Metrics();
   const antom = new AntomClient({

@@ -1,10 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { migrationProvider } from './migrations.ts';
 import type { Database } from './schema.ts';
+import { DurableSqliteDialect } from './sqlite-durable.ts';
+import { type BarrierStats, type SyncFile, WalBarrier } from './wal-barrier.ts';
 
 /** Which engine a store runs on; a few statements (row locks) differ. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -16,26 +18,40 @@ export interface Store {
   /**
    * Runs `fn` with commits that need not be on disk when they return: for records that are
    * not money state and whose loss on a power cut is harmless (the replay guard's nonces, the
-   * notification audit trail). On SQLite its commits skip the WAL fsync (`synchronous =
-   * NORMAL`): they survive a crash of the relay, and reach the disk with the next money commit
-   * (the WAL is fsynced in order) or the next checkpoint. Every other commit stays
-   * `synchronous = FULL`. On PostgreSQL it is plain `fn(db)`. Never call it from inside a
-   * transaction: on SQLite it waits for the connection the transaction holds.
+   * notification audit trail). On SQLite its commits wait for no WAL flush (the durable
+   * barrier, below): they survive a crash of the relay, and reach the disk with the next
+   * durable commit's flush (the WAL is flushed in order) or the next checkpoint. On PostgreSQL
+   * it is plain `fn(db)`. Never call it from inside a transaction: on SQLite it waits for the
+   * connection the transaction holds.
    */
   relaxed<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
-   * SQLite only (undefined on PostgreSQL): the connection Kysely drives, for hot-path statements
-   * prepared once and run in one synchronous transaction without Kysely (the pay,
-   * payments/purchase-sqlite.ts). Its user must not start a transaction while Kysely has one open.
+   * Resolves when every commit made before the call is on disk, for code that writes with
+   * `sqlite` directly (Kysely's commits wait for it themselves). On SQLite it joins the WAL's
+   * group flush (WalBarrier); rejects with StoreBrokenError once a flush failed. On PostgreSQL
+   * it resolves at once: a commit there returns only once it is durable.
+   */
+  durable(): Promise<void>;
+  /**
+   * The SQLite connection itself (undefined on PostgreSQL), for hot paths that run precompiled
+   * statements without Kysely. Its commits are not on disk until `durable()` resolves (the
+   * connection runs with `synchronous = NORMAL`). It is the connection Kysely uses: run a
+   * synchronous transaction on it only while `sqlite.inTransaction` is false, or the statements
+   * join the Kysely transaction that holds it across an await.
    */
   sqlite?: SQLite.Database;
   /**
-   * Resolves when every commit made before the call is on disk. Whoever commits money state on
-   * `sqlite` directly awaits it before acting on the commit (an Antom call, an answer). Today
-   * every commit is `synchronous = FULL`, so it resolves at once; it is the hook for SQLite's
-   * group commit (commits at `synchronous = NORMAL`, one WAL fsync off the event loop for many).
+   * Why the store refuses writes (a failed WAL flush, StoreBrokenError), or undefined. Readiness
+   * reports it (/readyz 503, `database: false`); writes throw it (a pay answers 500 before any
+   * Antom call); reads still answer. The process does not exit by itself: exiting would drop
+   * every request in flight unanswered, and the disk that failed one flush fails the next
+   * process too. Recovery is a restart once the disk is sound (an orchestrator acting on
+   * readiness, or an operator): SQLite replays what reached the WAL, and the payment worker's
+   * inquiry settles every pay whose outcome was lost (its intent was on disk before its Antom call).
    */
-  durable(): Promise<void>;
+  readonly broken: Error | undefined;
+  /** SQLite: barriers asked for and flushes run (group commit: flushes ≤ barriers); undefined on PostgreSQL. */
+  readonly flushes?: BarrierStats;
   close(): Promise<void>;
 }
 
@@ -58,7 +74,13 @@ export const DEFAULT_POOL_SIZE = 25;
  * Opens the store: PostgreSQL when `databaseUrl` is a postgres:// URL, otherwise SQLite
  * (better-sqlite3, WAL) at `<dataDir>/relay.sqlite`. `poolSize` caps the PostgreSQL connections. Runs pending migrations before returning.
  */
-export async function openStore(options: { databaseUrl?: string | undefined; dataDir: string; poolSize?: number | undefined }): Promise<Store> {
+export async function openStore(options: {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolSize?: number | undefined;
+  /** SQLite: how the WAL is flushed (default fdatasync on libuv's pool); tests inject one to count or fail flushes. */
+  walSync?: SyncFile | undefined;
+}): Promise<Store> {
   let store: Store;
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
@@ -74,16 +96,20 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     // query fails, the transaction rolls back, and the pool drops it on release.
     pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    // A PostgreSQL commit is durable when it returns.
-    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), durable: () => Promise.resolve(), close: () => db.destroy() };
+    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), durable: () => Promise.resolve(), broken: undefined, close: () => db.destroy() };
   } else if (url) {
     throw new Error('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   } else {
     mkdirSync(options.dataDir, { recursive: true });
-    const sqlite = new SQLite(join(options.dataDir, 'relay.sqlite'));
+    const file = join(options.dataDir, 'relay.sqlite');
+    const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
-    // Money state: every commit is on disk before it returns (WAL fsync per commit).
-    sqlite.pragma('synchronous = FULL');
+    // Group commit (issue 17): no fsync inside a commit, so none on the event loop. Every commit
+    // that must be durable then waits for the WAL barrier, a flush on libuv's pool shared by all
+    // commits written before it started (WalBarrier, DurableSqliteDriver). NORMAL in WAL mode
+    // never corrupts the database; it only leaves the last commits unflushed, which the barrier
+    // covers before anyone learns of them.
+    sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     sqlite.pragma('foreign_keys = ON');
     // Kysely prepares every query anew; the relay's queries are a few hundred distinct texts, so
@@ -101,30 +127,36 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
       },
       close: () => sqlite.close(),
     });
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
-    // `relaxed` switches the fsync twice per device request (the replay guard's nonce):
-    // compiled once here, as `sqlite.pragma()` compiles its statement on every call (a visible
-    // share of a pay in `npm run bench:profile`, docs/benchmarks.md).
-    const syncNormal = sqlite.prepare('PRAGMA synchronous = NORMAL');
-    const syncFull = sqlite.prepare('PRAGMA synchronous = FULL');
+    const barrier = new WalBarrier(`${file}-wal`, options.walSync);
+    const dialect = new DurableSqliteDialect(cached, sqlite, barrier);
+    const db = new Kysely<Database>({ dialect });
     store = {
       db,
       dialect: 'sqlite',
-      sqlite,
-      // Every money commit is synchronous = FULL today: on disk when it returns.
-      durable: () => Promise.resolve(),
       // Kysely's SQLite driver has one connection behind a mutex: while `fn` holds it, no other
-      // query (nor transaction) can run, so the setting applies to `fn`'s statements only.
+      // query (nor transaction) can run, so the flag applies to `fn`'s commits only.
       relaxed: (fn) =>
         db.connection().execute(async (conn) => {
-          syncNormal.run();
+          const driver = dialect.driver as NonNullable<typeof dialect.driver>;
+          driver.relaxed = true;
           try {
             return await fn(conn);
           } finally {
-            syncFull.run();
+            driver.relaxed = false;
           }
         }),
-      close: () => db.destroy(),
+      durable: () => barrier.request(),
+      sqlite,
+      get broken() {
+        return barrier.broken;
+      },
+      flushes: barrier.stats,
+      async close() {
+        // Flushes asked for finish first; the connection's close then checkpoints and may
+        // delete the WAL file.
+        await barrier.close();
+        await db.destroy();
+      },
     };
   }
   await migrate(store);
@@ -141,8 +173,10 @@ export async function migrate(store: Store): Promise<void> {
   }
 }
 
-/** Answers when the database does (readiness); throws when it is unreachable. */
+/** Answers when the database does (readiness); throws when it is unreachable or broken (Store.broken). */
 export async function pingStore(store: Store): Promise<void> {
+  // A store that refuses writes is not ready, even though it still answers reads.
+  if (store.broken) throw store.broken;
   await sql`select 1`.execute(store.db);
 }
 

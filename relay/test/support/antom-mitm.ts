@@ -20,6 +20,8 @@ export interface AntomMitm {
   forge(f: Forgery): void;
   /** How many answers were forged so far, per endpoint suffix. */
   forged: Map<string, number>;
+  /** The path of every call the relay made, in the order they arrived (forged or passed). */
+  calls: string[];
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export const UNSIGNED_INVALID_SIGNATURE = { result: { resultStatus: 'F', resultC
 export async function startAntomMitm(target: string): Promise<AntomMitm> {
   const rules: Forgery[] = [];
   const forged = new Map<string, number>();
+  const calls: string[] = [];
   const upstream = new URL(target);
   const pass = (path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
@@ -52,6 +55,7 @@ export async function startAntomMitm(target: string): Promise<AntomMitm> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = req.url ?? '/';
+      calls.push(path);
       const body = Buffer.concat(chunks);
       const rule = rules.find((r) => path.endsWith(r.endpoint) && (r.count ?? 1) > 0);
       void (async () => {
@@ -80,6 +84,7 @@ export async function startAntomMitm(target: string): Promise<AntomMitm> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     forge: (f) => rules.push({ ...f }),
     forged,
+    calls,
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

@@ -10,6 +10,7 @@ import { signPlayerAssertion } from '../../src/devices/player-assertion.ts';
 import { type Relay, startRelay } from '../../src/index.ts';
 import { signatureHeader, signBase64, signContent } from '../../src/antom/signature.ts';
 import { CONTRACT_VIOLATION } from '../../src/http/response-contract.ts';
+import type { SyncFile } from '../../src/store/wal-barrier.ts';
 import { enroll, type JsonResponse, send, TestDevice } from './client.ts';
 import { createTestDatabase, rsaKeys, type TestDatabase, testConfig } from './env.ts';
 
@@ -58,6 +59,8 @@ export interface StackOptions {
    * sandbox URL, it returns the URL the relay calls as Antom, and is closed with the stack.
    */
   interpose?: (sandboxUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
+  /** SQLite: the relay's WAL flush (startRelay's `walSync`), to count, hold or fail flushes. */
+  walSync?: SyncFile;
 }
 
 /** Starts sandbox + relay (+ devices) for one test file. */
@@ -94,7 +97,7 @@ export async function startStack(engine: 'sqlite' | 'postgres', overrides: Parti
     ...(options.antomTimeoutMs === undefined ? {} : { antomTimeoutMs: options.antomTimeoutMs }),
     overrides,
   });
-  const relay = await startRelay(config, { clock, logDestination: destination });
+  const relay = await startRelay(config, { clock, logDestination: destination, ...(options.walSync ? { walSync: options.walSync } : {}) });
   const kioskCode = await relay.devices.createEnrollmentCode({ label: 'Kiosk 12', kind: 'kiosk', lifetimeMs: 86_400_000 });
   const launcherCode = await relay.devices.createEnrollmentCode({ label: 'Launcher', kind: 'launcher', lifetimeMs: 86_400_000 });
   const kioskCreds = await enroll(relay.url, kioskCode.code);
