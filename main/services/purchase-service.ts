@@ -1,12 +1,4 @@
-import {
-  DomainError,
-  isPurchaseFinal,
-  type Money,
-  type PurchaseEvent,
-  type PurchaseState,
-  purchaseTransition,
-  walletInfo,
-} from '@scan-to-bind/shared/domain';
+import { DomainError, isPurchaseFinal, type Money, type PurchaseEvent, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
 import {
   eventForWire,
   intentFromRelay,
