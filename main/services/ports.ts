@@ -68,7 +68,11 @@ export interface RelayHttp {
   stream(request: Omit<HttpRequest, 'method' | 'body' | 'timeoutMs'> & { signal: AbortSignal; connectTimeoutMs: number }): AsyncIterable<string>;
 }
 
-/** Durable storage of purchase intents that have no final result yet. */
+/**
+ * Durable storage of purchase intents that have no final result yet. Operations take effect in
+ * the order they are called (a removal called after a put that has not resolved yet follows
+ * it): the purchase service starts a put without awaiting it (issue 17, #6).
+ */
 export interface PendingIntentStore<T> {
   list(): Promise<T[]>;
   put(id: string, value: T): Promise<void>;

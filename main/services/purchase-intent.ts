@@ -8,6 +8,7 @@ import {
   type PurchaseState,
   type WalletId,
   walletInfo,
+  walletsFor,
 } from '@scan-to-bind/shared/domain';
 import type { PurchaseQuoteSchema, PurchaseStatusSchema } from '@scan-to-bind/shared/ipc';
 import type { z } from 'zod';
@@ -59,6 +60,28 @@ export function isPendingIntent(v: unknown): v is PendingIntent {
   );
 }
 
+/**
+ * The record of an unfinished purchase known only from the relay (its pay request went out
+ * before the record on disk landed, and main died in between). The wallet it paid with is the
+ * one wallet of its currency; null when the currency names none or several.
+ */
+export function intentFromRelay(wire: RelayPurchase, now: number): PendingIntent | null {
+  const wallets = walletsFor({ currency: wire.total.currency });
+  const wallet = wallets.length === 1 ? wallets[0] : undefined;
+  if (!wallet) return null;
+  return {
+    purchaseIntentId: wire.purchaseIntentId,
+    bindingId: wire.bindingId,
+    sku: wire.sku,
+    quantity: wire.quantity,
+    total: wire.total,
+    wallet: wallet.id,
+    createdAt: now,
+    acknowledged: true,
+    state: 'SUBMITTED',
+  };
+}
+
 /** The renderer's view of an intent in `state`. */
 export function statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], now: number, total?: Money): PurchaseStatus {
   return {
@@ -90,7 +113,7 @@ export function isRefusal(e: RelayError): boolean {
 }
 
 /** The relay calls the purchase service uses. */
-export type PurchaseRelay = Pick<RelayApi, 'catalogue' | 'createPurchase' | 'getPurchase'>;
+export type PurchaseRelay = Pick<RelayApi, 'catalogue' | 'createPurchase' | 'getPurchase' | 'pendingPurchases'>;
 
 /** What the purchase service needs. */
 export interface PurchaseServiceDeps {

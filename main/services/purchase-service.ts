@@ -1,6 +1,7 @@
 import { DomainError, isPurchaseFinal, type Money, type PurchaseEvent, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
 import {
   eventForWire,
+  intentFromRelay,
   isRefusal,
   type PendingIntent,
   type PurchaseQuote,
@@ -136,11 +137,11 @@ export class PurchaseService {
       try {
         const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
         if (wire) {
-          await this.#applyWire(intent.purchaseIntentId, wire);
+          this.#applyWire(intent.purchaseIntentId, wire);
         } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
           await this.#send(intent.purchaseIntentId);
         } else {
-          await this.#finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
+          this.#finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
         }
         if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
       } catch (error) {
@@ -153,12 +154,51 @@ export class PurchaseService {
         out.push(t.status);
       }
     }
+    out.push(...(await this.#adoptRelayPending(0)));
+    return out;
+  }
+
+  /**
+   * The relay's unfinished purchases of this caller that no record on disk named: the pay
+   * request went out before its record landed and main died in between (see #begin). Each is
+   * tracked, written and followed up like a resumed intent. A relay that cannot be asked now
+   * is asked again on the follow-up pace until it answers once.
+   */
+  async #adoptRelayPending(attempt: number): Promise<PurchaseStatus[]> {
+    let open: RelayPurchase[];
+    try {
+      open = await this.#d.relay.pendingPurchases();
+    } catch (error) {
+      this.#d.log.warn('resume: relay pending purchases not listed, will ask again', { code: toRelayError(error).code });
+      if (!this.#disposed) {
+        const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
+        this.#d.clock.setTimeout(() => {
+          if (!this.#disposed) void this.#adoptRelayPending(attempt + 1);
+        }, delay);
+      }
+      return [];
+    }
+    const out: PurchaseStatus[] = [];
+    for (const wire of open) {
+      if (this.#tracked.has(wire.purchaseIntentId)) continue;
+      const intent = intentFromRelay(wire, this.#d.clock.now());
+      if (!intent) continue;
+      this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
+      // Written by the step the relay's state makes (#applyWire).
+      this.#applyWire(intent.purchaseIntentId, wire);
+      if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      const t = this.#tracked.get(intent.purchaseIntentId);
+      if (t) {
+        this.#emit(t.status);
+        out.push(t.status);
+      }
+    }
     return out;
   }
 
   /** Applies a `purchase` event from the status stream. */
   async onRelayEvent(wire: RelayPurchase): Promise<void> {
-    if (this.#tracked.has(wire.purchaseIntentId)) await this.#applyWire(wire.purchaseIntentId, wire);
+    if (this.#tracked.has(wire.purchaseIntentId)) this.#applyWire(wire.purchaseIntentId, wire);
   }
 
   /** Stops follow-ups (quit). */
@@ -192,9 +232,19 @@ export class PurchaseService {
       acknowledged: false,
       state: submit.state,
     };
-    // Written before the request: a crash from here on is recovered by asking the relay.
-    await this.#d.pending.put(intent.purchaseIntentId, intent);
     this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
+    // Written beside the request, not before it (issue 17, #6: the pay request waits on no
+    // disk). Safe because every crash state is still recovered by asking the relay:
+    // - the request never reached the relay: nothing was charged; the record, if it landed,
+    //   makes resume() re-send the same id within the window or report it failed (as before);
+    // - the relay received it and the record never landed: the relay holds the intent under
+    //   this caller until it is final, and resume() adopts the relay's pending purchases
+    //   (#adoptRelayPending), following each up to its final result;
+    // - the relay finished it before the restart and the record never landed: charged once,
+    //   the relay's record and its fulfilment stand; only the restarted client does not show
+    //   that result again.
+    // The pending store applies operations in call order, so a later removal follows this put.
+    this.#persist(intent.purchaseIntentId);
     this.#emit(this.#tracked.get(intent.purchaseIntentId)!.status);
     await this.#send(intent.purchaseIntentId);
     if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
@@ -215,26 +265,26 @@ export class PurchaseService {
         purchaseIntentId: intent.purchaseIntentId,
         ...(visitId ? { visitId } : {}),
       });
-      await this.#applyWire(id, wire);
+      this.#applyWire(id, wire);
       // The relay answers a confirm with SUBMITTED only when it already holds the intent and
       // is still waiting on the wallet (our first request's answer was lost, e.g. it timed
       // out and this is the retry): the result is unknown, so "Checking your payment…".
       if (wire.state === 'SUBMITTED' && this.#tracked.get(id)?.status.state === 'SUBMITTED') {
-        await this.#move(id, 'PAY_UNKNOWN', null);
+        this.#move(id, 'PAY_UNKNOWN', null);
       }
     } catch (error) {
       const e = toRelayError(error);
       // The relay answered and refused (limits, binding, SKU…): nothing was charged.
       if (isRefusal(e)) {
-        await this.#finish(id, 'FAILED', e.code);
+        this.#finish(id, 'FAILED', e.code);
       } else {
         // No answer: the result is unknown. Show "Checking your payment…" and follow up.
-        await this.#move(id, 'PAY_UNKNOWN', null);
+        this.#move(id, 'PAY_UNKNOWN', null);
       }
     }
   }
 
-  async #applyWire(id: string, wire: RelayPurchase): Promise<void> {
+  #applyWire(id: string, wire: RelayPurchase): void {
     const t = this.#tracked.get(id);
     if (!t) return;
     if (!t.intent.acknowledged) t.intent = { ...t.intent, acknowledged: true };
@@ -243,10 +293,10 @@ export class PurchaseService {
     }
     const event = eventForWire(wire);
     if (t.status.state === 'SUBMITTED' && event === 'PAY_UNKNOWN' && wire.state === 'SUBMITTED') {
-      await this.#persist(id);
+      this.#persist(id);
       return;
     }
-    await this.#move(id, event, wire.error?.code ?? null, wire.total);
+    this.#move(id, event, wire.error?.code ?? null, wire.total);
   }
 
   #isOpen(id: string): boolean {
@@ -254,7 +304,7 @@ export class PurchaseService {
     return state !== undefined && !isPurchaseFinal(state);
   }
 
-  async #move(id: string, event: PurchaseEvent, error: PurchaseStatus['error'], total?: Money): Promise<void> {
+  #move(id: string, event: PurchaseEvent, error: PurchaseStatus['error'], total?: Money): void {
     const t = this.#tracked.get(id);
     if (!t) return;
     const step = purchaseTransition(t.status.state, event);
@@ -263,18 +313,19 @@ export class PurchaseService {
       return;
     }
     if (isPurchaseFinal(step.state)) {
-      await this.#finish(id, step.state, error, total);
+      this.#finish(id, step.state, error, total);
       return;
     }
     t.intent = { ...t.intent, state: step.state };
-    await this.#persist(id);
+    // Shown first, written next (issue 17, #6): the record only tells resume() to ask the relay.
     if (step.changed) {
       t.status = this.#statusOf(t.intent, step.state, null, total);
       this.#emit(t.status);
     }
+    this.#persist(id);
   }
 
-  async #finish(id: string, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): Promise<void> {
+  #finish(id: string, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): void {
     const t = this.#tracked.get(id);
     if (!t) return;
     const finalError = state === 'SUCCEEDED' ? null : (error ?? (state === 'CANCELLED' ? 'PAYMENT_CANCELLED' : 'PAYMENT_FAILED'));
@@ -288,12 +339,24 @@ export class PurchaseService {
     // Shown first, forgotten on disk next: a crash in between only means resume() asks the
     // relay and reports the same final result again (never a new charge).
     this.#emit(t.status);
-    await this.#d.pending.remove(id);
+    this.#record('remove', id, this.#d.pending.remove(id));
   }
 
-  async #persist(id: string): Promise<void> {
+  /** Writes the intent's current record (not awaited: see #record). */
+  #persist(id: string): void {
     const t = this.#tracked.get(id);
-    if (t) await this.#d.pending.put(id, t.intent);
+    if (t) this.#record('put', id, this.#d.pending.put(id, t.intent));
+  }
+
+  /**
+   * Bookkeeping on disk is never awaited by a purchase's answer or push (issue 17, #6): the
+   * store applies operations in call order, the record only tells resume() which intents to
+   * ask the relay about, and the relay's own record stands in for a write that failed.
+   */
+  #record(op: 'put' | 'remove', id: string, done: Promise<void>): void {
+    done.catch((error: unknown) => {
+      this.#d.log.warn(`pending purchase ${op} failed; the relay keeps the intent`, { purchaseIntentId: id, error: String(error).slice(0, 200) });
+    });
   }
 
   #scheduleFollowUp(id: string, attempt: number): void {
@@ -311,7 +374,7 @@ export class PurchaseService {
     if (!t || isPurchaseFinal(t.status.state) || this.#disposed) return;
     try {
       const wire = await this.#d.relay.getPurchase(id);
-      if (wire) await this.#applyWire(id, wire);
+      if (wire) this.#applyWire(id, wire);
       else await this.#send(id);
       if (this.#isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
     } catch {

@@ -29,6 +29,8 @@ test('the QR decodes to the code value, counts down, shows the relay’s renewal
   const problems = await openApp(page, { query: '?view=bind', clock: true });
   await page.getByRole('button', { name: 'AlipayHK' }).click();
   await expect(page.getByRole('img', { name: /QR code to link AlipayHK/ })).toBeVisible();
+  // The clicked wallet button is gone: focus moved to the dialog's heading (without a forced layout).
+  await expect(page.getByRole('heading', { level: 1, name: 'Scan with AlipayHK' })).toBeFocused();
   expect(await calls(page, 'startBinding')).toEqual([{ name: 'startBinding', input: { wallet: 'ALIPAY_HK' } }]);
 
   // The pixels on screen carry exactly the bridge's code value.

@@ -50,6 +50,8 @@ test('a second Buy click sends nothing; "Paying…" shows at once', async ({ pag
   await everyLocale(page, 'buy-paying');
   await release(page, 'confirmPurchase');
   await expect(page.getByTestId('result')).toHaveAttribute('data-result', 'succeeded');
+  // Focus follows the result for screen readers and the keyboard (moved without a forced layout).
+  await expect(page.getByRole('heading', { level: 2, name: 'Payment complete' })).toBeFocused();
   expect(await calls(page, 'confirmPurchase')).toHaveLength(1);
   await expectKeyboardReach(page, 'succeeded');
   await everyLocale(page, 'buy-succeeded');

@@ -130,6 +130,11 @@ export class FakeRelay {
     const { body: _b, ...wire } = p;
     return wire;
   }
+  async pendingPurchases(): Promise<RelayPurchase[]> {
+    this.calls.push('pendingPurchases');
+    if (this.purchaseMode === 'down') throw new TransportError('refused');
+    return [...this.purchases.values()].filter((p) => p.state === 'SUBMITTED' || p.state === 'PROCESSING').map(({ body: _b, ...wire }) => wire);
+  }
   /** Counts calls by prefix. */
   count(prefix: string): number {
     return this.calls.filter((c) => c.startsWith(prefix)).length;

@@ -41,17 +41,46 @@ export class MemorySettingsStore implements SettingsStore {
   }
 }
 
-/** An in-memory pending-intent store that survives a "restart" when shared. */
+/**
+ * An in-memory pending-intent store that survives a "restart" when shared. Like the file store,
+ * operations take effect in call order; `hold()` stalls them (a slow disk) until released.
+ */
 export class MemoryPendingStore<T> implements PendingIntentStore<T> {
   readonly map = new Map<string, T>();
-  async list() {
-    return [...this.map.values()].map((v) => structuredClone(v));
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Operations called and not yet applied. */
+  queued = 0;
+  #serial<R>(op: () => R): Promise<R> {
+    this.queued++;
+    const next = this.#chain.then(() => {
+      this.queued--;
+      return op();
+    });
+    this.#chain = next.catch(() => undefined);
+    return next;
   }
-  async put(id: string, value: T) {
-    this.map.set(id, structuredClone(value));
+  /** Holds every later operation until the returned function is called (never: main died first). */
+  hold(): () => void {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.#chain = this.#chain.then(() => gate);
+    return release;
   }
-  async remove(id: string) {
-    this.map.delete(id);
+  list() {
+    return this.#serial(() => [...this.map.values()].map((v) => structuredClone(v)));
+  }
+  put(id: string, value: T) {
+    const copy = structuredClone(value);
+    return this.#serial(() => {
+      this.map.set(id, copy);
+    });
+  }
+  remove(id: string) {
+    return this.#serial(() => {
+      this.map.delete(id);
+    });
   }
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveOnPhone, type Stack, waitFor } from '../../../relay/test/support/stack.ts';
 import type { BindingStatus } from '../../../main/services/binding-status.ts';
@@ -28,6 +30,27 @@ describe('launcher client against the real relay and sandbox', () => {
     await c?.close();
     await s?.close();
   });
+
+  /**
+   * Restarts the killed client and waits until it reports the purchase SUCCEEDED (HK$12.00),
+   * nothing pending, charged once since `before`; answers how many times the restarted client
+   * POSTed the purchase.
+   */
+  async function restartUntilPaid(intentId: string, before: number): Promise<number> {
+    c = await startClient(s, 'launcher', { restartOf: c });
+    const restarted = c.purchases;
+    const done = await nextMatching<PurchaseStatus>(
+      (l) => restarted.onChange(l),
+      (p) => p.purchaseIntentId === intentId && p.state === 'SUCCEEDED',
+      15_000,
+      'SUCCEEDED after resume',
+    );
+    expect(done).toMatchObject({ state: 'SUCCEEDED', wallet: 'ALIPAY_HK', total: { currency: 'HKD', minor: 1200 }, error: null });
+    await waitFor(async () => restarted.pending().length === 0, 5_000, 'nothing pending');
+    expect(await sandboxPayments(s, intentId)).toHaveLength(1);
+    expect(before - (await balance(s, ACCOUNT))).toBe(1200);
+    return c.http.count('POST', '/v1/purchases');
+  }
 
   it('binds: QR from startBinding, the phone authorizes, bindingChanged reaches ACTIVE with a masked account', async () => {
     const seen: BindingStatus[] = [];
@@ -82,21 +105,26 @@ describe('launcher client against the real relay and sandbox', () => {
     expect(processing).toMatchObject({ state: 'PROCESSING', error: null });
     c.kill(); // the process dies mid-flight: the payment has no result yet
 
-    const posts = c.http.count('POST', '/v1/purchases');
-    c = await startClient(s, 'launcher', { restartOf: c });
-    const restarted = c.purchases;
-    const final = nextMatching<PurchaseStatus>(
-      (l) => restarted.onChange(l),
-      (p) => p.purchaseIntentId === quote.purchaseIntentId && p.state === 'SUCCEEDED',
-      15_000,
-      'SUCCEEDED after resume',
-    );
-    // The restarted client resumes the intent it found on disk by itself (createClient's start).
-    const done = await final;
-    expect(done).toMatchObject({ state: 'SUCCEEDED', total: { currency: 'HKD', minor: 1200 }, error: null });
-    await waitFor(async () => restarted.pending().length === 0, 5_000, 'pending store empty');
-    expect(await sandboxPayments(s, quote.purchaseIntentId)).toHaveLength(1);
-    expect(before - (await balance(s, ACCOUNT))).toBe(1200);
-    expect(posts + c.http.count('POST', '/v1/purchases')).toBe(2);
+    // The restarted client resumes the intent it found on disk by itself (createClient's start)
+    // and asks the relay about it: never sent again.
+    expect(await restartUntilPaid(quote.purchaseIntentId, before)).toBe(0);
+  });
+
+  it("resumes after a crash between the pay request and its pending record landing: the relay's record brings it back, charged once (issue 17, #6)", async () => {
+    const before = await balance(s, ACCOUNT);
+    // The request no longer waits for the pending file: main may die with the write in flight.
+    c.kill();
+    c = await startClient(s, 'launcher', { restartOf: c, pendingWritesNeverLand: true });
+    // The wallet answers 3 s after the request: the purchase is still unfinished at the relay
+    // when the client restarts (one finished before the restart is not shown again: see
+    // PurchaseService #begin).
+    await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'U', count: 1, resolveAs: 'S', resolveAfterMs: 3_000 });
+    const quote = await c.purchases.quote({ sku: 'gems-100', quantity: 1 });
+    expect(await c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId })).toMatchObject({ state: 'PROCESSING' });
+    c.kill();
+    expect(readFileSync(join(c.dir, 'pending-purchases.json'), 'utf8')).not.toContain(quote.purchaseIntentId);
+
+    // Adopted from the relay's pending purchases, never sent again.
+    expect(await restartUntilPaid(quote.purchaseIntentId, before)).toBe(0);
   });
 });

@@ -64,7 +64,16 @@ export interface Client {
 export async function startClient(
   s: Stack,
   device: 'kiosk' | 'launcher',
-  options: { clock?: Clock; log?: MemoryLogger; player?: string; relayUrl?: string; restartOf?: Client; keepAwake?: (on: boolean) => void } = {},
+  options: {
+    clock?: Clock;
+    log?: MemoryLogger;
+    player?: string;
+    relayUrl?: string;
+    restartOf?: Client;
+    keepAwake?: (on: boolean) => void;
+    /** The pending-purchase file is never written (a write in flight when the process dies). */
+    pendingWritesNeverLand?: boolean;
+  } = {},
 ): Promise<Client> {
   // A restart (`restartOf`): the same data folder, keychain entries and player, as after a process kill.
   const prior = options.restartOf;
@@ -77,12 +86,15 @@ export async function startClient(
   const player = options.player ?? prior?.player ?? `player-${Math.random().toString(36).slice(2)}`;
   const log = options.log ?? new MemoryLogger();
   const http = countingHttp();
+  const files = clientFileStores(dir);
+  const pending: typeof files.pending = options.pendingWritesNeverLand ? { ...files.pending, put: () => new Promise<void>(() => {}) } : files.pending;
   const client = await createClient({
     secrets,
     settingsStore: new MemorySettingsStore(),
     http,
     log,
-    ...clientFileStores(dir),
+    ...files,
+    pending,
     locale: 'en',
     // A development client: the test relay is plain http on loopback.
     isPackaged: false,

@@ -21,6 +21,17 @@ function place(): string {
 }
 
 describe('file pending store', () => {
+  it('applies operations in call order: a removal called while its put is in flight follows it (the purchase service does not await puts)', async () => {
+    const file = place();
+    const store = createFilePendingStore(file, isItem);
+    const put = store.put('a', { id: 'a', n: 1 });
+    const removed = store.remove('a');
+    const kept = store.put('b', { id: 'b', n: 2 });
+    await Promise.all([put, removed, kept]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ b: { id: 'b', n: 2 } });
+    expect(await createFilePendingStore(file, isItem).list()).toEqual([{ id: 'b', n: 2 }]);
+  });
+
   it('keeps intents in its file across a restart (a new store reads it) and drops invalid entries', async () => {
     const file = place();
     const store = createFilePendingStore(file, isItem);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BindingService } from '../../../../main/services/binding-service.ts';
 import { type PendingIntent, PurchaseService } from '../../../../main/services/purchase-service.ts';
 import { RelayError } from '../../../../main/services/relay/errors.ts';
@@ -72,49 +72,119 @@ describe('PurchaseService', () => {
     expect((await svc.quote({ sku: 'tiny', quantity: 1 })).blockedBy).toBe('BELOW_MIN');
   });
 
-  it('buys once however often Buy is clicked, persisting the intent before the request', async () => {
+  it('buys once however often Buy is clicked; the request does not wait for the pending record (issue 17, #6)', async () => {
     const { svc, relay, pending } = await setup();
+    const release = pending.hold();
     const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
-    const seenPersisted: boolean[] = [];
+    const onDiskAtRequest: boolean[] = [];
     const original = relay.createPurchase.bind(relay);
     relay.createPurchase = async (b) => {
-      seenPersisted.push(pending.map.has(b.purchaseIntentId));
+      onDiskAtRequest.push(pending.map.has(b.purchaseIntentId));
       return original(b);
     };
     const [a, b] = await Promise.all([svc.confirm({ purchaseIntentId: q.purchaseIntentId }), svc.confirm({ purchaseIntentId: q.purchaseIntentId })]);
     const c = await svc.confirm({ purchaseIntentId: q.purchaseIntentId });
+    // Answered while the record's write is still held: nothing on the pay path awaited it.
     expect(a.state).toBe('SUCCEEDED');
     expect(b).toEqual(a);
     expect(c).toEqual(a);
     expect(relay.count('createPurchase')).toBe(1);
-    expect(seenPersisted).toEqual([true]);
-    expect(pending.map.size).toBe(0);
+    expect(onDiskAtRequest).toEqual([false]);
+    expect(pending.queued).toBe(2); // the record's put, and its removal queued behind it
+    // The write lands, then the removal: nothing is left on disk.
+    release();
+    await vi.waitFor(() => expect(pending.map.size).toBe(0));
   });
 
-  it('shows the final result at once and then forgets the intent on disk; confirm answers once it is forgotten', async () => {
+  it('a pending record that cannot be written does not stop the purchase (the relay keeps the intent)', async () => {
+    const { relay, pending, binding, clock } = await setup();
+    pending.put = async () => {
+      throw new Error('ENOSPC: no space left on device');
+    };
+    const log = new MemoryLogger();
+    const svc = new PurchaseService({ relay, binding, pending, clock, log, newIntentId: randomUUID });
+    const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    expect(await svc.confirm({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'SUCCEEDED' });
+    expect(relay.count('createPurchase')).toBe(1);
+    await vi.waitFor(() => expect(log.lines.some((l) => l.level === 'warn' && l.message.startsWith('pending purchase put failed'))).toBe(true));
+  });
+
+  it("a crash after the request and before its record landed: the restarted client adopts the relay's pending purchase and follows it to the result", async () => {
+    const { relay, pending, make, clock, binding } = await setup();
+    relay.purchaseOutcome = 'PROCESSING'; // the wallet has not answered yet
+    pending.hold(); // the write never lands: main dies first
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    expect(await first.confirm({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'PROCESSING' });
+    first.dispose();
+    expect(pending.map.size).toBe(0);
+
+    const restarted = new MemoryPendingStore<PendingIntent>();
+    const second = new PurchaseService({
+      relay,
+      binding,
+      pending: restarted,
+      clock,
+      log: new MemoryLogger(),
+      newIntentId: randomUUID,
+      followUp: { baseMs: 1000, maxMs: 1000 },
+    });
+    const seen: string[] = [];
+    second.onChange((s) => seen.push(`${s.purchaseIntentId}:${s.state}`));
+    const resumed = await second.resume();
+    expect(resumed).toEqual([
+      expect.objectContaining({ purchaseIntentId: q.purchaseIntentId, state: 'PROCESSING', wallet: 'ALIPAY_HK', total: { currency: 'HKD', minor: 1200 } }),
+    ]);
+    expect(await restarted.list()).toEqual([expect.objectContaining({ purchaseIntentId: q.purchaseIntentId, state: 'PROCESSING' })]);
+    const stored = relay.purchases.get(q.purchaseIntentId);
+    if (stored) stored.state = 'SUCCEEDED';
+    await clock.advance(1000);
+    expect(seen.at(-1)).toBe(`${q.purchaseIntentId}:SUCCEEDED`);
+    expect(second.pending()).toEqual([]);
+    expect(await restarted.list()).toEqual([]);
+    expect(relay.count('createPurchase')).toBe(1);
+  });
+
+  it('resume asks the relay for its pending purchases again when it could not be reached', async () => {
+    const { relay, pending, make, clock, binding } = await setup();
+    relay.purchaseOutcome = 'PROCESSING';
+    pending.hold();
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    await first.confirm({ purchaseIntentId: q.purchaseIntentId });
+    first.dispose();
+    relay.purchaseMode = 'down';
+    const second = new PurchaseService({
+      relay,
+      binding,
+      pending: new MemoryPendingStore<PendingIntent>(),
+      clock,
+      log: new MemoryLogger(),
+      newIntentId: randomUUID,
+      followUp: { baseMs: 1000, maxMs: 1000 },
+    });
+    expect(await second.resume()).toEqual([]);
+    relay.purchaseMode = 'ok';
+    await clock.advance(1000);
+    expect(second.pending()).toEqual([expect.objectContaining({ purchaseIntentId: q.purchaseIntentId, state: 'PROCESSING' })]);
+    expect(relay.count('pendingPurchases')).toBe(2);
+  });
+
+  it('shows and answers the final result before the record is forgotten on disk, which follows (issue 17, #6)', async () => {
     const { svc, pending } = await setup();
     const q = await svc.quote({ sku: 'gems-100', quantity: 1 });
-    let release = () => {};
-    const removed = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const remove = pending.remove.bind(pending);
-    pending.remove = async (id) => {
-      await removed;
-      return remove(id);
-    };
     const shown: { state: string; onDisk: boolean }[] = [];
     svc.onChange((s) => shown.push({ state: s.state, onDisk: pending.map.has(s.purchaseIntentId) }));
-    let answered = false;
-    const confirmed = svc.confirm({ purchaseIntentId: q.purchaseIntentId }).finally(() => {
-      answered = true;
-    });
-    for (let i = 0; i < 50 && !shown.some((s) => s.state === 'SUCCEEDED'); i++) await Promise.resolve();
-    expect(shown.at(-1)).toEqual({ state: 'SUCCEEDED', onDisk: true });
-    expect(answered).toBe(false);
+    await svc.confirm({ purchaseIntentId: q.purchaseIntentId }); // the record is on disk once this resolves…
+    const second = await svc.quote({ sku: 'gems-100', quantity: 2 });
+    await pending.list();
+    const release = pending.hold(); // …then the disk stalls
+    const answered = await svc.confirm({ purchaseIntentId: second.purchaseIntentId });
+    expect(answered.state).toBe('SUCCEEDED');
+    expect(shown.at(-1)).toEqual({ state: 'SUCCEEDED', onDisk: false });
+    expect(pending.queued).toBe(2); // the second record's put and its removal, behind the stall
     release();
-    expect((await confirmed).state).toBe('SUCCEEDED');
-    expect(pending.map.size).toBe(0);
+    expect(await pending.list()).toEqual([]);
   });
 
   it('a refusal by the relay is a final failure with its code (nothing charged)', async () => {
