@@ -122,6 +122,8 @@ export interface StackOptions {
   relays?: number;
   /** Relay `events` settings (A/B runs of the cross-process watcher). */
   events?: RelayConfigInput['events'];
+  /** With `limits: 'bench'`: the relay's event-loop lag gate (`limits.maxEventLoopLagMs`), when not the relay's default. */
+  maxEventLoopLagMs?: number;
 }
 
 /** sandbox child + relay child + enrolled devices with ACTIVE bindings, on one fresh database. */
@@ -210,6 +212,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
               maxInFlight: 256,
               maxStartingPays: 100_000,
               shutdownGraceMs: 5_000,
+              ...(o.maxEventLoopLagMs === undefined ? {} : { maxEventLoopLagMs: o.maxEventLoopLagMs }),
               ...NO_ENROLL_LIMIT,
             }
           : NO_ENROLL_LIMIT,

@@ -18,6 +18,14 @@ const ANNOUNCE_WINDOW_MS = 5;
 const MAX_RETRY_MS = 30_000;
 /** Successive polls overlap by this much: a row committed with a `touched_at` taken a little before the last poll read. */
 const POLL_OVERLAP_MS = 2_000;
+/**
+ * The session advisory lock (on the LISTEN connection) whose holder runs the worker's timed
+ * passes for every process on the database ('relayw' in ASCII). PostgreSQL scopes advisory
+ * locks to one database and frees a session's locks when the session ends.
+ */
+export const WORKER_LOCK_KEY = 0x72656c617977;
+/** A process that does not hold the worker lock tries to take it this often (the holder may have gone). */
+const LEAD_RETRY_MS = 2_000;
 
 type Kind = StatusEvent['kind'];
 /** One announced change: kind, id, owner, version (the owner and version let a receiver skip what nobody here waits for). */
@@ -64,6 +72,8 @@ function sourceOf<R>(hub: EventHub, repo: ChangeRepo<R>): Source {
 
 export interface ChangeWatcherDeps {
   hub: EventHub;
+  /** Whether this process's worker runs timed passes (false with `manualWorker`): only such a process takes the worker lock. */
+  leadWork: boolean;
   store: Store;
   databaseUrl: string | undefined;
   settings: RelayConfig['events'];
@@ -77,7 +87,27 @@ export interface ChangeWatcher {
   readonly listening: boolean;
   /** The backend pid of the LISTEN connection while it is up (operations and tests). */
   readonly listenPid: number | undefined;
+  /**
+   * Whether this process's worker should run its timed passes: true unless another process on the
+   * same PostgreSQL database holds the worker lock while this one's LISTEN connection is up (see
+   * `startChangeWatcher`). Always true on SQLite and with `events.crossProcessListen` off.
+   */
+  readonly leadsWork: boolean;
+  /** What the notifications of other processes cost here (operations and tests). */
+  readonly counts: Readonly<NotificationCounts>;
   close(): Promise<void>;
+}
+
+/** Notifications received on the LISTEN connection, and what became of them. */
+export interface NotificationCounts {
+  /** Every notification on the channel (this process's own come back too). */
+  received: number;
+  /** Dropped unread: nothing here waited for any change. */
+  unread: number;
+  /** Parsed and checked change by change against what waits here. */
+  examined: number;
+  /** Rows read by id because a stream or long-poll here waited for them. */
+  reads: number;
 }
 
 /**
@@ -87,11 +117,25 @@ export interface ChangeWatcher {
  * PostgreSQL: the process that publishes a change to its own hub (after the commit) announces
  * it with `pg_notify` (changes of one event-loop turn batched, under 8000 bytes each), and every
  * process LISTENs on its own connection, outside the query pool, so a pool busy with pays never
- * delays a notification. A process reads an announced row by id only when one of its streams or
- * long-polls waits for it, and publishes it. Polling stays as the fallback: every
+ * delays a notification. A process with no stream or long-poll open drops every notification
+ * unread (the common case for most processes of a fleet under pay load: only the devices' own
+ * process streams to them); otherwise it skips its own (recognised by their prefix, before any
+ * parse), checks each announced change against what waits here by kind, id, owner and version,
+ * and reads a row by id only when one of its streams or long-polls waits for it, and publishes
+ * it. Polling stays as the fallback: every
  * `crossProcessListenPollMs` while LISTEN is up (a notification lost in between), every
  * `crossProcessPollMs` while it is down; a dropped LISTEN connection reconnects after
  * `listenRetryMs`, doubling up to 30 s, and catches up with one poll when it is back.
+ *
+ * Worker passes: the worker's timed passes poll tables every process shares (due bindings,
+ * payments, refunds, fulfilment; rows claimed by lease), so N processes polling would do N times
+ * the fixed work for the same rows. The process holding the worker lock (a session advisory
+ * lock, `WORKER_LOCK_KEY`, on its LISTEN connection) runs them; the others skip their timed passes
+ * and try for the lock every `LEAD_RETRY_MS`, taking over when its holder's session ends (crash,
+ * shutdown, lost connection). Kicked passes (work this process just made) run wherever they
+ * are kicked. A process whose LISTEN connection is down cannot tell whether anyone holds the
+ * lock, so it runs its timed passes itself until the connection is back: the leases keep two
+ * workers from doing one row twice.
  *
  * SQLite (one process): the polling alone, as before.
  */
@@ -104,6 +148,7 @@ export function startChangeWatcher(deps: ChangeWatcherDeps): ChangeWatcher {
   };
   let closed = false;
   let listener: Listener | undefined;
+  const counts: NotificationCounts = { received: 0, unread: 0, examined: 0, reads: 0 };
 
   // The polling fallback (bindings and purchases: the tables with `touched_at`).
   let watchedSince = Date.now();
@@ -135,24 +180,31 @@ export function startChangeWatcher(deps: ChangeWatcherDeps): ChangeWatcher {
   const url = deps.databaseUrl;
   if (deps.store.dialect === 'postgres' && settings.crossProcessListen && url) {
     const origin = randomUUID();
+    const announcer = new Announcer(origin, async (payload) => listener?.notify(payload, deps.store, logger));
     const receive = (payload: string): void => {
+      counts.received += 1;
+      // Nothing here waits for any change, or this process's own announcement came back: no parse.
+      if (hub.listenerCount === 0 || announcer.isOwn(payload)) {
+        counts.unread += 1;
+        return;
+      }
+      counts.examined += 1;
       const parsed = Payload.safeParse(parseJson(payload));
       if (!parsed.success) {
         logger.warn({ channel: CHANGE_CHANNEL }, 'malformed change notification ignored');
         return;
       }
-      if (parsed.data.o === origin) return;
       for (const [kind, id, owner, version] of parsed.data.c) {
         if (!hub.wants(kind, id, owner, version)) continue;
+        counts.reads += 1;
         sources[kind].read(id).catch((err: Error) => logger.warn({ err: err.message, kind, id }, 'reading an announced change failed'));
       }
     };
-    listener = new Listener(url, settings.listenRetryMs, receive, logger, (up) => {
+    listener = new Listener(url, settings.listenRetryMs, deps.leadWork, receive, logger, (up) => {
       // Down: poll fast at once. Up again: one poll catches what LISTEN missed meanwhile; the
       // slower interval applies from the next one.
       schedulePoll(up ? 0 : settings.crossProcessPollMs);
     });
-    const announcer = new Announcer(origin, async (payload) => listener?.notify(payload, deps.store, logger));
     hub.onLocalChange = (e) => announcer.add([e.kind, e.id, e.owner, e.version]);
     listener.start();
   }
@@ -165,6 +217,10 @@ export function startChangeWatcher(deps: ChangeWatcherDeps): ChangeWatcher {
     get listenPid() {
       return listener?.pid;
     },
+    get leadsWork() {
+      return !listener?.up || listener.leads;
+    },
+    counts,
     async close() {
       closed = true;
       clearTimeout(pollTimer);
@@ -191,6 +247,11 @@ export class Announcer {
     private readonly send: (payload: string) => Promise<void>,
   ) {
     this.#head = `{"o":${JSON.stringify(origin)},"c":[`;
+  }
+
+  /** Whether a payload is one of this announcer's own (PostgreSQL delivers a session's notifications to itself too). */
+  isOwn(payload: string): boolean {
+    return payload.startsWith(this.#head);
   }
 
   /** Queues one change (kind, id, owner, version) for the next notification. */
@@ -232,18 +293,27 @@ export class Announcer {
   }
 }
 
-/** The dedicated LISTEN connection (pg's Client, not a pool connection), reconnecting with backoff. */
+/**
+ * The dedicated LISTEN connection (pg's Client, not a pool connection), reconnecting with backoff.
+ * It also carries this process's announcements and, when `lead` is set, holds the worker lock.
+ * Its statements go one at a time (node-postgres deprecates concurrent queries on one client).
+ */
 class Listener {
   #client: pg.Client | undefined;
   #pid: number | undefined;
   #up = false;
+  #leads = false;
   #closed = false;
   #retryMs: number;
   #timer: NodeJS.Timeout | undefined;
+  #leadTimer: NodeJS.Timeout | undefined;
+  /** The tail of this connection's statements. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
     private readonly firstRetryMs: number,
+    private readonly lead: boolean,
     private readonly receive: (payload: string) => void,
     private readonly logger: Logger,
     private readonly onState: (up: boolean) => void,
@@ -259,14 +329,28 @@ class Listener {
     return this.#up ? this.#pid : undefined;
   }
 
+  /** Whether this connection holds the worker lock (false while it is down: the session that held it has ended). */
+  get leads(): boolean {
+    return this.#up && this.#leads;
+  }
+
   start(): void {
     void this.#connect();
+  }
+
+  /** Runs one statement on `client` after the ones before it. */
+  #query<R extends pg.QueryResultRow>(client: pg.Client, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    const run = this.#queue.then(() => client.query<R>(text, values));
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async #connect(): Promise<void> {
     if (this.#closed) return;
     const client = new pg.Client({ connectionString: this.url, application_name: 'relay-listen' });
     this.#client = client;
+    this.#queue = Promise.resolve();
+    this.#leads = false;
     // A server-side end (restart, failover, pg_terminate_backend) arrives as 'error' and/or 'end'.
     client.on('error', (err) => this.#down(client, err));
     client.on('end', () => this.#down(client));
@@ -275,8 +359,8 @@ class Listener {
     });
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANGE_CHANNEL}`);
-      const pid = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      await this.#query(client, `LISTEN ${CHANGE_CHANNEL}`);
+      const pid = await this.#query<{ pid: number }>(client, 'select pg_backend_pid() as pid');
       this.#pid = pid.rows[0]?.pid;
     } catch (err) {
       this.#down(client, err as Error);
@@ -287,7 +371,22 @@ class Listener {
     this.#up = true;
     this.#retryMs = this.firstRetryMs;
     if (wasRetrying) this.logger.info({ channel: CHANGE_CHANNEL }, 'change LISTEN connection back');
+    if (this.lead) await this.#tryLead(client);
     this.onState(true);
+  }
+
+  /** Tries for the worker lock on `client`; while another session holds it, tries again every `LEAD_RETRY_MS`. */
+  async #tryLead(client: pg.Client): Promise<void> {
+    try {
+      const r = await this.#query<{ locked: boolean }>(client, 'select pg_try_advisory_lock($1) as locked', [WORKER_LOCK_KEY]);
+      if (this.#client === client) this.#leads = r.rows[0]?.locked === true;
+    } catch {
+      // The connection dropped under the query: `#down` handles it.
+    }
+    if (this.#client !== client || this.#leads || this.#closed) return;
+    clearTimeout(this.#leadTimer);
+    this.#leadTimer = setTimeout(() => void this.#tryLead(client), LEAD_RETRY_MS);
+    this.#leadTimer.unref();
   }
 
   #down(client: pg.Client, err?: Error): void {
@@ -295,6 +394,8 @@ class Listener {
     this.#client = undefined;
     const wasUp = this.#up;
     this.#up = false;
+    this.#leads = false;
+    clearTimeout(this.#leadTimer);
     void client.end().catch(() => undefined);
     if (this.#closed) return;
     const delay = this.#retryMs;
@@ -310,7 +411,7 @@ class Listener {
     const client = this.#up ? this.#client : undefined;
     try {
       if (client) {
-        await client.query(NOTIFY_STATEMENT, [CHANGE_CHANNEL, payload]);
+        await this.#query(client, NOTIFY_STATEMENT, [CHANGE_CHANNEL, payload]);
         return;
       }
     } catch {
@@ -326,9 +427,12 @@ class Listener {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#leadTimer);
     const client = this.#client;
     this.#client = undefined;
     this.#up = false;
+    this.#leads = false;
+    // Ending the session frees the worker lock for another process.
     await client?.end().catch(() => undefined);
   }
 }

@@ -21,6 +21,8 @@ export class EventHub {
   readonly #seen = new Map<string, number>();
   /** True while the watcher publishes changes read from the database (made by another process). */
   #replaying = false;
+  /** Subscriptions open now (streams' owners and long-polls' objects), kept as a count so asking costs nothing. */
+  #waiting = 0;
   /** Told of every change this process made (not those the watcher replays): the watcher announces them to the other relay processes. */
   onLocalChange: ((event: StatusEvent) => void) | undefined;
 
@@ -61,28 +63,44 @@ export class EventHub {
     return this.#emitter.listenerCount(`owner:${owner}`) > 0 || this.#emitter.listenerCount(key) > 0;
   }
 
-  /** Whether anything listens for an owner (the watcher only looks when someone does). */
+  /**
+   * How many streams and long-polls of this process wait for changes now. The watcher does no
+   * work for another process's change (no parse, no read) while it is 0: read per notification,
+   * so it is a counter, not a walk over the emitter's listeners.
+   */
   get listenerCount(): number {
-    return this.#emitter.eventNames().reduce((n, name) => n + this.#emitter.listenerCount(name), 0);
+    return this.#waiting;
   }
 
-  /** Subscribes to every change of an owner; returns the unsubscribe function. */
+  /** Subscribes to every change of an owner; returns the unsubscribe function (idempotent). */
   onOwner(owner: string, listener: (event: StatusEvent) => void): () => void {
     this.#emitter.on(`owner:${owner}`, listener);
-    return () => this.#emitter.off(`owner:${owner}`, listener);
+    this.#waiting += 1;
+    let subscribed = true;
+    return () => {
+      if (!subscribed) return;
+      subscribed = false;
+      this.#waiting -= 1;
+      this.#emitter.off(`owner:${owner}`, listener);
+    };
   }
 
   /** Resolves at the next change of one object, or after `timeoutMs` (with undefined). */
   waitFor(kind: StatusEvent['kind'], id: string, timeoutMs: number, signal?: AbortSignal): Promise<StatusEvent | undefined> {
     return new Promise((resolve) => {
       const key = `${kind}:${id}`;
+      let waiting = true;
       const done = (event?: StatusEvent): void => {
+        if (!waiting) return;
+        waiting = false;
+        this.#waiting -= 1;
         clearTimeout(timer);
         this.#emitter.off(key, done);
         signal?.removeEventListener('abort', onAbort);
         resolve(event);
       };
       const onAbort = (): void => done();
+      this.#waiting += 1;
       const timer = setTimeout(done, timeoutMs);
       this.#emitter.on(key, done);
       signal?.addEventListener('abort', onAbort);

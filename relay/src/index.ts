@@ -165,6 +165,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const declarationRepo = new DeclarationRepo(store);
   const declarations = new DeclarationService(declarationRepo, clock, antom);
   let worker: Worker | undefined;
+  /** Whether the worker's timed passes run here: set from the change watcher, started below. */
+  let workerTimed = (): boolean => true;
   const kick = (): void => worker?.kick();
   const outbox = new RevocationOutbox(new RevocationRepo(store, clock), box, antom, logger.child({ component: 'revocations' }));
   const bindings = new RelayBindingService({
@@ -212,6 +214,8 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     ],
     config.worker.tickMs,
     logger.child({ component: 'worker' }),
+    // Timed passes only in the process holding the worker lock (change-watcher.ts).
+    () => workerTimed(),
   );
 
   const app = createServer(logger, { trustProxy: config.limits.trustProxy, strictResponses: config.strictResponses });
@@ -313,12 +317,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   // Changes written by other relay processes reach this process's streams: NOTIFY on PostgreSQL, polling as the fallback.
   const changes = startChangeWatcher({
     hub,
+    leadWork: !options.manualWorker,
     store,
     databaseUrl: config.databaseUrl,
     settings: config.events,
     repos: { binding: bindingRepo, purchase: purchaseRepo, refund: refundRepo },
     logger: logger.child({ component: 'changes' }),
   });
+  workerTimed = () => changes.leadsWork;
 
   // A device disabled through another relay process: its held connections here end within one
   // heartbeat (one query for every device holding one).

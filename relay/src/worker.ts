@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 /**
  * Runs the database-driven jobs on a timer. Nothing it needs lives in memory: every pending
  * step is a row (due time + lease), so a restarted relay, or another relay process, resumes it.
- * `kick()` runs a pass soon without waiting for the next tick.
+ * `kick()` runs a pass soon without waiting for the next tick. `timed` (optional) says whether
+ * the timed passes run in this process: several processes on one PostgreSQL leave them to the
+ * holder of the worker lock (change-watcher.ts), so the shared tables are polled once, not once
+ * per process; kicked passes run regardless.
  */
 export class Worker {
   #timer: NodeJS.Timeout | undefined;
@@ -15,6 +18,7 @@ export class Worker {
     private readonly jobs: readonly (() => Promise<void>)[],
     private readonly tickMs: number,
     private readonly logger: Logger,
+    private readonly timed: () => boolean = () => true,
   ) {}
 
   /** Starts ticking. */
@@ -23,10 +27,11 @@ export class Worker {
     this.#schedule(0);
   }
 
-  #schedule(ms: number): void {
+  /** The next pass after `ms`: a timed one (skipped, and the next one scheduled, while `timed()` says no) or a kicked one. */
+  #schedule(ms: number, kicked = false): void {
     if (this.#stopped) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.tick(), ms);
+    this.#timer = setTimeout(() => (kicked || this.timed() ? void this.tick() : this.#schedule(this.tickMs)), ms);
     this.#timer.unref();
   }
 
@@ -60,7 +65,7 @@ export class Worker {
   /** Asks for a pass soon. */
   kick(): void {
     if (this.#running) this.#again = true;
-    else this.#schedule(0);
+    else this.#schedule(0, true);
   }
 
   /** Stops ticking and waits for the pass in progress. */

@@ -16,7 +16,8 @@ import { type HeldStream, holdStream, sleep } from './support/streams.ts';
  * again) and the connection comes back. Every poll interval here is a minute unless a test
  * lowers it, so only a notification can deliver within the seconds these tests allow.
  *
- * Relay B runs with its worker off (`manualWorker`), so every change is made by relay A.
+ * Relay B runs with its worker off (`manualWorker`), so every change is made by relay A, except
+ * in the last test, which starts relays with their own workers to see which of them polls.
  */
 
 const pgEngine = engines().find((e) => e.name === 'postgres');
@@ -51,8 +52,8 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
   let s: Stack;
   const others: Relay[] = [];
   const otherLogs: string[] = [];
-  /** A second relay on the stack's database; `events` overrides its event settings. */
-  const startOther = async (events: Partial<NonNullable<RelayConfigInput['events']>> = {}): Promise<Relay> => {
+  /** A second relay on the stack's database; `events` overrides its event settings; `workerTickMs` gives it a worker of its own. */
+  const startOther = async (events: Partial<NonNullable<RelayConfigInput['events']>> = {}, workerTickMs?: number): Promise<Relay> => {
     const config = s.relay.config;
     const logDestination = new Writable({
       write(chunk: Buffer, _e, done) {
@@ -61,8 +62,14 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
       },
     });
     const other = await startRelay(
-      { ...config, port: 0, publicUrl: undefined, events: { ...config.events, ...events } },
-      { clock: s.clock, logDestination, manualWorker: true },
+      {
+        ...config,
+        port: 0,
+        publicUrl: undefined,
+        events: { ...config.events, ...events },
+        ...(workerTickMs === undefined ? {} : { worker: { tickMs: workerTickMs } }),
+      },
+      { clock: s.clock, logDestination, manualWorker: workerTickMs === undefined },
     );
     others.push(other);
     await waitFor(async () => other.changes.listening, 5_000, 'relay B listening');
@@ -70,7 +77,8 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
   };
 
   beforeAll(async () => {
-    s = await startStack('postgres', { events: { longPollTimeoutMs: 5_000, crossProcessPollMs: SLOW, crossProcessListenPollMs: SLOW } });
+    // A's LISTEN connection, once killed, comes back after 4 s: long enough for another relay to take the worker lock (last test).
+    s = await startStack('postgres', { events: { longPollTimeoutMs: 5_000, crossProcessPollMs: SLOW, crossProcessListenPollMs: SLOW, listenRetryMs: 4_000 } });
     await waitFor(async () => s.relay.changes.listening, 5_000, 'relay A listening');
   });
   afterAll(async () => {
@@ -114,9 +122,8 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
     }
   });
 
-  it('a malformed or foreign notification on the channel is logged and ignored; the relay keeps listening', async () => {
-    const b = others[0] ?? (await startOther());
-    const before = otherLogs.length;
+  /** Malformed notifications, then a well-formed one for a row that does not exist, on the channel. */
+  const notifyJunk = async (): Promise<void> => {
     const c = new pg.Client({ connectionString: s.db.databaseUrl as string });
     await c.connect();
     try {
@@ -133,10 +140,53 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
     } finally {
       await c.end();
     }
-    await waitFor(async () => otherLogs.slice(before).filter((l) => l.includes('malformed change notification ignored')).length >= 4, 5_000, 'four warnings');
+  };
+  const malformedWarnings = (lines: string[]): string[] => lines.filter((l) => l.includes('malformed change notification ignored'));
+
+  it('a relay with no stream or long-poll open does no work for the notifications it receives: no parse, no read, whatever they carry', async () => {
+    const b = others[0] ?? (await startOther());
+    const bindingId = await bind(s.kiosk, 'ALIPAY_HK');
+    const before = { ...b.changes.counts };
+    const logsBefore = otherLogs.length;
+    await notifyJunk();
+    const intent = uuid();
+    const paid = await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
+    expect(paid.status).toBe(200);
+    // The junk (5) and A's announcements of the pay reach B...
+    await waitFor(async () => b.changes.counts.received - before.received >= 6, 5_000, 'notifications on B');
     await sleep(200);
+    // ...and none of them is parsed (a malformed one would be logged) or read.
+    expect(b.changes.counts.examined).toBe(before.examined);
+    expect(b.changes.counts.reads).toBe(before.reads);
+    expect(b.changes.counts.unread - before.unread).toBe(b.changes.counts.received - before.received);
+    expect(malformedWarnings(otherLogs.slice(logsBefore))).toEqual([]);
+
+    // With a stream of the kiosk open on B, A's next change is examined and read.
+    const streamB = await holdStream(new TestDevice(b.url, s.kiosk.creds, undefined, () => s.clock.now()));
+    try {
+      const next = uuid();
+      expect((await s.kiosk.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: next })).status).toBe(200);
+      await arrival(streamB, 'purchase', (d) => d['purchaseIntentId'] === next, PUSH_DEADLINE_MS);
+      expect(b.changes.counts.examined).toBeGreaterThan(before.examined);
+      expect(b.changes.counts.reads).toBeGreaterThan(before.reads);
+    } finally {
+      streamB.close();
+    }
+  });
+
+  it('a malformed or foreign notification on the channel is logged and ignored by a relay with a stream open; the relay keeps listening', async () => {
+    const b = others[0] ?? (await startOther());
+    const streamB = await holdStream(new TestDevice(b.url, s.kiosk.creds, undefined, () => s.clock.now()));
+    const before = otherLogs.length;
+    try {
+      await notifyJunk();
+      await waitFor(async () => malformedWarnings(otherLogs.slice(before)).length >= 4, 5_000, 'four warnings');
+      await sleep(200);
+    } finally {
+      streamB.close();
+    }
     const lines = otherLogs.slice(before);
-    expect(lines.filter((l) => l.includes('malformed change notification ignored'))).toHaveLength(4);
+    expect(malformedWarnings(lines)).toHaveLength(4);
     expect(lines.filter((l) => l.includes('"level":50'))).toEqual([]);
     expect(lines.filter((l) => l.includes('reading an announced change failed'))).toEqual([]);
     expect(b.changes.listening).toBe(true);
@@ -177,5 +227,46 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
     } finally {
       streamB.close();
     }
+  });
+
+  it("the worker's timed passes run in one process of the fleet; another takes them over when its holder's session ends", async () => {
+    // B and C run workers of their own, ticking every 50 ms; A (first on the database) holds the lock.
+    const b = await startOther({ listenRetryMs: 500 }, 50);
+    const c = await startOther({ listenRetryMs: 500 }, 50);
+    /** Counts a relay's timed worker passes (`Worker.tick`). */
+    const passes = (r: Relay): (() => number) => {
+      let n = 0;
+      const tick = r.worker.tick.bind(r.worker);
+      r.worker.tick = () => {
+        n += 1;
+        return tick();
+      };
+      return () => n;
+    };
+    const [onB, onC] = [passes(b), passes(c)];
+    expect([s.relay.changes.leadsWork, b.changes.leadsWork, c.changes.leadsWork]).toEqual([true, false, false]);
+    await sleep(1_000);
+    // Twenty ticks each: none of them polled the shared tables.
+    expect([onB(), onC()]).toEqual([0, 0]);
+
+    // A's session ends: one of B and C takes the lock within its retry (A's connection is back
+    // only after 4 s; meanwhile it polls itself), and polls from then on.
+    await terminate(s.db.databaseUrl as string, s.relay.changes.listenPid as number);
+    await waitFor(async () => b.changes.leadsWork !== c.changes.leadsWork, 5_000, 'B or C to take the worker lock');
+    const [leader, follower] = b.changes.leadsWork ? [onB, onC] : [onC, onB];
+    const [l0, f0] = [leader(), follower()];
+    await sleep(500);
+    expect(leader() - l0).toBeGreaterThan(3);
+    expect(follower() - f0).toBe(0);
+    // A's LISTEN connection comes back without the lock: it polls no more.
+    await waitFor(async () => s.relay.changes.listening, 10_000, 'A listening again');
+    expect(s.relay.changes.leadsWork).toBe(false);
+
+    // B and C close (their sessions end): A takes the lock back.
+    for (const r of [b, c]) {
+      others.splice(others.indexOf(r), 1);
+      await r.close();
+    }
+    await waitFor(async () => s.relay.changes.leadsWork, 5_000, 'A to take the worker lock back');
   });
 });
