@@ -118,7 +118,13 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     : undefined;
 
   const adminToken = readAdminToken(config.admin);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, walSync: options.walSync });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    walSync: options.walSync,
+    logger: logger.child({ component: 'store' }),
+  });
   const hub = new EventHub();
   const metrics = new Metrics();
   const antom = new AntomClient({

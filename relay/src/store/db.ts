@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { type CheckpointOptions, Checkpointer, type CheckpointStats, type StoreLogger } from './checkpointer.ts';
 import { migrationProvider } from './migrations.ts';
 import type { Database } from './schema.ts';
 import { DurableSqliteDialect } from './sqlite-durable.ts';
@@ -52,8 +53,13 @@ export interface Store {
   readonly broken: Error | undefined;
   /** SQLite: barriers asked for and flushes run (group commit: flushes ≤ barriers); undefined on PostgreSQL. */
   readonly flushes?: BarrierStats;
+  /** SQLite: what the checkpoint worker did, and whether it runs (false: SQLite's automatic checkpoints do); undefined on PostgreSQL. */
+  readonly checkpoints?: CheckpointStats & { readonly running: boolean };
   close(): Promise<void>;
 }
+
+/** The default StoreLogger: a process warning (stderr), for callers without a logger (the CLI's commands). */
+const processWarning: StoreLogger = { warn: (obj, msg) => process.emitWarning(`${msg} ${JSON.stringify(obj)}`) };
 
 /** int8 → number: every bigint column holds epoch ms or minor units, far below 2^53. */
 function parseInt8(value: string): number {
@@ -80,6 +86,10 @@ export async function openStore(options: {
   poolSize?: number | undefined;
   /** SQLite: how the WAL is flushed (default fdatasync on libuv's pool); tests inject one to count or fail flushes. */
   walSync?: SyncFile | undefined;
+  /** Where the store warns (SQLite: the checkpoint worker's fallback); default a process warning. */
+  logger?: StoreLogger | undefined;
+  /** SQLite: when checkpoints run (Checkpointer); `file` is the one the worker opens (default the store's own; tests point it elsewhere to make the worker fail). */
+  checkpoints?: (CheckpointOptions & { file?: string | undefined }) | undefined;
 }): Promise<Store> {
   let store: Store;
   const url = options.databaseUrl;
@@ -128,6 +138,10 @@ export async function openStore(options: {
       close: () => sqlite.close(),
     });
     const barrier = new WalBarrier(`${file}-wal`, options.walSync);
+    // Checkpoints off the event loop (issue 17): a worker thread checkpoints, nudged after flushes.
+    const checkpointer = new Checkpointer(sqlite, options.checkpoints?.file ?? file, options.logger ?? processWarning, options.checkpoints);
+    barrier.onFlushed = (commits) => checkpointer.flushed(commits);
+    await checkpointer.ready;
     const dialect = new DurableSqliteDialect(cached, sqlite, barrier);
     const db = new Kysely<Database>({ dialect });
     store = {
@@ -151,9 +165,13 @@ export async function openStore(options: {
         return barrier.broken;
       },
       flushes: barrier.stats,
+      get checkpoints() {
+        return { ...checkpointer.stats, running: checkpointer.running };
+      },
       async close() {
-        // Flushes asked for finish first; the connection's close then checkpoints and may
-        // delete the WAL file.
+        // The worker's connection closes first, so the relay's is the last: its close then
+        // checkpoints and deletes the WAL, once the flushes asked for have finished.
+        await checkpointer.stop();
         await barrier.close();
         await db.destroy();
       },

@@ -105,6 +105,8 @@ export class WalBarrier {
   #broken: StoreBrokenError | undefined;
   #closed = false;
   readonly stats: BarrierStats = { requests: 0, syncs: 0 };
+  /** Called after each good flush with the requests so far (the checkpointer counts commits with it). */
+  onFlushed: ((requests: number) => void) | undefined;
 
   /** `walPath`: the database's `-wal` file; `sync`: the flush (default fdatasync). */
   constructor(walPath: string, sync: SyncFile = fdatasyncFile) {
@@ -145,6 +147,7 @@ export class WalBarrier {
     this.#flushOnce().then(
       () => {
         batch.resolve();
+        this.onFlushed?.(this.stats.requests);
         this.#done();
       },
       (err: unknown) => {
