@@ -147,7 +147,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
   const deferToPay = (method: string, path: string) => method === 'POST' && path === '/v1/purchases';
   const devices = new DeviceService({ store, box, clock, players, deferToPay });
   const bindingRepo = new BindingRepo(store, clock, hub);
-  const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }), config.databasePayBatchMax);
+  const purchaseRepo = new PurchaseRepo(store, clock, hub, logger.child({ component: 'payments' }), config.databasePayBatchMax, config.databasePayInFlight);
   const fulfilmentRepo = new FulfilmentRepo(store);
   const fulfilment = new Fulfilment(
     fulfilmentRepo,

@@ -7,6 +7,8 @@ const MANY_SQL = 'select relay_pay_begin_many($1::jsonb) as r';
 
 /** The default of config databasePayBatchMax: the most pay begins one commit carries. */
 export const DEFAULT_PAY_BATCH_MAX = 32;
+/** The default of config databasePayInFlight: the most pay-begin statements one relay has in flight. */
+export const DEFAULT_PAY_IN_FLIGHT = 4;
 
 interface Waiting {
   input: PayBeginInput;
@@ -18,13 +20,24 @@ interface Waiting {
 type ItemError = { outcome: 'ERROR'; sqlstate: string; message: string };
 
 /**
- * Group commit of pay begins on PostgreSQL (issue 17, "Group commit of durable writes"):
- * while one begin statement is in flight, further begins wait here; when it returns, all of
- * them (up to `maxBatch`) go as one relay_pay_begin_many call (store/migrations-0008.ts), one
- * round trip and one commit. Batching is natural: no timer, so a pay at low load goes at once
- * as today's single relay_pay_begin, and a batch grows only with the pays that arrive during
- * the previous commit. Each pay's promise settles only when the statement holding its intent
- * has returned, i.e. after its commit, so no answer and no Antom call precede it.
+ * Group commit of pay begins on PostgreSQL (issue 17, "Group commit of durable writes"): up to
+ * `maxInFlight` begin statements run at once, each on its own pool connection; a begin that
+ * arrives while fewer are in flight goes at once, alone, as today's single relay_pay_begin.
+ * Otherwise it waits here, and when any statement returns, all the waiting begins (up to
+ * `maxBatch`) go as one relay_pay_begin_many call (store/migrations-0008.ts), one round trip and
+ * one commit. Batching is natural: no timer, so a pay at low load goes at once, and a batch
+ * grows only with the pays that arrive while every slot is busy. Each pay's promise settles
+ * only when the statement holding its intent has returned, i.e. after its commit, so no answer
+ * and no Antom call precede it.
+ *
+ * Why more than one in flight: a statement waits at its account's and owner's locks (held by
+ * another relay's batch, or a slow commit). With one slot every later pay of the relay, of any
+ * account, would wait behind it (head-of-line blocking). Concurrent statements of one relay are
+ * no different from those of two relays: each takes all its locks up front in the one global
+ * order (relay_pay_begin_many, relay_pay_begin), so they cannot deadlock, and two pays of one
+ * account in different statements serialise on that account's lock, the later one summing the
+ * spending windows after the earlier one's commit. The bound keeps a burst from taking the
+ * whole pool (config databasePayInFlight ≤ databasePoolSize).
  *
  * A failed statement (connection lost, server gone) fails every pay it carried and commits
  * none of them; one item failing inside the batch (its ERROR answer) fails that pay alone.
@@ -32,41 +45,53 @@ type ItemError = { outcome: 'ERROR'; sqlstate: string; message: string };
 export class PayBeginBatcher {
   readonly #store: Store;
   readonly #maxBatch: number;
+  readonly #maxInFlight: number;
   #queue: Waiting[] = [];
-  #busy = false;
+  #inFlight = 0;
 
-  constructor(store: Store, maxBatch: number) {
+  constructor(store: Store, maxBatch: number, maxInFlight: number) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`pay batch size must be a positive integer, got ${maxBatch}`);
+    if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new Error(`pay statements in flight must be a positive integer, got ${maxInFlight}`);
     this.#store = store;
     this.#maxBatch = maxBatch;
+    this.#maxInFlight = maxInFlight;
   }
 
-  /** Pays waiting for the statement in flight (tests observe a batch forming). */
+  /** Pays waiting for a free slot (tests observe a batch forming). */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /** Begin statements running now, at most `maxInFlight`. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /** Runs one pay's begin in the next commit; resolves with its answer after that commit. */
   begin(input: PayBeginInput): Promise<PayBeginAnswer> {
     return new Promise<PayBeginAnswer>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
-      if (!this.#busy) void this.#drain();
+      this.#dispatch();
     });
   }
 
-  async #drain(): Promise<void> {
-    this.#busy = true;
+  /** Sends the waiting pays while a slot is free: one statement per slot, each up to `maxBatch` pays. */
+  #dispatch(): void {
+    while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch);
+      this.#inFlight += 1;
+      void this.#send(batch).finally(() => {
+        this.#inFlight -= 1;
+        this.#dispatch();
+      });
+    }
+  }
+
+  async #send(batch: Waiting[]): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const batch = this.#queue.splice(0, this.#maxBatch);
-        try {
-          await (batch.length === 1 ? this.#one(batch[0] as Waiting) : this.#many(batch));
-        } catch (err) {
-          for (const w of batch) w.reject(err);
-        }
-      }
-    } finally {
-      this.#busy = false;
+      await (batch.length === 1 ? this.#one(batch[0] as Waiting) : this.#many(batch));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
     }
   }
 

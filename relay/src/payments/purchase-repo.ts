@@ -17,7 +17,7 @@ import type { EventHub } from '../events.ts';
 import type { Dialect, Store } from '../store/db.ts';
 import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
-import { DEFAULT_PAY_BATCH_MAX, PayBeginBatcher } from './pay-batcher.ts';
+import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from './pay-batcher.ts';
 import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
 import { SqlitePurchases } from './purchase-sqlite.ts';
 
@@ -222,7 +222,7 @@ export class PurchaseRepo {
   /** Runs inside the transaction that makes a purchase SUCCEEDED (the fulfilment outbox). */
   onSucceeded: ((trx: Transaction<Database>, row: PurchaseRow) => Promise<void>) | undefined;
 
-  /** PostgreSQL: the group commit of pay begins (`begin`); at most `payBatchMax` pays per commit. */
+  /** PostgreSQL: the group commit of pay begins (`begin`); at most `payBatchMax` pays per commit, `payInFlight` statements at once. */
   readonly payBegins: PayBeginBatcher | undefined;
   /** The hot path's prepared statements on SQLite (undefined on PostgreSQL). */
   readonly #lite: SqlitePurchases | undefined;
@@ -233,9 +233,10 @@ export class PurchaseRepo {
     readonly hub: EventHub,
     readonly logger: Logger,
     payBatchMax = DEFAULT_PAY_BATCH_MAX,
+    payInFlight = DEFAULT_PAY_IN_FLIGHT,
   ) {
     this.#lite = store.sqlite ? new SqlitePurchases(store, store.sqlite, COUNTED, COLUMNS) : undefined;
-    this.payBegins = store.dialect === 'postgres' ? new PayBeginBatcher(store, payBatchMax) : undefined;
+    this.payBegins = store.dialect === 'postgres' ? new PayBeginBatcher(store, payBatchMax, payInFlight) : undefined;
   }
 
   /**
