@@ -14,6 +14,13 @@ const SECONDS = QUICK ? 2 : 5;
 const PAYMENT_DELAY_MS = 20;
 /** BENCH_SKIP=rss,overload leaves out #8 (relay RSS) and/or #3, for quick A/B runs of #1/#2. */
 const SKIP = new Set(process.env['BENCH_SKIP']?.split(',') ?? []);
+/** BENCH_RATE=<pays/s>: #2's offered rate, fixed (default: half of #1's wall throughput). */
+const FIXED_RATE = ((raw) => {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`BENCH_RATE must be a whole number of pays per second (1-10000), got ${raw}`);
+  return n;
+})(process.env['BENCH_RATE']);
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signContent = Buffer.from(`POST /ams/sandbox/api/v1/payments/pay\n${'SANDBOX_X.1700000000000.'}${'{"paymentRequestId":"x"}'.repeat(20)}`);
@@ -125,7 +132,8 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     }
 
     // #2 added latency at about half the measured capacity (target ≤ 70 % relay CPU).
-    const target = Math.max(10, Math.round(rate.median * 0.5));
+    // BENCH_RATE pins it instead, for A/B runs of two builds at the same offered load.
+    const target = FIXED_RATE ?? Math.max(10, Math.round(rate.median * 0.5));
     const p50s: number[] = [];
     const p99s: number[] = [];
     const cpus: number[] = [];
