@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { ItemTitleSchema, RelayBindingSchema, SkuSchema } from '@scan-to-bind/shared/relay-api';
 import { z } from 'zod';
 import { antomBaseUrlProblem } from './antom/base-url.ts';
-import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT } from './payments/pay-batcher.ts';
+import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT } from './payments/pay-batch-repo.ts';
 
 const positiveMs = z.number().int().positive();
 /** The most refreshes a binding may report (the client API's `refreshesLeft` bound). */
@@ -100,14 +100,14 @@ export const configSchema = z
     databasePoolSize: z.number().int().min(1).max(1000).default(25),
     /**
      * PostgreSQL: the most pays whose begins (nonce, checks, intent row) share one statement and
-     * commit (payments/pay-batcher.ts, group commit). Batches form only from pays that arrive
+     * commit (payments/pay-batch-repo.ts, group commit). Batches form only from pays that arrive
      * while the previous commit is in flight, so this bounds one commit's work under load. At most
      * 64: each pay of a batch is a subtransaction, and PostgreSQL caches 64 per backend
      * (store/migrations-0008.ts).
      */
     databasePayBatchMax: z.number().int().min(1).max(64).default(DEFAULT_PAY_BATCH_MAX),
     /**
-     * PostgreSQL: the most pay-begin statements one relay runs at once (payments/pay-batcher.ts).
+     * PostgreSQL: the most pay-begin statements one relay runs at once (payments/pay-batch-repo.ts).
      * A begin goes at once while fewer are in flight, so one pay waiting at its account's lock
      * does not hold up the pays of other accounts; beyond it, pays wait and go as one batch when
      * a statement returns. Each holds a pool connection for its statement, so at most 16 and at

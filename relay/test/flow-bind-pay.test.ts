@@ -140,7 +140,7 @@ for (const engine of engines()) {
               );
               // The first pays' begins, one per statement slot (databasePayInFlight), wait at the
               // lock; the others wait for a slot and then go as one batch (group commit,
-              // payments/pay-batcher.ts).
+              // payments/pay-batch-repo.ts).
               const slots = s.relay.config.databasePayInFlight;
               return Number(r.rows[0]?.n) === slots && s.relay.purchaseRepo.payBegins?.queued === 8 - slots;
             },

@@ -12,7 +12,7 @@ import { countRequestStatements, type StatementLog } from './support/statements.
 
 /**
  * The statements of an accepted pay on SQLite (their beginnings): one synchronous transaction
- * of prepared statements with relay_pay_begin's steps (payments/purchase-sqlite.ts), then the
+ * of prepared statements with relay_pay_begin's steps (payments/purchase-sqlite-repo.ts), then the
  * outcome in one statement. Authentication reads nothing once the device is known.
  */
 const SQLITE_PAY = [

@@ -11,7 +11,7 @@ import { purchaseRow, useStore } from './support/rows.ts';
 /*
  * PurchaseRepo.begin, the pay's first part (issue 17), on each engine with the same inputs and
  * the same expected answers: relay_pay_begin on PostgreSQL and the prepared SQLite transaction
- * (payments/purchase-sqlite.ts) must decide alike, gate by gate.
+ * (payments/purchase-sqlite-repo.ts) must decide alike, gate by gate.
  */
 
 const DAY = 86_400_000;

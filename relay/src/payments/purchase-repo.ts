@@ -17,9 +17,9 @@ import type { EventHub } from '../events.ts';
 import type { Dialect, Store } from '../store/db.ts';
 import { countWhere } from '../store/counts.ts';
 import { Prepared } from '../store/prepared.ts';
-import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from './pay-batcher.ts';
+import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from './pay-batch-repo.ts';
 import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
-import { SqlitePurchases } from './purchase-sqlite.ts';
+import { SqlitePurchases } from './purchase-sqlite-repo.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
@@ -244,7 +244,7 @@ export class PurchaseRepo {
    * spending windows, intent insert), decided by one owner per engine: on PostgreSQL
    * relay_pay_begin (store/migrations-0007.ts), group-committed with concurrent pays
    * (PayBeginBatcher, relay_pay_begin_many); on SQLite one synchronous transaction of prepared
-   * statements (purchase-sqlite.ts) with the same semantics and answer. The caller computes
+   * statements (purchase-sqlite-repo.ts) with the same semantics and answer. The caller computes
    * `input` and reads the answer. Resolves only once the commit is durable.
    */
   async begin(input: PayBeginInput): Promise<PayBeginAnswer> {

@@ -15,7 +15,7 @@ import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
  * back as facts (binding, the device's current visit, the sums) and the purchase service finds
  * the typed error with the same rule functions as the SQLite path, so the codes and their
  * order have one owner. A refusal still commits the nonce, as the separate nonce commit did.
- * SQLite has the same decision in payments/purchase-sqlite.ts (one writer serialises the spending checks).
+ * SQLite has the same decision in payments/purchase-sqlite-repo.ts (one writer serialises the spending checks).
  */
 const payBegin = sql`
 create or replace function relay_pay_begin(p jsonb) returns jsonb language plpgsql as $fn$

@@ -4,7 +4,7 @@ import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
  * `relay_pay_begin_many(p jsonb)`, PostgreSQL only (issue 17, "Group commit of durable
  * writes"): the begins of many pays (a JSON array of relay_pay_begin inputs) as one statement,
  * so one round trip and one commit; it returns one answer per item, in order
- * (payments/pay-batcher.ts forms the batches).
+ * (payments/pay-batch-repo.ts forms the batches).
  *
  * Deadlocks: every item takes transaction-scoped advisory locks (its owner and its wallet
  * account, relay_pay_begin) that are held until the commit, so a batch holds the locks of all

@@ -3,14 +3,14 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, configSchema, parseConfig } from '../src/config.ts';
 import { type Relay, startRelay } from '../src/index.ts';
-import { DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from '../src/payments/pay-batcher.ts';
+import { DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from '../src/payments/pay-batch-repo.ts';
 import { lockId, type PayBeginInput } from '../src/payments/purchase-repo.ts';
 import { type JsonResponse, send, TestDevice } from './support/client.ts';
 import { engines, TEST_LIMITS, uuid } from './support/env.ts';
 import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 
 /*
- * Group commit of pay begins on PostgreSQL (issue 17; payments/pay-batcher.ts,
+ * Group commit of pay begins on PostgreSQL (issue 17; payments/pay-batch-repo.ts,
  * store/migrations-0008.ts): up to databasePayInFlight begin statements run at once; pays
  * arriving while all of them are in flight go together as one relay_pay_begin_many statement and
  * one commit, each answered as if alone.
