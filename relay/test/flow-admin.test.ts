@@ -15,6 +15,17 @@ for (const engine of engines()) {
     let hk: string;
     let intent: string;
     const admin = (method: string, path: string, body?: unknown) => adminCall(s.relay.adminUrl, method, path, body);
+    /** POST /admin/v1/declarations of `minor` fen for one payment, with the shared customs fields; `more` adds or overrides fields. */
+    const declare = (declarationRequestId: string, purchaseIntentId: string, minor: number, more: Record<string, unknown> = {}) =>
+      admin('POST', '/admin/v1/declarations', {
+        declarationRequestId,
+        purchaseIntentId,
+        declarationAmount: { currency: 'CNY', minor },
+        customs,
+        merchantCustomsInfo,
+        splitOrder: false,
+        ...more,
+      });
     beforeAll(async () => {
       s = await startStack(engine.name, { admin: { token: ADMIN_TOKEN } });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
@@ -70,50 +81,23 @@ for (const engine of engines()) {
     });
 
     it('declares an AlipayHK payment, refuses DANA and over-declaration, inquires', async () => {
-      const ok = await admin('POST', '/admin/v1/declarations', {
-        declarationRequestId: 'dc-1',
-        purchaseIntentId: intent,
-        declarationAmount: { currency: 'CNY', minor: 5000 },
-        customs,
-        merchantCustomsInfo,
-        splitOrder: false,
+      const ok = await declare('dc-1', intent, 5000, {
         buyerCertificate: { certificateType: 'ID_CARD', certificateNo: '110101199003070000', holderName: { fullName: 'Chan Tai Man' } },
       });
       expect(ok.status).toBe(201);
       expect(ok.body).toMatchObject({ declarationRequestId: 'dc-1', state: 'ACCEPTED', declarationAmount: { currency: 'CNY', minor: 5000 } });
       expect(JSON.stringify(ok.body)).not.toContain('110101199003070000');
-      const over = await admin('POST', '/admin/v1/declarations', {
-        declarationRequestId: 'dc-2',
-        purchaseIntentId: intent,
-        declarationAmount: { currency: 'CNY', minor: 5000 },
-        customs,
-        merchantCustomsInfo,
-        splitOrder: false,
-      });
+      const over = await declare('dc-2', intent, 5000);
       expect(over.status).toBe(400);
       expect(over.body).toMatchObject({ error: { code: 'INVALID_MONEY' } });
       const dana = await bind(s.launcher, 'DANA');
       const danaIntent = uuid();
       const paid = await s.launcher.request('POST', '/v1/purchases', { bindingId: dana, sku: 'gems-100', quantity: 1, purchaseIntentId: danaIntent });
       expect(paid.body['state']).toBe('SUCCEEDED');
-      const refused = await admin('POST', '/admin/v1/declarations', {
-        declarationRequestId: 'dc-3',
-        purchaseIntentId: danaIntent,
-        declarationAmount: { currency: 'CNY', minor: 100 },
-        customs,
-        merchantCustomsInfo,
-        splitOrder: false,
-      });
+      const refused = await declare('dc-3', danaIntent, 100);
       expect(refused.status).toBe(422);
       expect(refused.body).toMatchObject({ error: { code: 'WALLET_NOT_AVAILABLE' } });
-      const split = await admin('POST', '/admin/v1/declarations', {
-        declarationRequestId: 'dc-4',
-        purchaseIntentId: intent,
-        declarationAmount: { currency: 'CNY', minor: 100 },
-        customs,
-        merchantCustomsInfo,
-        splitOrder: true,
-      });
+      const split = await declare('dc-4', intent, 100, { splitOrder: true });
       expect(split.status).toBe(400);
       const inquiry = await admin('POST', '/admin/v1/declarations/inquiry', { declarationRequestIds: ['dc-1', 'dc-unknown'] });
       expect(inquiry.body).toMatchObject({

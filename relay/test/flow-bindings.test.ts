@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEvents } from './support/client.ts';
 import { engines, uuid } from './support/env.ts';
-import { approveOnPhone, bind, type Stack, startStack, waitFor } from './support/stack.ts';
+import { approveOnPhone, bind, bindingState, type Stack, startStack, waitFor } from './support/stack.ts';
 
 interface SandboxToken {
   loginId: string;
@@ -86,14 +86,7 @@ for (const engine of engines()) {
       }
       expect(codes.size).toBe(3);
       s.clock.advance(15 * 60_000 + 1_000);
-      const expired = await waitFor(
-        async () => {
-          const r = await s.launcher.request('GET', `/v1/bindings/${id}`);
-          return r.body['state'] === 'EXPIRED' ? r.body : undefined;
-        },
-        10_000,
-        'expired',
-      );
+      const expired = await bindingState(s.launcher, id, 'EXPIRED');
       expect(expired['error']).toMatchObject({ code: 'QR_REFRESH_LIMIT' });
       const again = await s.launcher.request('POST', `/v1/bindings/${id}/refresh-code`);
       expect(again.status).toBe(409);
@@ -110,14 +103,7 @@ for (const engine of engines()) {
 
       const theirs = await bind(s.kiosk, 'ALIPAY_HK', '852-6000-0001');
       expect((await s.admin('POST', '/tokens/revoke', { loginId: '852-6000-0001' })).status).toBe(200);
-      const revoked = await waitFor(
-        async () => {
-          const r = await s.kiosk.request('GET', `/v1/bindings/${theirs}`);
-          return r.body['state'] === 'REVOKED' ? r.body : undefined;
-        },
-        10_000,
-        'TOKEN_CANCELED',
-      );
+      const revoked = await bindingState(s.kiosk, theirs, 'REVOKED', 'TOKEN_CANCELED');
       expect(revoked['error']).toMatchObject({ code: 'BINDING_REVOKED' });
     });
 
@@ -157,14 +143,7 @@ for (const engine of engines()) {
       await s.admin('POST', '/tokens/expire', { loginId: '62-812-0000-0002', refresh: true });
       const pay = await s.kiosk.request('POST', '/v1/purchases', { bindingId: id, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
       expect(pay.body).toMatchObject({ state: 'FAILED', error: { code: 'BINDING_EXPIRED' } });
-      const expired = await waitFor(
-        async () => {
-          const r = await s.kiosk.request('GET', `/v1/bindings/${id}`);
-          return r.body['state'] === 'EXPIRED' ? r.body : undefined;
-        },
-        10_000,
-        'binding expired',
-      );
+      const expired = await bindingState(s.kiosk, id, 'EXPIRED');
       expect(expired['error']).toMatchObject({ code: 'BINDING_EXPIRED' });
     });
   });

@@ -201,6 +201,18 @@ export async function purchaseState(device: TestDevice, intent: string, state: s
   );
 }
 
+/** Waits until a device sees its binding in `state`; returns the status. */
+export async function bindingState(device: TestDevice, bindingId: string, state: string, what = `binding ${state}`): Promise<Record<string, unknown>> {
+  return waitFor(
+    async () => {
+      const r = await device.request('GET', `/v1/bindings/${bindingId}`);
+      return r.body['state'] === state ? r.body : undefined;
+    },
+    10_000,
+    what,
+  );
+}
+
 /** Binds a wallet end to end and returns the active binding id. */
 export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', account?: string): Promise<string> {
   const started = await device.request('POST', '/v1/bindings', { wallet });
@@ -208,13 +220,6 @@ export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', acc
   const { bindingId, codeValue } = started.body as { bindingId: string; codeValue: string };
   const approved = await approveOnPhone(codeValue, account);
   if (approved >= 300) throw new Error(`phone approval failed: ${approved}`);
-  await waitFor(
-    async () => {
-      const s = await device.request('GET', `/v1/bindings/${bindingId}`);
-      return s.body['state'] === 'ACTIVE' ? s : undefined;
-    },
-    10_000,
-    'binding ACTIVE',
-  );
+  await bindingState(device, bindingId, 'ACTIVE');
   return bindingId;
 }
