@@ -23,6 +23,15 @@ interface Row {
   amount: number;
 }
 
+/** The money block of every report line: the transaction, settlement and fee amounts, each with its currency (filled by amountCells). */
+const AMOUNT_COLUMNS = [
+  'transactionAmountValue',
+  'transactionCurrency',
+  'settlementAmountValue',
+  'settlementCurrency',
+  'feeAmountValue',
+  'feeCurrency',
+] as const;
 const TX_COLUMNS = [
   'customerId',
   'PSP',
@@ -39,29 +48,11 @@ const TX_COLUMNS = [
   'transactionType',
   'transactionStatus',
   'transactionTime',
-  'transactionAmountValue',
-  'transactionCurrency',
-  'settlementAmountValue',
-  'settlementCurrency',
-  'feeAmountValue',
-  'feeCurrency',
+  ...AMOUNT_COLUMNS,
   'orderDescription',
 ];
 const SETTLE_COLUMNS = ['settlementBatchId', ...TX_COLUMNS.filter((c) => c !== 'transactionStatus')];
-const SUMMARY_COLUMNS = [
-  'settlementBatchId',
-  'customerId',
-  'PSP',
-  'summaryType',
-  'settlementDate',
-  'transactionCount',
-  'transactionAmountValue',
-  'transactionCurrency',
-  'settlementAmountValue',
-  'settlementCurrency',
-  'feeAmountValue',
-  'feeCurrency',
-];
+const SUMMARY_COLUMNS = ['settlementBatchId', 'customerId', 'PSP', 'summaryType', 'settlementDate', 'transactionCount', ...AMOUNT_COLUMNS];
 
 function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
@@ -75,6 +66,11 @@ function csv(columns: readonly string[], rows: readonly string[][]): string {
 function major(currency: CurrencyCode, minor: number, negative = false): string {
   const text = toMajorString(money(minor, currency));
   return negative && minor > 0 ? `-${text}` : text;
+}
+
+/** The cells under AMOUNT_COLUMNS: the amount as charged, as settled (negative for a reversal), and a zero fee, all in one currency. */
+function amountCells(currency: CurrencyCode, minor: number, reversal: boolean): string[] {
+  return [major(currency, minor), currency, major(currency, minor, reversal), currency, major(currency, 0), currency];
 }
 
 function rowsOf(state: SandboxState, start: number, end: number): Row[] {
@@ -134,7 +130,6 @@ function rowsOf(state: SandboxState, start: number, end: number): Row[] {
 }
 
 function txCells(clientId: string, r: Row): string[] {
-  const negative = r.type !== 'PAYMENT';
   return [
     clientId,
     r.wallet,
@@ -151,12 +146,7 @@ function txCells(clientId: string, r: Row): string[] {
     r.type,
     'SUCCESS',
     isoWithOffset(r.time, REPORT_OFFSET_MIN),
-    major(r.currency, r.amount),
-    r.currency,
-    major(r.currency, r.amount, negative),
-    r.currency,
-    major(r.currency, 0),
-    r.currency,
+    ...amountCells(r.currency, r.amount, r.type !== 'PAYMENT'),
     r.orderDescription,
   ];
 }
@@ -214,20 +204,7 @@ export function writeReports(dataDir: string, clientId: string, state: SandboxSt
       const total = of.reduce((s, r) => s + r.amount, 0);
       net += type === 'PAYMENT' ? total : -total;
       const wallet = of[0]?.wallet ?? '';
-      summary.push([
-        batchId,
-        clientId,
-        wallet,
-        type,
-        date,
-        String(of.length),
-        major(currency, total),
-        currency,
-        major(currency, total, type !== 'PAYMENT'),
-        currency,
-        major(currency, 0),
-        currency,
-      ]);
+      summary.push([batchId, clientId, wallet, type, date, String(of.length), ...amountCells(currency, total, type !== 'PAYMENT')]);
     }
     const netText = net < 0 ? `-${major(currency, -net)}` : major(currency, net);
     summary.push([
