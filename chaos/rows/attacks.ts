@@ -90,42 +90,12 @@ export const attackRows: Row[] = [
         () => k.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent, amount: { currency: 'HKD', minor: 1 } }),
         [400],
       );
-      await refused(
-        ctx,
-        'sku tampered',
-        () =>
-          k.request(
-            'POST',
-            '/v1/purchases',
-            { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent },
-            { tamperBody: (b) => b.replace('gems-100', 'gems-1000') },
-          ),
-        [401],
-      );
-      await refused(
-        ctx,
-        'price tampered',
-        () =>
-          k.request(
-            'POST',
-            '/v1/purchases',
-            { bindingId, sku: 'vault', quantity: 1, purchaseIntentId: intent },
-            { tamperBody: (b) => b.replace('"quantity":1', '"quantity":0.01') },
-          ),
-        [401],
-      );
-      await refused(
-        ctx,
-        'binding tampered',
-        () =>
-          k.request(
-            'POST',
-            '/v1/purchases',
-            { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent },
-            { tamperBody: (b) => b.replace(bindingId, launcherBinding) },
-          ),
-        [401],
-      );
+      // A pay of one `sku` signed, then its body changed in flight: the signature no longer matches.
+      const tampered = (label: string, sku: string, tamper: (body: string) => string) =>
+        refused(ctx, label, () => k.request('POST', '/v1/purchases', { bindingId, sku, quantity: 1, purchaseIntentId: intent }, { tamperBody: tamper }), [401]);
+      await tampered('sku tampered', 'gems-100', (b) => b.replace('gems-100', 'gems-1000'));
+      await tampered('price tampered', 'vault', (b) => b.replace('"quantity":1', '"quantity":0.01'));
+      await tampered('binding tampered', 'gems-100', (b) => b.replace(bindingId, launcherBinding));
       await refused(ctx, 'other owner binding', () => rawPay(k, launcherBinding, intent), [404]);
       await refused(
         ctx,
