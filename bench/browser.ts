@@ -7,7 +7,7 @@ import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from '../main/dev/bri
 import { type ClientMain, startClientMain } from '../test/e2e/host/client-main.ts';
 import { FakeClock } from '../test/fakes/fake-clock.ts';
 import { summarise } from './stats.ts';
-import type { Row } from './table.ts';
+import { goalRow, type Row, skippedRow } from './table.ts';
 
 /*
  * #4, #5, #6 and #8 (renderer heap) in Debian's Chromium (playwright-core, the flags of
@@ -79,15 +79,7 @@ export async function browserFigures(): Promise<Row[]> {
       ['5', 'overlay opened → QR painted', 'prefetched ≤ 100 ms; cold ≤ 30 ms + consult'],
       ['6', 'Buy clicked → "Paying…" painted; click → result', '≤ 50 ms; p50 ≤ 20 ms'],
       ['8', 'renderer JS heap after 1,000 open/close cycles', 'growth ≤ 10 %'],
-    ].map(([id, figure, goal]) => ({
-      id: id as string,
-      figure: figure as string,
-      unit: 'ms',
-      summary: summarise([0]),
-      goal: goal as string,
-      note: '',
-      skipped: why,
-    }));
+    ].map(([id, figure, goal]) => skippedRow(id as string, figure as string, why, goal as string, 'ms'));
   const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
   if (!existsSync(`${RENDERER_DIR}/index.html`)) return skip('out/renderer not built (npx vite build --config renderer/vite.config.ts)');
   if (!existsSync(executablePath)) return skip(`no Chromium at ${executablePath}`);
@@ -292,66 +284,60 @@ export async function browserFigures(): Promise<Row[]> {
   const s6b = summarise(result);
   const max = (xs: number[]) => Math.max(...xs);
   const rows: Row[] = [
-    {
+    goalRow({
       id: '4',
       figure: 'wallet authorized → "bound" painted (from the sandbox sending notifyAuthorization)',
       unit: 'ms',
       summary: s4,
-      peer: 150,
-      peerName: 'goal p50',
-      ratio: s4.median / 150,
+      limit: 150,
+      limitName: 'goal p50',
       goal: 'p50 ≤ 150 ms, p99 ≤ 400 ms',
       met: s4.median <= 150 && max(bound) <= 400,
       note: `max of ${bound.length} runs ${max(bound).toFixed(1)} ms (stands in for p99); relay applyToken + SSE + main + bridge push + paint`,
-    },
-    {
+    }),
+    goalRow({
       id: '5',
       figure: 'overlay opened → QR painted, prefetched (QR minted before; hash route to the overlay)',
       unit: 'ms',
       summary: s5p,
-      peer: 100,
-      peerName: 'goal',
-      ratio: s5p.median / 100,
+      limit: 100,
       goal: '≤ 100 ms',
       met: s5p.median <= 100,
       note: '',
-    },
-    {
+    }),
+    goalRow({
       id: '5',
       figure: 'overlay opened → QR painted, cold (wallet clicked → consult → QR)',
       unit: 'ms',
       summary: s5c,
-      peer: 30,
-      peerName: 'goal beyond consult',
-      ratio: s5cl.median / 30,
+      limit: 30,
+      limitName: 'goal beyond consult',
+      judged: s5cl.median,
       goal: '≤ 30 ms + consult',
       met: s5cl.median <= 30,
       note: `cold minus the relay's consult call: median ${s5cl.median.toFixed(1)} ms (consult itself ${(s5c.median - s5cl.median).toFixed(1)} ms)`,
-    },
-    {
+    }),
+    goalRow({
       id: '6',
       figure: 'Buy clicked → "Paying…" painted',
       unit: 'ms',
       summary: s6a,
-      peer: 50,
-      peerName: 'goal',
-      ratio: s6a.median / 50,
+      limit: 50,
       goal: '≤ 50 ms',
       met: max(paying) <= 50,
       note: `max ${max(paying).toFixed(1)} ms`,
-    },
-    {
+    }),
+    goalRow({
       id: '6',
       figure: 'Buy clicked → result painted (sandbox delay 0)',
       unit: 'ms',
       summary: s6b,
-      peer: 20,
-      peerName: 'goal p50',
-      ratio: s6b.median / 20,
+      limit: 20,
+      limitName: 'goal p50',
       goal: 'p50 ≤ 20 ms',
       met: s6b.median <= 20,
       note: 'relay pay + sandbox + main + bridge + paint, all on this host',
-    },
+    }),
   ];
   if (heapRow) rows.push(heapRow);
   for (const r of rows) console.log(`  #${r.id} ${r.figure}: ${r.summary.median.toFixed(1)} ${r.unit}`);

@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { Summary } from './stats.ts';
+import { type Summary, summarise } from './stats.ts';
 
 /** One line of the bench table. */
 export interface Row {
@@ -16,6 +16,35 @@ export interface Row {
   met?: boolean;
   note: string;
   skipped?: string;
+}
+
+/**
+ * A figure judged against a fixed goal (no ceiling measured in the run): the goal stands as the
+ * peer, and the ratio is the median over it, or `judged` over it where the verdict reads another
+ * figure than the median shown (#5 cold: the time beyond the consult). The fields keep Row's order,
+ * so test-results/bench.json reads as before.
+ */
+export function goalRow(r: {
+  id: string;
+  figure: string;
+  unit: string;
+  summary: Summary;
+  limit: number;
+  /** The peer column's label; 'goal' unless said. */
+  limitName?: string;
+  judged?: number;
+  goal: string;
+  met: boolean;
+  note: string;
+}): Row {
+  const peerName = r.limitName ?? 'goal';
+  const ratio = (r.judged ?? r.summary.median) / r.limit;
+  return { id: r.id, figure: r.figure, unit: r.unit, summary: r.summary, peer: r.limit, peerName, ratio, goal: r.goal, met: r.met, note: r.note };
+}
+
+/** A figure this run did not measure, with why (printed in the verdict column). */
+export function skippedRow(id: string, figure: string, skipped: string, goal = '', unit = ''): Row {
+  return { id, figure, unit, summary: summarise([0]), goal, note: '', skipped };
 }
 
 const fmt = (n: number | undefined): string =>
