@@ -1,7 +1,10 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { RELAY_ROUTES, RelayBindingSchema } from '@scan-to-bind/shared/relay-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parseConfig } from '../src/config.ts';
+import { errorBody } from '../src/http/errors.ts';
 import { openApiPath } from '../src/http/openapi.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
 import { ADMIN_TOKEN } from './support/admin.ts';
@@ -83,6 +86,35 @@ describe('overload primitives', () => {
     }
   });
 });
+
+/**
+ * An HTTP/1.1 request over its own socket, sent up to its headers' end: `finish` sends the blank
+ * line ending them and reads the answer up to the connection's close.
+ */
+async function startRawRequest(
+  base: string,
+  requestLine: string,
+): Promise<{ finish: () => Promise<{ status: number; headers: Record<string, string>; body: string }> }> {
+  const url = new URL(base);
+  const socket = connect(Number(url.port), url.hostname);
+  await once(socket, 'connect');
+  socket.write(`${requestLine} HTTP/1.1\r\nHost: ${url.host}\r\n`);
+  return {
+    async finish() {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      const ended = once(socket, 'end');
+      socket.write('\r\n');
+      await ended;
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      socket.destroy();
+      return { status: Number(statusLine.split(' ')[1]), headers, body };
+    },
+  };
+}
 
 function refs(node: unknown, out: string[] = []): string[] {
   if (Array.isArray(node)) for (const n of node) refs(n, out);
@@ -277,7 +309,20 @@ for (const engine of engines()) {
         5_000,
         'purchase written',
       );
+      // A request already on its way when the relay starts closing (its first line read, so the
+      // connection is not idle and stays open): it arrives while the relay drains.
+      const late = await startRawRequest(s.relay.url, 'GET /v1/catalogue?currency=HKD');
       const closing = s.relay.close();
+      // Fastify refuses new connections once it runs its close hooks (no probe request here: a
+      // kept-alive probe connection would hold the drain open until the grace timer).
+      await waitFor(async () => !s.relay.servers.public.server.listening, 5_000, 'listener closed');
+      const refused = await late.finish();
+      // The relay's typed error, as every other refusal (not Fastify's own body), with Retry-After;
+      // the connection is closed after it, so the client's retry goes to a relay that accepts.
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body)).toEqual(errorBody('OVERLOADED'));
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers['connection']).toBe('close');
       const answer = await inFlight;
       expect(answer.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED' });
       await closing;
