@@ -31,12 +31,12 @@ type ItemError = { outcome: 'ERROR'; sqlstate: string; message: string };
  * and no Antom call precede it.
  *
  * Why more than one in flight: a statement waits at its account's and owner's locks (held by
- * another relay's batch, or a slow commit). With one slot every later pay of the relay, of any
- * account, would wait behind it (head-of-line blocking). Concurrent statements of one relay are
- * no different from those of two relays: each takes all its locks up front in the one global
- * order (relay_pay_begin_many, relay_pay_begin), so they cannot deadlock, and two pays of one
- * account in different statements serialise on that account's lock, the later one summing the
- * spending windows after the earlier one's commit. The bound keeps a burst from taking the
+ * another statement, of this relay or another, or a slow commit). With one slot every later pay of
+ * the relay, of any account, would wait behind it (head-of-line blocking). Concurrent statements
+ * of one relay are no different from those of two relays: each takes all its locks up front in the
+ * one global order (relay_pay_begin_many, relay_pay_begin), so they cannot deadlock, and two pays
+ * of one account in different statements serialise on that account's lock, the later one summing
+ * the spending windows after the earlier one's commit. The bound keeps a burst from taking the
  * whole pool (config databasePayInFlight ≤ databasePoolSize).
  *
  * A failed statement (connection lost, server gone) fails every pay it carried and commits
