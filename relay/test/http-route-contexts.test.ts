@@ -78,18 +78,22 @@ describe('route contexts: a route is authenticated by the context it is declared
       // The pay adds its own early refusals (pay bucket, start gate) after the context's, before its body is read.
       const pay = `${r.method} ${r.path}` === `POST ${RELAY_ROUTES.createPurchase.path}`;
       expect({ onRequest: r.onRequest, preHandler: r.preHandler }, `${r.method} ${r.path}`).toEqual({
-        onRequest: ['admission', 'rateLimitedEarly', ...(pay ? ['payAdmission'] : [])],
+        onRequest: ['draining503', 'admission', 'rateLimitedEarly', ...(pay ? ['payAdmission'] : [])],
         preHandler: ['deviceSignature'],
       });
     }
     const enroll = table.find((r) => `${r.method} ${r.path}` === ENROLL);
-    expect(enroll).toMatchObject({ onRequest: ['admission', 'enrollThrottle'], preHandler: [] });
+    expect(enroll).toMatchObject({ onRequest: ['draining503', 'admission', 'enrollThrottle'], preHandler: [] });
     // Antom signs its notifications (checked in their handler) and /healthz is a probe: admission
-    // counts them, no device hook runs.
+    // counts them, no device hook runs. Every route refuses first while the server closes (server.ts).
     const others = table.filter((r) => !r.path.startsWith('/v1/'));
     expect(others.map((r) => r.path).sort()).toEqual(['/antom/notify/authorization', '/antom/notify/payment', '/antom/notify/refund', '/healthz']);
     for (const r of others)
-      expect({ path: r.path, onRequest: r.onRequest, preHandler: r.preHandler }).toEqual({ path: r.path, onRequest: ['admission'], preHandler: [] });
+      expect({ path: r.path, onRequest: r.onRequest, preHandler: r.preHandler }).toEqual({
+        path: r.path,
+        onRequest: ['draining503', 'admission'],
+        preHandler: [],
+      });
   });
 
   it('answers an unsigned request to every /v1 route but enrolment with 401 DEVICE_UNAUTHORIZED, before validating its input', async () => {

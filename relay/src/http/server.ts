@@ -2,6 +2,7 @@ import { DomainError } from '@scan-to-bind/shared/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Caller } from '../devices/device-service.ts';
+import { RetryLaterError } from '../ops/overload.ts';
 import { sendError } from './errors.ts';
 import { serialiseThroughContract } from './response-contract.ts';
 
@@ -89,7 +90,10 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
     trustProxy: options.trustProxy ? options.trustProxy : false,
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
-    return503OnClosing: true,
+    // Requests arriving while the server closes are refused by the `draining` hook below, with
+    // the relay's typed error; Fastify's own 503 has a body of its own shape (and still sets
+    // `Connection: close` on them, which is kept).
+    return503OnClosing: false,
     logController: new RequestLogLevels(),
     // Errors raised before routing (a malformed %-escape in the path: FST_ERR_BAD_URL) get the
     // same typed body as every other error, not Fastify's default (which echoes the URL).
@@ -123,5 +127,19 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
     return sendError(reply, err);
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));
+  // Shutdown (the relay's drain, relay/src/index.ts): in-flight requests run to their outcome,
+  // while a request arriving on a connection still open gets 503 OVERLOADED with Retry-After, the
+  // answer of every other refusal (clients retry it, on another relay behind a balancer). The
+  // first root hook, so it runs before admission and every context's hooks; a callback hook that
+  // reads one flag is all it adds to a request.
+  let draining = false;
+  app.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  app.addHook('onRequest', function draining503(_req, _reply, done) {
+    if (draining) return done(new RetryLaterError('OVERLOADED', 1));
+    done();
+  });
   return app;
 }

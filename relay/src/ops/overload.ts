@@ -136,9 +136,10 @@ export class Admission {
  * first pay checked in a turn (`elapsedMs`) and stopped in the turn's check phase
  * (`setImmediate`, which runs once the poll phase has handed over every socket that was ready).
  * Everything the relay does for the requests of one poll batch runs before the next batch is
- * read (on SQLite a pay's whole start is synchronous), so how long the turn has run since its
- * first pay is the work accepted in it, which every request still unread waits behind: the
- * refusals among them included (bench #3). Started by a pay, not by any request, so other work
+ * read (on SQLite a pay's begin is one synchronous transaction; only its commit's flush is
+ * awaited, off the event loop), so how long the turn has run since its first pay is the work
+ * accepted in it, which every request still unread waits behind: the refusals among them
+ * included (bench #3). Started by a pay, not by any request, so other work
  * (held connections opening, refusals) never refuses a lone pay.
  */
 export class LoopTurn {
@@ -167,8 +168,11 @@ export class LoopTurn {
  * - the current loop turn has already run `turnBudgetMs` (0: off; see LoopTurn): the work budget.
  *   The first pay of a turn always starts, so the relay keeps making progress; the rest of a
  *   burst read in one turn is refused rather than run ahead of the requests behind it. The
- *   budget bounds the wait of a refusal where the gate's count cannot: on SQLite each pay's
- *   start runs to its Antom call in one go, so the count never reaches `max`.
+ *   budget bounds the wait of a refusal where the gate's count cannot: the count bounds the pays
+ *   waiting in that part (on both engines a pay holds its slot while its intent's commit is made
+ *   durable: PostgreSQL's round trip, SQLite's group-commit flush off the event loop), not the
+ *   work one turn runs, and on SQLite each pay's begin is one synchronous transaction, so up to
+ *   `max` of them can run back to back in one turn.
  */
 export class StartGate {
   #starting = 0;

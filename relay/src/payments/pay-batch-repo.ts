@@ -31,12 +31,12 @@ type ItemError = { outcome: 'ERROR'; sqlstate: string; message: string };
  * and no Antom call precede it.
  *
  * Why more than one in flight: a statement waits at its account's and owner's locks (held by
- * another relay's batch, or a slow commit). With one slot every later pay of the relay, of any
- * account, would wait behind it (head-of-line blocking). Concurrent statements of one relay are
- * no different from those of two relays: each takes all its locks up front in the one global
- * order (relay_pay_begin_many, relay_pay_begin), so they cannot deadlock, and two pays of one
- * account in different statements serialise on that account's lock, the later one summing the
- * spending windows after the earlier one's commit. The bound keeps a burst from taking the
+ * another statement, of this relay or another, or a slow commit). With one slot every later pay of
+ * the relay, of any account, would wait behind it (head-of-line blocking). Concurrent statements
+ * of one relay are no different from those of two relays: each takes all its locks up front in the
+ * one global order (relay_pay_begin_many, relay_pay_begin), so they cannot deadlock, and two pays
+ * of one account in different statements serialise on that account's lock, the later one summing
+ * the spending windows after the earlier one's commit. The bound keeps a burst from taking the
  * whole pool (config databasePayInFlight ≤ databasePoolSize).
  *
  * A failed statement (connection lost, server gone) fails every pay it carried and commits
@@ -87,30 +87,40 @@ export class PayBeginBatcher {
     }
   }
 
+  /**
+   * One statement for `batch`. One pay alone stays on relay_pay_begin rather than a batch of one
+   * through relay_pay_begin_many: the batch function would add, to the pay that has the database
+   * to itself (every pay at low load), a subtransaction (its per-item exception sub-block), the
+   * batch's lock pre-pass (a join over the items re-taking the locks relay_pay_begin takes
+   * anyway), an array around its input and its answer, and its error would come back as an
+   * ERROR item instead of the driver's error with its SQLSTATE. The two paths share the
+   * statement's execution (`#call`); the SQL rules of a pay have one owner, relay_pay_begin,
+   * which relay_pay_begin_many calls per item.
+   */
   async #send(batch: Waiting[]): Promise<void> {
     try {
-      await (batch.length === 1 ? this.#one(batch[0] as Waiting) : this.#many(batch));
+      if (batch.length === 1) {
+        const w = batch[0] as Waiting;
+        w.resolve(await this.#call<PayBeginAnswer>(ONE_SQL, JSON.stringify(w.input)));
+        return;
+      }
+      const answers = await this.#call<(PayBeginAnswer | ItemError)[]>(MANY_SQL, `[${batch.map((w) => JSON.stringify(w.input)).join(',')}]`);
+      if (!Array.isArray(answers) || answers.length !== batch.length) throw new Error('relay_pay_begin_many did not answer every pay');
+      batch.forEach((w, i) => {
+        const answer = answers[i] as PayBeginAnswer | ItemError;
+        if (answer.outcome === 'ERROR') w.reject(new Error(`relay_pay_begin failed (SQLSTATE ${answer.sqlstate}): ${answer.message}`));
+        else w.resolve(answer);
+      });
     } catch (err) {
       for (const w of batch) w.reject(err);
     }
   }
 
-  async #one(w: Waiting): Promise<void> {
-    const res = await this.#store.db.executeQuery<{ r: PayBeginAnswer }>(CompiledQuery.raw(ONE_SQL, [JSON.stringify(w.input)]));
-    const answer = res.rows[0]?.r;
-    if (!answer) throw new Error('relay_pay_begin returned nothing');
-    w.resolve(answer);
-  }
-
-  async #many(batch: Waiting[]): Promise<void> {
-    const json = `[${batch.map((w) => JSON.stringify(w.input)).join(',')}]`;
-    const res = await this.#store.db.executeQuery<{ r: (PayBeginAnswer | ItemError)[] }>(CompiledQuery.raw(MANY_SQL, [json]));
-    const answers = res.rows[0]?.r;
-    if (!Array.isArray(answers) || answers.length !== batch.length) throw new Error('relay_pay_begin_many did not answer every pay');
-    batch.forEach((w, i) => {
-      const answer = answers[i] as PayBeginAnswer | ItemError;
-      if (answer.outcome === 'ERROR') w.reject(new Error(`relay_pay_begin failed (SQLSTATE ${answer.sqlstate}): ${answer.message}`));
-      else w.resolve(answer);
-    });
+  /** Runs one pay-begin statement (`sql`, its one JSON parameter) and returns its one value. */
+  async #call<T>(sql: string, json: string): Promise<T> {
+    const res = await this.#store.db.executeQuery<{ r: T | null }>(CompiledQuery.raw(sql, [json]));
+    const value = res.rows[0]?.r;
+    if (value === undefined || value === null) throw new Error(`${sql} returned nothing`);
+    return value;
   }
 }

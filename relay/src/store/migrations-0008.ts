@@ -6,19 +6,20 @@ import { type Kysely, type Migration, PostgresAdapter, sql } from 'kysely';
  * so one round trip and one commit; it returns one answer per item, in order
  * (payments/pay-batch-repo.ts forms the batches).
  *
- * Deadlocks: every item takes transaction-scoped advisory locks (its owner and its wallet
- * account, relay_pay_begin) that are held until the commit, so a batch holds the locks of all
- * its items at once. Two batches (two relay processes) taking them item by item could take
- * them in crossing orders and deadlock. So the batch first resolves every item's binding (its
- * account), then takes the locks of the whole batch in one statement, in the one global order
- * relay_pay_begin and purchase-repo.ts lockSpending use (the lock id as text, "C" collation;
- * the id is the first 8 bytes of the key's SHA-256, purchase-repo.ts lockId). Each item's own
- * locks are then already held (advisory locks are re-entrant). The other rows an item waits on
- * are its nonce (one device, so one owner: covered by the owner lock) and its intent id (the
- * same owner's retry: covered too; only an id reused by another owner at the same moment can
- * wait across owners, which PostgreSQL's deadlock detector breaks, failing that item alone).
- * A binding whose account changes between the two reads takes its new account's lock late,
- * the same way as a single relay_pay_begin.
+ * Deadlocks: every item takes transaction-scoped advisory locks (its owner and its wallet account,
+ * relay_pay_begin) that are held until the commit, so a batch holds the locks of all its items at
+ * once. Two batches running at once (from two relay processes, and from one: a relay has up to
+ * config databasePayInFlight begin statements in flight, PayBeginBatcher) taking them item by item
+ * could take them in crossing orders and deadlock. So the batch first resolves every item's
+ * binding (its account), then takes the locks of the whole batch in one statement, in the one
+ * global order relay_pay_begin and purchase-repo.ts lockSpending use (the lock id as text, "C"
+ * collation; the id is the first 8 bytes of the key's SHA-256, purchase-repo.ts lockId). Each
+ * item's own locks are then already held (advisory locks are re-entrant). The other rows an item
+ * waits on are its nonce (one device, so one owner: covered by the owner lock) and its intent id
+ * (the same owner's retry: covered too; only an id reused by another owner at the same moment can
+ * wait across owners, which PostgreSQL's deadlock detector breaks, failing that item alone). A
+ * binding whose account changes between the two reads takes its new account's lock late, the same
+ * way as a single relay_pay_begin.
  *
  * Each item runs relay_pay_begin (the one owner of a pay's rules in SQL) in its own sub-block
  * with an exception handler: an item that fails is rolled back to its own savepoint and
