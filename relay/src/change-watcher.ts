@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import type { EventHub, StatusEvent } from './events.ts';
 import type { Store } from './store/db.ts';
 import { NOTIFY_STATEMENT, notifyThroughPool } from './store/notify.ts';
 import type { BindingsTable, PurchasesTable, RefundsTable } from './store/schema.ts';
+import { BEAT_STATEMENT, PRUNE_BEATS_STATEMENT, TAKE_OVER_STATEMENT, TRY_LEAD_STATEMENT, WORKER_LOCK_KEY } from './store/worker-lead.ts';
 
 /** The NOTIFY channel every relay process on one PostgreSQL database LISTENs on. */
 export const CHANGE_CHANNEL = 'relay_changes';
@@ -18,14 +20,12 @@ const ANNOUNCE_WINDOW_MS = 5;
 const MAX_RETRY_MS = 30_000;
 /** Successive polls overlap by this much: a row committed with a `touched_at` taken a little before the last poll read. */
 const POLL_OVERLAP_MS = 2_000;
-/**
- * The session advisory lock (on the LISTEN connection) whose holder runs the worker's timed
- * passes for every process on the database ('relayw' in ASCII). PostgreSQL scopes advisory
- * locks to one database and frees a session's locks when the session ends.
- */
-export const WORKER_LOCK_KEY = 0x72656c617977;
-/** A process that does not hold the worker lock tries to take it this often (the holder may have gone). */
+/** A process that does not hold the worker lock tries to take it this often (the holder may have gone, or hung). */
 const LEAD_RETRY_MS = 2_000;
+/** After ending a hung holder's session, the next try comes this soon (the server frees the lock as the session exits). */
+const LEAD_TAKEOVER_RETRY_MS = 100;
+/** The worker-lock holder's heartbeat: every fifth of the staleness, at most every second (store/worker-lead.ts). */
+const beatEveryMs = (staleMs: number): number => Math.min(1_000, Math.floor(staleMs / 5));
 
 type Kind = StatusEvent['kind'];
 /** One announced change: kind, id, owner, version (the owner and version let a receiver skip what nobody here waits for). */
@@ -77,6 +77,8 @@ export interface ChangeWatcherDeps {
   store: Store;
   databaseUrl: string | undefined;
   settings: RelayConfig['events'];
+  /** `worker.leadStaleMs`: a worker-lock holder whose heartbeat is older is ended (store/worker-lead.ts). */
+  leadStaleMs: number;
   repos: { binding: ChangeRepo<BindingsTable>; purchase: ChangeRepo<PurchasesTable>; refund: ChangeRepo<RefundsTable> };
   logger: Logger;
 }
@@ -88,8 +90,8 @@ export interface ChangeWatcher {
   /** The backend pid of the LISTEN connection while it is up (operations and tests). */
   readonly listenPid: number | undefined;
   /**
-   * Whether this process's worker should run its timed passes: true unless another process on the
-   * same PostgreSQL database holds the worker lock while this one's LISTEN connection is up (see
+   * Whether this process's worker should run its timed passes: true unless this one's LISTEN
+   * connection is up and it does not hold the worker lock with a fresh heartbeat (see
    * `startChangeWatcher`). Always true on SQLite and with `events.crossProcessListen` off.
    */
   readonly leadsWork: boolean;
@@ -132,7 +134,9 @@ export interface NotificationCounts {
  * the fixed work for the same rows. The process holding the worker lock (a session advisory
  * lock, `WORKER_LOCK_KEY`, on its LISTEN connection) runs them; the others skip their timed passes
  * and try for the lock every `LEAD_RETRY_MS`, taking over when its holder's session ends (crash,
- * shutdown, lost connection). Kicked passes (work this process just made) run wherever they
+ * shutdown, lost connection) or when its heartbeat is older than `leadStaleMs` (a hung holder:
+ * they end its session; store/worker-lead.ts owns that rule, and why the lock is for efficiency,
+ * not correctness). Kicked passes (work this process just made) run wherever they
  * are kicked. A process whose LISTEN connection is down cannot tell whether anyone holds the
  * lock, so it runs its timed passes itself until the connection is back: the leases keep two
  * workers from doing one row twice.
@@ -200,7 +204,7 @@ export function startChangeWatcher(deps: ChangeWatcherDeps): ChangeWatcher {
         sources[kind].read(id).catch((err: Error) => logger.warn({ err: err.message, kind, id }, 'reading an announced change failed'));
       }
     };
-    listener = new Listener(url, settings.listenRetryMs, deps.leadWork, receive, logger, (up) => {
+    listener = new Listener(url, settings.listenRetryMs, deps.leadWork ? deps.leadStaleMs : undefined, receive, logger, (up) => {
       // Down: poll fast at once. Up again: one poll catches what LISTEN missed meanwhile; the
       // slower interval applies from the next one.
       schedulePoll(up ? 0 : settings.crossProcessPollMs);
@@ -295,7 +299,8 @@ export class Announcer {
 
 /**
  * The dedicated LISTEN connection (pg's Client, not a pool connection), reconnecting with backoff.
- * It also carries this process's announcements and, when `lead` is set, holds the worker lock.
+ * It also carries this process's announcements and, when `leadStaleMs` is set, contends for the
+ * worker lock, holds it and beats (store/worker-lead.ts).
  * Its statements go one at a time (node-postgres deprecates concurrent queries on one client).
  */
 class Listener {
@@ -307,13 +312,16 @@ class Listener {
   #retryMs: number;
   #timer: NodeJS.Timeout | undefined;
   #leadTimer: NodeJS.Timeout | undefined;
+  #beatTimer: NodeJS.Timeout | undefined;
+  /** When (this process's monotonic clock) the last beat the server acknowledged was sent. */
+  #beatSentAt = Number.NEGATIVE_INFINITY;
   /** The tail of this connection's statements. */
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
     private readonly firstRetryMs: number,
-    private readonly lead: boolean,
+    private readonly leadStaleMs: number | undefined,
     private readonly receive: (payload: string) => void,
     private readonly logger: Logger,
     private readonly onState: (up: boolean) => void,
@@ -329,9 +337,14 @@ class Listener {
     return this.#up ? this.#pid : undefined;
   }
 
-  /** Whether this connection holds the worker lock (false while it is down: the session that held it has ended). */
+  /**
+   * Whether this connection holds the worker lock (false while it is down: the session that held
+   * it has ended) with a heartbeat that no contender can yet judge stale: the last acknowledged
+   * beat was sent less than `leadStaleMs` ago (store/worker-lead.ts: a holder waking from a hang
+   * runs no timed pass before it learns that its session was ended).
+   */
   get leads(): boolean {
-    return this.#up && this.#leads;
+    return this.#up && this.#leads && performance.now() - this.#beatSentAt < (this.leadStaleMs ?? 0);
   }
 
   start(): void {
@@ -351,6 +364,7 @@ class Listener {
     this.#client = client;
     this.#queue = Promise.resolve();
     this.#leads = false;
+    this.#beatSentAt = Number.NEGATIVE_INFINITY;
     // A server-side end (restart, failover, pg_terminate_backend) arrives as 'error' and/or 'end'.
     client.on('error', (err) => this.#down(client, err));
     client.on('end', () => this.#down(client));
@@ -371,22 +385,67 @@ class Listener {
     this.#up = true;
     this.#retryMs = this.firstRetryMs;
     if (wasRetrying) this.logger.info({ channel: CHANGE_CHANNEL }, 'change LISTEN connection back');
-    if (this.lead) await this.#tryLead(client);
+    if (this.leadStaleMs !== undefined) await this.#tryLead(client, this.leadStaleMs);
     this.onState(true);
   }
 
-  /** Tries for the worker lock on `client`; while another session holds it, tries again every `LEAD_RETRY_MS`. */
-  async #tryLead(client: pg.Client): Promise<void> {
+  /**
+   * Beats, then tries for the worker lock on `client`; when another session holds it with a
+   * missing or stale beat, ends that session and tries again soon (store/worker-lead.ts); while a
+   * live session holds it, tries again every `LEAD_RETRY_MS`. Holding it, beats every `beatEveryMs`.
+   */
+  async #tryLead(client: pg.Client, staleMs: number): Promise<void> {
+    let retryMs = LEAD_RETRY_MS;
     try {
-      const r = await this.#query<{ locked: boolean }>(client, 'select pg_try_advisory_lock($1) as locked', [WORKER_LOCK_KEY]);
-      if (this.#client === client) this.#leads = r.rows[0]?.locked === true;
-    } catch {
-      // The connection dropped under the query: `#down` handles it.
+      await this.#beat(client);
+      const r = await this.#query<{ locked: boolean }>(client, TRY_LEAD_STATEMENT, [WORKER_LOCK_KEY]);
+      const locked = r.rows[0]?.locked === true;
+      if (this.#client === client) this.#leads = locked;
+      if (locked) {
+        await this.#query(client, PRUNE_BEATS_STATEMENT);
+      } else {
+        const stale = (await this.#query<{ pid: number; ended: boolean }>(client, TAKE_OVER_STATEMENT, [WORKER_LOCK_KEY, staleMs])).rows[0];
+        if (stale?.ended) {
+          this.logger.warn({ holderPid: stale.pid, leadStaleMs: staleMs }, 'worker lock holder stopped beating: ended its session to take the lock');
+          retryMs = LEAD_TAKEOVER_RETRY_MS;
+        } else if (stale) {
+          this.logger.error({ holderPid: stale.pid }, 'worker lock holder stopped beating and its session could not be ended (another database role?)');
+        }
+      }
+    } catch (err) {
+      // The connection dropped under the query (`#down` handles it), or a statement failed: try again later.
+      if (this.#client === client) this.logger.warn({ err: (err as Error).message }, 'trying for the worker lock failed');
     }
-    if (this.#client !== client || this.#leads || this.#closed) return;
+    if (this.#client !== client || this.#closed) return;
+    if (this.#leads) {
+      this.#scheduleBeat(client, staleMs);
+      return;
+    }
     clearTimeout(this.#leadTimer);
-    this.#leadTimer = setTimeout(() => void this.#tryLead(client), LEAD_RETRY_MS);
+    this.#leadTimer = setTimeout(() => void this.#tryLead(client, staleMs), retryMs);
     this.#leadTimer.unref();
+  }
+
+  /** Writes this session's heartbeat; on the server's answer, records when it was sent. */
+  async #beat(client: pg.Client): Promise<void> {
+    const sentAt = performance.now();
+    await this.#query(client, BEAT_STATEMENT);
+    if (this.#client === client) this.#beatSentAt = sentAt;
+  }
+
+  /** The holder's heartbeat, on a timer of its own: a slow pass does not delay it, a blocked event loop does. */
+  #scheduleBeat(client: pg.Client, staleMs: number): void {
+    clearTimeout(this.#beatTimer);
+    this.#beatTimer = setTimeout(() => {
+      this.#beat(client)
+        .catch((err: Error) => {
+          if (this.#client === client) this.logger.warn({ err: err.message }, 'worker lock heartbeat failed');
+        })
+        .finally(() => {
+          if (this.#client === client && !this.#closed) this.#scheduleBeat(client, staleMs);
+        });
+    }, beatEveryMs(staleMs));
+    this.#beatTimer.unref();
   }
 
   #down(client: pg.Client, err?: Error): void {
@@ -396,6 +455,7 @@ class Listener {
     this.#up = false;
     this.#leads = false;
     clearTimeout(this.#leadTimer);
+    clearTimeout(this.#beatTimer);
     void client.end().catch(() => undefined);
     if (this.#closed) return;
     const delay = this.#retryMs;
@@ -428,6 +488,7 @@ class Listener {
     this.#closed = true;
     clearTimeout(this.#timer);
     clearTimeout(this.#leadTimer);
+    clearTimeout(this.#beatTimer);
     const client = this.#client;
     this.#client = undefined;
     this.#up = false;

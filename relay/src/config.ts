@@ -192,7 +192,19 @@ export const configSchema = z
         kioskVisitMs: positiveMs.default(KIOSK_VISIT_MS),
       })
       .default({ qrLifetimeMs: 15 * 60_000, maxCodeRefreshes: 3, tokenRefreshLeadMs: 5 * 60_000, kioskVisitMs: KIOSK_VISIT_MS }),
-    worker: z.strictObject({ tickMs: positiveMs.default(500) }).default({ tickMs: 500 }),
+    worker: z
+      .strictObject({
+        tickMs: positiveMs.default(500),
+        /**
+         * PostgreSQL fleet: a worker-lock holder whose heartbeat (database clock) is older than
+         * this is taken as hung, and a contender ends its session and takes the lock
+         * (store/worker-lead.ts). The holder beats every fifth of it (at most every second). At
+         * least 1 s (a beat must get through a busy connection), at most 5 minutes (the timed
+         * passes stall at most this long behind a hung holder).
+         */
+        leadStaleMs: z.number().int().min(1_000).max(300_000).default(10_000),
+      })
+      .default({ tickMs: 500, leadStaleMs: 10_000 }),
     events: z
       .strictObject({
         longPollTimeoutMs: positiveMs.default(25_000),
@@ -367,6 +379,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_TOKEN_REFRESH_LEAD_MS', ['bindings', 'tokenRefreshLeadMs'], 'int'],
   ['RELAY_KIOSK_VISIT_MS', ['bindings', 'kioskVisitMs'], 'int'],
   ['RELAY_WORKER_TICK_MS', ['worker', 'tickMs'], 'int'],
+  ['RELAY_WORKER_LEAD_STALE_MS', ['worker', 'leadStaleMs'], 'int'],
   ['RELAY_LONG_POLL_TIMEOUT_MS', ['events', 'longPollTimeoutMs'], 'int'],
   ['RELAY_CROSS_PROCESS_POLL_MS', ['events', 'crossProcessPollMs'], 'int'],
   ['RELAY_CROSS_PROCESS_LISTEN', ['events', 'crossProcessListen'], 'json'],

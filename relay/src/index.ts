@@ -327,6 +327,7 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     store,
     databaseUrl: config.databaseUrl,
     settings: config.events,
+    leadStaleMs: config.worker.leadStaleMs,
     repos: { binding: bindingRepo, purchase: purchaseRepo, refund: refundRepo },
     logger: logger.child({ component: 'changes' }),
   });

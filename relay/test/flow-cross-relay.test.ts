@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_CHANNEL } from '../src/change-watcher.ts';
@@ -6,7 +5,8 @@ import type { RelayConfigInput } from '../src/config.ts';
 import { type Relay, startRelay } from '../src/index.ts';
 import { TestDevice } from './support/client.ts';
 import { engines, uuid } from './support/env.ts';
-import { approveOnPhone, bind, type Stack, startStack, waitFor } from './support/stack.ts';
+import { logLines } from './support/logs.ts';
+import { approveOnPhone, bind, countPasses, type Stack, startStack, waitFor } from './support/stack.ts';
 import { type HeldStream, holdStream, sleep } from './support/streams.ts';
 
 /*
@@ -55,12 +55,7 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
   /** A second relay on the stack's database; `events` overrides its event settings; `workerTickMs` gives it a worker of its own. */
   const startOther = async (events: Partial<NonNullable<RelayConfigInput['events']>> = {}, workerTickMs?: number): Promise<Relay> => {
     const config = s.relay.config;
-    const logDestination = new Writable({
-      write(chunk: Buffer, _e, done) {
-        otherLogs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-        done();
-      },
-    });
+    const logDestination = logLines(otherLogs);
     const other = await startRelay(
       {
         ...config,
@@ -233,17 +228,7 @@ describe.skipIf(skip !== undefined)('changes across relay processes on one Postg
     // B and C run workers of their own, ticking every 50 ms; A (first on the database) holds the lock.
     const b = await startOther({ listenRetryMs: 500 }, 50);
     const c = await startOther({ listenRetryMs: 500 }, 50);
-    /** Counts a relay's timed worker passes (`Worker.tick`). */
-    const passes = (r: Relay): (() => number) => {
-      let n = 0;
-      const tick = r.worker.tick.bind(r.worker);
-      r.worker.tick = () => {
-        n += 1;
-        return tick();
-      };
-      return () => n;
-    };
-    const [onB, onC] = [passes(b), passes(c)];
+    const [onB, onC] = [countPasses(b), countPasses(c)];
     expect([s.relay.changes.leadsWork, b.changes.leadsWork, c.changes.leadsWork]).toEqual([true, false, false]);
     await sleep(1_000);
     // Twenty ticks each: none of them polled the shared tables.

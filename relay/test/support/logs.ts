@@ -15,3 +15,13 @@ export function capturedLogger(): { logger: ReturnType<typeof createLogger>; log
   );
   return { logger, logs };
 }
+
+/** A log destination that appends each line it is written to `lines` (a relay's `logDestination`). */
+export function logLines(lines: string[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+}

@@ -61,6 +61,8 @@ export interface StackOptions {
   interpose?: (sandboxUrl: string) => Promise<{ url: string; close(): Promise<void> }>;
   /** SQLite: the relay's WAL flush (startRelay's `walSync`), to count, hold or fail flushes. */
   walSync?: SyncFile;
+  /** The relay's worker off (startRelay's `manualWorker`): on PostgreSQL it then never contends for the worker lock. */
+  manualWorker?: boolean;
 }
 
 /** Starts sandbox + relay (+ devices) for one test file. */
@@ -97,7 +99,12 @@ export async function startStack(engine: 'sqlite' | 'postgres', overrides: Parti
     ...(options.antomTimeoutMs === undefined ? {} : { antomTimeoutMs: options.antomTimeoutMs }),
     overrides,
   });
-  const relay = await startRelay(config, { clock, logDestination: destination, ...(options.walSync ? { walSync: options.walSync } : {}) });
+  const relay = await startRelay(config, {
+    clock,
+    logDestination: destination,
+    ...(options.walSync ? { walSync: options.walSync } : {}),
+    ...(options.manualWorker ? { manualWorker: true } : {}),
+  });
   const kioskCode = await relay.devices.createEnrollmentCode({ label: 'Kiosk 12', kind: 'kiosk', lifetimeMs: 86_400_000 });
   const launcherCode = await relay.devices.createEnrollmentCode({ label: 'Launcher', kind: 'launcher', lifetimeMs: 86_400_000 });
   const kioskCreds = await enroll(relay.url, kioskCode.code);
@@ -222,4 +229,15 @@ export async function bind(device: TestDevice, wallet: 'ALIPAY_HK' | 'DANA', acc
   if (approved >= 300) throw new Error(`phone approval failed: ${approved}`);
   await bindingState(device, bindingId, 'ACTIVE');
   return bindingId;
+}
+
+/** Counts a relay's worker passes (`Worker.tick`: timed and kicked alike) from now on. */
+export function countPasses(r: Relay): () => number {
+  let n = 0;
+  const tick = r.worker.tick.bind(r.worker);
+  r.worker.tick = () => {
+    n += 1;
+    return tick();
+  };
+  return () => n;
 }
