@@ -55,7 +55,8 @@ describe('SQLite commits wait for the WAL barrier (group commit)', () => {
     const n = 40;
     const done = new Set<number>();
     const all = Array.from({ length: n }, (_, i) => insertIn(store, i).then(() => done.add(i)));
-    await until(() => gate.held.length === 1, 'a held flush');
+    // The first two commits each start a flush (two in flight at most); the rest wait for a slot.
+    await until(() => gate.held.length === 2, 'two held flushes');
     // Every commit is in SQLite and visible, none is answered: the connection is free for reads.
     expect(await count(store)).toBe(n);
     expect(done.size).toBe(0);

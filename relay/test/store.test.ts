@@ -7,7 +7,10 @@ import { reencryptAll } from '../src/store/rotate-keys.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
-import { PurchaseRepo } from '../src/payments/purchase-repo.ts';
+import { sql } from 'kysely';
+import type { BindingRepo } from '../src/bindings/binding-repo.ts';
+import { applyPayAnswer } from '../src/payments/pay-outcome.ts';
+import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
 import { isUniqueViolation, migrate, type Store } from '../src/store/db.ts';
 import { engines, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
@@ -58,6 +61,47 @@ for (const engine of engines()) {
       expect((await repo.apply(id, 'PAY_SUCCEEDED'))?.changed).toBe(false);
       expect(await repo.apply(id, 'PAY_FAILED')).toBeUndefined();
       expect((await repo.get(id))?.state).toBe('SUCCEEDED');
+    });
+
+    it("writes a pay's answer as a relaxed commit (on PostgreSQL: synchronous_commit off on those connections only), visible at once", async () => {
+      if (engine.name === 'postgres') {
+        const setting = async (db: Store['db']): Promise<unknown> =>
+          (await sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(db)).rows[0]?.synchronous_commit;
+        expect(await store.relaxed(setting)).toBe('off');
+        expect(await setting(store.db)).toBe('on');
+      }
+      // Durable commits asked for: SQLite counts WAL flush requests; on PostgreSQL a commit is
+      // durable unless it runs through Store.relaxed, so those are counted instead.
+      let relaxedRuns = 0;
+      const counted: Store = Object.assign(Object.create(store) as Store, {
+        relaxed: <T>(fn: (db: Store['db']) => Promise<T>): Promise<T> => {
+          relaxedRuns++;
+          return store.relaxed(fn);
+        },
+      });
+      const durableAsked = (): number => (engine.name === 'sqlite' ? (store.flushes?.requests ?? 0) : -relaxedRuns);
+      const repo = new PurchaseRepo(counted, clock, new EventHub(), logger);
+      const bindings = { markTokenDead: async () => undefined } as unknown as BindingRepo;
+      for (const [outcome, state] of [
+        [{ kind: 'succeeded', code: 'SUCCESS', answer: { paymentId: 'p1' } }, 'SUCCEEDED'],
+        [{ kind: 'refused', code: 'USER_BALANCE_NOT_ENOUGH' }, 'FAILED'],
+        [{ kind: 'pending', code: 'PAYMENT_IN_PROCESS', answer: undefined }, 'PROCESSING'],
+      ] as const) {
+        const id = uuid();
+        await store.db.insertInto('purchases').values(purchase(id, clock.now())).execute();
+        const row = await repo.get(id);
+        const before = durableAsked();
+        const settled = await applyPayAnswer(repo, bindings, row as PurchaseRow, outcome, 1_000);
+        expect(settled.state).toBe(state);
+        expect(durableAsked() - before, `${state}: no durable commit`).toBe(engine.name === 'sqlite' ? 0 : -1);
+        expect((await store.db.selectFrom('purchases').select('state').where('intent_id', '=', id).executeTakeFirstOrThrow()).state).toBe(state);
+      }
+      // Any other step stays durable.
+      const id = uuid();
+      await store.db.insertInto('purchases').values(purchase(id, clock.now())).execute();
+      const before = durableAsked();
+      expect((await repo.apply(id, 'PAY_UNKNOWN'))?.row.state).toBe('PROCESSING');
+      expect(durableAsked() - before).toBe(engine.name === 'sqlite' ? 1 : 0);
     });
 
     it('gives a worker lease to one claimant at a time', async () => {

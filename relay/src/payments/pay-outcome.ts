@@ -6,6 +6,10 @@ import { type PurchaseRepo, type PurchaseRow, paymentErrorCode } from './purchas
  * Applies the answer of a pay call: S → SUCCEEDED, F → FAILED (with the mapped error), U or no
  * answer → PROCESSING with the next inquiry scheduled. Returns the row as it now is. `row` is
  * the row as the caller last wrote it: apply() starts from it and re-reads only if it changed.
+ *
+ * The answer is written relaxed (PurchaseRepo.apply): committed, not waited for on disk, since
+ * Antom holds it and the intent's durable row leads the payment worker to it again by inquiry
+ * (issue 17: the pay's latency carries one flush, the intent's, not two).
  */
 export async function applyPayAnswer(
   repo: PurchaseRepo,
@@ -26,10 +30,11 @@ export async function applyPayAnswer(
         result_code: outcome.code,
       },
       row,
+      'relaxed',
     );
   } else if (outcome.kind === 'refused') {
     const code = outcome.code;
-    res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row);
+    res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row, 'relaxed');
     if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id);
   } else {
     // The pay's lease is released and the first inquiry scheduled in the same statement as the
@@ -46,6 +51,7 @@ export async function applyPayAnswer(
         lease_until: null,
       },
       row,
+      'relaxed',
     );
     if (!res?.changed) await repo.release(row.intent_id, { next_check_at: nextCheckAt });
   }

@@ -10,7 +10,7 @@ import {
 } from '@scan-to-bind/shared/domain';
 import { createHash } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
@@ -351,14 +351,26 @@ export class PurchaseRepo {
    * thus applied to exactly the state it was computed from, on both engines, without holding a
    * row lock across round trips. A SUCCEEDED transition and its fulfilment event commit
    * together (`onSucceeded`, in one transaction); any other is one statement.
+   *
+   * `commit`: 'durable' (default) resolves once the write is on disk; 'relaxed' once it is
+   * committed (Store.relaxed: it survives a crash of the relay, and only a power cut or a crash
+   * of the database server before its flush can lose it). Relaxed is for a record Antom also
+   * holds: the answer to our own pay call (issue 17: one durable commit per pay on the latency
+   * path, the intent's). Losing it leaves the intent as it was before the call (SUBMITTED, its
+   * lease and first inquiry scheduled, both durable), which the payment worker settles by
+   * inquiry exactly as after a crash between the call and its answer. Nothing outside acts on a
+   * relaxed outcome before it is durable: the fulfilment outbox and the workers lease a row by a
+   * durable commit, whose flush covers every commit before it.
    */
   async apply(
     intentId: string,
     event: PurchaseEvent,
     patch: Partial<PurchaseRow> = {},
     known?: PurchaseRow,
+    commit: 'durable' | 'relaxed' = 'durable',
   ): Promise<{ row: PurchaseRow; changed: boolean } | undefined> {
-    const { db, dialect } = this.store;
+    const { dialect } = this.store;
+    const relaxed = commit === 'relaxed';
     const lite = this.#lite;
     for (let attempt = 0; attempt < APPLY_ATTEMPTS; attempt++) {
       const row = attempt === 0 && known?.intent_id === intentId ? known : await this.#read(intentId);
@@ -390,19 +402,23 @@ export class PurchaseRepo {
       let written: boolean;
       if (hook) {
         const update = updateIfUnchanged(columns, key);
-        written = await db.transaction().execute(async (trx) => {
-          const res = await update.execute(trx, dialect, args);
-          if (Number(res.numAffectedRows ?? 0) !== 1) return false;
-          await hook(trx, next);
-          return true;
-        });
+        const run = (db: Kysely<Database>): Promise<boolean> =>
+          db.transaction().execute(async (trx) => {
+            const res = await update.execute(trx, dialect, args);
+            if (Number(res.numAffectedRows ?? 0) !== 1) return false;
+            await hook(trx, next);
+            return true;
+          });
+        written = relaxed ? await this.store.relaxed(run) : await run(this.store.db);
       } else if (lite) {
-        // SQLite: one prepared autocommit statement, durable before anyone acts on it.
+        // SQLite: one prepared autocommit statement, durable (unless relaxed) before anyone acts on it.
         if (lite.busy) await lite.free();
         written = lite.update(columns, key, args) === 1;
-        if (written) await this.store.durable();
+        if (written && !relaxed) await this.store.durable();
       } else {
-        written = Number((await updateIfUnchanged(columns, key).execute(db, dialect, args)).numAffectedRows ?? 0) === 1;
+        const update = updateIfUnchanged(columns, key);
+        const run = async (db: Kysely<Database>): Promise<boolean> => Number((await update.execute(db, dialect, args)).numAffectedRows ?? 0) === 1;
+        written = relaxed ? await this.store.relaxed(run) : await run(this.store.db);
       }
       if (written) {
         this.publish(next);

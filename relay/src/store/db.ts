@@ -22,8 +22,12 @@ export interface Store {
    * notification audit trail). On SQLite its commits wait for no WAL flush (the durable
    * barrier, below): they survive a crash of the relay, and reach the disk with the next
    * durable commit's flush (the WAL is flushed in order) or the next checkpoint. On PostgreSQL
-   * it is plain `fn(db)`. Never call it from inside a transaction: on SQLite it waits for the
-   * connection the transaction holds.
+   * `fn` runs on connections with `synchronous_commit = off` (openStore): the same guarantee,
+   * the server's WAL writer or the next synchronous commit flushing them. A commit made after
+   * reading a relaxed one (a lease, an outbox claim) is durable only once the relaxed one is.
+   * Also for the pay's outcome (PurchaseRepo.apply with `relaxed`: Antom holds the outcome, the
+   * payment worker's inquiry restores a lost one). Never call it from inside a transaction: on
+   * SQLite it waits for the connection the transaction holds.
    */
   relaxed<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /**
@@ -94,19 +98,26 @@ export async function openStore(options: {
   let store: Store;
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
-    const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? DEFAULT_POOL_SIZE, types: pgTypes });
-    // An idle connection the server drops (restart, failover, pg_terminate_backend) is emitted
-    // here; without a listener it would crash the process. The pool discards the broken client
-    // and opens a new one for the next query; a query in flight fails and its caller's
-    // transaction rolls back, so no money state is half-written.
-    pool.on('error', () => undefined);
-    // The pool stops listening to a client while it is checked out; a FATAL arriving then with
-    // no query in flight (a transaction between statements, a restart under load) is emitted on
-    // the client itself and would crash the process. The client is dead either way: its next
-    // query fails, the transaction rolls back, and the pool drops it on release.
-    pool.on('connect', (client) => client.on('error', () => undefined));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    store = { db, dialect: 'postgres', relaxed: (fn) => fn(db), durable: () => Promise.resolve(), broken: undefined, close: () => db.destroy() };
+    const size = options.poolSize ?? DEFAULT_POOL_SIZE;
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, size) }) });
+    // Store.relaxed on PostgreSQL: a few connections of their own with `synchronous_commit = off`
+    // (the server answers the COMMIT before its WAL record is flushed; the WAL writer flushes it
+    // within wal_writer_delay, and any later synchronous commit flushes it first, the WAL being
+    // one ordered log). A crash of the relay loses nothing; a crash of the server may lose the
+    // last few relaxed commits, never a synchronous one made after them.
+    const relaxedDb = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: pgPool(url, Math.max(2, Math.ceil(size / 4)), '-c synchronous_commit=off') }),
+    });
+    store = {
+      db,
+      dialect: 'postgres',
+      relaxed: (fn) => fn(relaxedDb),
+      durable: () => Promise.resolve(),
+      broken: undefined,
+      close: async () => {
+        await Promise.all([db.destroy(), relaxedDb.destroy()]);
+      },
+    };
   } else if (url) {
     throw new Error('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   } else {
@@ -179,6 +190,22 @@ export async function openStore(options: {
   }
   await migrate(store);
   return store;
+}
+
+/** A PostgreSQL pool of at most `max` connections (`options`: server settings for each, e.g. `-c name=value`). */
+function pgPool(url: string, max: number, options?: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, types: pgTypes, ...(options ? { options } : {}) });
+  // An idle connection the server drops (restart, failover, pg_terminate_backend) is emitted
+  // here; without a listener it would crash the process. The pool discards the broken client
+  // and opens a new one for the next query; a query in flight fails and its caller's
+  // transaction rolls back, so no money state is half-written.
+  pool.on('error', () => undefined);
+  // The pool stops listening to a client while it is checked out; a FATAL arriving then with
+  // no query in flight (a transaction between statements, a restart under load) is emitted on
+  // the client itself and would crash the process. The client is dead either way: its next
+  // query fails, the transaction rolls back, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  return pool;
 }
 
 /** Brings the schema up to date; throws with the failing migration's error. */

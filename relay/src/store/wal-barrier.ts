@@ -65,16 +65,37 @@ const inodeOfPath = (path: string): Promise<number> =>
   );
 const fsyncFile = (fd: number): Promise<void> => new Promise((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
 
+/** One flush slot: its own descriptor of the WAL (see WalBarrier on why not a shared one). */
+interface Slot {
+  fd: number | undefined;
+  inode: number;
+  busy: boolean;
+}
+
+/** Flushes in flight at once (see WalBarrier). */
+const SLOTS = 2;
+
 /**
  * The durable barrier of a SQLite database in WAL mode with `synchronous = NORMAL` (issue 17,
  * group commit): `request()` resolves once every byte written to the WAL before the call is on
- * the disk. Its flush runs on libuv's thread pool, not the event loop.
+ * the disk. Its flushes run on libuv's thread pool, not the event loop.
  *
- * Group commit: at most one flush is in flight. A request made while none is starts one at
- * once; requests made while one is in flight wait for the next, which starts when the current
- * one ends and covers all of them (their commits were written before it started). So N commits
- * arriving together cost about two flushes, not N; a request never resolves before a flush that
- * started after its commit was written has finished.
+ * Group commit with two flushes in flight: a request made while a slot is free starts a flush
+ * at once; requests made while both are busy wait together for the next, which starts as soon
+ * as a slot frees and covers all of them (their commits were written before it started). So N
+ * commits arriving together cost a few flushes, not N, and a request never resolves before a
+ * flush that started after its commit was written has finished. Why two: with one, a commit
+ * made just after a flush started waited for that flush, then for the event loop to see it end,
+ * then for its own; under load the event loop's turn is the larger part (issue 17, bench #2).
+ * With a second slot its own flush starts at once (the file system's journal still groups the
+ * two where it can).
+ *
+ * Each slot has its own descriptor, and a flush's waiters resolve only when no failure was seen:
+ * Linux reports a writeback error once per open file description, to the first fsync that
+ * looks (PostgreSQL's "fsyncgate", 2018). Two concurrent fdatasyncs on one descriptor could
+ * split an error between them: one sees it, the other returns success for pages that never
+ * reached the disk. With a descriptor each, every flush sees every error since its own last
+ * one. A flush that succeeds after any flush failed is rejected as well (fail closed).
  *
  * Why this is sound: SQLite writes a commit's WAL frames with write(2) before `run()` returns,
  * and the WAL is a sequential log, so a flush of the file covers every commit before it, and
@@ -82,13 +103,14 @@ const fsyncFile = (fd: number): Promise<void> => new Promise((res, rej) => fsync
  * never in the middle of a flushed commit). With NORMAL, SQLite still flushes the WAL before a
  * checkpoint copies it into the database and the database after, and flushes the WAL header
  * when it restarts the log: a checkpoint never moves unflushed frames, and a restart rewrites
- * the same file (same inode, still covered by our descriptor).
+ * the same file (same inode, still covered by our descriptors).
  *
- * The WAL file: opened on the first flush (SQLite creates it after the database is opened),
- * and its directory flushed once then, so the file's name is on the disk too. Before each
- * flush the path's inode is compared with the descriptor's: SQLite deletes the WAL only when the
- * last connection closes, which cannot happen while the store holds its own, but if the file
- * was replaced anyway, the new one is opened and its directory flushed.
+ * The WAL file: each slot opens it on its first flush (SQLite creates it after the database is
+ * opened) and flushes its directory then, so the file's name is on the disk too. The path's
+ * inode is read beside each flush (on the pool at the same time, not before it): SQLite
+ * deletes the WAL only when the last connection closes, which cannot happen while the store
+ * holds its own, but if the file was replaced anyway, the slot opens the new one, flushes its
+ * directory and flushes it before its waiters resolve.
  *
  * A failed flush breaks the barrier for good (fail closed, see StoreBrokenError): every
  * waiter gets the error, and so does every later request.
@@ -96,11 +118,10 @@ const fsyncFile = (fd: number): Promise<void> => new Promise((res, rej) => fsync
 export class WalBarrier {
   readonly #path: string;
   readonly #sync: SyncFile;
-  #fd: number | undefined;
-  #inode = 0;
-  /** Waiters of the flush in flight (undefined: none in flight). */
-  #flushing: Waiters | undefined;
-  /** Waiters of the next flush: requests made while one was in flight. */
+  readonly #slots: Slot[] = Array.from({ length: SLOTS }, () => ({ fd: undefined, inode: 0, busy: false }));
+  /** Flushes in flight, each with its waiters (close() waits for them). */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Waiters of the next flush: requests made while every slot was busy. */
   #next: Waiters | undefined;
   #broken: StoreBrokenError | undefined;
   #closed = false;
@@ -124,61 +145,82 @@ export class WalBarrier {
     if (this.#broken) return Promise.reject(this.#broken);
     if (this.#closed) return Promise.reject(new Error('the store is closed'));
     this.stats.requests++;
-    if (!this.#flushing) {
-      this.#flushing = waiters();
-      this.#flush(this.#flushing);
-      return this.#flushing.promise;
+    const slot = this.#freeSlot();
+    if (slot) {
+      const batch = waiters();
+      this.#flush(slot, batch);
+      return batch.promise;
     }
     this.#next ??= waiters();
     return this.#next.promise;
   }
 
-  /** Waits for the flushes asked for so far, then closes the WAL descriptor (the database closes on its own). */
+  /** Waits for the flushes asked for so far, then closes the WAL descriptors (the database closes on its own). */
   async close(): Promise<void> {
     this.#closed = true;
-    while (this.#flushing) await this.#flushing.promise.catch(() => undefined);
-    const fd = this.#fd;
-    this.#fd = undefined;
-    if (fd !== undefined) await closeFile(fd);
+    while (this.#inFlight.size > 0 || this.#next) await Promise.allSettled([...this.#inFlight, this.#next?.promise]);
+    for (const slot of this.#slots) {
+      const fd = slot.fd;
+      slot.fd = undefined;
+      if (fd !== undefined) await closeFile(fd);
+    }
   }
 
-  #flush(batch: Waiters): void {
+  #freeSlot(): Slot | undefined {
+    return this.#slots.find((s) => !s.busy);
+  }
+
+  #flush(slot: Slot, batch: Waiters): void {
+    slot.busy = true;
     this.stats.syncs++;
-    this.#flushOnce().then(
+    const settled: Promise<void> = this.#flushOnce(slot).then(
       () => {
+        // A flush that ended after another failed may have been told of no error that concerns it.
+        if (this.#broken) return this.#ended(slot, settled, batch);
+        this.#ended(slot, settled);
         batch.resolve();
         this.onFlushed?.(this.stats.requests);
-        this.#done();
       },
       (err: unknown) => {
-        this.#broken = new StoreBrokenError(err);
-        batch.reject(this.#broken);
-        this.#next?.reject(this.#broken);
-        this.#next = undefined;
-        this.#flushing = undefined;
+        this.#broken ??= new StoreBrokenError(err);
+        this.#ended(slot, settled, batch);
       },
     );
+    this.#inFlight.add(settled);
   }
 
-  #done(): void {
-    this.#flushing = this.#next;
+  /**
+   * The slot is free again (before its waiters resume, so their next request may use it). Once
+   * the barrier is broken, `failed` and the requests that waited for a slot get the error;
+   * otherwise those requests start their flush in this slot.
+   */
+  #ended(slot: Slot, settled: Promise<void>, failed?: Waiters): void {
+    slot.busy = false;
+    this.#inFlight.delete(settled);
+    const next = this.#next;
     this.#next = undefined;
-    if (this.#flushing) this.#flush(this.#flushing);
+    if (this.#broken) {
+      failed?.reject(this.#broken);
+      next?.reject(this.#broken);
+    } else if (next) this.#flush(slot, next);
   }
 
-  async #flushOnce(): Promise<void> {
-    if (this.#fd === undefined || (await inodeOfPath(this.#path)) !== this.#inode) await this.#reopen();
-    await this.#sync(this.#fd as number);
+  async #flushOnce(slot: Slot): Promise<void> {
+    if (slot.fd === undefined) await this.#reopen(slot);
+    const [inode] = await Promise.all([inodeOfPath(this.#path), this.#sync(slot.fd as number)]);
+    if (inode === slot.inode) return;
+    await this.#reopen(slot);
+    await this.#sync(slot.fd as number);
   }
 
-  async #reopen(): Promise<void> {
-    const old = this.#fd;
-    this.#fd = undefined;
+  async #reopen(slot: Slot): Promise<void> {
+    const old = slot.fd;
+    slot.fd = undefined;
     if (old !== undefined) await closeFile(old);
     const fd = await openFile(this.#path);
-    this.#inode = await inodeOfFd(fd);
-    this.#fd = fd;
-    // The file is new to us: its directory entry must be on the disk as well as its bytes.
+    slot.inode = await inodeOfFd(fd);
+    slot.fd = fd;
+    // The file is new to this slot: its directory entry must be on the disk as well as its bytes.
     const dir = await openFile(dirname(this.#path));
     try {
       await fsyncFile(dir);
