@@ -192,6 +192,9 @@ for (const engine of engines()) {
       expect(text).toMatch(/relay_antom_call_duration_seconds_count\{endpoint="pay"\} 1/u);
       expect(text).toContain('relay_fulfilment_outbox_backlog 0');
       expect(text).toContain('# TYPE relay_http_requests_total counter');
+      // SQLite's checkpoint worker (Checkpointer) reports whether it runs; PostgreSQL has none.
+      if (engine.name === 'sqlite') expect(text).toContain('relay_sqlite_checkpoint_worker_running 1');
+      else expect(text).not.toContain('relay_sqlite_');
     });
 
     it('serves admin and operations only on the admin listener (loopback by default); the public one answers 404', async () => {

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../src/store/db.ts';
@@ -65,6 +67,19 @@ describe('SQLite checkpoints run on a worker thread', () => {
     await restarted(s, 300);
     expect(s.checkpoints?.onLoop).toBe(0);
     expect(warnings).toEqual([]);
+  });
+
+  it('the worker runs as tsx compiles it too (the relay in dev), not only as vitest does', async () => {
+    // tsx wraps named functions in esbuild's `__name` helper, which the worker thread lacks: a
+    // worker source that leaned on one would fail there, and the store fall back (running: false).
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'checkpoint-probe.ts'), dir], {
+      cwd: resolve(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+    });
+    const stats = JSON.parse(stdout) as NonNullable<Store['checkpoints']>;
+    expect(stats).toMatchObject({ running: true, onLoop: 0 });
+    expect(stats.runs).toBeGreaterThan(0);
+    expect(stats.checkpointed).toBeGreaterThan(0);
   });
 
   it('falls back to automatic checkpoints, warned once, when the worker cannot open the database', async () => {

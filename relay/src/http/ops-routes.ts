@@ -107,7 +107,32 @@ export function registerOpsEndpoints(app: FastifyInstance, deps: OpsDeps): void 
         help: 'How late the event loop runs (smaller of the last two 10 ms samples; admission refuses past limits.maxEventLoopLagMs).',
         value: deps.admission.lagMs / 1000,
       },
+      ...checkpointGauges(deps.store),
     ]);
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });
+}
+
+/**
+ * SQLite: what the checkpoint worker did (Checkpointer), read at scrape time; none on PostgreSQL.
+ * `running` 0 means the worker stopped and SQLite's automatic checkpoints run on the event loop
+ * again (warned once in the log); `on_loop` counts the relay connection's own catch-up checkpoints.
+ */
+function checkpointGauges(store: Store): { name: string; help: string; value: number }[] {
+  const c = store.checkpoints;
+  if (!c) return [];
+  return [
+    {
+      name: 'relay_sqlite_checkpoint_worker_running',
+      help: 'SQLite: 1 while the checkpoint worker thread checkpoints, 0 after its fallback.',
+      value: c.running ? 1 : 0,
+    },
+    { name: 'relay_sqlite_checkpoints_worker', help: 'SQLite: checkpoints the worker thread ran since the relay started.', value: c.runs },
+    {
+      name: 'relay_sqlite_checkpoints_on_loop',
+      help: "SQLite: checkpoints the relay's own connection ran since it started (the WAL outgrew its bound).",
+      value: c.onLoop,
+    },
+    { name: 'relay_sqlite_wal_frames', help: "SQLite: frames in the WAL at the worker's last checkpoint.", value: c.log },
+  ];
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type BetterSqlite3 from 'better-sqlite3';
+import { CHECKPOINT_WORKER_SOURCE, type CheckpointWorkerData, SLOTS } from './checkpoint-worker.ts';
 
 /** Where the checkpointer reports a fallback (the relay's logger; pino's `warn(obj, msg)` shape). */
 export interface StoreLogger {
@@ -30,53 +31,6 @@ export interface CheckpointOptions {
 
 /** SQLite's own automatic checkpoint threshold (pages), restored on the fallback. */
 const SQLITE_AUTOCHECKPOINT = 1000;
-
-// The slots of the state the threads share (an Int32Array on a SharedArrayBuffer).
-const WAKE = 0;
-const STOP = 1;
-const RUNS = 2;
-const LOG = 3;
-const CHECKPOINTED = 4;
-const ON_LOOP = 5;
-
-/**
- * The worker's source, run with `eval` so the same text serves tsx (dev, tests) and the compiled
- * relay (relay/dist is a bundle of the TypeScript; a file beside it would not ship). It loads
- * better-sqlite3 from the path the relay resolved, opens its own connection to the database and
- * loops: wait for a nudge (WAKE changes) or the slow timer, then `wal_checkpoint(PASSIVE)`.
- * PASSIVE never waits for a lock and never blocks the relay's readers or writer. A checkpoint
- * that could not copy every frame (the relay appended meanwhile) is repeated at once, a few
- * times: each round copies only what was written during the last, so it catches up and the
- * relay's next commit can restart the WAL from its start (SQLite restarts it only after a
- * checkpoint that copied every frame). It stops early when a round copied nothing new (a reader
- * of an older snapshot holds the rest). Blocking in Atomics.wait is fine here: the thread has
- * nothing else to do, and the relay wakes it through the shared state, not messages.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqliteModule);
-const s = new Int32Array(workerData.state);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
-const checkpoint = db.prepare('PRAGMA wal_checkpoint(PASSIVE)');
-parentPort.postMessage('ready');
-let wake = Atomics.load(s, ${WAKE});
-while (Atomics.load(s, ${STOP}) === 0) {
-  Atomics.wait(s, ${WAKE}, wake, workerData.intervalMs);
-  wake = Atomics.load(s, ${WAKE});
-  if (Atomics.load(s, ${STOP}) !== 0) break;
-  let copied = -1;
-  for (let round = 0; round < 4; round++) {
-    const r = checkpoint.get();
-    Atomics.store(s, ${LOG}, r.log);
-    Atomics.store(s, ${CHECKPOINTED}, r.checkpointed);
-    Atomics.add(s, ${RUNS}, 1);
-    if (r.busy || r.checkpointed >= r.log || r.checkpointed === copied) break;
-    copied = r.checkpointed;
-  }
-}
-db.close();
-`;
 
 /**
  * Takes SQLite's checkpoints off the event loop (issue 17, "Refusals never wait behind work").
@@ -108,7 +62,7 @@ export class Checkpointer {
   readonly #log: StoreLogger;
   readonly #every: number;
   readonly #maxFrames: number;
-  readonly #state = new Int32Array(new SharedArrayBuffer(6 * Int32Array.BYTES_PER_ELEMENT));
+  readonly #state = new Int32Array(new SharedArrayBuffer(Object.keys(SLOTS).length * Int32Array.BYTES_PER_ELEMENT));
   readonly #worker: Worker;
   readonly #exited: Promise<void>;
   #nudgedAt = 0;
@@ -124,10 +78,8 @@ export class Checkpointer {
     this.#every = options.commitsPerCheckpoint ?? 250;
     this.#maxFrames = options.maxWalFrames ?? 10 * SQLITE_AUTOCHECKPOINT;
     const sqliteModule = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { file, sqliteModule, state: this.#state.buffer, intervalMs: options.intervalMs ?? 1000 },
-    });
+    const workerData: CheckpointWorkerData = { file, sqliteModule, state: this.#state.buffer, slots: SLOTS, intervalMs: options.intervalMs ?? 1000 };
+    this.#worker = new Worker(CHECKPOINT_WORKER_SOURCE, { eval: true, workerData });
     let settle!: (ok: boolean) => void;
     // Once it has started (or failed to), the worker never keeps the process alive: close()
     // stops it. Until then it must, or a process awaiting `ready` alone would exit.
@@ -156,7 +108,12 @@ export class Checkpointer {
   /** What the worker's checkpoints did so far. */
   get stats(): CheckpointStats {
     const s = this.#state;
-    return { runs: Atomics.load(s, RUNS), log: Atomics.load(s, LOG), checkpointed: Atomics.load(s, CHECKPOINTED), onLoop: Atomics.load(s, ON_LOOP) };
+    return {
+      runs: Atomics.load(s, SLOTS.runs),
+      log: Atomics.load(s, SLOTS.log),
+      checkpointed: Atomics.load(s, SLOTS.checkpointed),
+      onLoop: Atomics.load(s, SLOTS.onLoop),
+    };
   }
 
   /** True while the worker checkpoints (false before it is ready, after a fallback or stop). */
@@ -171,7 +128,7 @@ export class Checkpointer {
    */
   flushed(commits: number): void {
     if (!this.#running) return;
-    if (Atomics.load(this.#state, LOG) >= this.#maxFrames) this.#checkpointOnLoop();
+    if (Atomics.load(this.#state, SLOTS.log) >= this.#maxFrames) this.#checkpointOnLoop();
     if (commits - this.#nudgedAt < this.#every) return;
     this.#nudgedAt = commits;
     this.#wake();
@@ -179,17 +136,17 @@ export class Checkpointer {
 
   #checkpointOnLoop(): void {
     const r = this.#sqlite.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
-    Atomics.add(this.#state, ON_LOOP, 1);
+    Atomics.add(this.#state, SLOTS.onLoop, 1);
     // Busy: the worker is checkpointing; try again after the next flush. Otherwise the worker's
     // report is stale (the WAL restarts with the next commit); its next round reports afresh.
-    if (r[0]?.busy === 0) Atomics.store(this.#state, LOG, 0);
+    if (r[0]?.busy === 0) Atomics.store(this.#state, SLOTS.log, 0);
   }
 
   /** Ends the worker (a checkpoint in progress finishes first); call before the relay's connection closes. */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#running = false;
-    Atomics.store(this.#state, STOP, 1);
+    Atomics.store(this.#state, SLOTS.stop, 1);
     this.#wake();
     const timer = setTimeout(() => void this.#worker.terminate(), 5000);
     await this.#exited;
@@ -197,8 +154,8 @@ export class Checkpointer {
   }
 
   #wake(): void {
-    Atomics.add(this.#state, WAKE, 1);
-    Atomics.notify(this.#state, WAKE);
+    Atomics.add(this.#state, SLOTS.wake, 1);
+    Atomics.notify(this.#state, SLOTS.wake);
   }
 
   /** The worker cannot checkpoint: SQLite's automatic checkpoints take over again (warned once). */
