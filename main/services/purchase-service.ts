@@ -1,16 +1,7 @@
-import { DomainError, isPurchaseFinal, type Money, type PurchaseEvent, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
-import {
-  eventForWire,
-  intentFromRelay,
-  isRefusal,
-  type PendingIntent,
-  type PurchaseQuote,
-  type PurchaseServiceDeps,
-  type PurchaseStatus,
-  priceQuote,
-  statusOf,
-} from './purchase-intent.ts';
-import { backoffDelay } from './relay/backoff.ts';
+import { DomainError, isPurchaseFinal, type Money, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
+import { PurchaseBook } from './purchase-book.ts';
+import { intentFromRelay, type PendingIntent, type PurchaseQuote, type PurchaseServiceDeps, type PurchaseStatus, priceQuote } from './purchase-intent.ts';
+import { type BackoffPolicy, backoffDelay } from './relay/backoff.ts';
 import { toRelayError } from './relay/errors.ts';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
@@ -23,14 +14,11 @@ export {
   type PurchaseStatus,
 } from './purchase-intent.ts';
 
-interface Tracked {
-  intent: PendingIntent;
-  status: PurchaseStatus;
-}
-
 const MAX_QUOTES = 20;
 /** An unconfirmed quote is offered again to another window for this long (its price stays current). */
 const QUOTE_REUSE_MS = 60_000;
+/** The pace of inquiries while a result is unknown, unless the deps name one. */
+const FOLLOW_UP: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
 
 /**
  * Quotes and purchases. The intent id is minted once per purchase, when the dialog asks for
@@ -38,25 +26,25 @@ const QUOTE_REUSE_MS = 60_000;
  * first request. An unknown result stays PROCESSING ("Checking your payment…") and is
  * followed up with the relay until final — never guessed, never re-charged. On start,
  * `resume()` asks the relay about every intent left by a crash and reports the final result.
+ * What each answer does to a purchase, its status and its record is the book's (purchase-book.ts).
  */
 export class PurchaseService {
   readonly #d: PurchaseServiceDeps;
   readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string; quotedAt: number }>();
-  readonly #tracked = new Map<string, Tracked>();
+  readonly #book: PurchaseBook;
   readonly #inflight = new Map<string, Promise<PurchaseStatus>>();
   readonly #timers = new Map<string, unknown>();
-  readonly #listeners = new Set<(s: PurchaseStatus) => void>();
   #catalogue: { currency: string; at: number; items: Array<{ sku: string; title: string; price: Money }> } | null = null;
   #disposed = false;
 
   constructor(deps: PurchaseServiceDeps) {
     this.#d = deps;
+    this.#book = new PurchaseBook({ pending: deps.pending, clock: deps.clock, log: deps.log, onSettled: (id) => this.#settled(id) });
   }
 
   /** Subscribes to purchase changes; returns the unsubscribe function. */
   onChange(listener: (s: PurchaseStatus) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#book.onChange(listener);
   }
 
   /**
@@ -70,7 +58,7 @@ export class PurchaseService {
     const now = this.#d.clock.now();
     for (const [id, open] of this.#quotes) {
       if (open.sku !== input.sku || open.quantity !== input.quantity || open.bindingId !== binding.bindingId) continue;
-      const state = this.#tracked.get(id)?.status.state;
+      const state = this.#book.status(id)?.state;
       if (state !== undefined ? !isPurchaseFinal(state) : now - open.quotedAt < QUOTE_REUSE_MS) {
         const { bindingId: _b, quotedAt: _q, ...quote } = open;
         return quote;
@@ -92,8 +80,8 @@ export class PurchaseService {
     const id = input.purchaseIntentId;
     const running = this.#inflight.get(id);
     if (running) return running;
-    const known = this.#tracked.get(id);
-    if (known) return Promise.resolve(known.status);
+    const known = this.#book.status(id);
+    if (known) return Promise.resolve(known);
     const quote = this.#quotes.get(id);
     if (!quote) return Promise.reject(new DomainError('NOT_FOUND', 'no such quote'));
     if (quote.blockedBy) return Promise.reject(new DomainError(quote.blockedBy));
@@ -108,14 +96,14 @@ export class PurchaseService {
    * shown, and the relay's own record reaches this client through the status stream.
    */
   async status(input: { purchaseIntentId: string }): Promise<PurchaseStatus> {
-    const known = this.#tracked.get(input.purchaseIntentId);
-    if (known) return known.status;
+    const known = this.#book.status(input.purchaseIntentId);
+    if (known) return known;
     throw new DomainError('NOT_FOUND');
   }
 
   /** Purchases without a final result. */
   pending(): PurchaseStatus[] {
-    return [...this.#tracked.values()].filter((t) => !isPurchaseFinal(t.status.state)).map((t) => t.status);
+    return this.#book.open();
   }
 
   /** Forgets unconfirmed quotes (a kiosk reset). Pending purchases are kept: money is never forgotten. */
@@ -132,27 +120,23 @@ export class PurchaseService {
     const intents = await this.#d.pending.list();
     const out: PurchaseStatus[] = [];
     for (const intent of intents) {
-      const tracked: Tracked = { intent, status: this.#statusOf(intent, intent.state, null) };
-      this.#tracked.set(intent.purchaseIntentId, tracked);
+      this.#book.track(intent);
       try {
         const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
         if (wire) {
-          this.#applyWire(intent.purchaseIntentId, wire);
+          this.#book.applyWire(intent.purchaseIntentId, wire);
         } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
           await this.#send(intent.purchaseIntentId);
         } else {
-          this.#finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
+          this.#book.finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
         }
-        if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+        if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
       } catch (error) {
         this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
         this.#scheduleFollowUp(intent.purchaseIntentId, 0);
       }
-      const t = this.#tracked.get(intent.purchaseIntentId);
-      if (t) {
-        this.#emit(t.status);
-        out.push(t.status);
-      }
+      const shown = this.#book.show(intent.purchaseIntentId);
+      if (shown) out.push(shown);
     }
     out.push(...(await this.#adoptRelayPending(0)));
     return out;
@@ -171,7 +155,7 @@ export class PurchaseService {
     } catch (error) {
       this.#d.log.warn('resume: relay pending purchases not listed, will ask again', { code: toRelayError(error).code });
       if (!this.#disposed) {
-        const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
+        const delay = backoffDelay(this.#d.followUp ?? FOLLOW_UP, attempt);
         this.#d.clock.setTimeout(() => {
           if (!this.#disposed) void this.#adoptRelayPending(attempt + 1);
         }, delay);
@@ -180,25 +164,22 @@ export class PurchaseService {
     }
     const out: PurchaseStatus[] = [];
     for (const wire of open) {
-      if (this.#tracked.has(wire.purchaseIntentId)) continue;
+      if (this.#book.has(wire.purchaseIntentId)) continue;
       const intent = intentFromRelay(wire, this.#d.clock.now());
       if (!intent) continue;
-      this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
-      // Written by the step the relay's state makes (#applyWire).
-      this.#applyWire(intent.purchaseIntentId, wire);
-      if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      const t = this.#tracked.get(intent.purchaseIntentId);
-      if (t) {
-        this.#emit(t.status);
-        out.push(t.status);
-      }
+      this.#book.track(intent);
+      // Written by the step the relay's state makes (PurchaseBook.applyWire).
+      this.#book.applyWire(intent.purchaseIntentId, wire);
+      if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      const shown = this.#book.show(intent.purchaseIntentId);
+      if (shown) out.push(shown);
     }
     return out;
   }
 
   /** Applies a `purchase` event from the status stream. */
   async onRelayEvent(wire: RelayPurchase): Promise<void> {
-    if (this.#tracked.has(wire.purchaseIntentId)) this.#applyWire(wire.purchaseIntentId, wire);
+    if (this.#book.has(wire.purchaseIntentId)) this.#book.applyWire(wire.purchaseIntentId, wire);
   }
 
   /** Stops follow-ups (quit). */
@@ -232,7 +213,7 @@ export class PurchaseService {
       acknowledged: false,
       state: submit.state,
     };
-    this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
+    this.#book.track(intent);
     // Written beside the request, not before it (issue 17, #6: the pay request waits on no
     // disk). Safe because every crash state is still recovered by asking the relay:
     // - the request never reached the relay: nothing was charged; the record, if it landed,
@@ -244,18 +225,17 @@ export class PurchaseService {
     //   the relay's record and its fulfilment stand; only the restarted client does not show
     //   that result again.
     // The pending store applies operations in call order, so a later removal follows this put.
-    this.#persist(intent.purchaseIntentId);
-    this.#emit(this.#tracked.get(intent.purchaseIntentId)!.status);
+    this.#book.persist(intent.purchaseIntentId);
+    this.#book.show(intent.purchaseIntentId);
     await this.#send(intent.purchaseIntentId);
-    if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-    return this.#tracked.get(intent.purchaseIntentId)!.status;
+    if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    return this.#book.status(intent.purchaseIntentId)!;
   }
 
   /** Sends (or re-sends, same id and body) the purchase to the relay. */
   async #send(id: string): Promise<void> {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const { intent } = t;
+    const intent = this.#book.intent(id);
+    if (!intent) return;
     try {
       const visitId = this.#d.visit?.() ?? null;
       const wire = await this.#d.relay.createPurchase({
@@ -265,103 +245,23 @@ export class PurchaseService {
         purchaseIntentId: intent.purchaseIntentId,
         ...(visitId ? { visitId } : {}),
       });
-      this.#applyWire(id, wire);
-      // The relay answers a confirm with SUBMITTED only when it already holds the intent and
-      // is still waiting on the wallet (our first request's answer was lost, e.g. it timed
-      // out and this is the retry): the result is unknown, so "Checking your payment…".
-      if (wire.state === 'SUBMITTED' && this.#tracked.get(id)?.status.state === 'SUBMITTED') {
-        this.#move(id, 'PAY_UNKNOWN', null);
-      }
+      this.#book.applySent(id, wire);
     } catch (error) {
-      const e = toRelayError(error);
-      // The relay answered and refused (limits, binding, SKU…): nothing was charged.
-      if (isRefusal(e)) {
-        this.#finish(id, 'FAILED', e.code);
-      } else {
-        // No answer: the result is unknown. Show "Checking your payment…" and follow up.
-        this.#move(id, 'PAY_UNKNOWN', null);
-      }
+      this.#book.applySendError(id, toRelayError(error));
     }
   }
 
-  #applyWire(id: string, wire: RelayPurchase): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    if (!t.intent.acknowledged) t.intent = { ...t.intent, acknowledged: true };
-    if (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency) {
-      this.#d.log.warn('relay total differs from the quote', { purchaseIntentId: id });
-    }
-    const event = eventForWire(wire);
-    if (t.status.state === 'SUBMITTED' && event === 'PAY_UNKNOWN' && wire.state === 'SUBMITTED') {
-      this.#persist(id);
-      return;
-    }
-    this.#move(id, event, wire.error?.code ?? null, wire.total);
-  }
-
-  #isOpen(id: string): boolean {
-    const state = this.#tracked.get(id)?.status.state;
-    return state !== undefined && !isPurchaseFinal(state);
-  }
-
-  #move(id: string, event: PurchaseEvent, error: PurchaseStatus['error'], total?: Money): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const step = purchaseTransition(t.status.state, event);
-    if (!step.ok) {
-      this.#d.log.error('contradicting purchase result ignored', { purchaseIntentId: id, from: t.status.state, event });
-      return;
-    }
-    if (isPurchaseFinal(step.state)) {
-      this.#finish(id, step.state, error, total);
-      return;
-    }
-    t.intent = { ...t.intent, state: step.state };
-    // Shown first, written next (issue 17, #6): the record only tells resume() to ask the relay.
-    if (step.changed) {
-      t.status = this.#statusOf(t.intent, step.state, null, total);
-      this.#emit(t.status);
-    }
-    this.#persist(id);
-  }
-
-  #finish(id: string, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const finalError = state === 'SUCCEEDED' ? null : (error ?? (state === 'CANCELLED' ? 'PAYMENT_CANCELLED' : 'PAYMENT_FAILED'));
-    t.intent = { ...t.intent, state };
-    t.status = this.#statusOf(t.intent, state, finalError, total);
+  /** A purchase got its final result: its follow-up stops and the next quote for its item is a new purchase. */
+  #settled(id: string): void {
     const timer = this.#timers.get(id);
     if (timer !== undefined) this.#d.clock.clearTimeout(timer);
     this.#timers.delete(id);
-    // Settled: the next quote for this item is a new purchase.
     this.#quotes.delete(id);
-    // Shown first, forgotten on disk next: a crash in between only means resume() asks the
-    // relay and reports the same final result again (never a new charge).
-    this.#emit(t.status);
-    this.#record('remove', id, this.#d.pending.remove(id));
-  }
-
-  /** Writes the intent's current record (not awaited: see #record). */
-  #persist(id: string): void {
-    const t = this.#tracked.get(id);
-    if (t) this.#record('put', id, this.#d.pending.put(id, t.intent));
-  }
-
-  /**
-   * Bookkeeping on disk is never awaited by a purchase's answer or push (issue 17, #6): the
-   * store applies operations in call order, the record only tells resume() which intents to
-   * ask the relay about, and the relay's own record stands in for a write that failed.
-   */
-  #record(op: 'put' | 'remove', id: string, done: Promise<void>): void {
-    done.catch((error: unknown) => {
-      this.#d.log.warn(`pending purchase ${op} failed; the relay keeps the intent`, { purchaseIntentId: id, error: String(error).slice(0, 200) });
-    });
   }
 
   #scheduleFollowUp(id: string, attempt: number): void {
     if (this.#disposed || this.#timers.has(id)) return;
-    const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
+    const delay = backoffDelay(this.#d.followUp ?? FOLLOW_UP, attempt);
     const timer = this.#d.clock.setTimeout(() => {
       this.#timers.delete(id);
       void this.#followUp(id, attempt);
@@ -370,23 +270,14 @@ export class PurchaseService {
   }
 
   async #followUp(id: string, attempt: number): Promise<void> {
-    const t = this.#tracked.get(id);
-    if (!t || isPurchaseFinal(t.status.state) || this.#disposed) return;
+    if (!this.#book.isOpen(id) || this.#disposed) return;
     try {
       const wire = await this.#d.relay.getPurchase(id);
-      if (wire) this.#applyWire(id, wire);
+      if (wire) this.#book.applyWire(id, wire);
       else await this.#send(id);
-      if (this.#isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
+      if (this.#book.isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
     } catch {
       this.#scheduleFollowUp(id, attempt + 1);
     }
-  }
-
-  #statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): PurchaseStatus {
-    return statusOf(intent, state, error, this.#d.clock.now(), total);
-  }
-
-  #emit(status: PurchaseStatus): void {
-    for (const l of this.#listeners) l(status);
   }
 }
