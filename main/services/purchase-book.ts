@@ -128,6 +128,19 @@ export class PurchaseBook {
     this.#record('remove', id, this.#d.pending.remove(id));
   }
 
+  /**
+   * Writes the record of a quote, untracked (issue 17, #6): its intent id is on disk before Buy can
+   * be clicked, so a restart can ask the relay about it whatever happened to the confirm's writes.
+   */
+  recordQuote(intent: PendingIntent): void {
+    this.#record('put', intent.purchaseIntentId, this.#d.pending.put(intent.purchaseIntentId, intent));
+  }
+
+  /** Forgets the record of a quote that was never confirmed here; a tracked purchase's record stays. */
+  forgetQuote(id: string): void {
+    if (!this.#tracked.has(id)) this.#record('remove', id, this.#d.pending.remove(id));
+  }
+
   /** Writes the purchase's current record (not awaited: see #record). */
   persist(id: string): void {
     const t = this.#tracked.get(id);

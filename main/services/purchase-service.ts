@@ -1,4 +1,4 @@
-import { DomainError, isPurchaseFinal, type Money, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
+import { DomainError, isPurchaseFinal, type Money, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
 import { PurchaseBook } from './purchase-book.ts';
 import { intentFromRelay, type PendingIntent, type PurchaseQuote, type PurchaseServiceDeps, type PurchaseStatus, priceQuote } from './purchase-intent.ts';
 import { type BackoffPolicy, backoffDelay } from './relay/backoff.ts';
@@ -67,8 +67,11 @@ export class PurchaseService {
     const currency = walletInfo(binding.wallet).currency;
     const items = await this.#catalogueFor(currency);
     const quote = priceQuote(binding, items, input, this.#d.newIntentId());
-    this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId, quotedAt: now });
-    while (this.#quotes.size > MAX_QUOTES) this.#quotes.delete(this.#quotes.keys().next().value as string);
+    const open = { ...quote, bindingId: binding.bindingId, quotedAt: now };
+    this.#quotes.set(quote.purchaseIntentId, open);
+    // On disk before Buy can be clicked, not on the pay path (see #resumeQuote).
+    this.#book.recordQuote(this.#intentOf(open, 'CREATED'));
+    while (this.#quotes.size > MAX_QUOTES) this.#dropQuote(this.#quotes.keys().next().value as string);
     return quote;
   }
 
@@ -108,38 +111,66 @@ export class PurchaseService {
 
   /** Forgets unconfirmed quotes (a kiosk reset). Pending purchases are kept: money is never forgotten. */
   forgetQuotes(): void {
-    this.#quotes.clear();
+    for (const id of [...this.#quotes.keys()]) this.#dropQuote(id);
   }
 
   /**
    * After a crash or restart: for every persisted intent, ask the relay. Final → report it and
    * forget it. Unknown → keep following up. Never received by the relay → re-send the same
-   * id and body if recent (idempotent at the relay), else report it failed (not charged).
+   * id and body if recent (idempotent at the relay), else report it failed (not charged). A
+   * quote's record is asked about too (#resumeQuote); then the relay's own unfinished purchases.
    */
   async resume(): Promise<PurchaseStatus[]> {
     const intents = await this.#d.pending.list();
     const out: PurchaseStatus[] = [];
     for (const intent of intents) {
-      this.#book.track(intent);
-      try {
-        const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
-        if (wire) {
-          this.#book.applyWire(intent.purchaseIntentId, wire);
-        } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
-          await this.#send(intent.purchaseIntentId);
-        } else {
-          this.#book.finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
-        }
-        if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      } catch (error) {
-        this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
-        this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      }
-      const shown = this.#book.show(intent.purchaseIntentId);
+      const shown = intent.state === 'CREATED' ? await this.#resumeQuote(intent) : await this.#resumeIntent(intent);
       if (shown) out.push(shown);
     }
     out.push(...(await this.#adoptRelayPending(0)));
     return out;
+  }
+
+  /** A confirmed intent from disk: see resume(). */
+  async #resumeIntent(intent: PendingIntent): Promise<PurchaseStatus | undefined> {
+    this.#book.track(intent);
+    try {
+      const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
+      if (wire) {
+        this.#book.applyWire(intent.purchaseIntentId, wire);
+      } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
+        await this.#send(intent.purchaseIntentId);
+      } else {
+        this.#book.finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
+      }
+      if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    } catch (error) {
+      this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
+      this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    }
+    return this.#book.show(intent.purchaseIntentId);
+  }
+
+  /**
+   * A quote's record from disk (written when the quote was given, before Buy could be clicked).
+   * The relay knows its id only if Buy was clicked: then it is adopted from the relay's answer, so
+   * a result the relay reached before the restart is shown even when the confirm's own record never
+   * landed. Unknown to the relay: never confirmed, so forgotten; nothing is sent or reported. A relay
+   * that cannot be asked now leaves the record for the next start.
+   */
+  async #resumeQuote(intent: PendingIntent): Promise<PurchaseStatus | undefined> {
+    let wire: RelayPurchase | null;
+    try {
+      wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
+    } catch (error) {
+      this.#d.log.warn('resume: relay not reachable, quote record kept', { code: toRelayError(error).code });
+      return undefined;
+    }
+    if (!wire) {
+      this.#book.forgetQuote(intent.purchaseIntentId);
+      return undefined;
+    }
+    return this.#adopt({ ...intent, acknowledged: true, state: 'SUBMITTED' }, wire);
   }
 
   /**
@@ -167,14 +198,19 @@ export class PurchaseService {
       if (this.#book.has(wire.purchaseIntentId)) continue;
       const intent = intentFromRelay(wire, this.#d.clock.now());
       if (!intent) continue;
-      this.#book.track(intent);
-      // Written by the step the relay's state makes (PurchaseBook.applyWire).
-      this.#book.applyWire(intent.purchaseIntentId, wire);
-      if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      const shown = this.#book.show(intent.purchaseIntentId);
+      const shown = this.#adopt(intent, wire);
       if (shown) out.push(shown);
     }
     return out;
+  }
+
+  /** Tracks a purchase the relay holds (state SUBMITTED) from its answer, follows it up while open, and shows it. */
+  #adopt(intent: PendingIntent, wire: RelayPurchase): PurchaseStatus | undefined {
+    this.#book.track(intent);
+    // Written by the step the relay's state makes (PurchaseBook.applyWire).
+    this.#book.applyWire(intent.purchaseIntentId, wire);
+    if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    return this.#book.show(intent.purchaseIntentId);
   }
 
   /** Applies a `purchase` event from the status stream. */
@@ -202,17 +238,7 @@ export class PurchaseService {
   async #begin(quote: PurchaseQuote & { bindingId: string; quotedAt: number }): Promise<PurchaseStatus> {
     const submit = purchaseTransition('CREATED', 'SUBMIT');
     if (!submit.ok) throw new DomainError('ILLEGAL_TRANSITION');
-    const intent: PendingIntent = {
-      purchaseIntentId: quote.purchaseIntentId,
-      bindingId: quote.bindingId,
-      sku: quote.sku,
-      quantity: quote.quantity,
-      total: quote.total,
-      wallet: quote.wallet,
-      createdAt: this.#d.clock.now(),
-      acknowledged: false,
-      state: submit.state,
-    };
+    const intent = this.#intentOf(quote, submit.state);
     this.#book.track(intent);
     // Written beside the request, not before it (issue 17, #6: the pay request waits on no
     // disk). Safe because every crash state is still recovered by asking the relay:
@@ -221,15 +247,37 @@ export class PurchaseService {
     // - the relay received it and the record never landed: the relay holds the intent under
     //   this caller until it is final, and resume() adopts the relay's pending purchases
     //   (#adoptRelayPending), following each up to its final result;
-    // - the relay finished it before the restart and the record never landed: charged once,
-    //   the relay's record and its fulfilment stand; only the restarted client does not show
-    //   that result again.
+    // - the relay finished it before the restart and the record never landed: charged once;
+    //   the quote's record, written when the quote was given, makes resume() ask the relay and
+    //   show that result (#resumeQuote). Only a click within the quote record's own write
+    //   leaves nothing on disk: the relay's record and its fulfilment still stand.
     // The pending store applies operations in call order, so a later removal follows this put.
     this.#book.persist(intent.purchaseIntentId);
     this.#book.show(intent.purchaseIntentId);
     await this.#send(intent.purchaseIntentId);
     if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
     return this.#book.status(intent.purchaseIntentId)!;
+  }
+
+  /** The record of a quoted purchase in `state`. */
+  #intentOf(quote: PurchaseQuote & { bindingId: string }, state: PurchaseState): PendingIntent {
+    return {
+      purchaseIntentId: quote.purchaseIntentId,
+      bindingId: quote.bindingId,
+      sku: quote.sku,
+      quantity: quote.quantity,
+      total: quote.total,
+      wallet: quote.wallet,
+      createdAt: this.#d.clock.now(),
+      acknowledged: false,
+      state,
+    };
+  }
+
+  /** Forgets a quote, and its record unless it was confirmed. */
+  #dropQuote(id: string): void {
+    this.#quotes.delete(id);
+    this.#book.forgetQuote(id);
   }
 
   /** Sends (or re-sends, same id and body) the purchase to the relay. */
