@@ -1,7 +1,8 @@
 import { DomainError, isPurchaseFinal, type Money, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
 import { PurchaseBook } from './purchase-book.ts';
 import { intentFromRelay, type PendingIntent, type PurchaseQuote, type PurchaseServiceDeps, type PurchaseStatus, priceQuote } from './purchase-intent.ts';
-import { type BackoffPolicy, backoffDelay } from './relay/backoff.ts';
+import { FOLLOW_UP, PurchaseFollowUp } from './purchase-follow-up.ts';
+import { backoffDelay } from './relay/backoff.ts';
 import { toRelayError } from './relay/errors.ts';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
@@ -17,8 +18,6 @@ export {
 const MAX_QUOTES = 20;
 /** An unconfirmed quote is offered again to another window for this long (its price stays current). */
 const QUOTE_REUSE_MS = 60_000;
-/** The pace of inquiries while a result is unknown, unless the deps name one. */
-const FOLLOW_UP: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
 
 /**
  * Quotes and purchases. The intent id is minted once per purchase, when the dialog asks for
@@ -33,13 +32,13 @@ export class PurchaseService {
   readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string; quotedAt: number }>();
   readonly #book: PurchaseBook;
   readonly #inflight = new Map<string, Promise<PurchaseStatus>>();
-  readonly #timers = new Map<string, unknown>();
+  readonly #followUps: PurchaseFollowUp;
   #catalogue: { currency: string; at: number; items: Array<{ sku: string; title: string; price: Money }> } | null = null;
-  #disposed = false;
 
   constructor(deps: PurchaseServiceDeps) {
     this.#d = deps;
     this.#book = new PurchaseBook({ pending: deps.pending, clock: deps.clock, log: deps.log, onSettled: (id) => this.#settled(id) });
+    this.#followUps = new PurchaseFollowUp({ book: this.#book, relay: deps.relay, clock: deps.clock, policy: deps.followUp ?? FOLLOW_UP, visit: deps.visit });
   }
 
   /** Subscribes to purchase changes; returns the unsubscribe function. */
@@ -139,14 +138,14 @@ export class PurchaseService {
       if (wire) {
         this.#book.applyWire(intent.purchaseIntentId, wire);
       } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
-        await this.#send(intent.purchaseIntentId);
+        await this.#followUps.send(intent.purchaseIntentId);
       } else {
         this.#book.finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
       }
-      if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      this.#followUps.start(intent.purchaseIntentId);
     } catch (error) {
       this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
-      this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+      this.#followUps.schedule(intent.purchaseIntentId, 0);
     }
     return this.#book.show(intent.purchaseIntentId);
   }
@@ -185,10 +184,10 @@ export class PurchaseService {
       open = await this.#d.relay.pendingPurchases();
     } catch (error) {
       this.#d.log.warn('resume: relay pending purchases not listed, will ask again', { code: toRelayError(error).code });
-      if (!this.#disposed) {
+      if (!this.#followUps.isDisposed) {
         const delay = backoffDelay(this.#d.followUp ?? FOLLOW_UP, attempt);
         this.#d.clock.setTimeout(() => {
-          if (!this.#disposed) void this.#adoptRelayPending(attempt + 1);
+          if (!this.#followUps.isDisposed) void this.#adoptRelayPending(attempt + 1);
         }, delay);
       }
       return [];
@@ -209,7 +208,7 @@ export class PurchaseService {
     this.#book.track(intent);
     // Written by the step the relay's state makes (PurchaseBook.applyWire).
     this.#book.applyWire(intent.purchaseIntentId, wire);
-    if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    this.#followUps.start(intent.purchaseIntentId);
     return this.#book.show(intent.purchaseIntentId);
   }
 
@@ -220,9 +219,7 @@ export class PurchaseService {
 
   /** Stops follow-ups (quit). */
   dispose(): void {
-    this.#disposed = true;
-    for (const t of this.#timers.values()) this.#d.clock.clearTimeout(t);
-    this.#timers.clear();
+    this.#followUps.dispose();
   }
 
   async #catalogueFor(currency: 'HKD' | 'IDR') {
@@ -254,8 +251,8 @@ export class PurchaseService {
     // The pending store applies operations in call order, so a later removal follows this put.
     this.#book.persist(intent.purchaseIntentId);
     this.#book.show(intent.purchaseIntentId);
-    await this.#send(intent.purchaseIntentId);
-    if (this.#book.isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
+    await this.#followUps.send(intent.purchaseIntentId);
+    this.#followUps.start(intent.purchaseIntentId);
     return this.#book.status(intent.purchaseIntentId)!;
   }
 
@@ -280,52 +277,9 @@ export class PurchaseService {
     this.#book.forgetQuote(id);
   }
 
-  /** Sends (or re-sends, same id and body) the purchase to the relay. */
-  async #send(id: string): Promise<void> {
-    const intent = this.#book.intent(id);
-    if (!intent) return;
-    try {
-      const visitId = this.#d.visit?.() ?? null;
-      const wire = await this.#d.relay.createPurchase({
-        bindingId: intent.bindingId,
-        sku: intent.sku,
-        quantity: intent.quantity,
-        purchaseIntentId: intent.purchaseIntentId,
-        ...(visitId ? { visitId } : {}),
-      });
-      this.#book.applySent(id, wire);
-    } catch (error) {
-      this.#book.applySendError(id, toRelayError(error));
-    }
-  }
-
   /** A purchase got its final result: its follow-up stops and the next quote for its item is a new purchase. */
   #settled(id: string): void {
-    const timer = this.#timers.get(id);
-    if (timer !== undefined) this.#d.clock.clearTimeout(timer);
-    this.#timers.delete(id);
+    this.#followUps.stop(id);
     this.#quotes.delete(id);
-  }
-
-  #scheduleFollowUp(id: string, attempt: number): void {
-    if (this.#disposed || this.#timers.has(id)) return;
-    const delay = backoffDelay(this.#d.followUp ?? FOLLOW_UP, attempt);
-    const timer = this.#d.clock.setTimeout(() => {
-      this.#timers.delete(id);
-      void this.#followUp(id, attempt);
-    }, delay);
-    this.#timers.set(id, timer);
-  }
-
-  async #followUp(id: string, attempt: number): Promise<void> {
-    if (!this.#book.isOpen(id) || this.#disposed) return;
-    try {
-      const wire = await this.#d.relay.getPurchase(id);
-      if (wire) this.#book.applyWire(id, wire);
-      else await this.#send(id);
-      if (this.#book.isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
-    } catch {
-      this.#scheduleFollowUp(id, attempt + 1);
-    }
   }
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 import { describe, expect, it } from 'vitest';
 import { PurchaseBook } from '../../../../main/services/purchase-book.ts';
@@ -6,6 +5,7 @@ import type { PendingIntent } from '../../../../main/services/purchase-intent.ts
 import { RelayError } from '../../../../main/services/relay/errors.ts';
 import { FakeClock } from '../../../fakes/fake-clock.ts';
 import { MemoryLogger, MemoryPendingStore } from '../../../fakes/memory-stores.ts';
+import { submittedIntent } from '../../../fakes/pending-intent.ts';
 
 function setup() {
   const pending = new MemoryPendingStore<PendingIntent>();
@@ -13,17 +13,7 @@ function setup() {
   const events: string[] = [];
   const book = new PurchaseBook({ pending, clock: new FakeClock(), log, onSettled: (id) => events.push(`settled:${id}`) });
   book.onChange((s) => events.push(`${s.state}:${s.error ?? '-'}`));
-  const intent: PendingIntent = {
-    purchaseIntentId: randomUUID(),
-    bindingId: 'b-1',
-    sku: 'gems-100',
-    quantity: 1,
-    total: { currency: 'HKD', minor: 1200 },
-    wallet: 'ALIPAY_HK',
-    createdAt: 0,
-    acknowledged: false,
-    state: 'SUBMITTED',
-  };
+  const intent = submittedIntent();
   book.track(intent);
   const wire = (state: RelayPurchase['state']): RelayPurchase => ({
     purchaseIntentId: intent.purchaseIntentId,
