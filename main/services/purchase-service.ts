@@ -1,15 +1,7 @@
-import { DomainError, isPurchaseFinal, type Money, type PurchaseEvent, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
-import {
-  eventForWire,
-  intentFromRelay,
-  isRefusal,
-  type PendingIntent,
-  type PurchaseQuote,
-  type PurchaseServiceDeps,
-  type PurchaseStatus,
-  priceQuote,
-  statusOf,
-} from './purchase-intent.ts';
+import { DomainError, isPurchaseFinal, type Money, type PurchaseState, purchaseTransition, walletInfo } from '@scan-to-bind/shared/domain';
+import { PurchaseBook } from './purchase-book.ts';
+import { intentFromRelay, type PendingIntent, type PurchaseQuote, type PurchaseServiceDeps, type PurchaseStatus, priceQuote } from './purchase-intent.ts';
+import { FOLLOW_UP, PurchaseFollowUp } from './purchase-follow-up.ts';
 import { backoffDelay } from './relay/backoff.ts';
 import { toRelayError } from './relay/errors.ts';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
@@ -23,11 +15,6 @@ export {
   type PurchaseStatus,
 } from './purchase-intent.ts';
 
-interface Tracked {
-  intent: PendingIntent;
-  status: PurchaseStatus;
-}
-
 const MAX_QUOTES = 20;
 /** An unconfirmed quote is offered again to another window for this long (its price stays current). */
 const QUOTE_REUSE_MS = 60_000;
@@ -38,25 +25,25 @@ const QUOTE_REUSE_MS = 60_000;
  * first request. An unknown result stays PROCESSING ("Checking your payment…") and is
  * followed up with the relay until final — never guessed, never re-charged. On start,
  * `resume()` asks the relay about every intent left by a crash and reports the final result.
+ * What each answer does to a purchase, its status and its record is the book's (purchase-book.ts).
  */
 export class PurchaseService {
   readonly #d: PurchaseServiceDeps;
   readonly #quotes = new Map<string, PurchaseQuote & { bindingId: string; quotedAt: number }>();
-  readonly #tracked = new Map<string, Tracked>();
+  readonly #book: PurchaseBook;
   readonly #inflight = new Map<string, Promise<PurchaseStatus>>();
-  readonly #timers = new Map<string, unknown>();
-  readonly #listeners = new Set<(s: PurchaseStatus) => void>();
+  readonly #followUps: PurchaseFollowUp;
   #catalogue: { currency: string; at: number; items: Array<{ sku: string; title: string; price: Money }> } | null = null;
-  #disposed = false;
 
   constructor(deps: PurchaseServiceDeps) {
     this.#d = deps;
+    this.#book = new PurchaseBook({ pending: deps.pending, clock: deps.clock, log: deps.log, onSettled: (id) => this.#settled(id) });
+    this.#followUps = new PurchaseFollowUp({ book: this.#book, relay: deps.relay, clock: deps.clock, policy: deps.followUp ?? FOLLOW_UP, visit: deps.visit });
   }
 
   /** Subscribes to purchase changes; returns the unsubscribe function. */
   onChange(listener: (s: PurchaseStatus) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#book.onChange(listener);
   }
 
   /**
@@ -70,7 +57,7 @@ export class PurchaseService {
     const now = this.#d.clock.now();
     for (const [id, open] of this.#quotes) {
       if (open.sku !== input.sku || open.quantity !== input.quantity || open.bindingId !== binding.bindingId) continue;
-      const state = this.#tracked.get(id)?.status.state;
+      const state = this.#book.status(id)?.state;
       if (state !== undefined ? !isPurchaseFinal(state) : now - open.quotedAt < QUOTE_REUSE_MS) {
         const { bindingId: _b, quotedAt: _q, ...quote } = open;
         return quote;
@@ -79,8 +66,11 @@ export class PurchaseService {
     const currency = walletInfo(binding.wallet).currency;
     const items = await this.#catalogueFor(currency);
     const quote = priceQuote(binding, items, input, this.#d.newIntentId());
-    this.#quotes.set(quote.purchaseIntentId, { ...quote, bindingId: binding.bindingId, quotedAt: now });
-    while (this.#quotes.size > MAX_QUOTES) this.#quotes.delete(this.#quotes.keys().next().value as string);
+    const open = { ...quote, bindingId: binding.bindingId, quotedAt: now };
+    this.#quotes.set(quote.purchaseIntentId, open);
+    // On disk before Buy can be clicked, not on the pay path (see #resumeQuote).
+    this.#book.recordQuote(this.#intentOf(open, 'CREATED'));
+    while (this.#quotes.size > MAX_QUOTES) this.#dropQuote(this.#quotes.keys().next().value as string);
     return quote;
   }
 
@@ -92,8 +82,8 @@ export class PurchaseService {
     const id = input.purchaseIntentId;
     const running = this.#inflight.get(id);
     if (running) return running;
-    const known = this.#tracked.get(id);
-    if (known) return Promise.resolve(known.status);
+    const known = this.#book.status(id);
+    if (known) return Promise.resolve(known);
     const quote = this.#quotes.get(id);
     if (!quote) return Promise.reject(new DomainError('NOT_FOUND', 'no such quote'));
     if (quote.blockedBy) return Promise.reject(new DomainError(quote.blockedBy));
@@ -108,54 +98,78 @@ export class PurchaseService {
    * shown, and the relay's own record reaches this client through the status stream.
    */
   async status(input: { purchaseIntentId: string }): Promise<PurchaseStatus> {
-    const known = this.#tracked.get(input.purchaseIntentId);
-    if (known) return known.status;
+    const known = this.#book.status(input.purchaseIntentId);
+    if (known) return known;
     throw new DomainError('NOT_FOUND');
   }
 
   /** Purchases without a final result. */
   pending(): PurchaseStatus[] {
-    return [...this.#tracked.values()].filter((t) => !isPurchaseFinal(t.status.state)).map((t) => t.status);
+    return this.#book.open();
   }
 
   /** Forgets unconfirmed quotes (a kiosk reset). Pending purchases are kept: money is never forgotten. */
   forgetQuotes(): void {
-    this.#quotes.clear();
+    for (const id of [...this.#quotes.keys()]) this.#dropQuote(id);
   }
 
   /**
    * After a crash or restart: for every persisted intent, ask the relay. Final → report it and
    * forget it. Unknown → keep following up. Never received by the relay → re-send the same
-   * id and body if recent (idempotent at the relay), else report it failed (not charged).
+   * id and body if recent (idempotent at the relay), else report it failed (not charged). A
+   * quote's record is asked about too (#resumeQuote); then the relay's own unfinished purchases.
    */
   async resume(): Promise<PurchaseStatus[]> {
     const intents = await this.#d.pending.list();
     const out: PurchaseStatus[] = [];
     for (const intent of intents) {
-      const tracked: Tracked = { intent, status: this.#statusOf(intent, intent.state, null) };
-      this.#tracked.set(intent.purchaseIntentId, tracked);
-      try {
-        const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
-        if (wire) {
-          this.#applyWire(intent.purchaseIntentId, wire);
-        } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
-          await this.#send(intent.purchaseIntentId);
-        } else {
-          this.#finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
-        }
-        if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      } catch (error) {
-        this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
-        this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      }
-      const t = this.#tracked.get(intent.purchaseIntentId);
-      if (t) {
-        this.#emit(t.status);
-        out.push(t.status);
-      }
+      const shown = intent.state === 'CREATED' ? await this.#resumeQuote(intent) : await this.#resumeIntent(intent);
+      if (shown) out.push(shown);
     }
     out.push(...(await this.#adoptRelayPending(0)));
     return out;
+  }
+
+  /** A confirmed intent from disk: see resume(). */
+  async #resumeIntent(intent: PendingIntent): Promise<PurchaseStatus | undefined> {
+    this.#book.track(intent);
+    try {
+      const wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
+      if (wire) {
+        this.#book.applyWire(intent.purchaseIntentId, wire);
+      } else if (this.#d.clock.now() - intent.createdAt <= (this.#d.resubmitWindowMs ?? 10 * 60_000)) {
+        await this.#followUps.send(intent.purchaseIntentId);
+      } else {
+        this.#book.finish(intent.purchaseIntentId, 'FAILED', 'PAYMENT_FAILED');
+      }
+      this.#followUps.start(intent.purchaseIntentId);
+    } catch (error) {
+      this.#d.log.warn('resume: relay not reachable, will follow up', { code: toRelayError(error).code });
+      this.#followUps.schedule(intent.purchaseIntentId, 0);
+    }
+    return this.#book.show(intent.purchaseIntentId);
+  }
+
+  /**
+   * A quote's record from disk (written when the quote was given, before Buy could be clicked).
+   * The relay knows its id only if Buy was clicked: then it is adopted from the relay's answer, so
+   * a result the relay reached before the restart is shown even when the confirm's own record never
+   * landed. Unknown to the relay: never confirmed, so forgotten; nothing is sent or reported. A relay
+   * that cannot be asked now leaves the record for the next start.
+   */
+  async #resumeQuote(intent: PendingIntent): Promise<PurchaseStatus | undefined> {
+    let wire: RelayPurchase | null;
+    try {
+      wire = await this.#d.relay.getPurchase(intent.purchaseIntentId);
+    } catch (error) {
+      this.#d.log.warn('resume: relay not reachable, quote record kept', { code: toRelayError(error).code });
+      return undefined;
+    }
+    if (!wire) {
+      this.#book.forgetQuote(intent.purchaseIntentId);
+      return undefined;
+    }
+    return this.#adopt({ ...intent, acknowledged: true, state: 'SUBMITTED' }, wire);
   }
 
   /**
@@ -170,42 +184,42 @@ export class PurchaseService {
       open = await this.#d.relay.pendingPurchases();
     } catch (error) {
       this.#d.log.warn('resume: relay pending purchases not listed, will ask again', { code: toRelayError(error).code });
-      if (!this.#disposed) {
-        const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
+      if (!this.#followUps.isDisposed) {
+        const delay = backoffDelay(this.#d.followUp ?? FOLLOW_UP, attempt);
         this.#d.clock.setTimeout(() => {
-          if (!this.#disposed) void this.#adoptRelayPending(attempt + 1);
+          if (!this.#followUps.isDisposed) void this.#adoptRelayPending(attempt + 1);
         }, delay);
       }
       return [];
     }
     const out: PurchaseStatus[] = [];
     for (const wire of open) {
-      if (this.#tracked.has(wire.purchaseIntentId)) continue;
+      if (this.#book.has(wire.purchaseIntentId)) continue;
       const intent = intentFromRelay(wire, this.#d.clock.now());
       if (!intent) continue;
-      this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
-      // Written by the step the relay's state makes (#applyWire).
-      this.#applyWire(intent.purchaseIntentId, wire);
-      if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-      const t = this.#tracked.get(intent.purchaseIntentId);
-      if (t) {
-        this.#emit(t.status);
-        out.push(t.status);
-      }
+      const shown = this.#adopt(intent, wire);
+      if (shown) out.push(shown);
     }
     return out;
   }
 
+  /** Tracks a purchase the relay holds (state SUBMITTED) from its answer, follows it up while open, and shows it. */
+  #adopt(intent: PendingIntent, wire: RelayPurchase): PurchaseStatus | undefined {
+    this.#book.track(intent);
+    // Written by the step the relay's state makes (PurchaseBook.applyWire).
+    this.#book.applyWire(intent.purchaseIntentId, wire);
+    this.#followUps.start(intent.purchaseIntentId);
+    return this.#book.show(intent.purchaseIntentId);
+  }
+
   /** Applies a `purchase` event from the status stream. */
   async onRelayEvent(wire: RelayPurchase): Promise<void> {
-    if (this.#tracked.has(wire.purchaseIntentId)) this.#applyWire(wire.purchaseIntentId, wire);
+    if (this.#book.has(wire.purchaseIntentId)) this.#book.applyWire(wire.purchaseIntentId, wire);
   }
 
   /** Stops follow-ups (quit). */
   dispose(): void {
-    this.#disposed = true;
-    for (const t of this.#timers.values()) this.#d.clock.clearTimeout(t);
-    this.#timers.clear();
+    this.#followUps.dispose();
   }
 
   async #catalogueFor(currency: 'HKD' | 'IDR') {
@@ -221,7 +235,30 @@ export class PurchaseService {
   async #begin(quote: PurchaseQuote & { bindingId: string; quotedAt: number }): Promise<PurchaseStatus> {
     const submit = purchaseTransition('CREATED', 'SUBMIT');
     if (!submit.ok) throw new DomainError('ILLEGAL_TRANSITION');
-    const intent: PendingIntent = {
+    const intent = this.#intentOf(quote, submit.state);
+    this.#book.track(intent);
+    // Written beside the request, not before it (issue 17, #6: the pay request waits on no
+    // disk). Safe because every crash state is still recovered by asking the relay:
+    // - the request never reached the relay: nothing was charged; the record, if it landed,
+    //   makes resume() re-send the same id within the window or report it failed (as before);
+    // - the relay received it and the record never landed: the relay holds the intent under
+    //   this caller until it is final, and resume() adopts the relay's pending purchases
+    //   (#adoptRelayPending), following each up to its final result;
+    // - the relay finished it before the restart and the record never landed: charged once;
+    //   the quote's record, written when the quote was given, makes resume() ask the relay and
+    //   show that result (#resumeQuote). Only a click within the quote record's own write
+    //   leaves nothing on disk: the relay's record and its fulfilment still stand.
+    // The pending store applies operations in call order, so a later removal follows this put.
+    this.#book.persist(intent.purchaseIntentId);
+    this.#book.show(intent.purchaseIntentId);
+    await this.#followUps.send(intent.purchaseIntentId);
+    this.#followUps.start(intent.purchaseIntentId);
+    return this.#book.status(intent.purchaseIntentId)!;
+  }
+
+  /** The record of a quoted purchase in `state`. */
+  #intentOf(quote: PurchaseQuote & { bindingId: string }, state: PurchaseState): PendingIntent {
+    return {
       purchaseIntentId: quote.purchaseIntentId,
       bindingId: quote.bindingId,
       sku: quote.sku,
@@ -230,163 +267,19 @@ export class PurchaseService {
       wallet: quote.wallet,
       createdAt: this.#d.clock.now(),
       acknowledged: false,
-      state: submit.state,
+      state,
     };
-    this.#tracked.set(intent.purchaseIntentId, { intent, status: this.#statusOf(intent, intent.state, null) });
-    // Written beside the request, not before it (issue 17, #6: the pay request waits on no
-    // disk). Safe because every crash state is still recovered by asking the relay:
-    // - the request never reached the relay: nothing was charged; the record, if it landed,
-    //   makes resume() re-send the same id within the window or report it failed (as before);
-    // - the relay received it and the record never landed: the relay holds the intent under
-    //   this caller until it is final, and resume() adopts the relay's pending purchases
-    //   (#adoptRelayPending), following each up to its final result;
-    // - the relay finished it before the restart and the record never landed: charged once,
-    //   the relay's record and its fulfilment stand; only the restarted client does not show
-    //   that result again.
-    // The pending store applies operations in call order, so a later removal follows this put.
-    this.#persist(intent.purchaseIntentId);
-    this.#emit(this.#tracked.get(intent.purchaseIntentId)!.status);
-    await this.#send(intent.purchaseIntentId);
-    if (this.#isOpen(intent.purchaseIntentId)) this.#scheduleFollowUp(intent.purchaseIntentId, 0);
-    return this.#tracked.get(intent.purchaseIntentId)!.status;
   }
 
-  /** Sends (or re-sends, same id and body) the purchase to the relay. */
-  async #send(id: string): Promise<void> {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const { intent } = t;
-    try {
-      const visitId = this.#d.visit?.() ?? null;
-      const wire = await this.#d.relay.createPurchase({
-        bindingId: intent.bindingId,
-        sku: intent.sku,
-        quantity: intent.quantity,
-        purchaseIntentId: intent.purchaseIntentId,
-        ...(visitId ? { visitId } : {}),
-      });
-      this.#applyWire(id, wire);
-      // The relay answers a confirm with SUBMITTED only when it already holds the intent and
-      // is still waiting on the wallet (our first request's answer was lost, e.g. it timed
-      // out and this is the retry): the result is unknown, so "Checking your payment…".
-      if (wire.state === 'SUBMITTED' && this.#tracked.get(id)?.status.state === 'SUBMITTED') {
-        this.#move(id, 'PAY_UNKNOWN', null);
-      }
-    } catch (error) {
-      const e = toRelayError(error);
-      // The relay answered and refused (limits, binding, SKU…): nothing was charged.
-      if (isRefusal(e)) {
-        this.#finish(id, 'FAILED', e.code);
-      } else {
-        // No answer: the result is unknown. Show "Checking your payment…" and follow up.
-        this.#move(id, 'PAY_UNKNOWN', null);
-      }
-    }
-  }
-
-  #applyWire(id: string, wire: RelayPurchase): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    if (!t.intent.acknowledged) t.intent = { ...t.intent, acknowledged: true };
-    if (wire.total.minor !== t.intent.total.minor || wire.total.currency !== t.intent.total.currency) {
-      this.#d.log.warn('relay total differs from the quote', { purchaseIntentId: id });
-    }
-    const event = eventForWire(wire);
-    if (t.status.state === 'SUBMITTED' && event === 'PAY_UNKNOWN' && wire.state === 'SUBMITTED') {
-      this.#persist(id);
-      return;
-    }
-    this.#move(id, event, wire.error?.code ?? null, wire.total);
-  }
-
-  #isOpen(id: string): boolean {
-    const state = this.#tracked.get(id)?.status.state;
-    return state !== undefined && !isPurchaseFinal(state);
-  }
-
-  #move(id: string, event: PurchaseEvent, error: PurchaseStatus['error'], total?: Money): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const step = purchaseTransition(t.status.state, event);
-    if (!step.ok) {
-      this.#d.log.error('contradicting purchase result ignored', { purchaseIntentId: id, from: t.status.state, event });
-      return;
-    }
-    if (isPurchaseFinal(step.state)) {
-      this.#finish(id, step.state, error, total);
-      return;
-    }
-    t.intent = { ...t.intent, state: step.state };
-    // Shown first, written next (issue 17, #6): the record only tells resume() to ask the relay.
-    if (step.changed) {
-      t.status = this.#statusOf(t.intent, step.state, null, total);
-      this.#emit(t.status);
-    }
-    this.#persist(id);
-  }
-
-  #finish(id: string, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): void {
-    const t = this.#tracked.get(id);
-    if (!t) return;
-    const finalError = state === 'SUCCEEDED' ? null : (error ?? (state === 'CANCELLED' ? 'PAYMENT_CANCELLED' : 'PAYMENT_FAILED'));
-    t.intent = { ...t.intent, state };
-    t.status = this.#statusOf(t.intent, state, finalError, total);
-    const timer = this.#timers.get(id);
-    if (timer !== undefined) this.#d.clock.clearTimeout(timer);
-    this.#timers.delete(id);
-    // Settled: the next quote for this item is a new purchase.
+  /** Forgets a quote, and its record unless it was confirmed. */
+  #dropQuote(id: string): void {
     this.#quotes.delete(id);
-    // Shown first, forgotten on disk next: a crash in between only means resume() asks the
-    // relay and reports the same final result again (never a new charge).
-    this.#emit(t.status);
-    this.#record('remove', id, this.#d.pending.remove(id));
+    this.#book.forgetQuote(id);
   }
 
-  /** Writes the intent's current record (not awaited: see #record). */
-  #persist(id: string): void {
-    const t = this.#tracked.get(id);
-    if (t) this.#record('put', id, this.#d.pending.put(id, t.intent));
-  }
-
-  /**
-   * Bookkeeping on disk is never awaited by a purchase's answer or push (issue 17, #6): the
-   * store applies operations in call order, the record only tells resume() which intents to
-   * ask the relay about, and the relay's own record stands in for a write that failed.
-   */
-  #record(op: 'put' | 'remove', id: string, done: Promise<void>): void {
-    done.catch((error: unknown) => {
-      this.#d.log.warn(`pending purchase ${op} failed; the relay keeps the intent`, { purchaseIntentId: id, error: String(error).slice(0, 200) });
-    });
-  }
-
-  #scheduleFollowUp(id: string, attempt: number): void {
-    if (this.#disposed || this.#timers.has(id)) return;
-    const delay = backoffDelay(this.#d.followUp ?? { baseMs: 1_000, maxMs: 30_000 }, attempt);
-    const timer = this.#d.clock.setTimeout(() => {
-      this.#timers.delete(id);
-      void this.#followUp(id, attempt);
-    }, delay);
-    this.#timers.set(id, timer);
-  }
-
-  async #followUp(id: string, attempt: number): Promise<void> {
-    const t = this.#tracked.get(id);
-    if (!t || isPurchaseFinal(t.status.state) || this.#disposed) return;
-    try {
-      const wire = await this.#d.relay.getPurchase(id);
-      if (wire) this.#applyWire(id, wire);
-      else await this.#send(id);
-      if (this.#isOpen(id)) this.#scheduleFollowUp(id, attempt + 1);
-    } catch {
-      this.#scheduleFollowUp(id, attempt + 1);
-    }
-  }
-
-  #statusOf(intent: PendingIntent, state: PurchaseState, error: PurchaseStatus['error'], total?: Money): PurchaseStatus {
-    return statusOf(intent, state, error, this.#d.clock.now(), total);
-  }
-
-  #emit(status: PurchaseStatus): void {
-    for (const l of this.#listeners) l(status);
+  /** A purchase got its final result: its follow-up stops and the next quote for its item is a new purchase. */
+  #settled(id: string): void {
+    this.#followUps.stop(id);
+    this.#quotes.delete(id);
   }
 }

@@ -1,3 +1,4 @@
+import type { ErrorCode } from './errors.ts';
 import { machine } from './state-machine.ts';
 
 /**
@@ -56,4 +57,16 @@ export const purchaseTransition = machine<PurchaseState, PurchaseEvent>(
 /** True when the purchase has its final result. */
 export function isPurchaseFinal(state: PurchaseState): boolean {
   return PURCHASE_FINAL.includes(state);
+}
+
+/**
+ * The error a purchase in `state` shows: none once it succeeded; a failed or cancelled one keeps
+ * its own code (a refusal's reason) or says plainly that it failed or was cancelled (nothing
+ * charged). Main settles purchases with it and the renderer reads pushed statuses with it.
+ */
+export function purchaseError(state: PurchaseState, error: ErrorCode | null): ErrorCode | null {
+  if (state === 'SUCCEEDED') return null;
+  if (state === 'FAILED') return error ?? 'PAYMENT_FAILED';
+  if (state === 'CANCELLED') return error ?? 'PAYMENT_CANCELLED';
+  return error;
 }

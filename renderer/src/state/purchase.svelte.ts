@@ -1,4 +1,4 @@
-import { type ErrorCode, isPurchaseFinal, type Money, WALLETS, type WalletId } from '@scan-to-bind/shared/domain';
+import { type ErrorCode, isPurchaseFinal, type Money, purchaseError, WALLETS, type WalletId } from '@scan-to-bind/shared/domain';
 import type { Api, InvokeOutput, IpcResult } from '@scan-to-bind/shared/ipc';
 
 export type PurchaseQuote = InvokeOutput<'quotePurchase'>;
@@ -142,7 +142,7 @@ export class PurchaseFlow {
     if (s.state === 'SUCCEEDED') {
       this.phase = 'succeeded';
     } else if (s.state === 'FAILED' || s.state === 'CANCELLED') {
-      this.error = s.error ?? (s.state === 'FAILED' ? 'PAYMENT_FAILED' : 'PAYMENT_CANCELLED');
+      this.error = purchaseError(s.state, s.error);
       this.phase = 'failed';
     } else if (s.state === 'PROCESSING') {
       this.phase = 'checking';

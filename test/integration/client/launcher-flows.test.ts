@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { approveOnPhone, type Stack, waitFor } from '../../../relay/test/support/stack.ts';
@@ -116,8 +116,8 @@ describe('launcher client against the real relay and sandbox', () => {
     c.kill();
     c = await startClient(s, 'launcher', { restartOf: c, pendingWritesNeverLand: true });
     // The wallet answers 3 s after the request: the purchase is still unfinished at the relay
-    // when the client restarts (one finished before the restart is not shown again: see
-    // PurchaseService #begin).
+    // when the client restarts (the quote's record never landed either: see the next test for
+    // one finished before the restart).
     await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'U', count: 1, resolveAs: 'S', resolveAfterMs: 3_000 });
     const quote = await c.purchases.quote({ sku: 'gems-100', quantity: 1 });
     expect(await c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId })).toMatchObject({ state: 'PROCESSING' });
@@ -125,6 +125,23 @@ describe('launcher client against the real relay and sandbox', () => {
     expect(readFileSync(join(c.dir, 'pending-purchases.json'), 'utf8')).not.toContain(quote.purchaseIntentId);
 
     // Adopted from the relay's pending purchases, never sent again.
+    expect(await restartUntilPaid(quote.purchaseIntentId, before)).toBe(0);
+  });
+
+  it("a purchase the relay finished before the restart, whose confirm record never landed, is still shown after it: the quote's record names it, charged once (issue 17, #6)", async () => {
+    const before = await balance(s, ACCOUNT);
+    c.kill();
+    const writes = { land: true };
+    c = await startClient(s, 'launcher', { restartOf: c, pendingWrites: writes });
+    const quote = await c.purchases.quote({ sku: 'gems-100', quantity: 1 });
+    const file = join(c.dir, 'pending-purchases.json');
+    await waitFor(async () => existsSync(file) && readFileSync(file, 'utf8').includes(quote.purchaseIntentId), 5_000, "the quote's record on disk");
+    writes.land = false; // the confirm's record and its removal are in flight when main dies
+    expect(await c.purchases.confirm({ purchaseIntentId: quote.purchaseIntentId })).toMatchObject({ state: 'SUCCEEDED' });
+    c.kill();
+    expect(JSON.parse(readFileSync(file, 'utf8'))[quote.purchaseIntentId]).toMatchObject({ state: 'CREATED' });
+
+    // Asked about by its id, adopted from the relay's final answer, never sent again.
     expect(await restartUntilPaid(quote.purchaseIntentId, before)).toBe(0);
   });
 });

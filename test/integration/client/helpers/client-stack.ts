@@ -73,6 +73,8 @@ export async function startClient(
     keepAwake?: (on: boolean) => void;
     /** The pending-purchase file is never written (a write in flight when the process dies). */
     pendingWritesNeverLand?: boolean;
+    /** While `land` is false, the pending-purchase file's writes and removals never land (main dies with them in flight). */
+    pendingWrites?: { land: boolean };
   } = {},
 ): Promise<Client> {
   // A restart (`restartOf`): the same data folder, keychain entries and player, as after a process kill.
@@ -87,7 +89,16 @@ export async function startClient(
   const log = options.log ?? new MemoryLogger();
   const http = countingHttp();
   const files = clientFileStores(dir);
-  const pending: typeof files.pending = options.pendingWritesNeverLand ? { ...files.pending, put: () => new Promise<void>(() => {}) } : files.pending;
+  const gate = options.pendingWrites;
+  const pending: typeof files.pending = options.pendingWritesNeverLand
+    ? { ...files.pending, put: () => new Promise<void>(() => {}) }
+    : gate
+      ? {
+          list: () => files.pending.list(),
+          put: (id, value) => (gate.land ? files.pending.put(id, value) : new Promise<void>(() => {})),
+          remove: (id) => (gate.land ? files.pending.remove(id) : new Promise<void>(() => {})),
+        }
+      : files.pending;
   const client = await createClient({
     secrets,
     settingsStore: new MemorySettingsStore(),

@@ -90,7 +90,7 @@ describe('PurchaseService', () => {
     expect(c).toEqual(a);
     expect(relay.count('createPurchase')).toBe(1);
     expect(onDiskAtRequest).toEqual([false]);
-    expect(pending.queued).toBe(2); // the record's put, and its removal queued behind it
+    expect(pending.queued).toBe(3); // the quote's record, the purchase's record and its removal, all queued
     // The write lands, then the removal: nothing is left on disk.
     release();
     await vi.waitFor(() => expect(pending.map.size).toBe(0));
@@ -145,6 +145,54 @@ describe('PurchaseService', () => {
     expect(relay.count('createPurchase')).toBe(1);
   });
 
+  it('a crash after the relay finished the purchase and before its record landed: the restarted client still shows the result, charged once', async () => {
+    const { relay, pending, make, binding, clock } = await setup();
+    const first = make();
+    const q = await first.quote({ sku: 'gems-100', quantity: 1 });
+    await pending.list(); // the quote's record lands while the player reads the dialog
+    pending.hold(); // the confirm's writes never land: main dies first
+    expect(await first.confirm({ purchaseIntentId: q.purchaseIntentId })).toMatchObject({ state: 'SUCCEEDED' });
+    first.dispose();
+
+    const restarted = new MemoryPendingStore<PendingIntent>();
+    for (const [id, record] of pending.map) await restarted.put(id, record);
+    const second = new PurchaseService({ relay, binding, pending: restarted, clock, log: new MemoryLogger(), newIntentId: randomUUID });
+    const seen: string[] = [];
+    second.onChange((s) => seen.push(`${s.purchaseIntentId}:${s.state}`));
+    expect(await second.resume()).toEqual([expect.objectContaining({ purchaseIntentId: q.purchaseIntentId, state: 'SUCCEEDED', error: null })]);
+    expect(new Set(seen)).toEqual(new Set([`${q.purchaseIntentId}:SUCCEEDED`]));
+    expect(relay.count('createPurchase')).toBe(1);
+    expect(await restarted.list()).toEqual([]);
+  });
+
+  it('a quote never confirmed is forgotten on restart: nothing sent, nothing reported', async () => {
+    const { relay, pending, make } = await setup();
+    const first = make();
+    await first.quote({ sku: 'gems-100', quantity: 1 });
+    expect(await pending.list()).toEqual([expect.objectContaining({ state: 'CREATED' })]);
+    first.dispose();
+    const second = make();
+    const seen: string[] = [];
+    second.onChange((s) => seen.push(s.state));
+    expect(await second.resume()).toEqual([]);
+    expect(seen).toEqual([]);
+    expect(second.pending()).toEqual([]);
+    expect(relay.count('createPurchase')).toBe(0);
+    expect(await pending.list()).toEqual([]);
+  });
+
+  it("a quote's record is forgotten with the quote (kiosk reset, eviction); a confirmed purchase's record is kept", async () => {
+    const { svc, relay, pending } = await setup();
+    relay.purchaseMode = 'down';
+    const confirmed = await svc.quote({ sku: 'gems-100', quantity: 1 });
+    await svc.confirm({ purchaseIntentId: confirmed.purchaseIntentId });
+    await svc.quote({ sku: 'gems-100', quantity: 2 });
+    svc.forgetQuotes();
+    expect(await pending.list()).toEqual([expect.objectContaining({ purchaseIntentId: confirmed.purchaseIntentId, state: 'PROCESSING' })]);
+    for (let n = 1; n <= 25; n++) await svc.quote({ sku: 'gems-100', quantity: n + 2 });
+    expect((await pending.list()).filter((r) => r.state === 'CREATED')).toHaveLength(20);
+  });
+
   it('resume asks the relay for its pending purchases again when it could not be reached', async () => {
     const { relay, pending, make, clock, binding } = await setup();
     relay.purchaseOutcome = 'PROCESSING';
@@ -181,7 +229,8 @@ describe('PurchaseService', () => {
     const release = pending.hold(); // …then the disk stalls
     const answered = await svc.confirm({ purchaseIntentId: second.purchaseIntentId });
     expect(answered.state).toBe('SUCCEEDED');
-    expect(shown.at(-1)).toEqual({ state: 'SUCCEEDED', onDisk: false });
+    // The quote's record (landed before the stall) is still on disk when the result is shown.
+    expect(shown.at(-1)).toEqual({ state: 'SUCCEEDED', onDisk: true });
     expect(pending.queued).toBe(2); // the second record's put and its removal, behind the stall
     release();
     expect(await pending.list()).toEqual([]);

@@ -13,6 +13,7 @@ import {
   PURCHASE_EVENTS,
   PURCHASE_STATES,
   type PurchaseEvent,
+  purchaseError,
   type PurchaseState,
   purchaseTransition,
 } from '../../../../shared/domain/purchase-state.ts';
@@ -158,5 +159,13 @@ describe('purchase state machine', () => {
 
   it('knows the final states', () => {
     expect(PURCHASE_STATES.filter(isPurchaseFinal)).toEqual(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+  });
+
+  it('names the error a settled purchase shows: its own code, else failed or cancelled; none once it succeeded', () => {
+    expect(purchaseError('SUCCEEDED', 'PAYMENT_FAILED')).toBeNull();
+    expect(purchaseError('FAILED', null)).toBe('PAYMENT_FAILED');
+    expect(purchaseError('FAILED', 'SPENDING_CAP_DAILY')).toBe('SPENDING_CAP_DAILY');
+    expect(purchaseError('CANCELLED', null)).toBe('PAYMENT_CANCELLED');
+    expect(purchaseError('PROCESSING', null)).toBeNull();
   });
 });
