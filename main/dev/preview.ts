@@ -91,7 +91,7 @@ export async function startPreview(o: PreviewOptions): Promise<Preview> {
       settingsStore,
       http,
       log,
-      ...clientFileStores(o.dataDir),
+      ...clientFileStores(o.dataDir, log),
       locale: o.locale ?? Intl.DateTimeFormat().resolvedOptions().locale,
       // Unpackaged: plain http to the loopback relay is allowed (services/relay-url-policy.ts).
       isPackaged: false,

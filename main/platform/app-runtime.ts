@@ -113,7 +113,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     settingsStore: createElectronSettingsStore({ cwd: userData }),
     http,
     log,
-    ...clientFileStores(userData),
+    ...clientFileStores(userData, log),
     locale: app.getLocale(),
     // https only in a packaged build (services/relay-url-policy.ts): no request goes elsewhere.
     isPackaged: app.isPackaged,

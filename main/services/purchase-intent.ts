@@ -6,18 +6,17 @@ import {
   money,
   type PurchaseEvent,
   type PurchaseState,
-  type WalletId,
   walletInfo,
   walletsFor,
 } from '@scan-to-bind/shared/domain';
-import type { PurchaseQuoteSchema, PurchaseStatusSchema } from '@scan-to-bind/shared/ipc';
-import type { z } from 'zod';
+import { MoneySchema, type PurchaseQuoteSchema, PurchaseStateSchema, type PurchaseStatusSchema, WalletIdSchema } from '@scan-to-bind/shared/ipc';
+import { z } from 'zod';
 import type { ActiveBinding } from './binding-service.ts';
 import type { Clock, Logger, PendingIntentStore } from './ports.ts';
 import type { BackoffPolicy } from './relay/backoff.ts';
 import type { RelayError } from './relay/errors.ts';
 import type { RelayApi } from './relay/relay-api.ts';
-import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
+import { PurchaseRequestSchema, type RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
 /*
  * The purchase service's data: what is persisted for an unfinished purchase, what the renderer
@@ -29,36 +28,29 @@ export type PurchaseStatus = z.output<typeof PurchaseStatusSchema>;
 /** The dialog's quote. */
 export type PurchaseQuote = z.output<typeof PurchaseQuoteSchema>;
 
-/** What is persisted for a purchase without a final result (no secrets). */
-export interface PendingIntent {
-  readonly purchaseIntentId: string;
-  readonly bindingId: string;
-  readonly sku: string;
-  readonly quantity: number;
-  readonly total: Money;
-  readonly wallet: WalletId;
-  readonly createdAt: number;
+/**
+ * What is persisted for a purchase without a final result (no secrets): the one owner of the
+ * record's shape. The pending file is input from outside (truncated, edited, or written by another
+ * version), so every record is parsed with this schema when the file is read and one that does not
+ * match is dropped (adapters/pending-store.file.ts). Its ids, SKU and quantity follow the relay's
+ * purchase request, since resume() may send the record again; strict like every shape we read
+ * (an unknown field is refused, never dropped).
+ */
+export const PendingIntentSchema = z.strictObject({
+  purchaseIntentId: PurchaseRequestSchema.shape.purchaseIntentId,
+  bindingId: PurchaseRequestSchema.shape.bindingId,
+  sku: PurchaseRequestSchema.shape.sku,
+  quantity: PurchaseRequestSchema.shape.quantity,
+  total: MoneySchema,
+  wallet: WalletIdSchema,
+  /** When the purchase was confirmed here (ms since the epoch): bounds a re-send on resume. */
+  createdAt: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
   /** True once the relay acknowledged it (it answered with the purchase). */
-  readonly acknowledged: boolean;
-  readonly state: PurchaseState;
-}
-
-/** Narrows a stored value to a pending intent (the store file may be edited or corrupt). */
-export function isPendingIntent(v: unknown): v is PendingIntent {
-  const p = v as Partial<PendingIntent> | null;
-  return (
-    typeof p === 'object' &&
-    p !== null &&
-    typeof p.purchaseIntentId === 'string' &&
-    typeof p.bindingId === 'string' &&
-    typeof p.sku === 'string' &&
-    typeof p.quantity === 'number' &&
-    typeof p.wallet === 'string' &&
-    typeof p.createdAt === 'number' &&
-    typeof p.state === 'string' &&
-    typeof p.total?.minor === 'number'
-  );
-}
+  acknowledged: z.boolean(),
+  state: PurchaseStateSchema,
+});
+/** What is persisted for a purchase without a final result (see PendingIntentSchema). */
+export type PendingIntent = Readonly<z.output<typeof PendingIntentSchema>>;
 
 /**
  * The record of an unfinished purchase known only from the relay (its pay request went out

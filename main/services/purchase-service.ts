@@ -7,8 +7,8 @@ import { toRelayError } from './relay/errors.ts';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
 
 export {
-  isPendingIntent,
   type PendingIntent,
+  PendingIntentSchema,
   type PurchaseQuote,
   type PurchaseRelay,
   type PurchaseServiceDeps,

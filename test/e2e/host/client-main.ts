@@ -76,7 +76,7 @@ export async function startClientMain(o: ClientMainOptions): Promise<ClientMain>
     settingsStore: new MemorySettingsStore({ ...defaultSettings(o.locale), mode, relayUrl: o.relayUrl }),
     http: createGotRelayHttp(),
     log,
-    ...clientFileStores(dir),
+    ...clientFileStores(dir, log),
     locale: o.locale,
     // A development client (unpackaged, as the e2e relay is plain http on loopback).
     isPackaged: false,

@@ -88,7 +88,7 @@ export async function startClient(
   const player = options.player ?? prior?.player ?? `player-${Math.random().toString(36).slice(2)}`;
   const log = options.log ?? new MemoryLogger();
   const http = countingHttp();
-  const files = clientFileStores(dir);
+  const files = clientFileStores(dir, log);
   const gate = options.pendingWrites;
   const pending: typeof files.pending = options.pendingWritesNeverLand
     ? { ...files.pending, put: () => new Promise<void>(() => {}) }

@@ -2,13 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createFilePendingStore } from '../../../../main/adapters/pending-store.file.ts';
+import { MemoryLogger } from '../../../fakes/memory-stores.ts';
 
-interface Item {
-  id: string;
-  n: number;
-}
-const isItem = (v: unknown): v is Item => typeof (v as Item | null)?.id === 'string' && typeof (v as Item).n === 'number';
+const items = { schema: z.strictObject({ id: z.string(), n: z.number() }), idOf: (v: { id: string }) => v.id, log: new MemoryLogger() };
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -23,29 +21,29 @@ function place(): string {
 describe('file pending store', () => {
   it('applies operations in call order: a removal called while its put is in flight follows it (the purchase service does not await puts)', async () => {
     const file = place();
-    const store = createFilePendingStore(file, isItem);
+    const store = createFilePendingStore(file, items);
     const put = store.put('a', { id: 'a', n: 1 });
     const removed = store.remove('a');
     const kept = store.put('b', { id: 'b', n: 2 });
     await Promise.all([put, removed, kept]);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ b: { id: 'b', n: 2 } });
-    expect(await createFilePendingStore(file, isItem).list()).toEqual([{ id: 'b', n: 2 }]);
+    expect(await createFilePendingStore(file, items).list()).toEqual([{ id: 'b', n: 2 }]);
   });
 
   it('keeps intents in its file across a restart (a new store reads it) and drops invalid entries', async () => {
     const file = place();
-    const store = createFilePendingStore(file, isItem);
+    const store = createFilePendingStore(file, items);
     await store.put('a', { id: 'a', n: 1 });
     await store.put('b', { id: 'b', n: 2 });
     await store.remove('a');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ b: { id: 'b', n: 2 } });
     writeFileSync(file, JSON.stringify({ b: { id: 'b', n: 2 }, bad: { id: 3 } }));
-    expect(await createFilePendingStore(file, isItem).list()).toEqual([{ id: 'b', n: 2 }]);
+    expect(await createFilePendingStore(file, items).list()).toEqual([{ id: 'b', n: 2 }]);
   });
 
   it('reads its file once: afterwards it works from what it wrote last (main is the only writer)', async () => {
     const file = place();
-    const store = createFilePendingStore(file, isItem);
+    const store = createFilePendingStore(file, items);
     await store.put('a', { id: 'a', n: 1 });
     writeFileSync(file, '{}');
     await store.put('b', { id: 'b', n: 2 });
@@ -54,7 +52,7 @@ describe('file pending store', () => {
 
   it('after a write that failed it reads the file again instead of trusting what it meant to write', async () => {
     const file = place();
-    const store = createFilePendingStore(file, isItem);
+    const store = createFilePendingStore(file, items);
     await store.put('a', { id: 'a', n: 1 });
     const tmp = `${file}.${process.pid}.tmp`;
     mkdirSync(tmp); // the temp file cannot be written: the put fails
