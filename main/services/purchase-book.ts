@@ -28,6 +28,8 @@ export class PurchaseBook {
   readonly #d: PurchaseBookDeps;
   readonly #tracked = new Map<string, Tracked>();
   readonly #listeners = new Set<(s: PurchaseStatus) => void>();
+  /** The status last pushed for each purchase (see #emit). */
+  readonly #pushed = new Map<string, PurchaseStatus>();
 
   constructor(deps: PurchaseBookDeps) {
     this.#d = deps;
@@ -70,7 +72,7 @@ export class PurchaseBook {
     return [...this.#tracked.values()].filter((t) => !isPurchaseFinal(t.status.state)).map((t) => t.status);
   }
 
-  /** Pushes the purchase's current status to the listeners and answers it. */
+  /** Pushes the purchase's current status to the listeners (unless they have it already: see #emit) and answers it. */
   show(id: string): PurchaseStatus | undefined {
     const t = this.#tracked.get(id);
     if (t) this.#emit(t.status);
@@ -183,7 +185,30 @@ export class PurchaseBook {
     return statusOf(intent, state, error, this.#d.clock.now(), total);
   }
 
+  /**
+   * Pushes a status to the listeners (the windows and the embedding launcher's `purchase-result`)
+   * unless it says nothing new: the same purchase in the same state with the same error, total and
+   * item as last pushed in this run. After a restart several paths report the same purchase (its
+   * record on disk, the relay's pending list, the status stream, a follow-up's answer), and a
+   * launcher counting results must see each final result once; any real change is still pushed.
+   */
   #emit(status: PurchaseStatus): void {
+    const last = this.#pushed.get(status.purchaseIntentId);
+    if (last && sameStatus(last, status)) return;
+    this.#pushed.set(status.purchaseIntentId, status);
     for (const l of this.#listeners) l(status);
   }
+}
+
+/** True when two statuses of one purchase say the same (their times aside). */
+function sameStatus(a: PurchaseStatus, b: PurchaseStatus): boolean {
+  return (
+    a.state === b.state &&
+    a.error === b.error &&
+    a.total.minor === b.total.minor &&
+    a.total.currency === b.total.currency &&
+    a.sku === b.sku &&
+    a.quantity === b.quantity &&
+    a.wallet === b.wallet
+  );
 }

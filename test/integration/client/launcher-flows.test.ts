@@ -33,7 +33,8 @@ describe('launcher client against the real relay and sandbox', () => {
 
   /**
    * Restarts the killed client and waits until it reports the purchase SUCCEEDED (HK$12.00),
-   * nothing pending, charged once since `before`; answers how many times the restarted client
+   * nothing pending, charged once since `before`, its final result heard once by the launcher;
+   * answers how many times the restarted client
    * POSTed the purchase.
    */
   async function restartUntilPaid(intentId: string, before: number): Promise<number> {
@@ -47,6 +48,11 @@ describe('launcher client against the real relay and sandbox', () => {
     );
     expect(done).toMatchObject({ state: 'SUCCEEDED', wallet: 'ALIPAY_HK', total: { currency: 'HKD', minor: 1200 }, error: null });
     await waitFor(async () => restarted.pending().length === 0, 5_000, 'nothing pending');
+    // The launcher hears the final result once in this run, however many paths (the record on
+    // disk, the relay's pending list, its status stream, follow-ups) reported it.
+    expect(c.purchaseResults.filter((e) => e.purchaseIntentId === intentId && e.status !== 'pending')).toEqual([
+      expect.objectContaining({ status: 'succeeded', purchaseIntentId: intentId, total: { currency: 'HKD', minor: 1200 }, error: null }),
+    ]);
     expect(await sandboxPayments(s, intentId)).toHaveLength(1);
     expect(before - (await balance(s, ACCOUNT))).toBe(1200);
     return c.http.count('POST', '/v1/purchases');

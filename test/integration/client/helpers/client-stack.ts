@@ -6,6 +6,7 @@ import { type Stack, startStack } from '../../../../relay/test/support/stack.ts'
 import { clientFileStores } from '../../../../main/adapters/client-files.ts';
 import { createGotRelayHttp } from '../../../../main/adapters/relay-client.got.ts';
 import type { BindingService } from '../../../../main/services/binding-service.ts';
+import type { PurchaseResultEvent } from '../../../../main/embed/events.ts';
 import { type Client as AppClient, createClient } from '../../../../main/services/create-client.ts';
 import type { KioskVisits } from '../../../../main/services/kiosk-visits.ts';
 import { playerKeyFrom } from '../../../../main/services/player.ts';
@@ -51,6 +52,8 @@ export interface Client {
   readonly player: string;
   readonly playerKey: string;
   readonly log: MemoryLogger;
+  /** Every `purchase-result` the embedding launcher received from this client run, from before its start. */
+  readonly purchaseResults: PurchaseResultEvent[];
   /** Kiosks: the visit and its outbox (null for launchers). */
   readonly visits: KioskVisits | null;
   /** The client's data folder (pending purchases, the kiosk visit file). */
@@ -119,6 +122,8 @@ export async function startClient(
     newId: () => crypto.randomUUID(),
     tuning: { backoff: { baseMs: 50, maxMs: 500 }, followUp: { baseMs: 100, maxMs: 400 } },
   });
+  const purchaseResults: PurchaseResultEvent[] = [];
+  client.on('purchase-result', (e) => purchaseResults.push(e));
   await client.start();
   const playerKey = playerKeyFrom(device, device === 'launcher' ? s.assertion(player) : null);
   return {
@@ -134,6 +139,7 @@ export async function startClient(
     player,
     playerKey,
     log,
+    purchaseResults,
     kill: () => client.dispose(),
     async close() {
       client.dispose();

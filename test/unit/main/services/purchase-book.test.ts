@@ -28,6 +28,19 @@ function setup() {
 }
 
 describe('PurchaseBook', () => {
+  it('a status that changes nothing is not re-sent (a resumed result, a duplicate stream event); a real change is', () => {
+    const { book, events, id, wire } = setup();
+    book.show(id);
+    book.show(id);
+    book.applyWire(id, wire('PROCESSING'));
+    book.applyWire(id, wire('PROCESSING'));
+    book.applyWire(id, wire('SUCCEEDED'));
+    book.show(id);
+    book.applyWire(id, wire('SUCCEEDED'));
+    book.finish(id, 'SUCCEEDED', null);
+    expect(events).toEqual(['SUBMITTED:-', 'PROCESSING:-', `settled:${id}`, 'SUCCEEDED:-', `settled:${id}`, `settled:${id}`]);
+  });
+
   it('a request answered SUBMITTED is unknown: shown PROCESSING and written acknowledged', async () => {
     const { book, pending, events, id, wire } = setup();
     book.applySent(id, wire('SUBMITTED'));
