@@ -170,7 +170,8 @@ for (const engine of engines()) {
     beforeAll(async () => {
       s = await startStack(engine.name, {
         // The pay bucket and the work budget lifted: these tests fill the in-flight slots with pays.
-        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000, perDevicePaysPerMinute: 1_000_000, payTurnBudgetMs: 0 },
+        // A grace longer than the shutdown test waits: the drain must end with its last request.
+        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 20_000, perDevicePaysPerMinute: 1_000_000, payTurnBudgetMs: 0 },
         admin: { token: ADMIN_TOKEN },
       });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
@@ -340,7 +341,8 @@ for (const engine of engines()) {
       expect(refused.headers['connection']).toBe('close');
       const answer = await within('in-flight pay answered', inFlight, 5_000);
       expect(answer.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED' });
-      // The grace timer (shutdownGraceMs, 5 s here) bounds the public drain; the rest must follow.
+      // The drain ends with its last request in flight (its answer closed its kept-alive
+      // connection), long before the grace (20 s here) would cut the connections.
       await within('relay closed', closing, 10_000);
       await expect(fetch(`${s.relay.url}/healthz`)).rejects.toThrow();
     });

@@ -141,6 +141,14 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
     if (draining) return done(new RetryLaterError('OVERLOADED', 1));
     done();
   });
+  // A request in flight when the drain began keeps its kept-alive connection after its answer
+  // (Node closes only the connections idle when the close starts), which held the close until
+  // the grace ran out (closeWithin): its answer closes the connection instead, so the drain ends
+  // with the last request in flight.
+  app.addHook('onSend', function drainingClose(_req, reply, payload, done) {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   return app;
 }
 
