@@ -19,7 +19,7 @@ import { EventHub } from './events.ts';
 import { NOTIFY_PATHS } from './http/antom-routes.ts';
 import { registerClientRoutes } from './http/client-routes.ts';
 import { registerPublicRoutes } from './http/public-routes.ts';
-import { createServer } from './http/server.ts';
+import { closeWithin, createServer } from './http/server.ts';
 import { createLogger } from './logger.ts';
 import { Catalogue } from './payments/catalogue.ts';
 import { PaymentNotifications } from './payments/payment-notifications.ts';
@@ -363,12 +363,14 @@ export async function startRelay(input: RelayConfig | RelayConfigInput, options:
     // Streams end with `event: end` (reason shutdown); long-polls answer their current status.
     registry.endAll('shutdown');
     // New requests get 503; in-flight ones (pay, refund, declare) run to their recorded outcome.
-    const grace = setTimeout(() => app.server.closeAllConnections(), config.limits.shutdownGraceMs);
-    grace.unref();
-    await app.close();
-    clearTimeout(grace);
-    // The admin listener closes after the public one, so /readyz answers 503 while requests drain.
-    await adminApp.close();
+    // One grace (limits.shutdownGraceMs) bounds both listeners' drains together, so a relay's stop
+    // takes at most that long before the worker's pass (the bound the service manager's stop
+    // timeout is set against, relay/README.md).
+    const drainedBy = performance.now() + config.limits.shutdownGraceMs;
+    await closeWithin(app, config.limits.shutdownGraceMs);
+    // The admin listener closes after the public one, so /readyz answers 503 while requests
+    // drain; its own in-flight requests (an admin refund, a probe) get what is left of the grace.
+    await closeWithin(adminApp, drainedBy - performance.now());
     await worker?.stop();
     // After the in-flight requests and the worker: their last changes are still announced.
     await changes.close();

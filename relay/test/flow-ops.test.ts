@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { RELAY_ROUTES, RelayBindingSchema } from '@scan-to-bind/shared/relay-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -9,7 +9,7 @@ import { openApiPath } from '../src/http/openapi.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
 import { ADMIN_TOKEN } from './support/admin.ts';
 import { engines, TEST_LIMITS, uuid } from './support/env.ts';
-import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
+import { bind, type Stack, startStack, waitFor, within } from './support/stack.ts';
 import { signedPaymentNotification } from './support/streams.ts';
 
 describe('overload primitives', () => {
@@ -98,12 +98,13 @@ describe('overload primitives', () => {
 async function startRawRequest(
   base: string,
   requestLine: string,
-): Promise<{ finish: () => Promise<{ status: number; headers: Record<string, string>; body: string }> }> {
+): Promise<{ socket: Socket; finish: () => Promise<{ status: number; headers: Record<string, string>; body: string }> }> {
   const url = new URL(base);
   const socket = connect(Number(url.port), url.hostname);
   await once(socket, 'connect');
   socket.write(`${requestLine} HTTP/1.1\r\nHost: ${url.host}\r\n`);
   return {
+    socket,
     async finish() {
       const chunks: Buffer[] = [];
       socket.on('data', (c: Buffer) => chunks.push(c));
@@ -168,8 +169,11 @@ for (const engine of engines()) {
     let hk: string;
     beforeAll(async () => {
       s = await startStack(engine.name, {
-        // The pay bucket and the work budget lifted: these tests fill the in-flight slots with pays.
-        limits: { perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 5_000, perDevicePaysPerMinute: 1_000_000, payTurnBudgetMs: 0 },
+        // The tests' lifted limits (TEST_LIMITS: the pay bucket, the work budget and admission by
+        // event-loop lag, which under CI load refused the held pays below with 503) with the
+        // limits these tests exercise: the per-device rate and the 4 in-flight slots they fill.
+        // A grace longer than the shutdown test waits: the drain must end with its last request.
+        limits: { ...TEST_LIMITS, perDevicePerMinute: 60, perDeviceBurst: 20, maxInFlight: 4, shutdownGraceMs: 20_000 },
         admin: { token: ADMIN_TOKEN },
       });
       hk = await bind(s.kiosk, 'ALIPAY_HK');
@@ -316,32 +320,54 @@ for (const engine of engines()) {
     });
 
     it('graceful shutdown finishes an in-flight payment, then refuses new work', async () => {
-      await s.admin('POST', '/faults', { endpoint: 'pay', mode: 'delay', count: 1, delayMs: 700 });
+      await within('fault set', s.admin('POST', '/faults', { endpoint: 'pay', mode: 'delay', count: 1, delayMs: 700 }), 5_000);
       const intent = uuid();
       const inFlight = s.kiosk.request('POST', '/v1/purchases', { bindingId: hk, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
-      await waitFor(
-        () => s.relay.store.db.selectFrom('purchases').select('state').where('intent_id', '=', intent).executeTakeFirst(),
-        5_000,
+      await within(
         'purchase written',
+        waitFor(() => s.relay.store.db.selectFrom('purchases').select('state').where('intent_id', '=', intent).executeTakeFirst(), 5_000, 'purchase written'),
+        6_000,
       );
       // A request already on its way when the relay starts closing (its first line read, so the
       // connection is not idle and stays open): it arrives while the relay drains.
-      const late = await startRawRequest(s.relay.url, 'GET /v1/catalogue?currency=HKD');
+      const late = await within('late request started', startRawRequest(s.relay.url, 'GET /v1/catalogue?currency=HKD'), 5_000);
       const closing = s.relay.close();
       // Fastify refuses new connections once it runs its close hooks (no probe request here: a
       // kept-alive probe connection would hold the drain open until the grace timer).
-      await waitFor(async () => !s.relay.servers.public.server.listening, 5_000, 'listener closed');
-      const refused = await late.finish();
+      await within(
+        'listener closed',
+        waitFor(async () => !s.relay.servers.public.server.listening, 5_000, 'listener closed'),
+        6_000,
+      );
+      const refused = await within('late request answered', late.finish(), 5_000);
       // The relay's typed error, as every other refusal (not Fastify's own body), with Retry-After;
       // the connection is closed after it, so the client's retry goes to a relay that accepts.
       expect(refused.status).toBe(503);
       expect(JSON.parse(refused.body)).toEqual(errorBody('OVERLOADED'));
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.headers['connection']).toBe('close');
-      const answer = await inFlight;
+      const answer = await within('in-flight pay answered', inFlight, 5_000);
       expect(answer.body).toMatchObject({ purchaseIntentId: intent, state: 'SUCCEEDED' });
-      await closing;
+      // The drain ends with its last request in flight (its answer closed its kept-alive
+      // connection), long before the grace (20 s here) would cut the connections.
+      await within('relay closed', closing, 10_000);
       await expect(fetch(`${s.relay.url}/healthz`)).rejects.toThrow();
     });
   });
 }
+
+describe('shutdown bound', () => {
+  it('a request half sent to the admin listener does not hold the relay open past limits.shutdownGraceMs', async () => {
+    const s = await startStack('sqlite', { limits: { ...TEST_LIMITS, shutdownGraceMs: 1_000 } });
+    // Its first line sent, its headers never ended (a stalled probe, a slow client): the admin
+    // listener's close waited for it for ever, and the relay's shutdown with it.
+    const half = await startRawRequest(s.relay.adminUrl, 'GET /readyz');
+    try {
+      await within('relay closed', s.relay.close(), 6_000);
+      await within('admin connection closed by the relay', half.socket.closed ? Promise.resolve() : once(half.socket, 'close').then(() => undefined), 2_000);
+    } finally {
+      half.socket.destroy();
+      await s.close();
+    }
+  });
+});

@@ -141,5 +141,31 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
     if (draining) return done(new RetryLaterError('OVERLOADED', 1));
     done();
   });
+  // A request in flight when the drain began keeps its kept-alive connection after its answer
+  // (Node closes only the connections idle when the close starts), which held the close until
+  // the grace ran out (closeWithin): its answer closes the connection instead, so the drain ends
+  // with the last request in flight.
+  app.addHook('onSend', function drainingClose(_req, reply, payload, done) {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
+  });
   return app;
+}
+
+/**
+ * Closes a listener made by createServer within `graceMs`: requests in flight run to their
+ * outcome, and whatever connection is still open at the end of the grace is closed. Without the
+ * bound a listener's close waits for every open connection: a kept-alive one whose request was in
+ * flight when the close began (Node closes only the connections idle at that moment), or one with
+ * a request half sent, holds it for the keep-alive timeout or for ever, and the relay's shutdown
+ * with it (operators stop a relay that never finishes closing by force).
+ */
+export async function closeWithin(app: FastifyInstance, graceMs: number): Promise<void> {
+  const grace = setTimeout(() => app.server.closeAllConnections(), Math.max(0, graceMs));
+  grace.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(grace);
+  }
 }

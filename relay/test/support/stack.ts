@@ -196,6 +196,22 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
   }
 }
 
+/**
+ * `p`, or an error naming `step` when it has not settled within `ms`: a test whose awaits are
+ * labelled says where it is stuck instead of running into vitest's timeout, which names none.
+ */
+export async function within<T>(step: string, p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`stuck at: ${step} (${ms} ms)`)), ms);
+  });
+  try {
+    return await Promise.race([p, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Waits until a device sees its purchase in `state`; returns the status. */
 export async function purchaseState(device: TestDevice, intent: string, state: string, timeoutMs = 10_000): Promise<Record<string, unknown>> {
   return waitFor(
