@@ -8,11 +8,12 @@ import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
 import { sql } from 'kysely';
+import pg from 'pg';
 import type { BindingRepo } from '../src/bindings/binding-repo.ts';
 import { applyPayAnswer } from '../src/payments/pay-outcome.ts';
 import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
-import { isUniqueViolation, migrate, type Store } from '../src/store/db.ts';
-import { engines, uuid } from './support/env.ts';
+import { isUniqueViolation, migrate, openStore, pgPoolSplit, type Store } from '../src/store/db.ts';
+import { createTestDatabase, engines, TEST_DATABASE_URL, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
 
 for (const engine of engines()) {
@@ -136,3 +137,51 @@ for (const engine of engines()) {
     });
   });
 }
+
+describe('PostgreSQL connections: databasePoolSize caps them all, relaxed ones included', () => {
+  it('gives relaxed commits a fifth of the pool, rounded down, and none below 5', () => {
+    expect(pgPoolSplit(25)).toEqual({ main: 20, relaxed: 5 });
+    expect(pgPoolSplit(5)).toEqual({ main: 4, relaxed: 1 });
+    expect(pgPoolSplit(4)).toEqual({ main: 4, relaxed: 0 });
+    expect(pgPoolSplit(1)).toEqual({ main: 1, relaxed: 0 });
+  });
+
+  const pgEngine = engines().find((e) => e.name === 'postgres');
+  it.skipIf(pgEngine?.skip !== undefined)(
+    'opens at most poolSize connections under load on both kinds of commit; below 5 relaxed ones are synchronous',
+    async () => {
+      if (pgEngine?.skip) console.warn(pgEngine.skip);
+      const db = await createTestDatabase('postgres');
+      const name = new URL(db.databaseUrl as string).pathname.slice(1);
+      const watcher = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await watcher.connect();
+      const connections = async (): Promise<number> =>
+        Number((await watcher.query('select count(*) as n from pg_stat_activity where datname = $1', [name])).rows[0]?.n);
+      try {
+        for (const [poolSize, relaxedSetting] of [
+          [5, 'off'],
+          [4, 'on'],
+        ] as const) {
+          const store = await openStore({ databaseUrl: db.databaseUrl, dataDir: db.dataDir, poolSize });
+          try {
+            const sleep = (d: Store['db']): Promise<unknown> => sql`select pg_sleep(0.3)`.execute(d);
+            const load = [...Array.from({ length: 12 }, () => sleep(store.db)), ...Array.from({ length: 6 }, () => store.relaxed(sleep))];
+            await new Promise((r) => setTimeout(r, 150));
+            const during = await connections();
+            await Promise.all(load);
+            expect(during, `connections with poolSize ${poolSize}`).toBeLessThanOrEqual(poolSize);
+            expect(during).toBeGreaterThanOrEqual(Math.min(poolSize, 4));
+            expect((await store.relaxed((d) => sql<{ synchronous_commit: string }>`show synchronous_commit`.execute(d))).rows[0]?.synchronous_commit).toBe(
+              relaxedSetting,
+            );
+          } finally {
+            await store.close();
+          }
+        }
+      } finally {
+        await watcher.end();
+        await db.drop();
+      }
+    },
+  );
+});

@@ -98,24 +98,23 @@ export async function openStore(options: {
   let store: Store;
   const url = options.databaseUrl;
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
-    const size = options.poolSize ?? DEFAULT_POOL_SIZE;
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, size) }) });
+    const split = pgPoolSplit(options.poolSize ?? DEFAULT_POOL_SIZE);
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, split.main) }) });
     // Store.relaxed on PostgreSQL: a few connections of their own with `synchronous_commit = off`
     // (the server answers the COMMIT before its WAL record is flushed; the WAL writer flushes it
     // within wal_writer_delay, and any later synchronous commit flushes it first, the WAL being
     // one ordered log). A crash of the relay loses nothing; a crash of the server may lose the
     // last few relaxed commits, never a synchronous one made after them.
-    const relaxedDb = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: pgPool(url, Math.max(2, Math.ceil(size / 4)), '-c synchronous_commit=off') }),
-    });
+    const relaxedDb =
+      split.relaxed > 0 ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, split.relaxed, '-c synchronous_commit=off') }) }) : undefined;
     store = {
       db,
       dialect: 'postgres',
-      relaxed: (fn) => fn(relaxedDb),
+      relaxed: (fn) => fn(relaxedDb ?? db),
       durable: () => Promise.resolve(),
       broken: undefined,
       close: async () => {
-        await Promise.all([db.destroy(), relaxedDb.destroy()]);
+        await Promise.all([db.destroy(), relaxedDb?.destroy()]);
       },
     };
   } else if (url) {
@@ -190,6 +189,17 @@ export async function openStore(options: {
   }
   await migrate(store);
   return store;
+}
+
+/**
+ * How a relay's PostgreSQL connections (`poolSize`, config `databasePoolSize`, which operators
+ * size against the server's `max_connections`) are shared: a fifth, rounded down, for relaxed
+ * commits (Store.relaxed), the rest for everything else. Below 5 there is none to spare:
+ * relaxed commits then run on the pool as synchronous ones (durable, only slower).
+ */
+export function pgPoolSplit(poolSize: number): { main: number; relaxed: number } {
+  const relaxed = Math.floor(poolSize / 5);
+  return { main: poolSize - relaxed, relaxed };
 }
 
 /** A PostgreSQL pool of at most `max` connections (`options`: server settings for each, e.g. `-c name=value`). */
