@@ -100,7 +100,7 @@ export async function openStore(options: {
   if (url && /^postgres(ql)?:\/\//u.test(url)) {
     const split = pgPoolSplit(options.poolSize ?? DEFAULT_POOL_SIZE);
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: pgPool(url, split.main) }) });
-    // Store.relaxed on PostgreSQL: a few connections of their own with `synchronous_commit = off`
+    // Store.relaxed on PostgreSQL: its share of the pool (pgPoolSplit) with `synchronous_commit = off`
     // (the server answers the COMMIT before its WAL record is flushed; the WAL writer flushes it
     // within wal_writer_delay, and any later synchronous commit flushes it first, the WAL being
     // one ordered log). A crash of the relay loses nothing; a crash of the server may lose the
