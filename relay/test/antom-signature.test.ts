@@ -2,7 +2,16 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { antomPath } from '../src/antom/client.ts';
 import { NOTIFICATION_ACK, verifyNotification } from '../src/antom/notification-verifier.ts';
-import { parsePrivateKey, parsePublicKey, parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from '../src/antom/signature.ts';
+import {
+  parsePrivateKey,
+  parsePublicKey,
+  parseSignatureHeader,
+  signatureHeader,
+  signBase64,
+  signBase64Async,
+  signContent,
+  verifyBase64,
+} from '../src/antom/signature.ts';
 
 // A self-generated test vector (a throw-away RSA-2048 key; Antom publishes none).
 const PRIVATE_B64 =
@@ -29,6 +38,10 @@ describe('Antom signature (RSA256 over method, path, client id, time and body; t
     const sig = signBase64(privateKey, content);
     expect(sig).toBe(SIGNATURE);
     expect(signatureHeader('1', sig)).toBe(`algorithm=RSA256,keyVersion=1,signature=${HEADER_SIG}`);
+  });
+
+  it('signs the same vector off the event loop (the Antom client uses this one)', async () => {
+    expect(await signBase64Async(privateKey, content)).toBe(SIGNATURE);
   });
 
   it('parses the header with or without spaces and URL encoding, and verifies', () => {

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { antomBaseUrlProblem, isSandboxClientId } from './base-url.ts';
 import { type AntomApis, type AntomEndpoint, type AntomOutcome, type AntomReply, type AntomResult, readOutcome } from './endpoints.ts';
-import { parseSignatureHeader, signatureHeader, signBase64, signContent, verifyBase64 } from './signature.ts';
+import { parseSignatureHeader, signatureHeader, signBase64Async, signContent, verifyBase64 } from './signature.ts';
 
 /** The production path of each Antom API the relay calls. */
 export const ANTOM_ENDPOINTS = {
@@ -200,7 +200,7 @@ export class AntomClient {
     const path = antomPath(endpoint, clientId);
     const body = JSON.stringify(payload);
     const requestTime = String(this.#o.clock.now());
-    const signature = signBase64(merchantPrivateKey, signContent('POST', path, clientId, requestTime, body));
+    const signature = await signBase64Async(merchantPrivateKey, signContent('POST', path, clientId, requestTime, body));
     const started = Date.now();
     let response: RawAnswer;
     try {
