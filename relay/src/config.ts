@@ -178,8 +178,14 @@ export const configSchema = z
         /** DANA cannot be cancelled: after expiry keep inquiring at this pace. */
         unresolvedInquiryIntervalMs: positiveMs.default(30_000),
         leaseMs: positiveMs.default(30_000),
+        /**
+         * The longest a pay waits for its binding's token refresh to end (payments/token-use.ts)
+         * before it is refused with a retryable 503 OVERLOADED: one applyToken call, normally well
+         * under a second.
+         */
+        refreshWaitMs: positiveMs.default(5_000),
       })
-      .default({ inquiryIntervalMs: 3_000, expiryMs: 60_000, unresolvedInquiryIntervalMs: 30_000, leaseMs: 30_000 }),
+      .default({ inquiryIntervalMs: 3_000, expiryMs: 60_000, unresolvedInquiryIntervalMs: 30_000, leaseMs: 30_000, refreshWaitMs: 5_000 }),
     bindings: z
       .strictObject({
         qrLifetimeMs: positiveMs.default(15 * 60_000),
@@ -374,6 +380,7 @@ export const ENV_SETTINGS: readonly (readonly [string, readonly string[], EnvKin
   ['RELAY_PAYMENT_EXPIRY_MS', ['payments', 'expiryMs'], 'int'],
   ['RELAY_UNRESOLVED_INQUIRY_INTERVAL_MS', ['payments', 'unresolvedInquiryIntervalMs'], 'int'],
   ['RELAY_PAYMENT_LEASE_MS', ['payments', 'leaseMs'], 'int'],
+  ['RELAY_PAYMENT_REFRESH_WAIT_MS', ['payments', 'refreshWaitMs'], 'int'],
   ['RELAY_QR_LIFETIME_MS', ['bindings', 'qrLifetimeMs'], 'int'],
   ['RELAY_MAX_CODE_REFRESHES', ['bindings', 'maxCodeRefreshes'], 'int'],
   ['RELAY_TOKEN_REFRESH_LEAD_MS', ['bindings', 'tokenRefreshLeadMs'], 'int'],

@@ -1,8 +1,11 @@
+import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BindingRepo } from '../src/bindings/binding-repo.ts';
 import { offsetClock } from '../src/clock.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
-import { COUNTED, insertPurchase, type PayBeginInput, type PayBeginWallet, PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
+import { COUNTED, insertPurchase, lockId, type PayBeginInput, type PayBeginWallet, PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
+import { payInFlight, tokenLockKey } from '../src/payments/token-use.ts';
 import type { Store } from '../src/store/db.ts';
 import type { BindingsTable } from '../src/store/schema.ts';
 import { engines, uuid } from './support/env.ts';
@@ -33,7 +36,7 @@ function binding(patch: Partial<BindingsTable> & Pick<BindingsTable, 'id' | 'own
     auth_code_enc: null,
     auth_code_at: null,
     access_token_enc: 'sealed-token',
-    access_token_hash: null,
+    access_token_hash: `hash-${patch.id}`,
     access_token_expires_at: null,
     refresh_token_enc: null,
     refresh_token_expires_at: null,
@@ -82,6 +85,9 @@ for (const engine of engines()) {
           binding({ id: 'b-expired', owner: 'player:me', state: 'EXPIRED' }, now),
           binding({ id: 'b-kiosk', owner: `device:${kiosk}`, visit_id: 'visit-now' }, now),
           binding({ id: 'b-old-visit', owner: `device:${kiosk}`, visit_id: 'visit-old' }, now),
+          binding({ id: 'b-refresh', owner: 'player:refresh' }, now),
+          binding({ id: 'b-leases', owner: 'player:leases' }, now),
+          binding({ id: 'b-dead', owner: 'player:dead', access_token_expires_at: now + DAY, next_action_at: now + DAY }, now),
         ])
         .execute();
     });
@@ -144,7 +150,15 @@ for (const engine of engines()) {
     const nonces = async (deviceId: string): Promise<number> =>
       (await store.db.selectFrom('nonces').select('nonce').where('device_id', '=', deviceId).execute()).length;
     const stored = (intentId: string): Promise<PurchaseRow | undefined> => repo.get(intentId);
-    const facts = (id: string) => ({ id, state: 'ACTIVE', wallet: 'ALIPAY_HK', account_ref: `acct-${id}`, key_id: 'k1', access_token_enc: 'sealed-token' });
+    const facts = (id: string) => ({
+      id,
+      state: 'ACTIVE',
+      wallet: 'ALIPAY_HK',
+      account_ref: `acct-${id}`,
+      key_id: 'k1',
+      access_token_enc: 'sealed-token',
+      access_token_hash: `hash-${id}`,
+    });
 
     it('an unknown or disabled device: DEVICE_NOT_ENROLLED, nothing written (not even the nonce)', async () => {
       const unknown = uuid();
@@ -165,7 +179,14 @@ for (const engine of engines()) {
         device_visit: null,
         spent: { acct_day: 0, acct_year: 0, owner_day: 0, owner_month: 0 },
       });
-      expect(await stored(p.intent_id)).toEqual({ ...p.row, wallet: 'ALIPAY_HK', account_ref: 'acct-b-mine', currency: 'HKD', amount_minor: 1000 });
+      expect(await stored(p.intent_id)).toEqual({
+        ...p.row,
+        wallet: 'ALIPAY_HK',
+        account_ref: 'acct-b-mine',
+        currency: 'HKD',
+        amount_minor: 1000,
+        access_token_hash: 'hash-b-mine',
+      });
     });
 
     it('the nonce is recorded inside the pay: the same nonce again is REQUEST_REPLAYED, nothing inserted', async () => {
@@ -176,7 +197,14 @@ for (const engine of engines()) {
       expect(await repo.begin(again)).toEqual({ outcome: 'REQUEST_REPLAYED' });
       expect(await stored(again.intent_id)).toBeUndefined();
       // The same nonce from another device is another request.
-      const kioskPay = input({ owner: `device:${kiosk}`, bindingId: 'b-kiosk', deviceId: kiosk, kiosk: true, visitId: 'visit-now', nonce: first.nonce });
+      const kioskPay = input({
+        owner: `device:${kiosk}`,
+        bindingId: 'b-kiosk',
+        deviceId: kiosk,
+        kiosk: true,
+        visitId: 'visit-now',
+        nonce: first.nonce ?? undefined,
+      });
       expect((await repo.begin(kioskPay)).outcome).toBe('INSERTED');
     });
 
@@ -283,6 +311,79 @@ for (const engine of engines()) {
       ).rejects.toThrow('outer transaction fails');
       expect(await applied).toMatchObject({ changed: true, row: { state: 'SUCCEEDED', version: 2 } });
       expect(await stored(p.intent_id)).toMatchObject({ state: 'SUCCEEDED', version: 2, payment_id: 'p-1' });
+    });
+    /** Resolves once a session waits for an advisory lock (PostgreSQL: pg_locks). */
+    const lockWaiter = async (): Promise<void> => {
+      for (let i = 0; i < 500; i++) {
+        const r = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(store.db);
+        if ((r.rows[0]?.n ?? 0) > 0) return;
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      throw new Error('no session ever waited for an advisory lock');
+    };
+
+    if (engine.name !== 'postgres') {
+      console.warn(
+        "the two token-lock races below are PostgreSQL's: SQLite's pay never runs inside an open Kysely transaction (the 'waits for a transaction Kysely holds open' case above)",
+      );
+    }
+    it.skipIf(engine.name !== 'postgres')(
+      "a refresh holding the binding's token lock: a pay begun meanwhile waits, then reads REFRESHING and inserts nothing",
+      async () => {
+        const p = input({ owner: 'player:refresh', bindingId: 'b-refresh', wallet: gate({ max_day: null }) });
+        let begun: Promise<unknown> | undefined;
+        await store.db.transaction().execute(async (trx) => {
+          expect(await payInFlight(trx, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now)).toBe(false);
+          begun = repo.begin(p);
+          await lockWaiter();
+          await trx.updateTable('bindings').set({ state: 'REFRESHING' }).where('id', '=', 'b-refresh').execute();
+        });
+        expect(await begun).toMatchObject({ outcome: 'CHECK', binding: { id: 'b-refresh', state: 'REFRESHING' } });
+        expect(await stored(p.intent_id)).toBeUndefined();
+        await store.db.updateTable('bindings').set({ state: 'ACTIVE' }).where('id', '=', 'b-refresh').execute();
+      },
+    );
+
+    it.skipIf(engine.name !== 'postgres')("a pay holding the binding's token lock: a refresh's check waits, then sees the pay in flight", async () => {
+      const intent = uuid();
+      let checked: Promise<boolean> | undefined;
+      await store.db.transaction().execute(async (trx) => {
+        // What relay_pay_begin does: the shared lock, then the intent insert, committed at the end.
+        await sql`select pg_advisory_xact_lock_shared(${lockId(tokenLockKey('b-refresh'))}::bigint)`.execute(trx);
+        await insertPurchase.execute(trx, store.dialect, {
+          ...purchaseRow(intent, now),
+          owner: 'player:refresh',
+          binding_id: 'b-refresh',
+          lease_until: now + 30_000,
+        });
+        checked = store.db.transaction().execute((check) => payInFlight(check, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now));
+        await lockWaiter();
+      });
+      expect(await checked).toBe(true);
+    });
+
+    it('a pay in flight is a SUBMITTED purchase of the binding whose lease has not run out', async () => {
+      const owner = 'player:leases';
+      const inFlight = () => store.db.transaction().execute((trx) => payInFlight(trx, store.dialect, { id: 'b-leases', owner }, now));
+      const row = (patch: Partial<PurchaseRow>): PurchaseRow => ({ ...purchaseRow(uuid(), now), owner, binding_id: 'b-leases', ...patch });
+      await insertPurchase.execute(store.db, store.dialect, row({ lease_until: now - 1 }));
+      await insertPurchase.execute(store.db, store.dialect, row({ lease_until: null }));
+      await insertPurchase.execute(store.db, store.dialect, row({ state: 'PROCESSING', lease_until: now + 30_000 }));
+      await insertPurchase.execute(store.db, store.dialect, row({ binding_id: 'b-other', lease_until: now + 30_000 }));
+      expect(await inFlight()).toBe(false);
+      await insertPurchase.execute(store.db, store.dialect, row({ lease_until: now + 30_000 }));
+      expect(await inFlight()).toBe(true);
+    });
+
+    it('markTokenDead marks only the token that was refused, never a newer one', async () => {
+      const bindings = new BindingRepo(store, clock, new EventHub());
+      const read = () => store.db.selectFrom('bindings').selectAll().where('id', '=', 'b-dead').executeTakeFirstOrThrow();
+      await bindings.markTokenDead('b-dead', 'hash-of-a-rotated-token');
+      expect(await read()).toMatchObject({ access_token_expires_at: now + DAY, next_action_at: now + DAY });
+      await bindings.markTokenDead('b-dead', 'hash-b-dead');
+      const marked = await read();
+      expect(marked.access_token_expires_at).toBeLessThanOrEqual(clock.now());
+      expect(marked.next_action_at).toBe(marked.access_token_expires_at);
     });
   });
 }

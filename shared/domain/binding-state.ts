@@ -71,7 +71,20 @@ export const bindingTransition = machine<BindingState, BindingEvent>(
   },
 );
 
-/** True when a payment may be made with a binding in this state. */
+/**
+ * True when a payment may be asked for with a binding in this state (the client offers Buy).
+ * A REFRESHING binding may: the relay holds the pay until the refresh ends (canSendToken).
+ */
 export function canPayWith(state: BindingState): boolean {
   return state === 'ACTIVE' || state === 'REFRESHING';
+}
+
+/**
+ * True when a pay may read the binding's access token and send it now. Not while REFRESHING: a
+ * refresh rotates both tokens and the old access token stops working (Antom applyToken
+ * REFRESH_TOKEN), so a pay sent with it would be refused INVALID_ACCESS_TOKEN for nothing; the
+ * relay makes such a pay wait for the refresh's end (payments/purchase-service.ts).
+ */
+export function canSendToken(state: BindingState): boolean {
+  return state === 'ACTIVE';
 }

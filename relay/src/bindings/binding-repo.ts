@@ -22,6 +22,9 @@ export type BindingRow = BindingsTable;
 /** How long a claimed binding is held for one Antom call (the worker's pass, a player's code tap). */
 export const BINDING_LEASE_MS = 30_000;
 
+/** How often a pay waiting for a refresh reads the binding again (a change made by another relay process wakes no one here). */
+const REFRESH_POLL_MS = 250;
+
 /** The binding a purchase names, if the caller owns it (hot path: store/prepared.ts). */
 const ownedBinding = new Prepared<{ id: string; owner: string }, BindingRow>((db, arg) =>
   db.selectFrom('bindings').selectAll().where('id', '=', arg('id')).where('owner', '=', arg('owner')),
@@ -241,15 +244,34 @@ export class BindingRepo {
     return this.store.db.selectFrom('bindings').selectAll().where('touched_at', '>', since).execute();
   }
 
-  /** After INVALID_ACCESS_TOKEN the binding's token is known dead: the worker refreshes or expires it now. */
-  async markTokenDead(id: string): Promise<void> {
+  /**
+   * After INVALID_ACCESS_TOKEN the token the pay was sent with (its lookup hash,
+   * purchases.access_token_hash) is known dead: if the binding still holds that token, the worker
+   * refreshes or expires it now. A binding that holds a newer token (refreshed since) is left
+   * alone: marking it would only force a needless second refresh. A purchase written before the
+   * hash was recorded (null) marks the binding's token as before.
+   */
+  async markTokenDead(id: string, tokenHash: string | null): Promise<void> {
     const now = this.clock.now();
-    await this.store.db
-      .updateTable('bindings')
-      .set({ access_token_expires_at: now, next_action_at: now })
-      .where('id', '=', id)
-      .where('state', '=', 'ACTIVE')
-      .execute();
+    let q = this.store.db.updateTable('bindings').set({ access_token_expires_at: now, next_action_at: now }).where('id', '=', id).where('state', '=', 'ACTIVE');
+    if (tokenHash !== null) q = q.where('access_token_hash', '=', tokenHash);
+    await q.execute();
+  }
+
+  /**
+   * Waits while a binding is REFRESHING (a pay that must not read its token yet, payments/
+   * token-use.ts): woken by the binding's change in this process, and reading the state again
+   * at most every `REFRESH_POLL_MS` for a change another relay process made. True once the
+   * binding is in another state (or gone), false when `untilMs` (wall clock) passed first.
+   */
+  async waitWhileRefreshing(id: string, untilMs: number): Promise<boolean> {
+    for (;;) {
+      const row = await this.store.db.selectFrom('bindings').select('state').where('id', '=', id).executeTakeFirst();
+      if (row?.state !== 'REFRESHING') return true;
+      const left = untilMs - Date.now();
+      if (left <= 0) return false;
+      await this.hub.waitFor('binding', id, Math.min(left, REFRESH_POLL_MS));
+    }
   }
 
   /** Records an authState sent in a consult as the binding's current one (on `db`: a transaction or the store). */

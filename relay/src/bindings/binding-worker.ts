@@ -4,6 +4,7 @@ import type { AntomClient } from '../antom/client.ts';
 import { outcomeCode } from '../antom/endpoints.ts';
 import { AUTH_CODE_WINDOW_MS, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
+import { PAY_IN_FLIGHT_RETRY_MS, payInFlight } from '../payments/token-use.ts';
 import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import { BINDING_LEASE_MS, type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
@@ -138,6 +139,23 @@ export class BindingWorker {
     for (const row of older) await this.service.endFromWorker(row, 'replaced_by_new_link');
   }
 
+  /**
+   * REFRESH_STARTED, unless a pay of the binding may still be sending the token the refresh would
+   * rotate (payments/token-use.ts owns the rule): then nothing changes and the refresh defers
+   * itself. A binding already REFRESHING (a pass that ended after starting it) goes on: no pay
+   * reads its token while it is REFRESHING.
+   */
+  async #startRefresh(row: BindingRow, now: number): Promise<'started' | 'pay-in-flight' | 'refused'> {
+    const res = await this.repo.transaction(async (trx) => {
+      if (await payInFlight(trx, this.repo.store.dialect, row, now)) return 'pay-in-flight' as const;
+      if (row.state !== 'ACTIVE') return undefined;
+      return (await this.repo.applyIn(trx, row.id, 'REFRESH_STARTED')) ?? ('refused' as const);
+    });
+    if (typeof res === 'string') return res;
+    if (res?.changed) this.repo.publish(res.row);
+    return 'started';
+  }
+
   async #refresh(row: BindingRow): Promise<void> {
     const now = this.repo.clock.now();
     const expired = (t: number | null): boolean => t !== null && t <= now;
@@ -149,10 +167,9 @@ export class BindingWorker {
       }
       return;
     }
-    if (row.state === 'ACTIVE') {
-      const started = await this.repo.apply(row.id, 'REFRESH_STARTED');
-      if (!started) return this.repo.release(row.id, null);
-    }
+    const start = await this.#startRefresh(row, now);
+    if (start === 'pay-in-flight') return this.repo.release(row.id, now + PAY_IN_FLIGHT_RETRY_MS);
+    if (start === 'refused') return this.repo.release(row.id, null);
     const rejected = { access_token_enc: null, refresh_token_enc: null, lease_until: null, next_action_at: null, error_code: 'BINDING_EXPIRED' };
     if (expired(row.refresh_token_expires_at)) {
       await this.repo.apply(row.id, 'REFRESH_REJECTED', rejected);

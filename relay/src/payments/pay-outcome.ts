@@ -35,7 +35,7 @@ export async function applyPayAnswer(
   } else if (outcome.kind === 'refused') {
     const code = outcome.code;
     res = await repo.apply(row.intent_id, 'PAY_FAILED', { result_code: code, error_code: paymentErrorCode(code) }, row, 'relaxed');
-    if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id);
+    if (code === 'INVALID_ACCESS_TOKEN') await bindings.markTokenDead(row.binding_id, row.access_token_hash);
   } else {
     // The pay's lease is released and the first inquiry scheduled in the same statement as the
     // PROCESSING state (issue 17: the outcome in one statement). Only when nothing changed (the

@@ -46,7 +46,7 @@ export class PaymentNotifications {
       );
     } else if (result.resultStatus === 'F') {
       res = await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) }, row);
-      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);
+      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id, row.access_token_hash);
     } else {
       return 'ignored';
     }

@@ -84,7 +84,7 @@ export class PaymentWorker {
     if (status === 'FAIL') {
       const code = paymentResultCode;
       await this.repo.apply(row.intent_id, 'PAY_FAILED', { payment_id: paymentId, result_code: code ?? 'FAIL', error_code: paymentErrorCode(code) });
-      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id);
+      if (code === 'INVALID_ACCESS_TOKEN') await this.bindings.markTokenDead(row.binding_id, row.access_token_hash);
       return 'settled';
     }
     if (status === 'CANCELLED') {

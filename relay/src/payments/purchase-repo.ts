@@ -85,6 +85,7 @@ const COLUMNS = [
   'cancel_attempts',
   'unresolved_reported_at',
   'touched_at',
+  'access_token_hash',
 ] as const satisfies readonly (keyof PurchaseRow)[];
 // Compile-time check that COLUMNS names every column (a new column must be added here).
 type Missing = Exclude<keyof PurchaseRow, (typeof COLUMNS)[number]>;
@@ -148,10 +149,11 @@ export interface PayBeginWallet {
   cap_monthly?: number | null;
 }
 
-/** The input of relay_pay_begin (store/migrations-0007.ts). */
+/** The input of relay_pay_begin (store/migrations-0010.ts). */
 export interface PayBeginInput {
   device_id: string;
-  nonce: string;
+  /** The request's nonce, recorded by the pay; null on the second begin of a pay that waited for a refresh (the first recorded it). */
+  nonce: string | null;
   seen_at: number;
   intent_id: string;
   owner: string;
@@ -168,7 +170,7 @@ export interface PayBeginInput {
 }
 
 /** The binding facts relay_pay_begin returns for the rules to check. */
-export type PayBeginBinding = Pick<BindingsTable, 'id' | 'state' | 'wallet' | 'account_ref' | 'key_id' | 'access_token_enc' | 'visit_id'>;
+export type PayBeginBinding = Pick<BindingsTable, 'id' | 'state' | 'wallet' | 'account_ref' | 'key_id' | 'access_token_enc' | 'access_token_hash' | 'visit_id'>;
 
 /** The answer of relay_pay_begin. */
 export type PayBeginAnswer =
@@ -242,7 +244,7 @@ export class PurchaseRepo {
   /**
    * A pay's whole first part in one transaction (nonce, enrolment, idempotency, binding,
    * spending windows, intent insert), decided by one owner per engine: on PostgreSQL
-   * relay_pay_begin (store/migrations-0007.ts), group-committed with concurrent pays
+   * relay_pay_begin (store/migrations-0010.ts), group-committed with concurrent pays
    * (PayBeginBatcher, relay_pay_begin_many); on SQLite one synchronous transaction of prepared
    * statements (purchase-sqlite-repo.ts) with the same semantics and answer. The caller computes
    * `input` and reads the answer. Resolves only once the commit is durable.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import {
   BINDING_STATES,
   canPayWith,
+  canSendToken,
   checkWalletLimits,
   type CurrencyCode,
   DomainError,
@@ -27,11 +28,26 @@ import { sealContext } from '../store/seal-context.ts';
 import type { SecretBox } from '../store/secret-box.ts';
 import type { Catalogue } from './catalogue.ts';
 import { chaosCrashPoint } from '../chaos-hook.ts';
+import { RetryLaterError } from '../ops/overload.ts';
 import { applyPayAnswer } from './pay-outcome.ts';
-import { COUNTED, type PayBeginBinding, type PayBeginWallet, type PurchaseRepo, type PurchaseRow, purchaseStatus, type SpentReader } from './purchase-repo.ts';
+import {
+  COUNTED,
+  type PayBeginAnswer,
+  type PayBeginBinding,
+  type PayBeginInput,
+  type PayBeginWallet,
+  type PurchaseRepo,
+  type PurchaseRow,
+  purchaseStatus,
+  type SpentReader,
+} from './purchase-repo.ts';
 
-/** Binding states a payment may use (canPayWith, the rule's owner), for relay_pay_begin's gate. */
-const PAYABLE: string[] = BINDING_STATES.filter((s) => canPayWith(s));
+/**
+ * Binding states whose access token a pay may read and send now (canSendToken, the rule's
+ * owner), for relay_pay_begin's gate. A REFRESHING binding is refused there and the pay waits
+ * for the refresh (payments/token-use.ts).
+ */
+const PAYABLE: string[] = BINDING_STATES.filter((s) => canSendToken(s));
 
 /** A purchase request as the device sends it (amounts are never accepted from a device). */
 export interface PurchaseRequest {
@@ -111,7 +127,7 @@ export class RelayPurchaseService {
     const wallets: Record<string, PayBeginWallet> = {};
     for (const wallet of WALLET_IDS) wallets[wallet] = this.#gate(wallet, req, at);
     const template = this.#row(caller, req, hash, now, { id: req.bindingId, wallet: '', account_ref: null }, '', 0);
-    const answer = await repo.begin({
+    const input: PayBeginInput = {
       device_id: caller.deviceId,
       nonce: unrecorded.nonce,
       seen_at: unrecorded.seenAt,
@@ -124,7 +140,9 @@ export class RelayPurchaseService {
       counted: COUNTED,
       row: template,
       wallets,
-    });
+    };
+    let answer = await repo.begin(input);
+    if (answer.outcome === 'CHECK' && answer.binding.state === 'REFRESHING') answer = await this.#beginAfterRefresh(input);
     switch (answer.outcome) {
       case 'DEVICE_NOT_ENROLLED':
         throw new DomainError('DEVICE_NOT_ENROLLED', 'unknown device');
@@ -145,6 +163,7 @@ export class RelayPurchaseService {
       account_ref: binding.account_ref,
       currency,
       amount_minor: wallets[wallet]?.amount_minor ?? 0,
+      access_token_hash: binding.access_token_hash,
     };
     let checked: { item: { title: string }; total: Money; refusal: { code: ErrorCode } | undefined };
     try {
@@ -180,6 +199,24 @@ export class RelayPurchaseService {
     }
     repo.publish(row);
     return this.#pay(row, binding.key_id, binding.access_token_enc, item.title, total, onProviderCall);
+  }
+
+  /**
+   * The pay's binding was REFRESHING, so its first begin recorded the nonce and nothing else:
+   * the token it would have read is being rotated (payments/token-use.ts). Waits for the refresh
+   * to end (bounded by config payments.refreshWaitMs) and begins again without the nonce, so the
+   * pay reads the new token, or the binding's end (a rejected refresh: EXPIRED, and the caller
+   * names BINDING_EXPIRED). A refresh that outlasts the wait refuses the pay with a retryable
+   * 503 OVERLOADED (nothing was inserted; the client sends it again with the same intent id).
+   */
+  async #beginAfterRefresh(input: PayBeginInput): Promise<PayBeginAnswer> {
+    const until = Date.now() + this.#d.payments.refreshWaitMs;
+    const again: PayBeginInput = { ...input, nonce: null };
+    for (;;) {
+      if (!(await this.#d.bindings.waitWhileRefreshing(input.binding_id, until))) throw new RetryLaterError('OVERLOADED', 1);
+      const answer = await this.#d.repo.begin(again);
+      if (answer.outcome !== 'CHECK' || answer.binding.state !== 'REFRESHING') return answer;
+    }
   }
 
   /**
@@ -257,6 +294,7 @@ export class RelayPurchaseService {
       cancel_attempts: 0,
       unresolved_reported_at: null,
       touched_at: Date.now(),
+      access_token_hash: null,
     };
   }
 

@@ -59,7 +59,7 @@ function isOpen(w: PayBeginWallet | undefined): w is OpenGate {
 const idle = async (): Promise<void> => undefined;
 
 /**
- * The SQLite half of PurchaseRepo's hot path: relay_pay_begin's decision (store/migrations-0007.ts)
+ * The SQLite half of PurchaseRepo's hot path: relay_pay_begin's decision (store/migrations-0010.ts)
  * with exactly its semantics and answer, the outcome's update, the read by intent id.
  */
 export class SqlitePurchases {
@@ -91,7 +91,9 @@ export class SqlitePurchases {
     this.#device = db.prepare('select revoked_at, visit_id from devices where id = ?');
     this.#nonce = db.prepare('insert into nonces (device_id, nonce, seen_at) values (?, ?, ?) on conflict do nothing');
     this.#purchase = db.prepare('select * from purchases where intent_id = ?');
-    this.#binding = db.prepare('select id, state, wallet, account_ref, key_id, access_token_enc, visit_id from bindings where id = ? and owner = ?');
+    this.#binding = db.prepare(
+      'select id, state, wallet, account_ref, key_id, access_token_enc, access_token_hash, visit_id from bindings where id = ? and owner = ?',
+    );
     this.#accountSpent = db.prepare<unknown[], [number, number]>(spentSql('account_ref', counted)).raw();
     this.#ownerSpent = db.prepare<unknown[], [number, number]>(spentSql('owner', counted)).raw();
     this.#insert = db.prepare(insertSql(columns));
@@ -114,8 +116,8 @@ export class SqlitePurchases {
 
   /**
    * relay_pay_begin on SQLite: one BEGIN IMMEDIATE … COMMIT, synchronous. In order: the device
-   * is enrolled (else nothing is written); the nonce is recorded (its primary key refuses a
-   * replay); an existing purchase of the intent id is returned; the caller's binding is read;
+   * is enrolled (else nothing is written); the nonce is recorded unless null (its primary key
+   * refuses a replay); an existing purchase of the intent id is returned; the caller's binding is read;
    * then only when the gates pass, the windows are summed and, under the limits, the intent is
    * inserted. A refusal still commits the nonce. The caller awaits `free()` before and
    * `Store.durable()` after.
@@ -136,7 +138,7 @@ export class SqlitePurchases {
   #decide(p: PayBeginInput): PayBeginAnswer {
     const d = this.#device.get(p.device_id);
     if (!d || d.revoked_at !== null) return NOT_ENROLLED;
-    if (this.#nonce.run(p.device_id, p.nonce, p.seen_at).changes === 0) return REPLAYED;
+    if (p.nonce !== null && this.#nonce.run(p.device_id, p.nonce, p.seen_at).changes === 0) return REPLAYED;
     const existing = this.#purchase.get(p.intent_id);
     if (existing) return { outcome: 'EXISTING', purchase: existing };
     const binding = this.#binding.get(p.binding_id, p.owner);
@@ -188,6 +190,7 @@ export class SqlitePurchases {
       account_ref: binding.account_ref,
       currency: w.currency,
       amount_minor: amount,
+      access_token_hash: binding.access_token_hash,
     };
     // No unique race here: the intent id was read above under the write lock. (A clash on
     // payment_request_id, derived from the intent id, would throw and roll back.)

@@ -131,6 +131,12 @@ export interface PurchasesTable {
   cancel_attempts: number;
   unresolved_reported_at: number | null;
   touched_at: number;
+  /**
+   * The lookup hash of the access token the pay was sent with (bindings.access_token_hash when
+   * the pay began): a refusal INVALID_ACCESS_TOKEN marks that token dead, never a newer one
+   * (BindingRepo.markTokenDead). Null on rows written before migration 0010.
+   */
+  access_token_hash: string | null;
 }
 
 /** Received Antom notifications (verified), for audit; no secrets are stored. */

@@ -13,15 +13,27 @@ export interface Forgery {
   count?: number;
 }
 
+/** A call the man in the middle holds before passing it on (`AntomMitm.hold`). */
+export interface HeldCall {
+  /** Resolves with the request body once the call arrived (it is then held). */
+  arrived: Promise<string>;
+  /** Passes the call on to the sandbox now (before or after it arrived). */
+  release(): void;
+}
+
 /** A running man in the middle between the relay and the sandbox. */
 export interface AntomMitm {
   url: string;
   /** Forges the next answer(s) of an endpoint. */
   forge(f: Forgery): void;
+  /** Holds the next call of an endpoint path suffix (e.g. `/v1/payments/pay`) until released, then passes it on unchanged. */
+  hold(endpoint: string): HeldCall;
   /** How many answers were forged so far, per endpoint suffix. */
   forged: Map<string, number>;
   /** The path of every call the relay made, in the order they arrived (forged or passed). */
   calls: string[];
+  /** The request body of every call, in the same order as `calls`. */
+  bodies: string[];
   close(): Promise<void>;
 }
 
@@ -36,8 +48,10 @@ export const UNSIGNED_INVALID_SIGNATURE = { result: { resultStatus: 'F', resultC
  */
 export async function startAntomMitm(target: string): Promise<AntomMitm> {
   const rules: Forgery[] = [];
+  const holds: { endpoint: string; arrive(body: string): void; released: Promise<void> }[] = [];
   const forged = new Map<string, number>();
   const calls: string[] = [];
+  const bodies: string[] = [];
   const upstream = new URL(target);
   const pass = (path: string, headers: IncomingHttpHeaders, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> =>
     new Promise((resolve, reject) => {
@@ -57,8 +71,15 @@ export async function startAntomMitm(target: string): Promise<AntomMitm> {
       const path = req.url ?? '/';
       calls.push(path);
       const body = Buffer.concat(chunks);
+      bodies.push(body.toString('utf8'));
       const rule = rules.find((r) => path.endsWith(r.endpoint) && (r.count ?? 1) > 0);
+      const held = holds.findIndex((h) => path.endsWith(h.endpoint));
+      const hold = held >= 0 ? holds.splice(held, 1)[0] : undefined;
       void (async () => {
+        if (hold) {
+          hold.arrive(body.toString('utf8'));
+          await hold.released;
+        }
         if (rule) {
           rule.count = (rule.count ?? 1) - 1;
           forged.set(rule.endpoint, (forged.get(rule.endpoint) ?? 0) + 1);
@@ -83,8 +104,21 @@ export async function startAntomMitm(target: string): Promise<AntomMitm> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     forge: (f) => rules.push({ ...f }),
+    hold(endpoint) {
+      let arrive: (body: string) => void = () => undefined;
+      let release: () => void = () => undefined;
+      const arrived = new Promise<string>((r) => {
+        arrive = r;
+      });
+      const released = new Promise<void>((r) => {
+        release = r;
+      });
+      holds.push({ endpoint, arrive, released });
+      return { arrived, release };
+    },
     forged,
     calls,
+    bodies,
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));

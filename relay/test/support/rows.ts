@@ -36,6 +36,7 @@ export function purchaseRow(intentId: string, now: number): PurchaseRow {
     cancel_attempts: 0,
     unresolved_reported_at: null,
     touched_at: now,
+    access_token_hash: null,
   };
 }
 

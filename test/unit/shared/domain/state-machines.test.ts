@@ -7,6 +7,7 @@ import {
   type BindingState,
   bindingTransition,
   canPayWith,
+  canSendToken,
 } from '../../../../shared/domain/binding-state.ts';
 import {
   isPurchaseFinal,
@@ -119,6 +120,10 @@ describe('binding state machine', () => {
 
   it('allows payments only with a usable token', () => {
     expect(BINDING_STATES.filter(canPayWith)).toEqual(['ACTIVE', 'REFRESHING']);
+  });
+
+  it('sends the access token only while no refresh is rotating it', () => {
+    expect(BINDING_STATES.filter(canSendToken)).toEqual(['ACTIVE']);
   });
 });
 
