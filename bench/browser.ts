@@ -130,11 +130,21 @@ export async function browserFigures(): Promise<Row[]> {
     antomMs: number;
   }
   const served = (): Promise<Served[]> => stack.relay.call<Served[]>('samples');
-  /** The one request of `route` served since the last `served()`, or an error naming what was. */
-  const one = (all: Served[], route: string): Served => {
-    const hits = all.filter((x) => x.route === route);
-    if (hits.length !== 1) throw new Error(`expected one ${route}, the relay served ${JSON.stringify(all.map((x) => x.route))}`);
-    return hits[0] as Served;
+  /**
+   * The one request of `route` the relay served since the last `served()`. The relay records a
+   * request when its last byte is written ('finish'), which can come after the page has the
+   * answer: asked again until it is there (2 s at most), or an error naming what was served.
+   */
+  const one = async (route: string): Promise<Served> => {
+    const all: Served[] = [];
+    for (let i = 0; i < 100; i++) {
+      all.push(...(await served()));
+      const hits = all.filter((x) => x.route === route);
+      if (hits.length > 1) break;
+      if (hits.length === 1) return hits[0] as Served;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`expected one ${route}, the relay served ${JSON.stringify(all.map((x) => x.route))}`);
   };
   await stack.relay.call('record', { on: true });
   const browser: Browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
@@ -201,7 +211,7 @@ export async function browserFigures(): Promise<Row[]> {
         const c = await probe(page, 'p5c');
         const coldMs = c.painted - (c.click as number);
         // The binding request as the relay timed it: its consult call (antomMs) and the whole.
-        const started = one(await served(), 'POST /v1/bindings');
+        const started = await one('POST /v1/bindings');
 
         // #5 prefetched: the QR is already minted (main holds it); main routes the open window
         // to the overlay (a hash route, as app-runtime does) → QR painted.
@@ -250,7 +260,7 @@ export async function browserFigures(): Promise<Row[]> {
         const outcome = await page.getAttribute('[data-testid="result"]', 'data-result');
         if (outcome !== 'succeeded') throw new Error(`purchase result: ${outcome}`);
         // The pay request as the relay timed it, its Antom pay call (the sandbox) included.
-        const pay = one(await served(), 'POST /v1/purchases');
+        const pay = await one('POST /v1/purchases');
 
         if (!warm) {
           cold.push(coldMs);
