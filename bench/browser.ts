@@ -1,21 +1,28 @@
 import { CHROMIUM_ARGS } from '../test/support/chromium-args.ts';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { startStack } from '../relay/test/support/stack.ts';
+import { signPlayerAssertion } from '../relay/src/devices/player-assertion.ts';
+import { type TestDatabase, testConfig } from '../relay/test/support/env.ts';
 import { BRIDGE_COOKIE, type BridgeHost, startBridgeHost } from '../main/dev/bridge-host.ts';
 import { type ClientMain, startClientMain } from '../test/e2e/host/client-main.ts';
 import { FakeClock } from '../test/fakes/fake-clock.ts';
+import { CLIENT_ID, startBenchStack } from './stack.ts';
 import { summarise } from './stats.ts';
 import { goalRow, type Row, skippedRow } from './table.ts';
 
 /*
  * #4, #5, #6 and #8 (renderer heap) in Debian's Chromium (playwright-core, the flags of
  * playwright.config.ts) against the end-to-end host of test/e2e: the built renderer served by
- * main/dev/bridge-host.ts, main's real services (client-main.ts) behind it, and the
- * sandbox + a relay on SQLite (relay/test/support/stack.ts; zero payment delay). All of them
- * run in the bench process. Paint times are taken in the page: a MutationObserver sees the DOM
- * change, and performance.now() is read in the next requestAnimationFrame callback.
+ * main/dev/bridge-host.ts and main's real services (client-main.ts) behind it, in the bench
+ * process, as the client's main process; the sandbox and a relay on SQLite (zero payment delay,
+ * the e2e tests' relay settings) each in a child process of their own (bench/stack.ts), as in
+ * the product, where the relay and Antom are servers elsewhere: their CPU no longer runs on the
+ * client's event loop. Paint times are taken in the page: a MutationObserver sees the DOM
+ * change, and performance.now() is read in the next requestAnimationFrame callback. The relay
+ * child times each request itself (bench/servers.ts: 'request' event → last byte written, and
+ * its Antom calls within), which splits #5 cold and #6 into the servers' share and the client's.
  */
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
@@ -77,7 +84,7 @@ export async function browserFigures(): Promise<Row[]> {
     [
       ['4', 'wallet authorized → "bound" painted', 'p50 ≤ 150 ms, p99 ≤ 400 ms'],
       ['5', 'overlay opened → QR painted', 'prefetched ≤ 100 ms; cold ≤ 30 ms + consult'],
-      ['6', 'Buy clicked → "Paying…" painted; click → result', '≤ 50 ms; p50 ≤ 20 ms'],
+      ['6', 'Buy clicked → "Paying…" painted; click → result (in all, and beyond relay + sandbox)', '≤ 50 ms; p50 ≤ 20 ms'],
       ['8', 'renderer JS heap after 1,000 open/close cycles', 'growth ≤ 10 %'],
     ].map(([id, figure, goal]) => skippedRow(id as string, figure as string, why, goal as string, 'ms'));
   const executablePath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -85,26 +92,73 @@ export async function browserFigures(): Promise<Row[]> {
   if (!existsSync(executablePath)) return skip(`no Chromium at ${executablePath}`);
 
   console.log('browser rows (#4 #5 #6 #8 heap) …');
-  const stack = await startStack('sqlite');
-  // The relay's own timing of each Antom consult (to split #5 cold into consult + the rest).
-  const consults: number[] = [];
-  const observe = stack.relay.metrics.observe.bind(stack.relay.metrics);
-  stack.relay.metrics.observe = (name, labels, seconds) => {
-    if (name === 'relay_antom_call_duration_seconds' && labels['endpoint'] === 'consult') consults.push(seconds * 1000);
-    observe(name, labels, seconds);
+  // The relay of the e2e tests (relay/test/support: catalogue, limits, players, timings) with a
+  // studio key of this run, its sections taken from testConfig (their one owner); the
+  // connection settings (database, Antom, keys) are the bench stack's.
+  const studio = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const e2e = testConfig({
+    db: { databaseUrl: undefined, dataDir: '.' } as TestDatabase,
+    antomBaseUrl: 'http://127.0.0.1:1',
+    clientId: CLIENT_ID,
+    merchantPrivateKeyPem: '',
+    antomPublicKeyPem: '',
+    studioPublicKeyPem: studio.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
+  const { strictResponses, players, catalogue, payments, worker, events, limits } = e2e;
+  if (!players) throw new Error('testConfig gave no players section');
+  const stack = await startBenchStack({
+    engine: 'sqlite',
+    paymentDelayMs: 0,
+    devices: 0,
+    launchers: 1,
+    limits: 'default',
+    relayConfig: { strictResponses, players, catalogue, payments, worker, events, limits },
+  });
+  const launcher = stack.launchers[0];
+  if (!launcher) throw new Error('no launcher enrolled');
+  const assertion = (player: string): string =>
+    signPlayerAssertion(
+      studio.privateKey,
+      { iss: players.issuer, aud: players.audience, sub: player, ttlSeconds: 600, did: launcher.deviceId },
+      { alg: 'ES256' },
+    );
+  /** The relay's own timing of the requests it finished since the last call (bench/servers.ts). */
+  interface Served {
+    route: string;
+    status: number;
+    totalMs: number;
+    antomMs: number;
+  }
+  const served = (): Promise<Served[]> => stack.relay.call<Served[]>('samples');
+  /**
+   * The one request of `route` the relay served since the last `served()`. The relay records a
+   * request when its last byte is written ('finish'), which can come after the page has the
+   * answer: asked again until it is there (2 s at most), or an error naming what was served.
+   */
+  const one = async (route: string): Promise<Served> => {
+    const all: Served[] = [];
+    for (let i = 0; i < 100; i++) {
+      all.push(...(await served()));
+      const hits = all.filter((x) => x.route === route);
+      if (hits.length > 1) break;
+      if (hits.length === 1) return hits[0] as Served;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`expected one ${route}, the relay served ${JSON.stringify(all.map((x) => x.route))}`);
   };
+  await stack.relay.call('record', { on: true });
   const browser: Browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   let player = 0;
   /** A fresh player (own main, own binding) with a window of the app open at `hash`. */
   const openApp = async (hash: string): Promise<App> => {
     const id = `bench-player-${++player}`;
     const main = await startClientMain({
-      relayUrl: stack.relay.url,
-      device: { deviceId: stack.launcher.creds.deviceId, deviceSecret: stack.launcher.creds.deviceSecret, kind: 'launcher' },
-      playerAssertion: () => stack.assertion(id),
+      relayUrl: stack.relayUrl,
+      device: { ...launcher, kind: 'launcher' },
+      playerAssertion: () => assertion(id),
       locale: 'en',
       kioskClock: new FakeClock(),
-      now: () => stack.clock.now(),
+      now: () => Date.now(),
     });
     const host = await startBridgeHost(main, RENDERER_DIR);
     const context = await browser.newContext({ viewport: { width: 800, height: 600 }, locale: 'en' });
@@ -132,9 +186,14 @@ export async function browserFigures(): Promise<Row[]> {
   const bound: number[] = [];
   const cold: number[] = [];
   const coldLessConsult: number[] = [];
+  /** Cold minus the relay's whole binding request (its consult included). */
+  const coldLessRelay: number[] = [];
   const prefetched: number[] = [];
   const paying: number[] = [];
   const result: number[] = [];
+  /** Click → result minus the relay's whole pay request (the sandbox's pay call included). */
+  const resultLessServers: number[] = [];
+  const payServed: number[] = [];
   let heapRow: Row | undefined;
   try {
     for (let r = 0; r < RUNS + 1; r++) {
@@ -147,11 +206,12 @@ export async function browserFigures(): Promise<Row[]> {
 
         // #5 cold: click the wallet in the open overlay → QR painted (includes the consult).
         await page.evaluate(armProbe, { key: 'p5c', selector: '[data-testid="qr"]', clickSelector: 'button.wallet' });
-        const consultsBefore = consults.length;
+        await served();
         await wallet.click();
         const c = await probe(page, 'p5c');
         const coldMs = c.painted - (c.click as number);
-        const consultMs = consults.slice(consultsBefore).reduce((a, b) => a + b, 0);
+        // The binding request as the relay timed it: its consult call (antomMs) and the whole.
+        const started = await one('POST /v1/bindings');
 
         // #5 prefetched: the QR is already minted (main holds it); main routes the open window
         // to the overlay (a hash route, as app-runtime does) → QR painted.
@@ -180,7 +240,7 @@ export async function browserFigures(): Promise<Row[]> {
         if (approved.status >= 300) throw new Error(`authorize: ${approved.status}`);
         const b = await probe(page, 'p4');
         const paintedAt = await page.evaluate((t) => performance.timeOrigin + t, b.painted);
-        const state = (await stack.admin('GET', '/state')).body as { notifications: { kind: string; attempts: { at: number }[] }[] };
+        const state = (await stack.sandboxState()) as { notifications: { kind: string; attempts: { at: number }[] }[] };
         const sent = state.notifications.filter((n) => n.kind === 'notifyAuthorization').at(-1)?.attempts[0]?.at;
         if (sent === undefined) throw new Error('no notifyAuthorization sent');
 
@@ -193,19 +253,25 @@ export async function browserFigures(): Promise<Row[]> {
         await page.waitForFunction(() => document.querySelector('[data-testid="buy"]')?.getAttribute('aria-disabled') !== 'true');
         await page.evaluate(armProbe, { key: 'p6a', selector: '[data-testid="buy"] .spinner', clickSelector: '[data-testid="buy"]' });
         await page.evaluate(armProbe, { key: 'p6b', selector: '[data-testid="result"]:not([data-result="checking"])', clickSelector: '[data-testid="buy"]' });
+        await served();
         await buy.click();
         const pa = await probe(page, 'p6a');
         const pr = await probe(page, 'p6b');
         const outcome = await page.getAttribute('[data-testid="result"]', 'data-result');
         if (outcome !== 'succeeded') throw new Error(`purchase result: ${outcome}`);
+        // The pay request as the relay timed it, its Antom pay call (the sandbox) included.
+        const pay = await one('POST /v1/purchases');
 
         if (!warm) {
           cold.push(coldMs);
-          coldLessConsult.push(coldMs - consultMs);
+          coldLessConsult.push(coldMs - started.antomMs);
+          coldLessRelay.push(coldMs - started.totalMs);
           prefetched.push(p.painted - t0);
           bound.push(paintedAt - sent);
           paying.push(pa.painted - (pa.click as number));
           result.push(pr.painted - (pr.click as number));
+          resultLessServers.push(pr.painted - (pr.click as number) - pay.totalMs);
+          payServed.push(pay.totalMs);
         }
       } finally {
         await app.close();
@@ -282,6 +348,7 @@ export async function browserFigures(): Promise<Row[]> {
   const s5p = summarise(prefetched);
   const s6a = summarise(paying);
   const s6b = summarise(result);
+  const s6c = summarise(resultLessServers);
   const max = (xs: number[]) => Math.max(...xs);
   const rows: Row[] = [
     goalRow({
@@ -315,7 +382,7 @@ export async function browserFigures(): Promise<Row[]> {
       judged: s5cl.median,
       goal: '≤ 30 ms + consult',
       met: s5cl.median <= 30,
-      note: `cold minus the relay's consult call: median ${s5cl.median.toFixed(1)} ms (consult itself ${(s5c.median - s5cl.median).toFixed(1)} ms)`,
+      note: `cold minus the relay's consult call: median ${s5cl.median.toFixed(1)} ms (consult itself ${(s5c.median - s5cl.median).toFixed(1)} ms); minus the relay's whole binding request (consult included): median ${summarise(coldLessRelay).median.toFixed(1)} ms`,
     }),
     goalRow({
       id: '6',
@@ -336,7 +403,18 @@ export async function browserFigures(): Promise<Row[]> {
       limitName: 'goal p50',
       goal: 'p50 ≤ 20 ms',
       met: s6b.median <= 20,
-      note: 'relay pay + sandbox + main + bridge + paint, all on this host',
+      note: `in all: relay pay + sandbox (child processes) + main + bridge + paint; the relay's pay request itself (sandbox included) median ${summarise(payServed).median.toFixed(1)} ms`,
+    }),
+    goalRow({
+      id: '6',
+      figure: 'Buy clicked → result painted, beyond relay + sandbox (minus the pay request as the relay timed it)',
+      unit: 'ms',
+      summary: s6c,
+      limit: 20,
+      limitName: 'goal p50',
+      goal: 'p50 ≤ 20 ms',
+      met: s6c.median <= 20,
+      note: "click → bridge → main → relay request out, answer → main → bridge push → paint (the issue's row)",
     }),
   ];
   if (heapRow) rows.push(heapRow);

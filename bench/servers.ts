@@ -125,7 +125,8 @@ async function relayRole(): Promise<void> {
       } else if (m.cmd === 'enroll') {
         const codes: string[] = [];
         for (let i = 0; i < (m['count'] as number); i++) {
-          codes.push((await (relay as Relay).devices.createEnrollmentCode({ label: `bench ${i}`, kind: 'kiosk', lifetimeMs: 3_600_000 })).code);
+          const kind = m['kind'] === 'launcher' ? 'launcher' : 'kiosk';
+          codes.push((await (relay as Relay).devices.createEnrollmentCode({ label: `bench ${kind} ${i}`, kind, lifetimeMs: 3_600_000 })).code);
         }
         reply(m.id, codes);
       } else if (m.cmd === 'record') {

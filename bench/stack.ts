@@ -81,9 +81,7 @@ export interface Usage {
 export const cpuSeconds = (a: Usage, b: Usage): number => (b.cpu.user - a.cpu.user + b.cpu.system - a.cpu.system) / 1e6;
 
 /** A device the bench signs requests for. */
-export interface Device {
-  deviceId: string;
-  deviceSecret: string;
+export interface Device extends DeviceCredentials {
   bindingId: string;
 }
 
@@ -124,6 +122,19 @@ export interface StackOptions {
   events?: RelayConfigInput['events'];
   /** With `limits: 'bench'`: the relay's event-loop lag gate (`limits.maxEventLoopLagMs`), when not the relay's default. */
   maxEventLoopLagMs?: number;
+  /**
+   * Relay config sections set over the bench's own (the browser rows run the relay of the
+   * e2e tests: its catalogue, limits, players and timings); `admin` stays the bench's.
+   */
+  relayConfig?: Partial<RelayConfigInput>;
+  /** Launcher devices to enrol besides the kiosks (no binding: their players bind themselves). */
+  launchers?: number;
+}
+
+/** An enrolled device's credentials. */
+export interface DeviceCredentials {
+  deviceId: string;
+  deviceSecret: string;
 }
 
 /** sandbox child + relay child + enrolled devices with ACTIVE bindings, on one fresh database. */
@@ -138,6 +149,8 @@ export interface BenchStack {
   sandboxUrl: string;
   adminToken: string;
   devices: Device[];
+  /** The enrolled launchers (`StackOptions.launchers`). */
+  launchers: DeviceCredentials[];
   sandboxState(): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
@@ -216,6 +229,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
               ...NO_ENROLL_LIMIT,
             }
           : NO_ENROLL_LIMIT,
+      ...o.relayConfig,
       // The admin and operations listener on an ephemeral loopback port.
       admin: { port: 0 },
     };
@@ -233,16 +247,21 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       const topped = await admin('/accounts/balance', { loginId: accountOf(i), balance: { currency: 'HKD', value: '9000000000000' } });
       if (topped.status !== 200) throw new Error(`top-up ${accountOf(i)}: ${topped.status} ${JSON.stringify(topped.body)}`);
     }
-    const codes = await relay.call<string[]>('enroll', { count: o.devices });
-    const devices: Device[] = [];
-    for (const [i, code] of codes.entries()) {
+    const enroll = async (code: string): Promise<DeviceCredentials> => {
       const enrolled = await json(`${relayUrl}/v1/devices/enroll`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ code }),
       });
       if (enrolled.status !== 201) throw new Error(`enroll: ${enrolled.status} ${JSON.stringify(enrolled.body)}`);
-      const d: Device = { deviceId: enrolled.body['deviceId'] as string, deviceSecret: enrolled.body['deviceSecret'] as string, bindingId: '' };
+      return { deviceId: enrolled.body['deviceId'] as string, deviceSecret: enrolled.body['deviceSecret'] as string };
+    };
+    const launchers: DeviceCredentials[] = [];
+    for (const code of await relay.call<string[]>('enroll', { count: o.launchers ?? 0, kind: 'launcher' })) launchers.push(await enroll(code));
+    const codes = await relay.call<string[]>('enroll', { count: o.devices, kind: 'kiosk' });
+    const devices: Device[] = [];
+    for (const [i, code] of codes.entries()) {
+      const d: Device = { ...(await enroll(code)), bindingId: '' };
       const body = JSON.stringify({ wallet: 'ALIPAY_HK' });
       const started = await json(`${relayUrl}/v1/bindings`, { method: 'POST', headers: signed(d, 'POST', '/v1/bindings', body), body });
       if (started.status !== 201) throw new Error(`bind: ${started.status} ${JSON.stringify(started.body)}`);
@@ -273,6 +292,7 @@ export async function startBenchStack(o: StackOptions): Promise<BenchStack> {
       sandboxUrl: sbx.url,
       adminToken: sbx.adminToken,
       devices,
+      launchers,
       sandboxState: async () => (await admin('/state')).body,
       close: stopAll,
     };

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { active, calls, emit, everyLocale, expectKeyboardReach, openApp } from './fixtures/harness.ts';
+import { active, calls, emit, everyLocale, expectKeyboardReach, openApp, settings } from './fixtures/harness.ts';
 
 // Manage (linked wallet, unlink with confirmation) and the kiosk profile (attract screen,
 // "Still there?", reset that forgets the customer).
@@ -69,6 +69,26 @@ test('kiosk: attract screen, start, "Still there?", reset forgets the customer',
   // Nothing of the last customer is left: the picker, not their QR.
   await expect(page.getByRole('button', { name: 'DANA' })).toBeVisible();
   await expect(page.getByTestId('qr')).toHaveCount(0);
+});
+
+test('a settings change that keeps the language leaves <html lang> unwritten (no document restyle)', async ({ page }) => {
+  await openApp(page, { query: '?view=bind' });
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await page.evaluate(() => {
+    const w = window as unknown as { __langWrites: number };
+    w.__langWrites = 0;
+    new MutationObserver((records) => {
+      w.__langWrites += records.length;
+    }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+  });
+  const writes = () => page.evaluate(() => (window as unknown as { __langWrites: number }).__langWrites);
+
+  await emit(page, 'settingsChanged', { ...settings('en'), lastWallet: 'ALIPAY_HK' });
+  await emit(page, 'settingsChanged', settings('zh-HK'));
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-HK');
+
+  // MutationObserver records every write of the attribute, an unchanged value too.
+  expect(await writes()).toBe(1);
 });
 
 test('the language switch works by keyboard and is saved through the bridge', async ({ page }) => {
