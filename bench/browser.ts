@@ -66,6 +66,18 @@ function armProbe(args: { key: string; selector: string; clickSelector?: string 
   mo.observe(document.documentElement, { subtree: true, childList: true, attributes: true, characterData: true });
 }
 
+/**
+ * Waits until the page's main thread has been idle twice (requestIdleCallback, each bounded by
+ * 1 s): a player clicks a wallet or Buy after reading the view, not while a freshly loaded page
+ * is still starting up (80–210 ms of renderer CPU in the 300 ms after load were seen inside #5
+ * cold when the bench clicked at once). Cold still means cold: main holds no QR until the click.
+ */
+async function settle(page: Page): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => new Promise<void>((resolve) => requestIdleCallback(() => resolve(), { timeout: 1000 })));
+  }
+}
+
 async function probe(page: Page, key: string): Promise<{ click?: number; painted: number }> {
   await page.waitForFunction((k) => (window as unknown as Record<string, { painted?: number }>)[k]?.painted !== undefined, key, { timeout: 20_000 });
   return page.evaluate((k) => (window as unknown as Record<string, { click?: number; painted: number }>)[k] as { click?: number; painted: number }, key);
@@ -203,6 +215,8 @@ export async function browserFigures(): Promise<Row[]> {
       try {
         const wallet = page.getByRole('button', { name: 'AlipayHK', exact: true });
         await wallet.waitFor();
+        await settle(page);
+        if (main.binding.status().qr) throw new Error('#5 cold: main already holds a QR before the wallet click');
 
         // #5 cold: click the wallet in the open overlay → QR painted (includes the consult).
         await page.evaluate(armProbe, { key: 'p5c', selector: '[data-testid="qr"]', clickSelector: 'button.wallet' });
@@ -251,6 +265,7 @@ export async function browserFigures(): Promise<Row[]> {
         const buy = page.getByTestId('buy');
         await buy.waitFor();
         await page.waitForFunction(() => document.querySelector('[data-testid="buy"]')?.getAttribute('aria-disabled') !== 'true');
+        await settle(page);
         await page.evaluate(armProbe, { key: 'p6a', selector: '[data-testid="buy"] .spinner', clickSelector: '[data-testid="buy"]' });
         await page.evaluate(armProbe, { key: 'p6b', selector: '[data-testid="result"]:not([data-result="checking"])', clickSelector: '[data-testid="buy"]' });
         await served();
