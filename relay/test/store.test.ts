@@ -18,7 +18,7 @@ import { applyPayAnswer } from '../src/payments/pay-outcome.ts';
 import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
 import { isUniqueViolation, migrate, openStore, pgPoolSplit, type Store } from '../src/store/db.ts';
 import { migrationProvider } from '../src/store/migrations.ts';
-import { WITHOUT_ROWID } from '../src/store/migrations-0010.ts';
+import { WITHOUT_ROWID } from '../src/store/migrations-0011.ts';
 import type { Database } from '../src/store/schema.ts';
 import { createTestDatabase, engines, TEST_DATABASE_URL, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
@@ -193,9 +193,9 @@ describe('PostgreSQL connections: databasePoolSize caps them all, relaxed ones i
   );
 });
 
-describe('migration 0010: the text-keyed tables a pay inserts into are WITHOUT ROWID on SQLite', () => {
+describe('migration 0011: the text-keyed tables a pay inserts into are WITHOUT ROWID on SQLite', () => {
   it('stores each once (no index for its key), keeps its rows, its constraints and its seen_at index', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'relay-0010-'));
+    const dir = mkdtempSync(join(tmpdir(), 'relay-0011-'));
     const file = new SQLite(join(dir, 'relay.sqlite'));
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
     try {

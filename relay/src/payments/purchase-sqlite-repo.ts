@@ -57,8 +57,7 @@ function isOpen(w: PayBeginWallet | undefined): w is OpenGate {
 
 /**
  * The SQLite half of PurchaseRepo's hot path: relay_pay_begin's decision (store/migrations-0007.ts)
- * with exactly its semantics and answer, the outcome's update, the reads by intent id and by
- * Antom's paymentRequestId.
+ * with exactly its semantics and answer, the outcome's update, the read by intent id.
  */
 export class SqlitePurchases {
   readonly #store: Store;

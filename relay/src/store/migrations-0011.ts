@@ -8,7 +8,7 @@ interface Rebuild {
   indexes: string[];
 }
 
-/** The tables of migration 0010, each with the exact columns and constraints it had (migrations 0001, 0004). */
+/** The tables of migration 0011, each with the exact columns and constraints it had (migrations 0001, 0004). */
 export const WITHOUT_ROWID: readonly Rebuild[] = [
   {
     table: 'nonces',
@@ -44,10 +44,10 @@ export const withoutRowid: Migration = {
   async up(db: Kysely<unknown>) {
     if (db.getExecutor().adapter instanceof PostgresAdapter) return;
     for (const t of WITHOUT_ROWID) {
-      await sql.raw(`create table "${t.table}_0010" ${t.create} without rowid`).execute(db);
-      await sql.raw(`insert into "${t.table}_0010" (${t.columns}) select ${t.columns} from "${t.table}"`).execute(db);
+      await sql.raw(`create table "${t.table}_0011" ${t.create} without rowid`).execute(db);
+      await sql.raw(`insert into "${t.table}_0011" (${t.columns}) select ${t.columns} from "${t.table}"`).execute(db);
       await sql.raw(`drop table "${t.table}"`).execute(db);
-      await sql.raw(`alter table "${t.table}_0010" rename to "${t.table}"`).execute(db);
+      await sql.raw(`alter table "${t.table}_0011" rename to "${t.table}"`).execute(db);
       for (const index of t.indexes) await sql.raw(index).execute(db);
     }
   },
