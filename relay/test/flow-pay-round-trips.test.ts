@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestDevice } from './support/client.ts';
+import { notificationKey } from '../src/antom/notification-dedupe.ts';
 import { engines, uuid } from './support/env.ts';
 import { bind, type Stack, startStack } from './support/stack.ts';
 import { countRequestStatements, type StatementLog } from './support/statements.ts';
@@ -25,6 +26,27 @@ const SQLITE_PAY = [
   'insert into purchases (',
   'COMMIT',
   'update purchases set',
+];
+
+/**
+ * The statements of a payment notification for a purchase the pay answer already settled: the
+ * dedupe read, the purchase read (the handler's update when it adds to the row, outcome
+ * `applied`; none when `duplicate`), then the dedupe key and the audit
+ * row in one relaxed commit (antom/notification-repo.ts). SQLite: prepared statements, no Kysely;
+ * PostgreSQL: one statement for both rows.
+ */
+const SQLITE_NOTIFICATION = [
+  'select outcome from notification_dedupe where kind = ? and n',
+  'select * from purchases where payment_request_id = ?',
+  'BEGIN',
+  'insert into notification_dedupe (kind, notification_key, out',
+  'insert into notifications (id, kind, ref, outcome, received_',
+  'COMMIT',
+];
+const PG_NOTIFICATION = [
+  'select "outcome" from "notification_dedupe"',
+  'select * from "purchases" where "payment_request_id"',
+  'with "key" as (insert into "notification_dedupe"',
 ];
 
 for (const engine of engines()) {
@@ -86,6 +108,61 @@ for (const engine of engines()) {
       const row = await s.relay.store.db.selectFrom('purchases').selectAll().where('intent_id', '=', intent).executeTakeFirstOrThrow();
       expect(row).toMatchObject({ state: 'PROCESSING', lease_until: null });
       expect(row.next_check_at).toBeGreaterThan(row.created_at);
+    });
+
+    it('a payment notification after the pay answer: two reads and one commit for its records', async () => {
+      const audited = async () => (await s.relay.store.db.selectFrom('notifications').select('id').where('kind', '=', 'payment').execute()).length;
+      /** Sends the withheld notifications and waits until the relay has audited each. */
+      const release = async (): Promise<void> => {
+        const before = await audited();
+        const released = Number((await s.admin('POST', '/notifications/release')).body['released']);
+        for (let i = 0; i < 300 && (await audited()) < before + released; i++) await new Promise((r) => setTimeout(r, 10));
+      };
+      await release(); // the earlier tests' withheld ones
+      // Two: the U pay's notification, sent whenever its inquiry resolves it, may take one.
+      await s.admin('POST', '/notifications/faults', { mode: 'withhold', count: 2 });
+      const [device, bindingId] = pays[1] as [TestDevice, string];
+      const intent = uuid();
+      const res = await device.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intent });
+      expect(res.body['state']).toBe('SUCCEEDED');
+      const { payment_request_id } = await s.relay.store.db
+        .selectFrom('purchases')
+        .select('payment_request_id')
+        .where('intent_id', '=', intent)
+        .executeTakeFirstOrThrow();
+      const body = { notifyType: 'PAYMENT_RESULT', paymentRequestId: payment_request_id, result: { resultStatus: 'S', resultCode: 'SUCCESS' } };
+      // The key and the audit row are the notification's last statement(s), in one commit.
+      const keyOf = () =>
+        s.relay.store.db
+          .selectFrom('notification_dedupe')
+          .select('outcome')
+          .where('notification_key', '=', notificationKey('payment', body) as string)
+          .executeTakeFirst();
+      const counter = countRequestStatements('POST', '/antom/notify/payment');
+      let key: { outcome: string } | undefined;
+      try {
+        await s.admin('POST', '/notifications/release');
+        for (let i = 0; i < 300 && !key; i++) {
+          key = await keyOf();
+          if (!key) await new Promise((r) => setTimeout(r, 10));
+        }
+      } finally {
+        counter.stop();
+        await s.admin('DELETE', '/faults');
+      }
+      if (!key) throw new Error('the notification was not recorded within 3 s');
+      // The handler writes the purchase only when the notification adds to it (paid_at, payment_id): 'applied'.
+      const base = engine.name === 'postgres' ? PG_NOTIFICATION : SQLITE_NOTIFICATION;
+      const expectedNotification =
+        key.outcome === 'applied'
+          ? [...base.slice(0, 2), engine.name === 'postgres' ? 'update "purchases" set' : 'update purchases set', ...base.slice(2)]
+          : base;
+      expect(['applied', 'duplicate']).toContain(key.outcome);
+      // Another purchase's notification (the U pay's, sent once its inquiry resolved it) may land in the window too.
+      const logs = counter.logs.map((log) =>
+        log.statements.filter((st) => !st.startsWith('select pg_notify(')).map((st, i) => st.slice(0, expectedNotification[i]?.length)),
+      );
+      expect(logs, JSON.stringify(counter.logs)).toContainEqual(expectedNotification);
     });
 
     it('a successful pay and its notification write no line at info (issue 17: logging costs nothing per pay)', async () => {

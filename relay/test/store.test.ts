@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { offsetClock } from '../src/clock.ts';
 import { DeviceService } from '../src/devices/device-service.ts';
@@ -7,12 +11,15 @@ import { reencryptAll } from '../src/store/rotate-keys.ts';
 import { SecretBox } from '../src/store/secret-box.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
-import { sql } from 'kysely';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { BindingRepo } from '../src/bindings/binding-repo.ts';
 import { applyPayAnswer } from '../src/payments/pay-outcome.ts';
 import { PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
 import { isUniqueViolation, migrate, openStore, pgPoolSplit, type Store } from '../src/store/db.ts';
+import { migrationProvider } from '../src/store/migrations.ts';
+import { WITHOUT_ROWID } from '../src/store/migrations-0011.ts';
+import type { Database } from '../src/store/schema.ts';
 import { createTestDatabase, engines, TEST_DATABASE_URL, uuid } from './support/env.ts';
 import { purchaseRow as purchase, useStore } from './support/rows.ts';
 
@@ -184,4 +191,48 @@ describe('PostgreSQL connections: databasePoolSize caps them all, relaxed ones i
       }
     },
   );
+});
+
+describe('migration 0011: the text-keyed tables a pay inserts into are WITHOUT ROWID on SQLite', () => {
+  it('stores each once (no index for its key), keeps its rows, its constraints and its seen_at index', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-0011-'));
+    const file = new SQLite(join(dir, 'relay.sqlite'));
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      expect((await migrator.migrateTo('0009_worker_beats')).error).toBeUndefined();
+      await db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 1 }).execute();
+      await db.insertInto('notification_dedupe').values({ kind: 'payment', notification_key: 'k1', outcome: 'applied', received_at: 2 }).execute();
+      await db.insertInto('notifications').values({ id: 'a1', kind: 'payment', ref: null, outcome: 'applied', received_at: 3 }).execute();
+      const indexesOf = (table: string) =>
+        file.prepare("select name from sqlite_master where type = 'index' and tbl_name = ? order by name").pluck().all(table);
+      expect(indexesOf('nonces')).toEqual(['nonces_seen_at', 'sqlite_autoindex_nonces_1']);
+
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      for (const t of WITHOUT_ROWID) {
+        expect(String(file.prepare("select sql from sqlite_master where type = 'table' and name = ?").pluck().get(t.table))).toMatch(/without rowid$/u);
+      }
+      expect(indexesOf('nonces')).toEqual(['nonces_seen_at']);
+      expect(indexesOf('notification_dedupe')).toEqual([]);
+      expect(indexesOf('notifications')).toEqual([]);
+      expect(await db.selectFrom('nonces').selectAll().execute()).toEqual([{ device_id: 'd1', nonce: 'n1', seen_at: 1 }]);
+      expect(await db.selectFrom('notification_dedupe').selectAll().execute()).toEqual([
+        { kind: 'payment', notification_key: 'k1', outcome: 'applied', received_at: 2 },
+      ]);
+      expect(await db.selectFrom('notifications').selectAll().execute()).toEqual([
+        { id: 'a1', kind: 'payment', ref: null, outcome: 'applied', received_at: 3 },
+      ]);
+      // The keys still refuse a second row: a replayed nonce, a second audit id.
+      await expect(db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 4 }).execute()).rejects.toSatisfy(isUniqueViolation);
+      await expect(db.insertInto('notifications').values({ id: 'a1', kind: 'payment', ref: null, outcome: 'x', received_at: 5 }).execute()).rejects.toSatisfy(
+        isUniqueViolation,
+      );
+      // The nonce purge reads by seen_at through its index.
+      const plan = file.prepare('explain query plan delete from nonces where seen_at < ?').all(10) as { detail: string }[];
+      expect(plan.map((p) => p.detail).join(' ')).toContain('nonces_seen_at');
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

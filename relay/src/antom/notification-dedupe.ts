@@ -1,4 +1,5 @@
 import type { NotificationOutcome } from '../bindings/authorization-notifications.ts';
+import type { NotificationDedupeTable } from '../store/schema.ts';
 import { lookupHash } from '../store/secret-box.ts';
 import type { NotificationRepo } from './notification-repo.ts';
 
@@ -41,10 +42,11 @@ const FINAL: ReadonlySet<NotificationOutcome> = new Set(['applied', 'duplicate',
 
 /**
  * Deduplication of Antom notifications in the store, so it holds across relay processes and
- * restarts. A key is recorded only after the handler committed (`remember`), never before: a
- * crash in between leaves no key and Antom's retry is handled again, which the handlers allow
- * (every one is idempotent). 'unknown' and 'ignored' are not recorded, so a notification that
- * overtook its own purchase or refund row is handled when Antom re-sends it.
+ * restarts. A key is recorded only after the handler committed (`keyRow`, written with the
+ * delivery's audit row by NotificationRepo.record), never before: a crash in between leaves no
+ * key and Antom's retry is handled again, which the handlers allow (every one is idempotent).
+ * 'unknown' and 'ignored' are not recorded, so a notification that overtook its own purchase or
+ * refund row is handled when Antom re-sends it.
  */
 export class NotificationDedupe {
   constructor(private readonly records: NotificationRepo) {}
@@ -54,9 +56,14 @@ export class NotificationDedupe {
     return this.records.hasKey(kind, key);
   }
 
-  /** Records a handled notification; a concurrent copy's row wins silently. */
+  /** The row that records a handled notification, or undefined when its outcome is not final (not recorded). */
+  keyRow(kind: NotificationKind, key: string, outcome: NotificationOutcome, now: number): NotificationDedupeTable | undefined {
+    return FINAL.has(outcome) ? { kind, notification_key: key, outcome, received_at: now } : undefined;
+  }
+
+  /** Records a handled notification on its own (no audit row); a concurrent copy's row wins silently. */
   async remember(kind: NotificationKind, key: string, outcome: NotificationOutcome, now: number): Promise<void> {
-    if (!FINAL.has(outcome)) return;
-    await this.records.addKey({ kind, notification_key: key, outcome, received_at: now });
+    const row = this.keyRow(kind, key, outcome, now);
+    if (row) await this.records.record(row, undefined);
   }
 }

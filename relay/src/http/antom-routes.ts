@@ -8,6 +8,7 @@ import type { AuthorizationNotifications, NotificationOutcome } from '../binding
 import type { PaymentNotifications } from '../payments/payment-notifications.ts';
 import type { RefundNotifications } from '../refunds/refund-notifications.ts';
 import type { Store } from '../store/db.ts';
+import type { NotificationDedupeTable } from '../store/schema.ts';
 import type { Clock } from '../clock.ts';
 
 /** The notification paths, relative to the relay's public URL. */
@@ -70,13 +71,15 @@ export function registerAntomRoutes(app: FastifyInstance, deps: AntomRouteDeps):
       const body = req.body as Record<string, unknown>;
       const key = notificationKey(kind, body);
       let outcome: NotificationOutcome;
+      let keyRow: NotificationDedupeTable | undefined;
       if (key !== undefined && (await dedupe.seen(kind, key))) outcome = 'duplicate';
       else {
         outcome = await handle(body);
-        if (key !== undefined) await dedupe.remember(kind, key, outcome, deps.clock.now());
+        if (key !== undefined) keyRow = dedupe.keyRow(kind, key, outcome, deps.clock.now());
       }
-      // The audit row is not money state (the handler committed that, fully): Store.relaxed.
-      await records.audit({ id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() });
+      // The key (after the handler committed) and the audit row are not money state (the handler
+      // committed that, fully): one relaxed commit for both (NotificationRepo.record).
+      await records.record(keyRow, { id: randomUUID(), kind, ref: null, outcome, received_at: deps.clock.now() });
       // Routine outcomes (applied, duplicate: one per pay) at debug, so logging at info costs
       // nothing per successful pay (issue 17); the audit row above keeps every outcome.
       req.log[outcome === 'applied' || outcome === 'duplicate' ? 'debug' : 'info']({ kind, outcome }, 'antom notification');

@@ -274,7 +274,12 @@ export class PurchaseRepo {
   }
 
   /** Reads one purchase by Antom's paymentRequestId (notifications). */
-  byPaymentRequest(paymentRequestId: string): Promise<PurchaseRow | undefined> {
+  async byPaymentRequest(paymentRequestId: string): Promise<PurchaseRow | undefined> {
+    const lite = this.#lite;
+    if (lite) {
+      if (lite.busy) await lite.free();
+      return lite.byPaymentRequest(paymentRequestId);
+    }
     return purchaseByPaymentRequest.first(this.store.db, this.store.dialect, { payment_request_id: paymentRequestId });
   }
 

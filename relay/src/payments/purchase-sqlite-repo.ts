@@ -1,5 +1,5 @@
 import type SQLite from 'better-sqlite3';
-import type { Store } from '../store/db.ts';
+import { type Store, sqliteFree } from '../store/db.ts';
 import type { PayBeginAnswer, PayBeginBinding, PayBeginInput, PayBeginWallet, PurchaseRow } from './purchase-repo.ts';
 
 /*
@@ -55,9 +55,6 @@ function isOpen(w: PayBeginWallet | undefined): w is OpenGate {
   );
 }
 
-/** A function for `Kysely.connection().execute` that only waits for the connection. */
-const idle = async (): Promise<void> => undefined;
-
 /**
  * The SQLite half of PurchaseRepo's hot path: relay_pay_begin's decision (store/migrations-0010.ts)
  * with exactly its semantics and answer, the outcome's update, the read by intent id.
@@ -73,6 +70,7 @@ export class SqlitePurchases {
   readonly #device: SQLite.Statement<[string], DeviceFacts>;
   readonly #nonce: SQLite.Statement<[string, string, number]>;
   readonly #purchase: SQLite.Statement<[string], PurchaseRow>;
+  readonly #byPaymentRequest: SQLite.Statement<[string], PurchaseRow>;
   readonly #binding: SQLite.Statement<[string, string], PayBeginBinding>;
   readonly #accountSpent: SQLite.Statement<unknown[], [number, number]>;
   readonly #ownerSpent: SQLite.Statement<unknown[], [number, number]>;
@@ -91,6 +89,7 @@ export class SqlitePurchases {
     this.#device = db.prepare('select revoked_at, visit_id from devices where id = ?');
     this.#nonce = db.prepare('insert into nonces (device_id, nonce, seen_at) values (?, ?, ?) on conflict do nothing');
     this.#purchase = db.prepare('select * from purchases where intent_id = ?');
+    this.#byPaymentRequest = db.prepare('select * from purchases where payment_request_id = ?');
     this.#binding = db.prepare(
       'select id, state, wallet, account_ref, key_id, access_token_enc, access_token_hash, visit_id from bindings where id = ? and owner = ?',
     );
@@ -100,18 +99,17 @@ export class SqlitePurchases {
   }
 
   /**
-   * True while a Kysely transaction is open on the connection. Kysely's SQLite driver keeps its
-   * transaction's connection across awaits: a statement run meanwhile would join that
-   * transaction (and share its rollback), a BEGIN would fail. Every caller of the synchronous
-   * methods below awaits `free()` while this is true, then runs them without awaiting in between.
+   * True while a Kysely transaction is open on the connection: every caller of the synchronous
+   * methods below awaits `free()` while this is true, then runs them without awaiting in
+   * between (sqliteFree says why).
    */
   get busy(): boolean {
     return this.#db.inTransaction;
   }
 
-  /** Resolves once no Kysely transaction is open (it waits for Kysely's connection in turn). */
-  async free(): Promise<void> {
-    while (this.#db.inTransaction) await this.#store.db.connection().execute(idle);
+  /** Resolves once no Kysely transaction is open (sqliteFree). */
+  free(): Promise<void> {
+    return sqliteFree(this.#store);
   }
 
   /**
@@ -206,6 +204,11 @@ export class SqlitePurchases {
   /** One purchase by intent id (synchronous). */
   get(intentId: string): PurchaseRow | undefined {
     return this.#purchase.get(intentId);
+  }
+
+  /** One purchase by Antom's paymentRequestId (synchronous; notifications). */
+  byPaymentRequest(paymentRequestId: string): PurchaseRow | undefined {
+    return this.#byPaymentRequest.get(paymentRequestId);
   }
 
   /**

@@ -235,6 +235,20 @@ export async function pingStore(store: Store): Promise<void> {
   await sql`select 1`.execute(store.db);
 }
 
+/** A function for `Kysely.connection().execute` that only waits for the connection. */
+const idle = async (): Promise<void> => undefined;
+
+/**
+ * SQLite: resolves once no Kysely transaction is open on the connection (`Store.sqlite`). Kysely's
+ * SQLite driver keeps its transaction's connection across awaits: a statement run on `sqlite`
+ * meanwhile would join that transaction (and share its rollback), a BEGIN would fail. Code that
+ * runs prepared statements on `sqlite` awaits this while `sqlite.inTransaction` is true, then
+ * runs them without awaiting in between. Resolves at once on PostgreSQL.
+ */
+export async function sqliteFree(store: Store): Promise<void> {
+  while (store.sqlite?.inTransaction) await store.db.connection().execute(idle);
+}
+
 /** True when the error is a unique or primary key violation, on either engine. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; message?: string };

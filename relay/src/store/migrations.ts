@@ -8,6 +8,7 @@ import { payBeginFunction } from './migrations-0007.ts';
 import { payBeginManyFunction } from './migrations-0008.ts';
 import { workerBeats } from './migrations-0009.ts';
 import { tokenUseExclusion } from './migrations-0010.ts';
+import { withoutRowid } from './migrations-0011.ts';
 
 /* Migrations take Kysely<unknown>: they must not depend on today's schema types. */
 
@@ -167,6 +168,7 @@ export const migrations: Record<string, Migration> = {
   '0008_pay_begin_many_function': payBeginManyFunction,
   '0009_worker_beats': workerBeats,
   '0010_token_use_exclusion': tokenUseExclusion,
+  '0011_without_rowid': withoutRowid,
 };
 
 /** A provider serving the migrations above (no files on disk to find at run time). */
