@@ -228,7 +228,7 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const acceptQueue: (AcceptQueue | undefined)[] = [];
     // One uncounted run first, as #1 has its warm-up: the stack is a fresh process. Then the
     // pause that refills the buckets. Each run's refusal p99 is printed: the first counted run
-    // is still the slowest of five (docs/benchmarks.md); the lines show what the median leaves out.
+    // was often the slowest of five (docs/benchmarks.md); the lines show what the median leaves out.
     await paced({ url: stack.relayUrl, devices: stack.devices, rate: offered, seconds: QUICK ? 1 : 2, maxSockets: 512 });
     await new Promise((x) => setTimeout(x, QUICK ? 500 : 1500));
     for (let r = 0; r < RUNS; r++) {
