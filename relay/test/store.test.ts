@@ -235,4 +235,30 @@ describe('migration 0011: the text-keyed tables a pay inserts into are WITHOUT R
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is one transaction: a rebuild that fails leaves every table as it was, and the next start migrates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'relay-0011-'));
+    const file = new SQLite(join(dir, 'relay.sqlite'));
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: file }) });
+    try {
+      const migrator = new Migrator({ db, provider: migrationProvider });
+      expect((await migrator.migrateTo('0009_worker_beats')).error).toBeUndefined();
+      await db.insertInto('nonces').values({ device_id: 'd1', nonce: 'n1', seen_at: 1 }).execute();
+      // A table in the way of the second rebuild: the migration fails after the first table's.
+      file.exec('create table "notification_dedupe_0011" (x integer)');
+      expect((await migrator.migrateToLatest()).error).toBeDefined();
+      const definition = (table: string) => String(file.prepare("select sql from sqlite_master where type = 'table' and name = ?").pluck().get(table));
+      expect(definition('nonces')).not.toMatch(/without rowid/u);
+      expect(file.prepare("select count(*) from sqlite_master where name = 'nonces_0011'").pluck().get()).toBe(0);
+      expect(await db.selectFrom('nonces').selectAll().execute()).toEqual([{ device_id: 'd1', nonce: 'n1', seen_at: 1 }]);
+
+      file.exec('drop table "notification_dedupe_0011"');
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      for (const t of WITHOUT_ROWID) expect(definition(t.table)).toMatch(/without rowid$/u);
+      expect(await db.selectFrom('nonces').selectAll().execute()).toEqual([{ device_id: 'd1', nonce: 'n1', seen_at: 1 }]);
+    } finally {
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -43,12 +43,17 @@ export const WITHOUT_ROWID: readonly Rebuild[] = [
 export const withoutRowid: Migration = {
   async up(db: Kysely<unknown>) {
     if (db.getExecutor().adapter instanceof PostgresAdapter) return;
-    for (const t of WITHOUT_ROWID) {
-      await sql.raw(`create table "${t.table}_0011" ${t.create} without rowid`).execute(db);
-      await sql.raw(`insert into "${t.table}_0011" (${t.columns}) select ${t.columns} from "${t.table}"`).execute(db);
-      await sql.raw(`drop table "${t.table}"`).execute(db);
-      await sql.raw(`alter table "${t.table}_0011" rename to "${t.table}"`).execute(db);
-      for (const index of t.indexes) await sql.raw(index).execute(db);
-    }
+    // One transaction (Kysely's migrator opens none on SQLite, whose DDL is transactional): a
+    // crash or error between a drop and its rename would otherwise leave a table missing and the
+    // next start's migration failing on the leftover copy.
+    await db.transaction().execute(async (trx) => {
+      for (const t of WITHOUT_ROWID) {
+        await sql.raw(`create table "${t.table}_0011" ${t.create} without rowid`).execute(trx);
+        await sql.raw(`insert into "${t.table}_0011" (${t.columns}) select ${t.columns} from "${t.table}"`).execute(trx);
+        await sql.raw(`drop table "${t.table}"`).execute(trx);
+        await sql.raw(`alter table "${t.table}_0011" rename to "${t.table}"`).execute(trx);
+        for (const index of t.indexes) await sql.raw(index).execute(trx);
+      }
+    });
   },
 };
