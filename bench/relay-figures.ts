@@ -240,7 +240,9 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
       const samples = await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number }[]>('samples');
       const rejected = [...(res.latencyByStatus[429] ?? []), ...(res.latencyByStatus[503] ?? [])];
       if (rejected.length) rejectP99.push(percentile(rejected, 99));
-      console.log(`  #3 ${tag} run ${r + 1}: refusals client p99 ${rejected.length ? percentile(rejected, 99).toFixed(1) : '–'} ms, statuses ${JSON.stringify(res.byStatus)}`);
+      console.log(
+        `  #3 ${tag} run ${r + 1}: refusals client p99 ${rejected.length ? percentile(rejected, 99).toFixed(1) : '–'} ms, statuses ${JSON.stringify(res.byStatus)}`,
+      );
       const acc = res.latencyByStatus[200] ?? [];
       if (acc.length) acceptedP99.push(percentile(acc, 99));
       const srv = samples.filter((x) => x.status === 200 && x.route === 'POST /v1/purchases').map((x) => x.totalMs - x.antomMs);

@@ -7,7 +7,7 @@ import { bind, type Stack, startStack, waitFor } from './support/stack.ts';
 
 /*
  * A pay and the relay's own token refresh on one binding (the refresh rotates both tokens and
- * the old access token stops working, ../shared/antom API "applyToken REFRESH_TOKEN"): a pay
+ * the old access token stops working: Antom's applyToken with REFRESH_TOKEN): a pay
  * must never be sent with a token a refresh is rotating. A man in the middle holds the pay (or
  * the refresh) at the moment the race would happen; the refresh is made due by setting the
  * binding's next action to now, as markTokenDead does.

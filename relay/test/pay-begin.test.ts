@@ -5,7 +5,8 @@ import { offsetClock } from '../src/clock.ts';
 import { EventHub } from '../src/events.ts';
 import { createLogger } from '../src/logger.ts';
 import { COUNTED, insertPurchase, lockId, type PayBeginInput, type PayBeginWallet, PurchaseRepo, type PurchaseRow } from '../src/payments/purchase-repo.ts';
-import { payInFlight, tokenLockKey } from '../src/payments/token-use.ts';
+import { tokenInUse } from '../src/payments/purchase-repo.ts';
+import { tokenLockKey } from '../src/payments/token-use.ts';
 import type { Store } from '../src/store/db.ts';
 import type { BindingsTable } from '../src/store/schema.ts';
 import { engines, uuid } from './support/env.ts';
@@ -333,7 +334,7 @@ for (const engine of engines()) {
         const p = input({ owner: 'player:refresh', bindingId: 'b-refresh', wallet: gate({ max_day: null }) });
         let begun: Promise<unknown> | undefined;
         await store.db.transaction().execute(async (trx) => {
-          expect(await payInFlight(trx, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now)).toBe(false);
+          expect(await tokenInUse(trx, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now)).toBe(false);
           begun = repo.begin(p);
           await lockWaiter();
           await trx.updateTable('bindings').set({ state: 'REFRESHING' }).where('id', '=', 'b-refresh').execute();
@@ -356,7 +357,7 @@ for (const engine of engines()) {
           binding_id: 'b-refresh',
           lease_until: now + 30_000,
         });
-        checked = store.db.transaction().execute((check) => payInFlight(check, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now));
+        checked = store.db.transaction().execute((check) => tokenInUse(check, store.dialect, { id: 'b-refresh', owner: 'player:refresh' }, now));
         await lockWaiter();
       });
       expect(await checked).toBe(true);
@@ -364,7 +365,7 @@ for (const engine of engines()) {
 
     it('a pay in flight is a SUBMITTED purchase of the binding whose lease has not run out', async () => {
       const owner = 'player:leases';
-      const inFlight = () => store.db.transaction().execute((trx) => payInFlight(trx, store.dialect, { id: 'b-leases', owner }, now));
+      const inFlight = () => store.db.transaction().execute((trx) => tokenInUse(trx, store.dialect, { id: 'b-leases', owner }, now));
       const row = (patch: Partial<PurchaseRow>): PurchaseRow => ({ ...purchaseRow(uuid(), now), owner, binding_id: 'b-leases', ...patch });
       await insertPurchase.execute(store.db, store.dialect, row({ lease_until: now - 1 }));
       await insertPurchase.execute(store.db, store.dialect, row({ lease_until: null }));

@@ -4,7 +4,8 @@ import type { AntomClient } from '../antom/client.ts';
 import { outcomeCode } from '../antom/endpoints.ts';
 import { AUTH_CODE_WINDOW_MS, type TokenGrant } from '../antom/messages.ts';
 import type { RelayConfig } from '../config.ts';
-import { PAY_IN_FLIGHT_RETRY_MS, payInFlight } from '../payments/token-use.ts';
+import { tokenInUse } from '../payments/purchase-repo.ts';
+import { PAY_IN_FLIGHT_RETRY_MS } from '../payments/token-use.ts';
 import { sealContext } from '../store/seal-context.ts';
 import { lookupHash, type SecretBox } from '../store/secret-box.ts';
 import { BINDING_LEASE_MS, type BindingRepo, type BindingRow, maskAccount } from './binding-repo.ts';
@@ -147,7 +148,7 @@ export class BindingWorker {
    */
   async #startRefresh(row: BindingRow, now: number): Promise<'started' | 'pay-in-flight' | 'refused'> {
     const res = await this.repo.transaction(async (trx) => {
-      if (await payInFlight(trx, this.repo.store.dialect, row, now)) return 'pay-in-flight' as const;
+      if (await tokenInUse(trx, this.repo.store.dialect, row, now)) return 'pay-in-flight' as const;
       if (row.state !== 'ACTIVE') return undefined;
       return (await this.repo.applyIn(trx, row.id, 'REFRESH_STARTED')) ?? ('refused' as const);
     });

@@ -10,7 +10,7 @@ import {
 } from '@scan-to-bind/shared/domain';
 import { createHash } from 'node:crypto';
 import type { RelayPurchase } from '@scan-to-bind/shared/relay-api';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { EventHub } from '../events.ts';
@@ -20,6 +20,7 @@ import { Prepared } from '../store/prepared.ts';
 import { DEFAULT_PAY_BATCH_MAX, DEFAULT_PAY_IN_FLIGHT, PayBeginBatcher } from './pay-batch-repo.ts';
 import type { BindingsTable, Database, PurchasesTable } from '../store/schema.ts';
 import { SqlitePurchases } from './purchase-sqlite-repo.ts';
+import { tokenLockKey } from './token-use.ts';
 
 /** A purchase row. */
 export type PurchaseRow = PurchasesTable;
@@ -200,6 +201,29 @@ export type SpentReader = (column: 'owner' | 'account_ref', value: string, curre
  */
 export function lockId(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * In a refresh's transaction, before REFRESH_STARTED: true while a pay of the binding may still
+ * be sending the current access token. That is a purchase SUBMITTED whose lease has not run out:
+ * the pay holds it from its intent insert to its answer (SUCCEEDED/FAILED end it, PROCESSING
+ * releases it), and a pay whose process died stops holding it once the lease expires (the
+ * payment worker then inquires; it never pays again). On PostgreSQL it first takes the
+ * binding's token lock exclusively, held until the commit (the rule: payments/token-use.ts).
+ */
+export async function tokenInUse(trx: Transaction<Database>, dialect: Dialect, binding: { id: string; owner: string }, now: number): Promise<boolean> {
+  if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${lockId(tokenLockKey(binding.id))}::bigint)`.execute(trx);
+  // By owner first: the purchases_owner index finds the player's few rows (no index on binding_id).
+  const inFlight = await trx
+    .selectFrom('purchases')
+    .select('intent_id')
+    .where('owner', '=', binding.owner)
+    .where('binding_id', '=', binding.id)
+    .where('state', '=', 'SUBMITTED')
+    .where('lease_until', '>', now)
+    .limit(1)
+    .executeTakeFirst();
+  return inFlight !== undefined;
 }
 
 /**
