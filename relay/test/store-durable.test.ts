@@ -37,6 +37,10 @@ describe('SQLite commits wait for the WAL barrier (group commit)', () => {
     gate = flushGate();
     store = await openStore({ dataDir: dir, walSync: gate.sync });
     await sql`create table t (id integer primary key)`.execute(store.db);
+    // Migrations commit many times in one holding of the connection and await only the last
+    // flush (it covers the others), so an earlier one may still run, or not yet have opened the
+    // WAL, when openStore returns: wait for rest, so each test counts only its own flushes.
+    await until(() => store.flushes?.inFlight === 0, "the store's flushes at rest");
   });
   afterEach(async () => {
     gate.release();

@@ -57,6 +57,7 @@ describe('WalBarrier', () => {
     await new Promise((r) => setImmediate(r));
     expect(calls).toHaveLength(2);
     expect([first.state, second.state]).toEqual(['pending', 'pending']);
+    expect(barrier.stats.inFlight).toBe(2);
 
     calls[1]?.finish();
     await until(() => second.state === 'resolved', 'the second request');
@@ -64,14 +65,37 @@ describe('WalBarrier', () => {
     expect(first.state).toBe('pending');
     expect(later.every((w) => w.state === 'pending')).toBe(true);
 
+    expect(barrier.stats.inFlight).toBe(2);
     calls[0]?.finish();
     await until(() => first.state === 'resolved', 'the first request');
+    expect(barrier.stats.inFlight).toBe(1);
     await new Promise((r) => setImmediate(r));
     expect(later.every((w) => w.state === 'pending')).toBe(true);
     expect(calls).toHaveLength(3);
     calls[2]?.finish();
     await until(() => later.every((w) => w.state === 'resolved'), 'the later requests');
-    expect(barrier.stats).toEqual({ requests: 21, syncs: 3 });
+    expect(barrier.stats).toEqual({ requests: 21, syncs: 3, inFlight: 0 });
+    await barrier.close();
+  });
+
+  it('counts a flush in flight from its start, before the WAL is even open, to its end', async () => {
+    let opened = false;
+    let finish!: () => void;
+    const barrier = new WalBarrier(wal, () => {
+      opened = true;
+      return new Promise<void>((r) => {
+        finish = r;
+      });
+    });
+    // A first flush opens the WAL and flushes its directory before it flushes the file: in
+    // flight from the request on, not from the flush's own call.
+    const req = barrier.request();
+    expect(opened).toBe(false);
+    expect(barrier.stats.inFlight).toBe(1);
+    await until(() => opened, 'the flush of the file');
+    finish();
+    await req;
+    expect(barrier.stats.inFlight).toBe(0);
     await barrier.close();
   });
 

@@ -25,6 +25,12 @@ export class StoreBrokenError extends Error {
 export interface BarrierStats {
   requests: number;
   syncs: number;
+  /**
+   * Flushes started and not yet ended, from opening the WAL to the flush's end (0 to 2). A
+   * holder that committed twice awaits only its last commit's flush, which covers the first,
+   * so a flush may still run after every caller was answered: 0 here means the barrier is at rest.
+   */
+  inFlight: number;
 }
 
 interface Waiters {
@@ -125,7 +131,7 @@ export class WalBarrier {
   #next: Waiters | undefined;
   #broken: StoreBrokenError | undefined;
   #closed = false;
-  readonly stats: BarrierStats = { requests: 0, syncs: 0 };
+  readonly stats: BarrierStats = { requests: 0, syncs: 0, inFlight: 0 };
   /** Called after each good flush with the requests so far (the checkpointer counts commits with it). */
   onFlushed: ((requests: number) => void) | undefined;
 
@@ -173,6 +179,7 @@ export class WalBarrier {
   #flush(slot: Slot, batch: Waiters): void {
     slot.busy = true;
     this.stats.syncs++;
+    this.stats.inFlight++;
     const settled: Promise<void> = this.#flushOnce(slot).then(
       () => {
         // A flush that ended after another failed may have been told of no error that concerns it.
@@ -196,6 +203,7 @@ export class WalBarrier {
    */
   #ended(slot: Slot, settled: Promise<void>, failed?: Waiters): void {
     slot.busy = false;
+    this.stats.inFlight--;
     this.#inFlight.delete(settled);
     const next = this.#next;
     this.#next = undefined;
