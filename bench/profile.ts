@@ -3,9 +3,10 @@ import { load } from './load.ts';
 import { cpuSeconds, startBenchStack, type Usage } from './stack.ts';
 
 /**
- * `npm run bench:profile [sqlite|postgres] [seconds]`: the bench stack of #1 under pay load, with a
- * CPU profile of the relay child. Prints the relay CPU per pay and the top self-time by package
- * and by function; writes the raw profile to test-results/relay.cpuprofile (open it in Chrome's
+ * `npm run bench:profile [sqlite|postgres] [seconds] [relay|sandbox]`: the bench stack of #1 under
+ * pay load, with a CPU profile of the relay child (or of the sandbox child, which shares the
+ * machine's cores with it). Prints that child's CPU per pay and the top self-time by package and
+ * by function; writes the raw profile to test-results/<child>.cpuprofile (open it in Chrome's
  * DevTools). A diagnostic for making the relay faster, not a figure of the table.
  */
 interface Node {
@@ -21,6 +22,8 @@ interface Profile {
 
 const engine = (process.argv[2] ?? 'sqlite') as 'sqlite' | 'postgres';
 const seconds = Number(process.argv[3] ?? 5);
+const who = process.argv[4] ?? 'relay';
+if (who !== 'relay' && who !== 'sandbox') throw new Error('the child to profile is relay or sandbox');
 if (engine === 'postgres' && !process.env['BENCH_DATABASE_URL']) throw new Error('BENCH_DATABASE_URL is needed for postgres');
 
 /** Groups a script URL: a package name, the relay/sandbox/shared source tree, or node internals. */
@@ -39,18 +42,18 @@ function bucket(url: string, fn: string): string {
 const stack = await startBenchStack({ engine, paymentDelayMs: 20, devices: 8, limits: 'bench' });
 try {
   await load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 32, duration: 2 });
-  const before = await stack.relay.call<Usage>('usage');
+  const before = await stack[who].call<Usage>('usage');
   const [profile, res] = await Promise.all([
-    stack.relay.call<Profile>('profile', { ms: seconds * 1000 }, (seconds + 30) * 1000),
+    stack[who].call<Profile>('profile', { ms: seconds * 1000 }, (seconds + 30) * 1000),
     load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 48, duration: seconds }),
   ]);
-  const after = await stack.relay.call<Usage>('usage');
+  const after = await stack[who].call<Usage>('usage');
   const pays = res.byStatus[200] ?? 0;
   const cpu = cpuSeconds(before, after);
   console.log(
-    `${engine}: ${pays} pays in ${res.seconds.toFixed(1)} s, relay CPU ${cpu.toFixed(2)} s → ${((cpu / pays) * 1000).toFixed(2)} ms per pay (user+system, all threads)`,
+    `${engine}: ${pays} pays in ${res.seconds.toFixed(1)} s, ${who} CPU ${cpu.toFixed(2)} s → ${((cpu / pays) * 1000).toFixed(2)} ms per pay (user+system, all threads)`,
   );
-  writeFileSync('test-results/relay.cpuprofile', JSON.stringify(profile));
+  writeFileSync(`test-results/${who}.cpuprofile`, JSON.stringify(profile));
 
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();

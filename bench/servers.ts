@@ -24,6 +24,19 @@ type Msg = { id: number; cmd: string; [k: string]: unknown };
 const reply = (id: number, value: unknown): void => void process.send?.({ id, value });
 const role = process.argv[2];
 
+/** Bench diagnostics (`npm run bench:profile`): a CPU profile of this server over `ms` milliseconds. */
+async function cpuProfile(ms: number): Promise<unknown> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  await new Promise((r) => setTimeout(r, ms));
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  return profile;
+}
+
 interface Sample {
   route: string;
   status: number;
@@ -69,6 +82,8 @@ async function sandboxRole(): Promise<void> {
         reply(m.id, { url: sandbox.url, publicKeyPem: sandbox.publicKeyPem, adminToken: sandbox.adminToken });
       } else if (m.cmd === 'usage') {
         reply(m.id, { cpu: process.cpuUsage(), rss: process.memoryUsage().rss });
+      } else if (m.cmd === 'profile') {
+        reply(m.id, await cpuProfile(m['ms'] as number));
       } else if (m.cmd === 'close') {
         await sandbox?.close();
         rmSync(dir, { recursive: true, force: true });
@@ -154,16 +169,7 @@ async function relayRole(): Promise<void> {
         for (const r of rows) byState[r.state] = (byState[r.state] ?? 0) + 1;
         reply(m.id, { byState, rows: rows.map((r) => ({ ...r, amount_minor: Number(r.amount_minor) })) });
       } else if (m.cmd === 'profile') {
-        // Bench diagnostics: a CPU profile of the relay over `ms` milliseconds.
-        const { Session } = await import('node:inspector/promises');
-        const session = new Session();
-        session.connect();
-        await session.post('Profiler.enable');
-        await session.post('Profiler.start');
-        await new Promise((r) => setTimeout(r, m['ms'] as number));
-        const { profile } = await session.post('Profiler.stop');
-        session.disconnect();
-        reply(m.id, profile);
+        reply(m.id, await cpuProfile(m['ms'] as number));
       } else if (m.cmd === 'close') {
         await relay?.close();
         rmSync(dir, { recursive: true, force: true });

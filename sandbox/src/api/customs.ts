@@ -25,7 +25,7 @@ export function declare(ctx: SandboxContext, body: z.infer<typeof DeclareRequest
     if (existing.fingerprint !== fingerprint) return fail('REPEAT_REQ_INCONSISTENT', 'declarationRequestId was already used with different parameters');
     return ok(declareFields(existing));
   }
-  const p = state.payments.find((x) => x.paymentId === body.paymentId);
+  const p = ctx.store.payment({ paymentId: body.paymentId });
   if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
   if (p.wallet !== 'ALIPAY_HK') return fail('ACCESS_DENIED', 'customs declaration is not available for this payment method');
   if (p.status !== 'SUCCESS') return fail('ORDER_STATUS_INVALID', 'only a successful payment can be declared');

@@ -21,9 +21,9 @@ export function evaluateDebit(ctx: SandboxContext, wallet: WalletId, accessToken
   const token = ctx.store.state.tokens.find((t) => t.accessToken === accessToken);
   const account = ctx.store.state.accounts.find((a) => a.loginId === token?.loginId);
   if (!account) return { ok: false, code: 'USER_NOT_EXIST', message: 'the wallet account does not exist' };
-  const history = ctx.store.state.payments.flatMap((p) =>
-    p.status === 'SUCCESS' && p.loginId === account.loginId && p.paidAt !== undefined ? [{ amount: p.amount, paidAt: p.paidAt }] : [],
-  );
+  const history = ctx.store
+    .paymentsOf(account.loginId)
+    .flatMap((p) => (p.status === 'SUCCESS' && p.paidAt !== undefined ? [{ amount: p.amount, paidAt: p.paidAt }] : []));
   const limits = checkDebitLimits({ wallet, tier: account.tier, currency, amount, now: ctx.clock.now(), history });
   if (!limits.ok) return limits;
   if (account.balance < amount) return { ok: false, code: 'USER_BALANCE_NOT_ENOUGH', message: 'the user balance is not enough' };

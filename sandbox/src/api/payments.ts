@@ -28,7 +28,7 @@ export function pay(ctx: SandboxContext, body: PayInput, raw: unknown, fault?: A
   }
   const { state } = ctx.store;
   const fingerprint = canonicalJson(raw);
-  const existing = state.payments.find((p) => p.paymentRequestId === body.paymentRequestId);
+  const existing = ctx.store.payment({ paymentRequestId: body.paymentRequestId });
   if (existing) {
     if (existing.fingerprint !== fingerprint) {
       return fail('REPEAT_REQ_INCONSISTENT', 'paymentRequestId was already used with different parameters');
@@ -93,10 +93,8 @@ function payResponse(ctx: SandboxContext, p: PaymentRecord): AntomBody {
 }
 
 function findPayment(ctx: SandboxContext, q: z.infer<typeof PaymentLookup>): PaymentRecord | undefined {
-  const { payments } = ctx.store.state;
   // paymentId wins when both are given, as in Antom's inquiryPayment and cancel.
-  if (q.paymentId) return payments.find((p) => p.paymentId === q.paymentId);
-  return payments.find((p) => p.paymentRequestId === q.paymentRequestId);
+  return ctx.store.payment(q);
 }
 
 /**

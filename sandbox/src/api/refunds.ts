@@ -22,7 +22,7 @@ export function refund(ctx: SandboxContext, body: z.infer<typeof RefundRequest>,
     if (existing.fingerprint !== fingerprint) return fail('REPEAT_REQ_INCONSISTENT', 'refundRequestId was already used with different parameters');
     return refundResponse(existing);
   }
-  const p = state.payments.find((x) => x.paymentId === body.paymentId);
+  const p = ctx.store.payment({ paymentId: body.paymentId });
   if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
   if (p.status !== 'SUCCESS') return fail('ORDER_STATUS_INVALID', `the payment is ${p.status}; only a successful payment can be refunded`);
   const now = ctx.clock.now();

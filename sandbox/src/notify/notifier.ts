@@ -63,6 +63,16 @@ export class Notifier {
   #reorder: { ids: string[]; size: number; timer: NodeJS.Timeout | undefined } | undefined;
   #controllers = new Set<AbortController>();
   #stopped = false;
+  /**
+   * Notifications that may still be sent (PENDING, or HELD until released), in the order they
+   * were recorded: `pump` looks at these, not at every notification ever recorded, so a pay's
+   * cost does not grow with the sandbox's history (issue 17). Records are appended to the state
+   * and only leave this set once final (DELIVERED, FAILED, NO_URL never change again); the set
+   * reads whatever was appended since its last look, and starts over when the state is replaced.
+   */
+  readonly #live = new Set<NotificationRecord>();
+  #liveOf: NotificationRecord[] | undefined;
+  #liveSeen = 0;
 
   constructor(deps: NotifierDeps) {
     this.#d = deps;
@@ -160,7 +170,11 @@ export class Notifier {
     this.#timer = undefined;
     const now = this.#d.clock.now();
     let next = Number.POSITIVE_INFINITY;
-    for (const n of this.#d.store.state.notifications) {
+    for (const n of this.#liveRecords()) {
+      if (n.status === 'DELIVERED' || n.status === 'FAILED' || n.status === 'NO_URL') {
+        this.#live.delete(n);
+        continue;
+      }
       if (n.status !== 'PENDING' || n.nextAttemptAt === undefined || this.#inFlight.has(n.id)) continue;
       if (n.nextAttemptAt <= now) {
         this.#inFlight.add(n.id);
@@ -230,6 +244,17 @@ export class Notifier {
       clearTimeout(timeout);
       this.#controllers.delete(controller);
     }
+  }
+
+  #liveRecords(): Set<NotificationRecord> {
+    const all = this.#d.store.state.notifications;
+    if (all !== this.#liveOf) {
+      this.#liveOf = all;
+      this.#liveSeen = 0;
+      this.#live.clear();
+    }
+    for (; this.#liveSeen < all.length; this.#liveSeen++) this.#live.add(all[this.#liveSeen] as NotificationRecord);
+    return this.#live;
   }
 
   #find(id: string): NotificationRecord | undefined {
