@@ -71,6 +71,15 @@ const inodeOfPath = (path: string): Promise<number> =>
   );
 const fsyncFile = (fd: number): Promise<void> => new Promise((res, rej) => fsync(fd, (err) => (err ? rej(err) : res())));
 
+/** Fresh stats; `inFlight` reads the barrier's own set of flushes in flight, so it cannot drift from it. */
+const statsOf = (inFlight: ReadonlySet<unknown>): BarrierStats => ({
+  requests: 0,
+  syncs: 0,
+  get inFlight() {
+    return inFlight.size;
+  },
+});
+
 /** One flush slot: its own descriptor of the WAL (see WalBarrier on why not a shared one). */
 interface Slot {
   fd: number | undefined;
@@ -131,7 +140,7 @@ export class WalBarrier {
   #next: Waiters | undefined;
   #broken: StoreBrokenError | undefined;
   #closed = false;
-  readonly stats: BarrierStats = { requests: 0, syncs: 0, inFlight: 0 };
+  readonly stats: BarrierStats = statsOf(this.#inFlight);
   /** Called after each good flush with the requests so far (the checkpointer counts commits with it). */
   onFlushed: ((requests: number) => void) | undefined;
 
@@ -179,7 +188,6 @@ export class WalBarrier {
   #flush(slot: Slot, batch: Waiters): void {
     slot.busy = true;
     this.stats.syncs++;
-    this.stats.inFlight++;
     const settled: Promise<void> = this.#flushOnce(slot).then(
       () => {
         // A flush that ended after another failed may have been told of no error that concerns it.
@@ -203,7 +211,6 @@ export class WalBarrier {
    */
   #ended(slot: Slot, settled: Promise<void>, failed?: Waiters): void {
     slot.busy = false;
-    this.stats.inFlight--;
     this.#inFlight.delete(settled);
     const next = this.#next;
     this.#next = undefined;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalletId } from '@scan-to-bind/shared/domain';
 import { seedAccounts } from '../wallet/accounts.ts';
+import { AppendedSince } from './appended.ts';
 import { writeFileAtomic } from './files.ts';
 
 /** DANA account tiers (Antom's DANA facts: daily/monthly caps differ for unverified and Premium users). */
@@ -214,8 +215,8 @@ const MAX_SNAPSHOT_DELAY_MS = 2_000;
  * `flush()` (close, admin reset) writes at once.
  */
 export class StateStore {
-  #state!: SandboxState;
-  #payments!: PaymentIndex;
+  state: SandboxState;
+  readonly #payments = new PaymentIndex();
   readonly #path: string;
   #timer: NodeJS.Timeout | undefined;
   #lastFlushMs = 0;
@@ -226,24 +227,14 @@ export class StateStore {
     if (!existsSync(this.#path)) this.flush();
   }
 
-  get state(): SandboxState {
-    return this.#state;
-  }
-
-  /** Replaces the whole state (load, admin reset): the payment lookups start over on it. */
-  set state(next: SandboxState) {
-    this.#state = next;
-    this.#payments = new PaymentIndex(next.payments);
-  }
-
   /** The payment with this paymentId, else the one with this paymentRequestId (paymentId wins, as in Antom's inquiry and cancel). */
   payment(q: { paymentId?: string | undefined; paymentRequestId?: string | undefined }): PaymentRecord | undefined {
-    return this.#payments.find(this.#state.payments, q);
+    return this.#payments.find(this.state.payments, q);
   }
 
   /** Every payment settled against this wallet account (`loginId` set), whatever its status since. */
   paymentsOf(loginId: string): readonly PaymentRecord[] {
-    return this.#payments.of(this.#state.payments, loginId);
+    return this.#payments.of(this.state.payments, loginId);
   }
 
   /** Marks the state changed; it is written shortly after. */
@@ -280,21 +271,17 @@ export class StateStore {
  * CPU per pay grew with its history (issue 17: 5.4 → 12.4 ms over 10,000 pays, on the cores the
  * relay shares in the bench). Payments are appended (`state.payments.push`) by the API and
  * `loginId` is written once, when a payment is settled against an account; the index reads
- * whatever was appended or settled since its last look, so no writer has to tell it. Ids are
- * never rewritten. Lookups keep the array's semantics: the first payment with an id wins.
+ * whatever was appended (AppendedSince) or settled since its last look, so no writer has to
+ * tell it, and starts over when the state is replaced. Ids are never rewritten. Lookups keep
+ * the array's semantics: the first payment with an id wins.
  */
 class PaymentIndex {
   readonly #byId = new Map<string, PaymentRecord>();
   readonly #byRequestId = new Map<string, PaymentRecord>();
   readonly #byLogin = new Map<string, PaymentRecord[]>();
-  /** Payments appended and looked at so far (a prefix of the array). */
-  #seen = 0;
+  readonly #appended = new AppendedSince<PaymentRecord>();
   /** Looked-at payments not yet settled against an account (`loginId` unset): rechecked on each look. */
-  #unsettled = new Set<PaymentRecord>();
-
-  constructor(payments: readonly PaymentRecord[]) {
-    this.#catchUp(payments);
-  }
+  readonly #unsettled = new Set<PaymentRecord>();
 
   find(payments: readonly PaymentRecord[], q: { paymentId?: string | undefined; paymentRequestId?: string | undefined }): PaymentRecord | undefined {
     this.#catchUp(payments);
@@ -314,13 +301,18 @@ class PaymentIndex {
   }
 
   #catchUp(payments: readonly PaymentRecord[]): void {
-    for (; this.#seen < payments.length; this.#seen++) {
-      const p = payments[this.#seen] as PaymentRecord;
-      if (!this.#byId.has(p.paymentId)) this.#byId.set(p.paymentId, p);
-      if (!this.#byRequestId.has(p.paymentRequestId)) this.#byRequestId.set(p.paymentRequestId, p);
-      if (p.loginId === undefined) this.#unsettled.add(p);
-      else this.#settled(p);
-    }
+    this.#appended.read(
+      payments,
+      (p) => {
+        if (!this.#byId.has(p.paymentId)) this.#byId.set(p.paymentId, p);
+        if (!this.#byRequestId.has(p.paymentRequestId)) this.#byRequestId.set(p.paymentRequestId, p);
+        if (p.loginId === undefined) this.#unsettled.add(p);
+        else this.#settled(p);
+      },
+      () => {
+        for (const index of [this.#byId, this.#byRequestId, this.#byLogin, this.#unsettled]) index.clear();
+      },
+    );
   }
 
   #settled(p: PaymentRecord): void {

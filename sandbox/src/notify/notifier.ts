@@ -1,3 +1,4 @@
+import { AppendedSince } from '../core/appended.ts';
 import type { SandboxClock } from '../core/clock.ts';
 import { isoWithOffset } from '../core/clock.ts';
 import type { SandboxKeys } from '../core/keys.ts';
@@ -71,8 +72,7 @@ export class Notifier {
    * reads whatever was appended since its last look, and starts over when the state is replaced.
    */
   readonly #live = new Set<NotificationRecord>();
-  #liveOf: NotificationRecord[] | undefined;
-  #liveSeen = 0;
+  readonly #appended = new AppendedSince<NotificationRecord>();
 
   constructor(deps: NotifierDeps) {
     this.#d = deps;
@@ -247,13 +247,11 @@ export class Notifier {
   }
 
   #liveRecords(): Set<NotificationRecord> {
-    const all = this.#d.store.state.notifications;
-    if (all !== this.#liveOf) {
-      this.#liveOf = all;
-      this.#liveSeen = 0;
-      this.#live.clear();
-    }
-    for (; this.#liveSeen < all.length; this.#liveSeen++) this.#live.add(all[this.#liveSeen] as NotificationRecord);
+    this.#appended.read(
+      this.#d.store.state.notifications,
+      (n) => this.#live.add(n),
+      () => this.#live.clear(),
+    );
     return this.#live;
   }
 
