@@ -163,3 +163,55 @@ test('a fresh code pushed by main replaces the one on screen', async ({ page }) 
   await expect.poll(() => decodeQrOnScreen(page)).toBe(code(7));
   await expect(page.getByTestId('countdown')).toHaveText('Code expires in 20:00');
 });
+
+test('while the picker waits, the code view is drawn once unseen and unreachable, then removed (issue 17, #5)', async ({ page }) => {
+  // Each time a rehearsal enters the page, what a player, a screen reader or a test could meet
+  // of it is written down; and when it leaves.
+  await page.addInitScript(() => {
+    const seen: Record<string, unknown>[] = [];
+    Object.defineProperty(window, '__rehearsals', { value: seen });
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) {
+          if (!(n instanceof HTMLElement) || !n.classList.contains('rehearsal')) continue;
+          const ids = [...n.querySelectorAll('[id]')].map((e) => e.id);
+          const laidOut = new Promise<number>((resolve) => requestAnimationFrame(() => resolve(n.getBoundingClientRect().height)));
+          const entry: Record<string, unknown> = {
+            ariaHidden: n.getAttribute('aria-hidden'),
+            inert: n.inert,
+            visibility: getComputedStyle(n).visibility,
+            testIds: n.querySelectorAll('[data-testid]').length,
+            qrDrawn: (n.querySelector('svg path')?.getAttribute('d') ?? '').length > 100,
+            idsElsewhere: ids.filter((id) => [...document.querySelectorAll(`[id="${CSS.escape(id)}"]`)].some((e) => !n.contains(e))),
+            focusInside: n.contains(document.activeElement),
+          };
+          void laidOut.then((h) => {
+            entry['height'] = h;
+          });
+          seen.push(entry);
+        }
+        for (const n of r.removedNodes) if (n instanceof HTMLElement && n.classList.contains('rehearsal')) seen.push({ removed: true });
+      }
+    }).observe(document, { subtree: true, childList: true });
+  });
+  const problems = await openApp(page, { query: '?view=bind' });
+  const rehearsals = () => page.evaluate(() => (window as unknown as { __rehearsals: Record<string, unknown>[] }).__rehearsals);
+  await expect
+    .poll(rehearsals)
+    .toEqual([
+      { ariaHidden: 'true', inert: true, visibility: 'hidden', testIds: 0, qrDrawn: true, idsElsewhere: [], focusInside: false, height: 1 },
+      { removed: true },
+    ]);
+  await expect(page.locator('.rehearsal')).toHaveCount(0);
+  await expectKeyboardReach(page, 'picker');
+
+  // Once per page: back on the picker after a code, nothing is drawn again.
+  await page.getByRole('button', { name: 'AlipayHK' }).click();
+  await expect(page.getByRole('img', { name: /QR code to link AlipayHK/ })).toBeVisible();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(page.getByRole('button', { name: 'AlipayHK' })).toBeVisible();
+  await page.evaluate(() => new Promise((r) => requestIdleCallback(r, { timeout: 2500 })));
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 300)));
+  expect(await rehearsals()).toHaveLength(2);
+  expect(problems).toEqual({ foreign: [], csp: [], errors: [] });
+});

@@ -285,17 +285,3 @@ export function qrPath(text: string): QrPath {
   }
   return { size: n + 2 * QUIET, d };
 }
-
-let warmed = false;
-
-/**
- * Runs the encoder once on a throwaway text of a code value's length, at most once per page.
- * Its first run in a page is its slowest by far (bytecode compiled, type feedback gathered): done
- * while the player picks a wallet, it is not paid between the relay's answer and the QR's first
- * paint (issue 17, #5).
- */
-export function warmQrEncoder(): void {
-  if (warmed) return;
-  warmed = true;
-  qrPath(`https://wallet.invalid/authorize/${'0'.repeat(64)}`);
-}
