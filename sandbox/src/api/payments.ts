@@ -92,17 +92,12 @@ function payResponse(ctx: SandboxContext, p: PaymentRecord): AntomBody {
   }
 }
 
-function findPayment(ctx: SandboxContext, q: z.infer<typeof PaymentLookup>): PaymentRecord | undefined {
-  // paymentId wins when both are given, as in Antom's inquiryPayment and cancel.
-  return ctx.store.payment(q);
-}
-
 /**
  * inquiryPayment. `result` is the inquiry's own status; the payment's is paymentStatus.
  * A U payment waiting for inquiries answers PROCESSING and resolves right after the answer.
  */
 export function inquiryPayment(ctx: SandboxContext, body: z.infer<typeof PaymentLookup>): AntomBody {
-  const p = findPayment(ctx, body);
+  const p = ctx.store.payment(body);
   if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
   const refunds = ctx.store.state.refunds.filter((r) => r.paymentId === p.paymentId && r.status === 'SUCCESS');
   const transactions = [
@@ -151,7 +146,7 @@ export function inquiryPayment(ctx: SandboxContext, body: z.infer<typeof Payment
  * payment answers ORDER_STATUS_INVALID.
  */
 export function cancel(ctx: SandboxContext, body: z.infer<typeof PaymentLookup>): AntomBody {
-  const p = findPayment(ctx, body);
+  const p = ctx.store.payment(body);
   if (!p) return fail('ORDER_NOT_EXIST', 'the payment does not exist');
   const ids = { paymentId: p.paymentId, paymentRequestId: p.paymentRequestId };
   const now = ctx.clock.now();

@@ -171,7 +171,7 @@ export class Notifier {
     const now = this.#d.clock.now();
     let next = Number.POSITIVE_INFINITY;
     for (const n of this.#liveRecords()) {
-      if (n.status === 'DELIVERED' || n.status === 'FAILED' || n.status === 'NO_URL') {
+      if (n.status !== 'PENDING' && n.status !== 'HELD') {
         this.#live.delete(n);
         continue;
       }
