@@ -1,5 +1,6 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Caller } from '../devices/device-service.ts';
 import { RetryLaterError } from '../ops/overload.ts';
@@ -17,6 +18,9 @@ declare module 'fastify' {
     caller: Caller | undefined;
   }
 }
+
+/** How long the drain waits for a connection that has sent nothing to start a request before closing it. */
+export const SILENT_CLOSE_MS = 1_000;
 
 /** Refusals (429/503) are summed into one warn line per this many milliseconds at most. */
 export const REFUSAL_SUMMARY_MS = 10_000;
@@ -133,8 +137,24 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
   // first root hook, so it runs before admission and every context's hooks; a callback hook that
   // reads one flag is all it adds to a request.
   let draining = false;
+  // Connections that have not sent a byte yet: a client pool's spare, a balancer's warm connection.
+  // Node counts a connection as busy from its accept until its first request has arrived, so its
+  // close left such a connection open until the client gave up or the grace ran out (closeWithin).
+  // The drain gives them SILENT_CLOSE_MS to start a request (one on its way arrives within a
+  // round trip, and gets the 503 below), then closes those still silent. The check runs after
+  // the loop's poll phase (setImmediate), so bytes waiting in the kernel are read first even
+  // when the event loop ran late.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+  const closeSilent = () => {
+    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
+  };
   app.addHook('preClose', (done) => {
     draining = true;
+    setTimeout(() => setImmediate(closeSilent), SILENT_CLOSE_MS).unref();
     done();
   });
   app.addHook('onRequest', function draining503(_req, _reply, done) {
