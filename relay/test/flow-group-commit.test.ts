@@ -111,12 +111,19 @@ async function countingGameServer(): Promise<{ server: Server; url: string; deli
 describe('the pay waits for one flush, its intent; the outcome is relaxed (sqlite)', () => {
   let s: Stack;
   let game: Awaited<ReturnType<typeof countingGameServer>>;
-  /** When set, the flush that runs next is real and every later one is held. */
-  let holdAfterNext = false;
+  /**
+   * The pay whose intent's flush runs for real: once that flush has ended, every later one is
+   * held. The flush is known by its intent being committed when it starts (the pay writes its
+   * intent and asks for the flush in one synchronous step, and a flush covers every commit
+   * before it), not by being the next one: a worker's commit after the binding may flush first.
+   */
+  let holdAfterIntent: string | undefined;
   const gate = flushGate(async (fd) => {
+    const covers =
+      holdAfterIntent !== undefined && s.relay.store.sqlite?.prepare('select 1 from purchases where intent_id = ?').get(holdAfterIntent) !== undefined;
     await fdatasyncFile(fd);
-    if (holdAfterNext) {
-      holdAfterNext = false;
+    if (covers) {
+      holdAfterIntent = undefined;
       gate.hold = true;
     }
   });
@@ -138,8 +145,9 @@ describe('the pay waits for one flush, its intent; the outcome is relaxed (sqlit
   it("answers SUCCEEDED while every flush after the intent's is held; the game server hears of it only once the outcome is on disk", async () => {
     const bindingId = await bind(s.launcher, 'ALIPAY_HK');
     const before = game.deliveries();
-    holdAfterNext = true;
-    const paid = await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: uuid() });
+    const intentId = uuid();
+    holdAfterIntent = intentId;
+    const paid = await s.launcher.request('POST', '/v1/purchases', { bindingId, sku: 'gems-100', quantity: 1, purchaseIntentId: intentId });
     expect(paid.status, JSON.stringify(paid.body)).toBe(200);
     expect(paid.body['state']).toBe('SUCCEEDED');
     // The intent's flush ran and every later one is held: had the outcome's commit asked for a
