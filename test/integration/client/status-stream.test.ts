@@ -17,13 +17,20 @@ import { startServers } from './helpers/client-stack.ts';
  * The backoff's base is 2 s here, so a reconnect through it would be visibly late.
  */
 describe('status stream against a relay that ends streams', () => {
-  let s: Stack;
+  // Two relays: one whose streams end at 1.5 s, for the lifetime ends, and one whose streams
+  // outlive each test, for the replaced and disabled ends. On a single relay a loaded machine
+  // could take the 1.5 s between the connection and the replacing stream, and the lifetime end
+  // (at once) came first where the test waited for the base delay.
+  let short: Stack;
+  let long: Stack;
   beforeAll(async () => {
-    s = await startServers({ events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200, streamMaxLifetimeMs: 1_500 }, admin: { token: ADMIN_TOKEN } });
+    const start = (streamMaxLifetimeMs: number) =>
+      startServers({ events: { longPollTimeoutMs: 5_000, crossProcessPollMs: 200, streamMaxLifetimeMs }, admin: { token: ADMIN_TOKEN } });
+    [short, long] = await Promise.all([start(1_500), start(600_000)]);
   });
-  afterAll(async () => s?.close());
+  afterAll(async () => Promise.all([short?.close(), long?.close()]));
 
-  async function follow() {
+  async function follow(s: Stack) {
     const device = await newKiosk(s);
     const relay = new RelayApi({
       http: createGotRelayHttp(),
@@ -51,7 +58,7 @@ describe('status stream against a relay that ends streams', () => {
   }
 
   it('reconnects at once, re-authenticated, when the relay ends the stream at its lifetime', async () => {
-    const f = await follow();
+    const f = await follow(short);
     try {
       await waitFor(async () => f.ups.length >= 3, 8_000, 'two lifetime ends and reconnects');
       for (let i = 0; i < 2; i++) {
@@ -67,7 +74,7 @@ describe('status stream against a relay that ends streams', () => {
   });
 
   it('a stream replaced by a newer one of the device reconnects after the base delay without growing the backoff', async () => {
-    const f = await follow();
+    const f = await follow(long);
     const mine = [];
     try {
       await waitFor(async () => f.ups.length >= 1, 5_000, 'connected');
@@ -85,10 +92,10 @@ describe('status stream against a relay that ends streams', () => {
   });
 
   it('keeps the backoff for real failures: a disabled device is not re-asked in a loop', async () => {
-    const f = await follow();
+    const f = await follow(long);
     try {
       await waitFor(async () => f.ups.length >= 1, 5_000, 'connected');
-      expect((await adminCall(s.relay.adminUrl, 'POST', `/admin/v1/devices/${f.device.creds.deviceId}/disable`, {})).status).toBe(200);
+      expect((await adminCall(long.relay.adminUrl, 'POST', `/admin/v1/devices/${f.device.creds.deviceId}/disable`, {})).status).toBe(200);
       await waitFor(async () => f.stream.attempts >= 2, 5_000, 'two failed attempts');
       // One reconnect after the end (1–2 s), then the 401 (2–4 s before the next): no prompt loop.
       expect(f.opened.length).toBeLessThanOrEqual(3);
