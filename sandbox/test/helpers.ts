@@ -140,8 +140,10 @@ export interface Received {
 export interface Receiver {
   url: string;
   received: Received[];
-  /** Decides the answer per notification; default the exact ack. */
-  respond: (n: Received, index: number) => { status: number; body: string };
+  /** Decides the answer per notification; default the exact ack. `undefined`: never answer (the request hangs). */
+  respond: (n: Received, index: number) => { status: number; body: string; headers?: Record<string, string> } | undefined;
+  /** TCP connections the endpoint has accepted so far. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -154,6 +156,7 @@ export async function startReceiver(): Promise<Receiver> {
     url: '',
     received: [],
     respond: () => ({ status: 200, body: ACK }),
+    connections: 0,
     close: async () => {},
   };
   const server: Server = createServer((req, res) => {
@@ -170,8 +173,11 @@ export async function startReceiver(): Promise<Receiver> {
       const n: Received = { path: req.url ?? '', headers: req.headers, body, json };
       receiver.received.push(n);
       const answer = receiver.respond(n, receiver.received.length - 1);
-      res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+      if (answer) res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body);
     });
+  });
+  server.on('connection', () => {
+    receiver.connections += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();

@@ -91,7 +91,9 @@ export interface DebitInput {
 
 /** What the account paid in the rolling window of `ms` ending at `now` (a debit exactly `ms` old has dropped out). */
 function paidWithin(history: readonly PastDebit[], now: number, ms: number): number {
-  return history.filter((d) => d.paidAt > now - ms && d.paidAt <= now).reduce((s, d) => s + d.amount, 0);
+  let sum = 0;
+  for (const d of history) if (d.paidAt > now - ms && d.paidAt <= now) sum += d.amount;
+  return sum;
 }
 
 /**

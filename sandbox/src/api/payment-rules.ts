@@ -2,7 +2,7 @@ import type { WalletId } from '@scan-to-bind/shared/domain';
 import { isoWithOffset } from '../core/clock.ts';
 import type { SandboxContext } from '../core/context.ts';
 import type { Account, PaymentRecord } from '../core/state.ts';
-import { checkDebitLimits } from './antom-rules.ts';
+import { checkDebitLimits, type PastDebit } from './antom-rules.ts';
 import { tokenProblem } from './authorizations.ts';
 
 /** Scan to Link debits expire one minute after the request by default (Antom's Scan to Link rule). */
@@ -21,9 +21,10 @@ export function evaluateDebit(ctx: SandboxContext, wallet: WalletId, accessToken
   const token = ctx.store.state.tokens.find((t) => t.accessToken === accessToken);
   const account = ctx.store.state.accounts.find((a) => a.loginId === token?.loginId);
   if (!account) return { ok: false, code: 'USER_NOT_EXIST', message: 'the wallet account does not exist' };
-  const history = ctx.store
-    .paymentsOf(account.loginId)
-    .flatMap((p) => (p.status === 'SUCCESS' && p.paidAt !== undefined ? [{ amount: p.amount, paidAt: p.paidAt }] : []));
+  // The account's successful debits, the records themselves (no copy of each: this runs on
+  // every pay, over the account's whole history).
+  const history: PastDebit[] = [];
+  for (const p of ctx.store.paymentsOf(account.loginId)) if (p.status === 'SUCCESS' && p.paidAt !== undefined) history.push(p as PastDebit);
   const limits = checkDebitLimits({ wallet, tier: account.tier, currency, amount, now: ctx.clock.now(), history });
   if (!limits.ok) return limits;
   if (account.balance < amount) return { ok: false, code: 'USER_BALANCE_NOT_ENOUGH', message: 'the user balance is not enough' };

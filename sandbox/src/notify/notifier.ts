@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { AppendedSince } from '../core/appended.ts';
 import type { SandboxClock } from '../core/clock.ts';
 import { isoWithOffset } from '../core/clock.ts';
@@ -24,6 +26,60 @@ export const RETRY_INTERVALS_MS: readonly number[] = Object.freeze([
 
 /** Per-attempt HTTP timeout. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
+/** The most bytes of an answer kept: the ack is ~80 bytes, the attempt log keeps 200. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** An answer to one delivery: its status and body (at most MAX_ANSWER_BYTES of it). */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One POST with node:http(s) over kept-alive connections, as Antom's senders keep them: a
+ * fetch() per notification cost the sandbox ~0.5 ms of CPU per pay (undici's request and web
+ * streams, an AbortSignal) on the cores the relay shares in the bench and the tests (issue 17).
+ * Redirects are not followed (an answer like any other, never the ack). Rejects on a network
+ * error, on `timeoutMs` without the whole answer, and when `cancel` is called.
+ */
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  agents: { http: http.Agent; https: https.Agent },
+  timeoutMs: number,
+  track: (cancel: () => void) => () => void,
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const secure = url.protocol === 'https:';
+    const payload = Buffer.from(body, 'utf8');
+    const req = (secure ? https : http).request(url, {
+      method: 'POST',
+      agent: secure ? agents.https : agents.http,
+      headers: { ...headers, 'content-length': String(payload.length) },
+    });
+    const untrack = track(() => req.destroy(new Error('notification delivery stopped')));
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const done = (err: Error | undefined, answer?: Answer): void => {
+      clearTimeout(timer);
+      untrack();
+      if (err) reject(err);
+      else resolve(answer as Answer);
+    };
+    req.once('error', (err) => done(err));
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (size < MAX_ANSWER_BYTES) chunks.push(chunk);
+        size += chunk.length;
+      });
+      res.once('error', (err) => done(err));
+      res.once('end', () => done(undefined, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(payload);
+  });
+}
 /** A reorder fault that never fills its batch flushes after this long (real time) by default. */
 const REORDER_FLUSH_MS = 2_000;
 
@@ -62,7 +118,10 @@ export class Notifier {
   #inFlight = new Set<string>();
   #duplicates = new Set<string>();
   #reorder: { ids: string[]; size: number; timer: NodeJS.Timeout | undefined } | undefined;
-  #controllers = new Set<AbortController>();
+  /** Cancels each delivery in flight (stop). */
+  readonly #cancels = new Set<() => void>();
+  /** Kept-alive connections to the notification URLs (their own pools, closed on stop). */
+  readonly #agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   #stopped = false;
   /**
    * Notifications that may still be sent (PENDING, or HELD until released), in the order they
@@ -217,32 +276,29 @@ export class Notifier {
     const target = new URL(url);
     const path = `${target.pathname}${target.search}`;
     const signature = signBase64(signContent('POST', path, clientId, requestTime, n.body), keys.privateKey);
-    const controller = new AbortController();
-    this.#controllers.add(controller);
-    const timeout = setTimeout(() => controller.abort(), ATTEMPT_TIMEOUT_MS);
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
+      const res = await post(
+        target,
+        {
           'content-type': 'application/json; charset=UTF-8',
           'client-id': clientId,
           'request-time': requestTime,
           signature: formatSignatureHeader(signature),
         },
-        body: n.body,
-        redirect: 'manual',
-        signal: controller.signal,
-      });
-      const text = await res.text();
-      const acknowledged = isExactAck(res.status, text);
-      n.attempts.push({ at, httpStatus: res.status, acknowledged, responseExcerpt: text.slice(0, 200) });
+        n.body,
+        this.#agents,
+        ATTEMPT_TIMEOUT_MS,
+        (cancel) => {
+          this.#cancels.add(cancel);
+          return () => this.#cancels.delete(cancel);
+        },
+      );
+      const acknowledged = isExactAck(res.status, res.text);
+      n.attempts.push({ at, httpStatus: res.status, acknowledged, responseExcerpt: res.text.slice(0, 200) });
       return acknowledged;
     } catch (err) {
       n.attempts.push({ at, acknowledged: false, error: err instanceof Error ? err.message : String(err) });
       return false;
-    } finally {
-      clearTimeout(timeout);
-      this.#controllers.delete(controller);
     }
   }
 
@@ -271,6 +327,8 @@ export class Notifier {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.resetFaults();
-    for (const c of this.#controllers) c.abort();
+    for (const cancel of [...this.#cancels]) cancel();
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 }
