@@ -17,6 +17,8 @@ export class ServerChild {
       process.execPath,
       [
         ...(process.env['BENCH_CPU_PROF'] && role === 'relay' ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_CPU_PROF']}`] : []),
+        // BENCH_RELAY_FLAGS: extra Node/V8 flags for the relay child (diagnostics: --perf-basic-prof, --trace-opt).
+        ...(process.env['BENCH_RELAY_FLAGS'] && role === 'relay' ? process.env['BENCH_RELAY_FLAGS'].split(' ').filter(Boolean) : []),
         '--expose-gc',
         '--import',
         'tsx',
