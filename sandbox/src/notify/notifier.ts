@@ -26,6 +26,8 @@ export const RETRY_INTERVALS_MS: readonly number[] = Object.freeze([
 
 /** Per-attempt HTTP timeout. */
 const ATTEMPT_TIMEOUT_MS = 10_000;
+/** A reorder fault that never fills its batch flushes after this long (real time) by default. */
+const REORDER_FLUSH_MS = 2_000;
 /** The most bytes of an answer kept: the ack is ~80 bytes, the attempt log keeps 200. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
@@ -80,8 +82,6 @@ function post(
     req.end(payload);
   });
 }
-/** A reorder fault that never fills its batch flushes after this long (real time) by default. */
-const REORDER_FLUSH_MS = 2_000;
 
 /** True only for HTTP 200 with exactly Antom's fixed SUCCESS acknowledgement body. */
 export function isExactAck(status: number, body: string): boolean {
