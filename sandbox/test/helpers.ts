@@ -200,11 +200,11 @@ export function notificationSignatureValid(sb: { publicKeyPem: string; clientId:
   return n.headers['client-id'] === sb.clientId && verify('sha256', content, createPublicKey(sb.publicKeyPem), Buffer.from(sig, 'base64'));
 }
 
-/** Polls until the check passes (short intervals; fails after `timeoutMs`). */
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+/** Polls until the check (sync or async) passes (short intervals; fails after `timeoutMs`). */
+export async function waitFor<T>(check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > end) throw new Error('waitFor: timed out');
     await new Promise((r) => setTimeout(r, 5));

@@ -20,17 +20,6 @@ async function notificationOf(paymentRequestId: string): Promise<{ status: strin
   return state.notifications.find((n: { body: { paymentRequestId?: string } }) => n.body.paymentRequestId === paymentRequestId);
 }
 
-/** Polls an async check every 10 ms until it passes (fails after 5 s). */
-async function poll<T>(check: () => Promise<T | undefined | false>): Promise<T> {
-  const end = Date.now() + 5000;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('poll: timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 beforeEach(() => {
   env.rx.respond = () => ({ status: 200, body: ACK });
 });
@@ -43,7 +32,7 @@ describe('notification transport', () => {
     for (let i = 0; i < 3; i++) {
       const body = payBody('ALIPAY_HK', accessToken, '100', rx.url);
       expect((await call(sb, 'payments/pay', body)).json.result.resultStatus).toBe('S');
-      await poll(async () => (await notificationOf(body.paymentRequestId))?.status === 'DELIVERED');
+      await waitFor(async () => (await notificationOf(body.paymentRequestId))?.status === 'DELIVERED');
     }
     // The authorization notification of the binding opened the connection (or an earlier test did).
     expect(rx.connections).toBeGreaterThanOrEqual(1);
@@ -56,7 +45,7 @@ describe('notification transport', () => {
     rx.respond = (n) => (n.path === '/elsewhere' ? { status: 200, body: ACK } : { status: 302, body: '', headers: { location: `${rx.url}/elsewhere` } });
     const body = payBody('ALIPAY_HK', accessToken, '100', rx.url);
     await call(sb, 'payments/pay', body);
-    const n = await poll(async () => {
+    const n = await waitFor(async () => {
       const found = await notificationOf(body.paymentRequestId);
       return found && found.attempts.length >= 2 ? found : undefined;
     });
@@ -74,7 +63,7 @@ describe('notification transport', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const body = payBody('ALIPAY_HK', accessToken, '100', `http://127.0.0.1:${port}`);
     await call(sb, 'payments/pay', body);
-    const n = await poll(async () => {
+    const n = await waitFor(async () => {
       const found = await notificationOf(body.paymentRequestId);
       return found && found.attempts.length >= 1 ? found : undefined;
     });

@@ -42,7 +42,7 @@ interface Answer {
  * fetch() per notification cost the sandbox ~0.5 ms of CPU per pay (undici's request and web
  * streams, an AbortSignal) on the cores the relay shares in the bench and the tests (issue 17).
  * Redirects are not followed (an answer like any other, never the ack). Rejects on a network
- * error, on `timeoutMs` without the whole answer, and when `cancel` is called.
+ * error, on `timeoutMs` without the whole answer, and when its entry in `cancels` is called (stop).
  */
 function post(
   url: URL,
@@ -50,7 +50,7 @@ function post(
   body: string,
   agents: { http: http.Agent; https: https.Agent },
   timeoutMs: number,
-  track: (cancel: () => void) => () => void,
+  cancels: Set<() => void>,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
@@ -60,11 +60,14 @@ function post(
       agent: secure ? agents.https : agents.http,
       headers: { ...headers, 'content-length': String(payload.length) },
     });
-    const untrack = track(() => req.destroy(new Error('notification delivery stopped')));
+    const cancel = (): void => {
+      req.destroy(new Error('notification delivery stopped'));
+    };
+    cancels.add(cancel);
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     const done = (err: Error | undefined, answer?: Answer): void => {
       clearTimeout(timer);
-      untrack();
+      cancels.delete(cancel);
       if (err) reject(err);
       else resolve(answer as Answer);
     };
@@ -288,10 +291,7 @@ export class Notifier {
         n.body,
         this.#agents,
         ATTEMPT_TIMEOUT_MS,
-        (cancel) => {
-          this.#cancels.add(cancel);
-          return () => this.#cancels.delete(cancel);
-        },
+        this.#cancels,
       );
       const acknowledged = isExactAck(res.status, res.text);
       n.attempts.push({ at, httpStatus: res.status, acknowledged, responseExcerpt: res.text.slice(0, 200) });
