@@ -1,7 +1,8 @@
 import { type CurrencyCode, WALLET_IDS, WALLETS } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalogue } from '../payments/catalogue.ts';
-import { type RateLimiter, RetryLaterError, type StartGate } from '../ops/overload.ts';
+import type { IncomingMessage } from 'node:http';
+import { type Admission, type RateLimiter, RetryLaterError, type StartGate } from '../ops/overload.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
 import {
   BindingQuerySchema,
@@ -16,7 +17,7 @@ import {
   PurchasesQuerySchema,
   StartBindingRequestSchema,
 } from '@scan-to-bind/shared/relay-api';
-import { callerOf, type DeviceAuth, registerSignedDeviceContext } from './device-auth.ts';
+import { callerOf, type DeviceAuth, deviceRefusal, registerSignedDeviceContext } from './device-auth.ts';
 import { type HeldDeps, openEventStream, waitForBindingChange } from './held-routes.ts';
 
 /** What the signed device API needs (the held connections' needs and its authentication included). */
@@ -36,13 +37,39 @@ export interface ClientRouteDeps extends HeldDeps, DeviceAuth {
  * budget spent). Like `rateLimitedEarly` it only reads: the handler spends the token and enters
  * the gate, so a forged device id drains nobody's pay bucket.
  */
-function payAdmissionEarly(deps: ClientRouteDeps) {
+function payAdmissionEarly(deps: PayAdmissionDeps) {
   return function payAdmission(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    const id = req.headers['x-device-id'];
-    const wait = deps.payLimiter && typeof id === 'string' ? deps.payLimiter.wait(`pay:${id}`) : 0;
-    if (wait > 0) done(new RetryLaterError('RATE_LIMITED', wait));
-    else done(deps.startGate && !deps.startGate.canEnter() ? new RetryLaterError('OVERLOADED', 1) : undefined);
+    done(payRefusal(deps, req.headers['x-device-id']));
   };
+}
+
+/** The pay's route (its front door, server.ts answerEarly, is set up for it in index.ts). */
+export const PAY_ROUTE = { method: 'POST', url: '/v1/purchases' } as const;
+
+/**
+ * Every early refusal a pay meets before Fastify reads its body, in the order its onRequest
+ * hooks run (admission, the context's rate limit, the pay's own): the rule the pay's front door
+ * answers with (server.ts answerEarly). Read-only, like each of them.
+ */
+export function payEarlyRefusal(deps: PayAdmissionDeps & Pick<ClientRouteDeps, 'limiter'> & { admission: Pick<Admission, 'refusal'> }) {
+  return (raw: IncomingMessage): RetryLaterError | undefined => {
+    const id = raw.headers['x-device-id'];
+    return deps.admission.refusal() ?? deviceRefusal(deps.limiter, id) ?? payRefusal(deps, id);
+  };
+}
+
+/** What the pay's early refusals read. */
+export type PayAdmissionDeps = Pick<ClientRouteDeps, 'payLimiter' | 'startGate'>;
+
+/**
+ * The pay's early refusal rule (see payAdmissionEarly): RATE_LIMITED while the device named by
+ * `deviceId` (not yet authenticated) has no pay token, else OVERLOADED while the start gate would
+ * refuse. Read-only; asked by the pay route's hook and by the front door (front-door.ts).
+ */
+export function payRefusal(deps: PayAdmissionDeps, deviceId: string | string[] | undefined): RetryLaterError | undefined {
+  const wait = deps.payLimiter && typeof deviceId === 'string' ? deps.payLimiter.wait(`pay:${deviceId}`) : 0;
+  if (wait > 0) return new RetryLaterError('RATE_LIMITED', wait);
+  return deps.startGate && !deps.startGate.canEnter() ? new RetryLaterError('OVERLOADED', 1) : undefined;
 }
 
 /**
@@ -115,7 +142,7 @@ function deviceRoutes(app: FastifyInstance, deps: ClientRouteDeps): void {
     return deps.bindings.unlink(callerOf(req), id);
   });
 
-  app.post('/v1/purchases', { onRequest: payAdmissionEarly(deps) }, async (req, reply) => {
+  app.post(PAY_ROUTE.url, { onRequest: payAdmissionEarly(deps) }, async (req, reply) => {
     NoQuerySchema.parse(req.query);
     const body = PurchaseRequestSchema.parse(req.body);
     const caller = callerOf(req);

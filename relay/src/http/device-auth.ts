@@ -18,10 +18,17 @@ export interface DeviceAuth {
 export function rateLimitedEarly(limiter?: RateLimiter) {
   // A callback hook: it never waits, and an async one costs a promise per request (issue 17).
   return function rateLimitedEarly(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    const id = req.headers['x-device-id'];
-    const wait = limiter && typeof id === 'string' ? limiter.wait(`device:${id}`) : 0;
-    done(wait > 0 ? new RetryLaterError('RATE_LIMITED', wait) : undefined);
+    done(deviceRefusal(limiter, req.headers['x-device-id']));
   };
+}
+
+/**
+ * The early rate limit's rule: RATE_LIMITED while the device named by `deviceId` (the
+ * X-Device-Id header, not yet authenticated) has no token in `limiter`. Read-only.
+ */
+export function deviceRefusal(limiter: RateLimiter | undefined, deviceId: string | string[] | undefined): RetryLaterError | undefined {
+  const wait = limiter && typeof deviceId === 'string' ? limiter.wait(`device:${deviceId}`) : 0;
+  return wait > 0 ? new RetryLaterError('RATE_LIMITED', wait) : undefined;
 }
 
 /**

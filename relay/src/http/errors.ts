@@ -38,6 +38,11 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   TIMEOUT: 504,
 };
 
+/** The HTTP status a DomainError of `code` is answered with. */
+export function errorStatus(code: ErrorCode): number {
+  return STATUS[code] ?? 400;
+}
+
 /** The error body every client endpoint answers with: `{error: {code, message}}`. */
 export function errorBody(code: ErrorCode): { error: { code: ErrorCode; message: string } } {
   return { error: { code, message: errorMessage(code, 'en') } };
@@ -63,7 +68,7 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
     return sendError(reply, new RetryLaterError('OVERLOADED', 1));
   }
   if (err instanceof RetryLaterError) reply.header('Retry-After', String(err.retryAfterSeconds));
-  if (err instanceof DomainError) return reply.code(STATUS[err.code] ?? 400).send(errorBody(err.code));
+  if (err instanceof DomainError) return reply.code(errorStatus(err.code)).send(errorBody(err.code));
   if (err instanceof ZodError) return reply.code(400).send(errorBody('INVALID_INPUT'));
   const e = err as { statusCode?: number; code?: string };
   if (e?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send(errorBody('INVALID_INPUT'));

@@ -60,14 +60,23 @@ export function registerOps(app: FastifyInstance, deps: OpsDeps): void {
     done();
   });
   app.addHook('onResponse', function requestMetrics(req, reply, done) {
-    const route = req.routeOptions.url ?? 'unmatched';
-    const status = reply.statusCode;
-    deps.metrics.inc('relay_http_requests_total', { method: req.method, route, status: String(status) });
-    if (status === 429 || status === 503) deps.metrics.inc('relay_rejected_total', { status: String(status) });
     const t0 = started.get(req);
-    if (t0 !== undefined) deps.metrics.observe('relay_http_request_duration_seconds', { method: req.method, route }, (performance.now() - t0) / 1000);
+    countRequest(
+      deps.metrics,
+      req.method,
+      req.routeOptions.url ?? 'unmatched',
+      reply.statusCode,
+      t0 === undefined ? undefined : (performance.now() - t0) / 1000,
+    );
     done();
   });
+}
+
+/** Counts one answered request of the public listener (its hook above, and the front door's refusals: server.ts answerEarly). */
+export function countRequest(metrics: Metrics, method: string, route: string, status: number, seconds: number | undefined): void {
+  metrics.inc('relay_http_requests_total', { method, route, status: String(status) });
+  if (status === 429 || status === 503) metrics.inc('relay_rejected_total', { status: String(status) });
+  if (seconds !== undefined) metrics.observe('relay_http_request_duration_seconds', { method, route }, seconds);
 }
 
 /**

@@ -104,13 +104,24 @@ export class Admission {
   }
 
   /**
+   * The refusal `enter` would throw for a request now (OVERLOADED past `maxInFlight` or while the
+   * loop runs late), or undefined. Changes nothing: the front door (http/front-door.ts) asks it
+   * before Fastify sees the request.
+   */
+  refusal(): RetryLaterError | undefined {
+    if (this.#inFlight >= this.maxInFlight) return new RetryLaterError('OVERLOADED', 1);
+    if (this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) return new RetryLaterError('OVERLOADED', 1);
+    return undefined;
+  }
+
+  /**
    * Admits one request or throws OVERLOADED; the returned release counts once however often it
    * is called. `always` counts the request without refusing it (Antom's notifications: they
    * are how money state becomes final, so no cap or lag refuses them).
    */
   enter(always = false): () => void {
-    if (!always && this.#inFlight >= this.maxInFlight) throw new RetryLaterError('OVERLOADED', 1);
-    if (!always && this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) throw new RetryLaterError('OVERLOADED', 1);
+    const refused = always ? undefined : this.refusal();
+    if (refused) throw refused;
     this.#inFlight += 1;
     let released = false;
     return () => {
