@@ -2,7 +2,7 @@ import { type CurrencyCode, WALLET_IDS, WALLETS } from '@scan-to-bind/shared/dom
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Catalogue } from '../payments/catalogue.ts';
 import type { IncomingMessage } from 'node:http';
-import { type Admission, type RateLimiter, RetryLaterError, type StartGate } from '../ops/overload.ts';
+import { type Admission, OVERLOADED, type RateLimiter, type Refusal, refusalError, type StartGate } from '../ops/overload.ts';
 import type { RefundService } from '../refunds/refund-service.ts';
 import {
   BindingQuerySchema,
@@ -39,7 +39,7 @@ export interface ClientRouteDeps extends HeldDeps, DeviceAuth {
  */
 function payAdmissionEarly(deps: PayAdmissionDeps) {
   return function payAdmission(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    done(payRefusal(deps, req.headers['x-device-id']));
+    done(refusalError(payRefusal(deps, req.headers['x-device-id'])));
   };
 }
 
@@ -52,7 +52,7 @@ export const PAY_ROUTE = { method: 'POST', url: '/v1/purchases' } as const;
  * answers with (server.ts answerEarly). Read-only, like each of them.
  */
 export function payEarlyRefusal(deps: PayAdmissionDeps & Pick<ClientRouteDeps, 'limiter'> & { admission: Pick<Admission, 'refusal'> }) {
-  return (raw: IncomingMessage): RetryLaterError | undefined => {
+  return (raw: IncomingMessage): Refusal | undefined => {
     const id = raw.headers['x-device-id'];
     return deps.admission.refusal() ?? deviceRefusal(deps.limiter, id) ?? payRefusal(deps, id);
   };
@@ -66,10 +66,10 @@ export type PayAdmissionDeps = Pick<ClientRouteDeps, 'payLimiter' | 'startGate'>
  * `deviceId` (not yet authenticated) has no pay token, else OVERLOADED while the start gate would
  * refuse. Read-only; asked by the pay route's hook and by the front door (front-door.ts).
  */
-export function payRefusal(deps: PayAdmissionDeps, deviceId: string | string[] | undefined): RetryLaterError | undefined {
+export function payRefusal(deps: PayAdmissionDeps, deviceId: string | string[] | undefined): Refusal | undefined {
   const wait = deps.payLimiter && typeof deviceId === 'string' ? deps.payLimiter.wait(`pay:${deviceId}`) : 0;
-  if (wait > 0) return new RetryLaterError('RATE_LIMITED', wait);
-  return deps.startGate && !deps.startGate.canEnter() ? new RetryLaterError('OVERLOADED', 1) : undefined;
+  if (wait > 0) return { code: 'RATE_LIMITED', retryAfterSeconds: wait };
+  return deps.startGate && !deps.startGate.canEnter() ? OVERLOADED : undefined;
 }
 
 /**

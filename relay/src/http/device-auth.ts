@@ -1,7 +1,7 @@
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller, DeviceService } from '../devices/device-service.ts';
-import { type RateLimiter, RetryLaterError } from '../ops/overload.ts';
+import { type RateLimiter, type Refusal, refusalError } from '../ops/overload.ts';
 
 /** What the signed-device context authenticates with. */
 export interface DeviceAuth {
@@ -18,7 +18,7 @@ export interface DeviceAuth {
 export function rateLimitedEarly(limiter?: RateLimiter) {
   // A callback hook: it never waits, and an async one costs a promise per request (issue 17).
   return function rateLimitedEarly(req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
-    done(deviceRefusal(limiter, req.headers['x-device-id']));
+    done(refusalError(deviceRefusal(limiter, req.headers['x-device-id'])));
   };
 }
 
@@ -26,9 +26,9 @@ export function rateLimitedEarly(limiter?: RateLimiter) {
  * The early rate limit's rule: RATE_LIMITED while the device named by `deviceId` (the
  * X-Device-Id header, not yet authenticated) has no token in `limiter`. Read-only.
  */
-export function deviceRefusal(limiter: RateLimiter | undefined, deviceId: string | string[] | undefined): RetryLaterError | undefined {
+export function deviceRefusal(limiter: RateLimiter | undefined, deviceId: string | string[] | undefined): Refusal | undefined {
   const wait = limiter && typeof deviceId === 'string' ? limiter.wait(`device:${deviceId}`) : 0;
-  return wait > 0 ? new RetryLaterError('RATE_LIMITED', wait) : undefined;
+  return wait > 0 ? { code: 'RATE_LIMITED', retryAfterSeconds: wait } : undefined;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Caller } from '../devices/device-service.ts';
-import { RetryLaterError } from '../ops/overload.ts';
+import { type Refusal, RetryLaterError } from '../ops/overload.ts';
 import { errorBody, errorStatus, sendError } from './errors.ts';
 import { serialiseThroughContract } from './response-contract.ts';
 
@@ -215,7 +215,7 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
 export function answerEarly(
   app: FastifyInstance,
   route: { method: string; url: string },
-  refuse: (raw: IncomingMessage) => RetryLaterError | undefined,
+  refuse: (raw: IncomingMessage) => Refusal | undefined,
   answered: (status: number, seconds: number) => void,
 ): void {
   const state = states.get(app);

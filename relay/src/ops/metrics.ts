@@ -8,7 +8,24 @@ function labelText(labels: Labels): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
+/**
+ * A series' identity in the maps below: its name and labels, each length-prefixed, so no label
+ * value (some come from Antom's answers) can make two series one. Cheaper than the exposition
+ * text, whose escaping runs once, when the series is new (every answered request counts into
+ * three series: issue 17).
+ */
+function seriesId(name: string, labels: Labels): string {
+  let id = name;
+  for (const k in labels) {
+    const v = labels[k] as string;
+    id += ` ${k.length}:${k}${v.length}:${v}`;
+  }
+  return id;
+}
+
 interface Histogram {
+  name: string;
+  text: string;
   labels: Labels;
   counts: number[];
   sum: number;
@@ -21,7 +38,7 @@ interface Histogram {
  * from the database at scrape time, so every relay reports the shared figure.
  */
 export class Metrics {
-  readonly #counters = new Map<string, { name: string; labels: Labels; value: number }>();
+  readonly #counters = new Map<string, { name: string; text: string; value: number }>();
   readonly #histograms = new Map<string, Histogram>();
   readonly #help = new Map<string, { type: 'counter' | 'histogram' | 'gauge'; help: string }>();
 
@@ -35,21 +52,23 @@ export class Metrics {
 
   /** Adds to a counter. */
   inc(name: string, labels: Labels, by = 1): void {
-    const key = `${name}${labelText(labels)}`;
+    const key = seriesId(name, labels);
     const c = this.#counters.get(key);
     if (c) c.value += by;
-    else this.#counters.set(key, { name, labels, value: by });
+    else this.#counters.set(key, { name, text: labelText(labels), value: by });
   }
 
   /** Records an observation in a histogram (seconds). */
   observe(name: string, labels: Labels, seconds: number): void {
-    const key = `${name}${labelText(labels)}`;
+    const key = seriesId(name, labels);
     let h = this.#histograms.get(key);
     if (!h) {
-      h = { labels, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
+      h = { name, text: labelText(labels), labels, counts: BUCKETS.map(() => 0), sum: 0, count: 0 };
       this.#histograms.set(key, h);
     }
-    for (const [i, b] of BUCKETS.entries()) if (seconds <= b) h.counts[i] = (h.counts[i] ?? 0) + 1;
+    // Buckets are ascending: count from the first that holds the value (no iterator per observation).
+    const counts = h.counts;
+    for (let i = BUCKETS.length - 1; i >= 0 && seconds <= (BUCKETS[i] as number); i--) counts[i] = (counts[i] as number) + 1;
     h.sum += seconds;
     h.count += 1;
   }
@@ -63,13 +82,13 @@ export class Metrics {
       list.push(line);
       byName.set(name, list);
     };
-    for (const c of this.#counters.values()) push(c.name, `${c.name}${labelText(c.labels)} ${c.value}`);
-    for (const [key, h] of this.#histograms) {
-      const name = key.slice(0, key.indexOf('{') < 0 ? key.length : key.indexOf('{'));
+    for (const c of this.#counters.values()) push(c.name, `${c.name}${c.text} ${c.value}`);
+    for (const h of this.#histograms.values()) {
+      const name = h.name;
       for (const [i, b] of BUCKETS.entries()) push(name, `${name}_bucket${labelText({ ...h.labels, le: String(b) })} ${h.counts[i]}`);
       push(name, `${name}_bucket${labelText({ ...h.labels, le: '+Inf' })} ${h.count}`);
-      push(name, `${name}_sum${labelText(h.labels)} ${h.sum}`);
-      push(name, `${name}_count${labelText(h.labels)} ${h.count}`);
+      push(name, `${name}_sum${h.text} ${h.sum}`);
+      push(name, `${name}_count${h.text} ${h.count}`);
     }
     for (const [name, meta] of this.#help) {
       lines.push(`# HELP ${name} ${meta.help}`, `# TYPE ${name} ${meta.type}`, ...(byName.get(name) ?? []));

@@ -12,6 +12,25 @@ export class RetryLaterError extends DomainError {
 }
 
 /**
+ * A refusal as a rule decides it (admission, the rate limits, the start gate): its code and its
+ * Retry-After (seconds). A plain value, so deciding one captures no stack trace: the front door
+ * (http/server.ts answerEarly) answers it as it is, a hook turns it into a RetryLaterError
+ * (`refusalError`). A RetryLaterError is one too.
+ */
+export interface Refusal {
+  readonly code: 'RATE_LIMITED' | 'OVERLOADED';
+  readonly retryAfterSeconds: number;
+}
+
+/** The refusal of a full relay: 503 OVERLOADED, retry after 1 s. */
+export const OVERLOADED: Refusal = Object.freeze({ code: 'OVERLOADED', retryAfterSeconds: 1 });
+
+/** The error a hook refuses with for `refusal` (none for none). */
+export function refusalError(refusal: Refusal | undefined): RetryLaterError | undefined {
+  return refusal && new RetryLaterError(refusal.code, refusal.retryAfterSeconds);
+}
+
+/**
  * Per-device token buckets. Rate limiting is not money state: a bucket per process is fine
  * (with N relays a device gets at most N times the rate), and nothing correct depends on it.
  */
@@ -108,9 +127,9 @@ export class Admission {
    * loop runs late), or undefined. Changes nothing: the front door (http/front-door.ts) asks it
    * before Fastify sees the request.
    */
-  refusal(): RetryLaterError | undefined {
-    if (this.#inFlight >= this.maxInFlight) return new RetryLaterError('OVERLOADED', 1);
-    if (this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) return new RetryLaterError('OVERLOADED', 1);
+  refusal(): Refusal | undefined {
+    if (this.#inFlight >= this.maxInFlight) return OVERLOADED;
+    if (this.maxLagMs > 0 && this.#lagMs > this.maxLagMs) return OVERLOADED;
     return undefined;
   }
 
@@ -120,7 +139,7 @@ export class Admission {
    * are how money state becomes final, so no cap or lag refuses them).
    */
   enter(always = false): () => void {
-    const refused = always ? undefined : this.refusal();
+    const refused = always ? undefined : refusalError(this.refusal());
     if (refused) throw refused;
     this.#inFlight += 1;
     let released = false;
