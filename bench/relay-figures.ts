@@ -247,6 +247,8 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const acceptedServerP99: number[] = [];
     const refusedServerP99: number[] = [];
     const achieved: number[] = [];
+    // Relay CPU per answered request in each run (almost all of them refusals): what a refusal costs.
+    const cpuPerRequest: number[] = [];
     const counts: Record<number, number> = {};
     const acceptQueue: (AcceptQueue | undefined)[] = [];
     // One uncounted run first, as #1 has its warm-up: the stack is a fresh process. Then the
@@ -257,14 +259,18 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
       const kernelBefore = readAcceptQueue();
+      const cpuBefore = await stack.relay.call<Usage>('usage', { gc: false });
       const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: offered, seconds: QUICK ? 2 : 4, maxSockets: 512 });
+      const cpuAfter = await stack.relay.call<Usage>('usage', { gc: false });
       acceptQueue.push(acceptQueueDelta(kernelBefore, readAcceptQueue()));
       await stack.relay.call('record', { on: false });
+      const answered = Object.values(res.byStatus).reduce((a, b) => a + b, 0);
+      if (answered > 0) cpuPerRequest.push((cpuSeconds(cpuBefore, cpuAfter) / answered) * 1e6);
       const samples = await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number }[]>('samples');
       const rejected = [...(res.latencyByStatus[429] ?? []), ...(res.latencyByStatus[503] ?? [])];
       if (rejected.length) rejectP99.push(percentile(rejected, 99));
       console.log(
-        `  #3 ${tag} run ${r + 1}: refusals client p99 ${rejected.length ? percentile(rejected, 99).toFixed(1) : '–'} ms, statuses ${JSON.stringify(res.byStatus)}`,
+        `  #3 ${tag} run ${r + 1}: refusals client p99 ${rejected.length ? percentile(rejected, 99).toFixed(1) : '–'} ms, statuses ${JSON.stringify(res.byStatus)}, relay CPU ${cpuPerRequest.at(-1)?.toFixed(0) ?? '–'} µs per request`,
       );
       const acc = res.latencyByStatus[200] ?? [];
       if (acc.length) acceptedP99.push(percentile(acc, 99));
@@ -307,7 +313,8 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     const rej = rejectP99.length ? summarise(rejectP99) : summarise([Number.NaN]);
     const accServer = acceptedServerP99.length ? summarise(acceptedServerP99) : summarise([Number.NaN]);
     const refusedServer = refusedServerP99.length ? `${summarise(refusedServerP99).median.toFixed(2)} ms` : '–';
-    const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}; ${acceptQueueNote(acceptQueue)}`;
+    const cpuNote = cpuPerRequest.length ? `${summarise(cpuPerRequest).median.toFixed(0)} µs` : '–';
+    const note = `server-side p99 of the 429/503 (request parsed → answer written): ${refusedServer}; relay CPU per request (median of runs, accepted pays included): ${cpuNote}; offered ${offered}/s (achieved ${Math.round(summarise(achieved).median)}/s), statuses ${JSON.stringify(counts)}, relay alive: ${alive}, ledger ${consistent ? 'consistent' : `INCONSISTENT (${mismatches} mismatched, ${orphans} orphan payments, ${ledger.rows.length} rows vs ${counts[200] ?? 0} × 200)`} ${JSON.stringify(ledger.byState)}; ${acceptQueueNote(acceptQueue)}`;
     console.log(`  #3 ${tag}: ${note}`);
     return [
       goalRow({

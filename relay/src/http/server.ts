@@ -208,9 +208,10 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
  * request goes on to Fastify, whose hooks still check it: the front door only answers sooner
  * what they would answer.
  *
- * Measured: Fastify's path (its request and reply, routing, hooks, error handler, contract
- * serialiser, log controller) was most of a refusal's ~0.2 ms of relay CPU
- * (docs/benchmarks.md). While the listener drains, every request goes to Fastify (draining503).
+ * Fastify's path (its request and reply, routing, hooks, error handler, contract serialiser, log
+ * controller) was about a quarter of a refusal's relay CPU; Node's HTTP and the kernel's loopback
+ * are most of the rest (docs/benchmarks.md, issue 17's tenth session). While the listener drains,
+ * every request goes to Fastify (draining503).
  */
 export function answerEarly(
   app: FastifyInstance,
