@@ -194,6 +194,27 @@ describe('the pay’s front door', () => {
     expect(summaries).toEqual([expect.objectContaining({ refused: { '429': 1 } })]);
   });
 
+  it('hands the request to Fastify when its rule throws, and the listener stays up', async () => {
+    const app = createServer(createLogger('silent', new Writable({ write: (_c, _e, done) => done() })));
+    apps.push(app);
+    const gate = new StartGate(1);
+    gate.enter();
+    registerClientRoutes(app, { devices: { authenticate: async () => ({}) }, startGate: gate } as unknown as ClientRouteDeps);
+    answerEarly(
+      app,
+      PAY_ROUTE,
+      () => {
+        throw new Error('a rule that breaks');
+      },
+      () => undefined,
+    );
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    // The pay route's own hook refuses it (the gate is full), as it would without a front door.
+    const first = await overTheWire(url, 'POST', PAY_ROUTE.url, uuid());
+    expect({ status: first.status, body: JSON.parse(first.body) }).toMatchObject({ status: 503, body: { error: { code: 'OVERLOADED' } } });
+    expect((await overTheWire(url, 'POST', PAY_ROUTE.url, uuid())).status).toBe(503);
+  });
+
   it('leaves a pay arriving while the listener drains to Fastify, which answers 503 and closes the connection', async () => {
     const d = await door();
     const payEmpty = uuid();

@@ -64,7 +64,7 @@ export type PayAdmissionDeps = Pick<ClientRouteDeps, 'payLimiter' | 'startGate'>
 /**
  * The pay's early refusal rule (see payAdmissionEarly): RATE_LIMITED while the device named by
  * `deviceId` (not yet authenticated) has no pay token, else OVERLOADED while the start gate would
- * refuse. Read-only; asked by the pay route's hook and by the front door (front-door.ts).
+ * refuse. Read-only; asked by the pay route's hook and by its front door (server.ts answerEarly).
  */
 export function payRefusal(deps: PayAdmissionDeps, deviceId: string | string[] | undefined): Refusal | undefined {
   const wait = deps.payLimiter && typeof deviceId === 'string' ? deps.payLimiter.wait(`pay:${deviceId}`) : 0;

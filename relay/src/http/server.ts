@@ -230,7 +230,14 @@ export function answerEarly(
     const t0 = performance.now();
     const url = req.url ?? '';
     const query = url.indexOf('?');
-    const refusal = !state.draining && req.method === route.method && (query < 0 ? url : url.slice(0, query)) === route.url ? refuse(req) : undefined;
+    let refusal: Refusal | undefined;
+    try {
+      refusal = !state.draining && req.method === route.method && (query < 0 ? url : url.slice(0, query)) === route.url ? refuse(req) : undefined;
+    } catch (err) {
+      // Never a crash from here (a 'request' listener's throw would end the process): Fastify
+      // handles the request, and its hooks answer as they would without a front door.
+      state.log.error({ err }, 'front door failed; the request goes on to Fastify');
+    }
     if (!refusal) {
       fastifyHandler.call(server, req, res);
       return;
