@@ -52,7 +52,29 @@ async function warm(target: URL, agent: Agent, n: number): Promise<void> {
   );
 }
 
-export async function paced(o: PacedOptions): Promise<LoadResult> {
+/** What `paced` measured: LoadResult, and when each answered request was due. */
+export interface PacedResult extends LoadResult {
+  /** Per status, parallel to `latencyByStatus`: when each request was due (ms after the run's start). */
+  dueByStatus: Record<number, number[]>;
+}
+
+/**
+ * The latencies of `statuses` split by when their request was due: before `ms` into the run, and
+ * after (bench #3 prints both: a run's first moments carry its burst of accepted pays and the
+ * generator's new connections, docs/benchmarks.md, issue 17's tenth session).
+ */
+export function latencyByDue(res: PacedResult, statuses: number[], ms: number): { early: number[]; late: number[] } {
+  const early: number[] = [];
+  const late: number[] = [];
+  for (const status of statuses) {
+    const lat = res.latencyByStatus[status] ?? [];
+    const due = res.dueByStatus[status] ?? [];
+    for (const [i, l] of lat.entries()) ((due[i] as number) < ms ? early : late).push(l);
+  }
+  return { early, late };
+}
+
+export async function paced(o: PacedOptions): Promise<PacedResult> {
   const target = new URL(o.url);
   const agent = new Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 256 });
   // Signed before the clock starts (timestamps stay well inside the relay's 5-minute window), so
@@ -66,6 +88,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
   await warm(target, agent, o.warmSockets ?? 32);
   const byStatus: Record<number, number> = {};
   const latencyByStatus: Record<number, number[]> = {};
+  const dueByStatus: Record<number, number[]> = {};
   let errors = 0;
   let sent = 0;
   let open = 0;
@@ -81,7 +104,7 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
       done = true;
       clearTimeout(timer);
       agent.destroy();
-      resolve({ seconds: (performance.now() - started) / 1000, byStatus, latencyByStatus, errors });
+      resolve({ seconds: (performance.now() - started) / 1000, byStatus, latencyByStatus, dueByStatus, errors });
     };
     const settle = (): void => {
       open -= 1;
@@ -99,6 +122,9 @@ export async function paced(o: PacedOptions): Promise<LoadResult> {
           const list = latencyByStatus[status] ?? [];
           list.push(performance.now() - due);
           latencyByStatus[status] = list;
+          const dues = dueByStatus[status] ?? [];
+          dues.push(due - started);
+          dueByStatus[status] = dues;
           settle();
         });
       });

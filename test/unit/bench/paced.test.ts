@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { paced } from '../../../bench/paced.ts';
-import { opsPerCpuSecond } from '../../../bench/stats.ts';
+import { latencyByDue, paced } from '../../../bench/paced.ts';
+import { opsPerCpuSecond, percentile } from '../../../bench/stats.ts';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -43,6 +43,28 @@ describe('paced load (bench #2, #3)', () => {
     // 50 sent over ~1 s although each answer takes 300 ms (a closed loop of 1 would send 4).
     expect((arrivals.at(-1) as number) - (arrivals[0] as number)).toBeLessThan(1_300);
     for (const ms of res.latencyByStatus[200] ?? []) expect(ms).toBeGreaterThanOrEqual(299);
+  });
+
+  it('records when each answered request was due, so a run’s first moments can be told from the rest', async () => {
+    // Slow (200 ms) for the requests arriving in the first 500 ms of the run, fast after (the split
+    // below is at 250 ms: a margin for a late client on a loaded machine).
+    let first: number | undefined;
+    server = createServer((req, res) => {
+      first ??= performance.now();
+      const slow = performance.now() - first < 500;
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end('{}'), slow ? 200 : 0));
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const res = await paced({ url, devices, rate: 50, seconds: 1, warmSockets: 0 });
+    expect(res.dueByStatus[200]?.length).toBe(50);
+    // Due times are the schedule: i / rate after the start.
+    expect([...(res.dueByStatus[200] ?? [])].sort((a, b) => a - b).map((d) => Math.round(d))).toEqual(Array.from({ length: 50 }, (_, i) => i * 20));
+    const { early, late } = latencyByDue(res, [200], 250);
+    expect(early.length + late.length).toBe(50);
+    expect(Math.min(...early)).toBeGreaterThanOrEqual(199);
+    expect(percentile(late, 50)).toBeLessThan(100);
   });
 });
 
