@@ -236,10 +236,10 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
   return rows;
 }
 
-/** #3: 10× the measured capacity against the relay's default limits. */
 /** #3 splits each run's refusals at this point: the run's first moments carry its burst of accepted pays. */
 const EARLY_MS = 250;
 
+/** #3: 10× the measured capacity against the relay's default limits. */
 async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: number, _p99: number): Promise<Row[]> {
   const tag = engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const stack = await startBenchStack({ engine, paymentDelayMs: PAYMENT_DELAY_MS, devices: 16, limits: 'default' });
@@ -268,14 +268,15 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
       acceptQueue.push(acceptQueueDelta(kernelBefore, readAcceptQueue()));
       await stack.relay.call('record', { on: false });
       const answered = Object.values(res.byStatus).reduce((a, b) => a + b, 0);
-      if (answered > 0) cpuPerRequest.push((cpuSeconds(cpuBefore, cpuAfter) / answered) * 1e6);
+      const cpu = answered > 0 ? (cpuSeconds(cpuBefore, cpuAfter) / answered) * 1e6 : undefined;
+      if (cpu !== undefined) cpuPerRequest.push(cpu);
       const samples = await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number }[]>('samples');
       const rejected = [...(res.latencyByStatus[429] ?? []), ...(res.latencyByStatus[503] ?? [])];
       if (rejected.length) rejectP99.push(percentile(rejected, 99));
       const p99 = (xs: number[]): string => (xs.length ? percentile(xs, 99).toFixed(1) : '–');
       const { early, late } = latencyByDue(res, [429, 503], EARLY_MS);
       console.log(
-        `  #3 ${tag} run ${r + 1}: refusals client p99 ${p99(rejected)} ms (due in the first ${EARLY_MS} ms: ${p99(early)}, after: ${p99(late)}), statuses ${JSON.stringify(res.byStatus)}, relay CPU ${cpuPerRequest.at(-1)?.toFixed(0) ?? '–'} µs per request`,
+        `  #3 ${tag} run ${r + 1}: refusals client p99 ${p99(rejected)} ms (due in the first ${EARLY_MS} ms: ${p99(early)}, after: ${p99(late)}), statuses ${JSON.stringify(res.byStatus)}, relay CPU ${cpu?.toFixed(0) ?? '–'} µs per request`,
       );
       const acc = res.latencyByStatus[200] ?? [];
       if (acc.length) acceptedP99.push(percentile(acc, 99));
