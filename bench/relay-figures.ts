@@ -3,7 +3,7 @@ import { type AcceptQueue, acceptQueueDelta, acceptQueueNote, readAcceptQueue } 
 import { type Floor, type GroupedFloor, groupedFloor, measureFloor } from './floor.ts';
 import { load } from './load.ts';
 import { latencyByDue, paced } from './paced.ts';
-import { cpuSeconds, startBenchStack, type Usage } from './stack.ts';
+import { cpuSeconds, type ServerChild, startBenchStack, type Usage } from './stack.ts';
 import { opsPerCpuSecond, percentile, type Summary, summarise } from './stats.ts';
 import { goalRow, type Row } from './table.ts';
 
@@ -34,17 +34,22 @@ export const signRate = (): number => opsPerCpuSecond(() => sign('sha256', signC
 
 const ok = (b: Record<number, number>): number => b[200] ?? 0;
 
+/**
+ * The relay's usage around a timed run, without a forced GC: a full GC right before a run let V8
+ * drop optimized code whose embedded objects it freed, and the run then paid for compiling it
+ * again (an 8 s window after a forced GC: 214 functions recompiled, 1.2 s of compiler CPU;
+ * without it: 87, 0.33 s), which a relay that runs for days does not (issue 17, ninth session).
+ */
+function relayCpu(relay: ServerChild): Promise<Usage> {
+  return relay.call<Usage>('usage', { gc: false });
+}
+
 /** #1, #2, #3 (and, on SQLite, #8 relay RSS) on one engine. */
 export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]> {
   const tag = engine === 'sqlite' ? 'SQLite' : 'PostgreSQL';
   const rows: Row[] = [];
   const stack = await startBenchStack({ engine, paymentDelayMs: PAYMENT_DELAY_MS, devices: 8, limits: 'bench' });
   const usage = (): Promise<Usage> => stack.relay.call<Usage>('usage');
-  // CPU readings around a timed run take no forced GC: a full GC right before a run let V8 drop
-  // optimized code whose embedded objects it freed, and the run then paid for compiling it
-  // again (an 8 s window after a forced GC: 214 functions recompiled, 1.2 s of compiler CPU;
-  // without it: 87, 0.33 s), which a relay that runs for days does not (issue 17, ninth session).
-  const cpuReading = (): Promise<Usage> => stack.relay.call<Usage>('usage', { gc: false });
   try {
     const idle = await usage();
     let requests = 0;
@@ -67,9 +72,9 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
       const s = signRate();
       const floor = await measureFloor(QUICK);
       floors.push(floor);
-      const before = await cpuReading();
+      const before = await relayCpu(stack.relay);
       const res = await load({ url: stack.relayUrl, devices: stack.devices, kind: 'pay', connections: 48, duration: SECONDS });
-      const after = await cpuReading();
+      const after = await relayCpu(stack.relay);
       const cpu = cpuSeconds(before, after);
       const done = ok(res.byStatus);
       requests += Object.values(res.byStatus).reduce((a, b) => a + b, 0);
@@ -149,9 +154,9 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     const calibrate = async (start: number): Promise<number> => {
       let r = start;
       for (let i = 0; i < 3; i++) {
-        const before = await cpuReading();
+        const before = await relayCpu(stack.relay);
         const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: r, seconds: QUICK ? 1 : 3 });
-        const after = await cpuReading();
+        const after = await relayCpu(stack.relay);
         requests += Object.values(res.byStatus).reduce((a, b) => a + b, 0);
         const cpu = (cpuSeconds(before, after) / res.seconds) * 100;
         trials.push(`${r}/s → ${Math.round(cpu)} %`);
@@ -168,9 +173,9 @@ export async function relayFigures(engine: 'sqlite' | 'postgres'): Promise<Row[]
     let total = 0;
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
-      const before = await cpuReading();
+      const before = await relayCpu(stack.relay);
       const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: target, seconds: SECONDS });
-      const after = await cpuReading();
+      const after = await relayCpu(stack.relay);
       await stack.relay.call('record', { on: false });
       requests += Object.values(res.byStatus).reduce((a, b) => a + b, 0);
       const samples = (await stack.relay.call<{ route: string; status: number; totalMs: number; antomMs: number; attributed: boolean }[]>('samples')).filter(
@@ -262,9 +267,9 @@ async function overload(engine: 'sqlite' | 'postgres', capacity: number, _p50: n
     for (let r = 0; r < RUNS; r++) {
       await stack.relay.call('record', { on: true });
       const kernelBefore = readAcceptQueue();
-      const cpuBefore = await stack.relay.call<Usage>('usage', { gc: false });
+      const cpuBefore = await relayCpu(stack.relay);
       const res = await paced({ url: stack.relayUrl, devices: stack.devices, rate: offered, seconds: QUICK ? 2 : 4, maxSockets: 512 });
-      const cpuAfter = await stack.relay.call<Usage>('usage', { gc: false });
+      const cpuAfter = await relayCpu(stack.relay);
       acceptQueue.push(acceptQueueDelta(kernelBefore, readAcceptQueue()));
       await stack.relay.call('record', { on: false });
       const answered = Object.values(res.byStatus).reduce((a, b) => a + b, 0);

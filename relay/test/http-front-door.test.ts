@@ -1,16 +1,15 @@
-import { request } from 'node:http';
 import { connect } from 'node:net';
-import { Writable } from 'node:stream';
 import { DomainError } from '@scan-to-bind/shared/domain';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ClientRouteDeps, PAY_ROUTE, payEarlyRefusal, registerClientRoutes } from '../src/http/client-routes.ts';
 import { countRequest, type OpsDeps, registerOps } from '../src/http/ops-routes.ts';
 import { answerEarly, createServer } from '../src/http/server.ts';
-import { createLogger } from '../src/logger.ts';
 import { Metrics } from '../src/ops/metrics.ts';
 import { Admission, RateLimiter, StartGate } from '../src/ops/overload.ts';
+import { send } from './support/client.ts';
 import { uuid } from './support/env.ts';
+import { capturedLogger } from './support/logs.ts';
 
 /**
  * Issue 17, #3: a pay refused under load is answered on the raw request (server.ts answerEarly),
@@ -37,18 +36,8 @@ afterEach(async () => {
 
 /** A public listener wired as index.ts wires it, with a device service that refuses every signature (401). */
 async function door(maxInFlight = 100): Promise<Door> {
-  const logLines: string[] = [];
-  const app = createServer(
-    createLogger(
-      'warn',
-      new Writable({
-        write: (c, _e, done) => {
-          logLines.push(String(c));
-          done();
-        },
-      }),
-    ),
-  );
+  const { logger, logs: logLines } = capturedLogger();
+  const app = createServer(logger);
   apps.push(app);
   let reached = 0;
   app.addHook('onRequest', (_req, _reply, done) => {
@@ -77,7 +66,7 @@ async function door(maxInFlight = 100): Promise<Door> {
 interface Answer {
   status: number;
   headers: Record<string, string | undefined>;
-  body: string;
+  body: unknown;
 }
 
 /** What a client compares: status, the typed body and the headers a refusal sets. */
@@ -91,23 +80,8 @@ function comparable(a: Answer): Answer {
 }
 
 /** One request over the listener's socket (the front door sees it). */
-function overTheWire(url: string, method: string, path: string, deviceId: string, body = '{not json'): Promise<Answer> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: hostname, port, method, path, agent: false, headers: { 'content-type': 'application/json', 'x-device-id': deviceId } },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => {
-          text += d.toString('utf8');
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const overTheWire = (url: string, method: string, path: string, deviceId: string, body = '{not json'): Promise<Answer> =>
+  send(url, method, path, body, { 'x-device-id': deviceId });
 
 /** The same request through Fastify alone (inject never passes the listener's socket, so the front door never sees it). */
 async function throughFastify(d: Door, deviceId: string): Promise<Answer> {
@@ -117,7 +91,7 @@ async function throughFastify(d: Door, deviceId: string): Promise<Answer> {
     headers: { 'content-type': 'application/json', 'x-device-id': deviceId },
     payload: '{not json',
   });
-  return { status: res.statusCode, headers: res.headers as Record<string, string>, body: res.body };
+  return { status: res.statusCode, headers: res.headers as Record<string, string>, body: res.json() };
 }
 
 describe('the pay’s front door', () => {
@@ -139,7 +113,7 @@ describe('the pay’s front door', () => {
       const reached = d.reached();
       const early = await overTheWire(d.url, 'POST', PAY_ROUTE.url, c.device);
       expect({ case: c.name, reachedFastify: d.reached() - reached }).toEqual({ case: c.name, reachedFastify: 0 });
-      expect({ case: c.name, status: early.status, body: JSON.parse(early.body) }).toMatchObject({
+      expect({ case: c.name, status: early.status, body: early.body }).toMatchObject({
         case: c.name,
         status: c.status,
         body: { error: { code: c.code } },
@@ -195,7 +169,7 @@ describe('the pay’s front door', () => {
   });
 
   it('hands the request to Fastify when its rule throws, and the listener stays up', async () => {
-    const app = createServer(createLogger('silent', new Writable({ write: (_c, _e, done) => done() })));
+    const app = createServer(capturedLogger().logger);
     apps.push(app);
     const gate = new StartGate(1);
     gate.enter();
@@ -211,7 +185,7 @@ describe('the pay’s front door', () => {
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     // The pay route's own hook refuses it (the gate is full), as it would without a front door.
     const first = await overTheWire(url, 'POST', PAY_ROUTE.url, uuid());
-    expect({ status: first.status, body: JSON.parse(first.body) }).toMatchObject({ status: 503, body: { error: { code: 'OVERLOADED' } } });
+    expect({ status: first.status, body: first.body }).toMatchObject({ status: 503, body: { error: { code: 'OVERLOADED' } } });
     expect((await overTheWire(url, 'POST', PAY_ROUTE.url, uuid())).status).toBe(503);
   });
 

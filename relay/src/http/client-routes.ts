@@ -67,9 +67,8 @@ export type PayAdmissionDeps = Pick<ClientRouteDeps, 'payLimiter' | 'startGate'>
  * refuse. Read-only; asked by the pay route's hook and by its front door (server.ts answerEarly).
  */
 export function payRefusal(deps: PayAdmissionDeps, deviceId: string | string[] | undefined): Refusal | undefined {
-  const wait = deps.payLimiter && typeof deviceId === 'string' ? deps.payLimiter.wait(`pay:${deviceId}`) : 0;
-  if (wait > 0) return { code: 'RATE_LIMITED', retryAfterSeconds: wait };
-  return deps.startGate && !deps.startGate.canEnter() ? OVERLOADED : undefined;
+  const limited = typeof deviceId === 'string' ? deps.payLimiter?.refusal(`pay:${deviceId}`) : undefined;
+  return limited ?? (deps.startGate && !deps.startGate.canEnter() ? OVERLOADED : undefined);
 }
 
 /**

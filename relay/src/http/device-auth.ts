@@ -27,8 +27,7 @@ export function rateLimitedEarly(limiter?: RateLimiter) {
  * X-Device-Id header, not yet authenticated) has no token in `limiter`. Read-only.
  */
 export function deviceRefusal(limiter: RateLimiter | undefined, deviceId: string | string[] | undefined): Refusal | undefined {
-  const wait = limiter && typeof deviceId === 'string' ? limiter.wait(`device:${deviceId}`) : 0;
-  return wait > 0 ? { code: 'RATE_LIMITED', retryAfterSeconds: wait } : undefined;
+  return typeof deviceId === 'string' ? limiter?.refusal(`device:${deviceId}`) : undefined;
 }
 
 /**

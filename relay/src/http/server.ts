@@ -89,17 +89,13 @@ interface ServerState {
 const states = new WeakMap<FastifyInstance, ServerState>();
 
 /**
- * A request refused before its body was read (admission, rate limits, the start gate: onRequest
- * hooks) has its body left unparsed. Node reads and discards what is left of it after the answer
- * so the kept-alive connection stays usable; that is cheap up to BODY_LIMIT, the most the relay
- * would have read anyway. A body declared larger, or of unknown length (chunked), would make the
- * relay read it all for nothing, so that connection is closed after the answer instead.
+ * Whether the answer to `raw` must close its connection. A request refused before its body was
+ * read (admission, rate limits, the start gate: onRequest hooks or the front door) has its body
+ * left unparsed. Node reads and discards what is left of it after the answer so the kept-alive
+ * connection stays usable; that is cheap up to BODY_LIMIT, the most the relay would have read
+ * anyway. A body declared larger, or of unknown length (chunked), would make the relay read it
+ * all for nothing, so that connection is closed after the answer instead.
  */
-function keepOrCloseUnread(req: FastifyRequest, reply: FastifyReply): void {
-  if (closesUnread(req.raw)) reply.header('Connection', 'close');
-}
-
-/** Whether an answer to `raw` must close its connection (keepOrCloseUnread): a body left unread, larger than BODY_LIMIT or of unknown length. */
 function closesUnread(raw: IncomingMessage): boolean {
   if (raw.complete) return false;
   const declared = raw.headers['content-length'];
@@ -153,7 +149,7 @@ export function createServer(logger: Logger, options: { trustProxy?: string; str
   });
   serialiseThroughContract(app, options.strictResponses ?? false);
   app.setErrorHandler((err, req, reply) => {
-    keepOrCloseUnread(req, reply);
+    if (closesUnread(req.raw)) reply.header('Connection', 'close');
     return sendError(reply, err);
   });
   app.setNotFoundHandler((_req, reply) => sendError(reply, new DomainError('NOT_FOUND')));

@@ -51,6 +51,12 @@ export class RateLimiter {
     return this.#secondsUntilToken(this.#tokens(key, now));
   }
 
+  /** RATE_LIMITED with the wait until `key`'s next token, or undefined when it has one now. Read-only, like `wait`. */
+  refusal(key: string, now = Date.now()): Refusal | undefined {
+    const wait = this.wait(key, now);
+    return wait > 0 ? { code: 'RATE_LIMITED', retryAfterSeconds: wait } : undefined;
+  }
+
   /** Takes one token for `key` or throws RATE_LIMITED with the wait until the next token. */
   take(key: string, now = Date.now()): void {
     const tokens = this.#tokens(key, now);

@@ -65,15 +65,21 @@ export class TestDevice {
   }
 }
 
-/** Sends a raw request and parses the JSON answer. */
-export async function send(baseUrl: string, method: string, path: string, body: string, headers: Record<string, string>): Promise<JsonResponse> {
+/** Sends a raw request and parses the JSON answer; its headers come with it. */
+export async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<JsonResponse & { headers: Record<string, string> }> {
   const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body ? { body } : {}),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: Object.fromEntries(res.headers) };
 }
 
 /**
